@@ -1,0 +1,67 @@
+/*
+ * caa.h — libcaa, the public API.
+ *
+ * libcaa decides whether a CA may issue for a DNS identifier according to its
+ * CAA records (RFC 8659, RFC 8657, CA/B BR 3.2.2.8), and explains why. It has
+ * no gRPC in it: caad and caa are thin layers over this header.
+ *
+ * The pure decision (no DNS): build the per-label lookup outcomes yourself
+ * (or from a records file, records.h) and call caa_evaluate(). The climb over
+ * libunbound (climb.h) produces the same caa_result_t.
+ *
+ * Ownership: everything returned as caa_*_t * is freed with the matching
+ * caa_*_free(). Strings inside a result belong to the result.
+ */
+#ifndef CAA_CAA_H
+#define CAA_CAA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codes.h"
+
+/* The verdict. Never PERMITTED on a lookup failure or an internal error. */
+typedef enum caa_verdict {
+	CAA_PERMITTED = 1,
+	CAA_FORBIDDEN = 2,
+	CAA_LOOKUP_FAILED = 3,
+} caa_verdict_t;
+
+/* Why. Values match caa.v1.Reason in proto/caa/v1/caa.proto. */
+typedef enum caa_reason {
+	CAA_R_NO_CAA = 1,                  /* no relevant RRset */
+	CAA_R_NO_RESTRICTING_PROPERTY = 2, /* RRset has no issue/issuewild that applies */
+	CAA_R_AUTHORIZED = 3,              /* a property names us and its parameters pass */
+	CAA_R_NOT_AUTHORIZED = 4,          /* properties name other CAs or nobody */
+	CAA_R_CRITICAL_TAG = 5,            /* a critical tag we must not ignore */
+	CAA_R_ACCOUNT_URI_MISMATCH = 6,    /* names us, accounturi does not match */
+	CAA_R_VALIDATION_METHOD_MISMATCH = 7, /* names us, validationmethods excludes the method */
+	CAA_R_MALFORMED_PROPERTY = 8,      /* the only restricting properties do not parse */
+	CAA_R_NOT_APPLICABLE = 9,          /* IP identifier or .onion: CAA does not apply */
+	CAA_R_DNS_SERVFAIL = 10,
+	CAA_R_DNS_TIMEOUT = 11,
+	CAA_R_DNS_NXDOMAIN_TLD = 12,
+	CAA_R_DNS_REFUSED = 13,
+	CAA_R_DNS_NETWORK = 14,
+	CAA_R_DNSSEC_BOGUS = 15,
+	CAA_R_DNS_NOTIMP = 16,
+	CAA_R_DNS_FORMERR = 17,
+	CAA_R_INTERNAL = 18,               /* a bug or resource failure: fails closed */
+	CAA_R_DNS_NODATA_WITHOUT_SOA = 19, /* only under nodata_without_soa "error" */
+} caa_reason_t;
+
+/* DNSSEC state of what decided the result (weakest link over the labels used). */
+typedef enum caa_dnssec {
+	CAA_DNSSEC_SECURE = 1,
+	CAA_DNSSEC_INSECURE = 2,
+	CAA_DNSSEC_BOGUS = 3,
+	CAA_DNSSEC_INDETERMINATE = 4,
+} caa_dnssec_t;
+
+/* Name of an enum value exactly as in the proto ("PERMITTED", "NO_CAA", "SECURE"). */
+const char *caa_verdict_name(caa_verdict_t v);
+const char *caa_reason_name(caa_reason_t r);
+const char *caa_dnssec_name(caa_dnssec_t d);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * config.h — the JSON config of API.md §2, shared by caad and caa. Unknown
+ * keys, wrong types and impossible values are errors whose text names the key
+ * (e.g. "dns.timeout: expected a duration like \"10s\", got \"ten\"").
+ */
+#ifndef CAA_CONFIG_H
+#define CAA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+typedef struct caa_tls_config {
+	char *cert;      /* PEM paths; NULL when absent */
+	char *key;
+	char *client_ca; /* set => mTLS required */
+} caa_tls_config_t;
+
+typedef struct caa_remote_config {
+	char *name;
+	char *rir;
+	char *address;
+	caa_tls_config_t tls;
+} caa_remote_config_t;
+
+typedef struct caa_config {
+	char *listen;          /* default "127.0.0.1:8053" */
+	caa_tls_config_t tls;  /* all NULL = plaintext */
+	char *metrics_listen;  /* NULL = off */
+	char **issuer_domains; /* lowercase, no trailing dot */
+	size_t n_issuer_domains;
+	char **account_uri_prefixes;
+	size_t n_account_uri_prefixes;
+	uint64_t recheck_window_ms; /* default 7h */
+	size_t max_in_flight;       /* checks in flight before RESOURCE_EXHAUSTED; default 10000 */
+
+	struct {
+		char *unbound_conf;      /* NULL = full recursion from root hints */
+		uint64_t timeout_ms;     /* overall per check, default 10s */
+		uint64_t query_timeout_ms; /* per query, default 3s */
+		unsigned retries;        /* default 2 */
+		char *trust_anchor_file; /* NULL = /usr/share/dns/root.key */
+		unsigned max_per_zone;   /* concurrent queries per registered parent, default 16 */
+	} dns;
+
+	caa_policy_t policy;   /* the default profile; name "" */
+	caa_policy_t *profiles; /* named profiles: default policy overridden by their keys */
+	size_t n_profiles;
+
+	struct {
+		char *backend;        /* "memory" (default) */
+		size_t max_entries;   /* default 1000000 */
+	} cache;
+
+	struct {
+		char *name;  /* default "primary" */
+		char *rir;   /* default "" */
+		caa_remote_config_t *remotes;
+		size_t n_remotes;
+		unsigned min_remotes;       /* default 3 */
+		uint64_t remote_timeout_ms; /* default 5s */
+	} perspective;
+
+	/* storage for policy strings (method_labels) the policies borrow */
+	void *priv;
+} caa_config_t;
+
+/*
+ * Parse a config from JSON text (len octets) / from a file. On error returns
+ * CAA_ECONFIG (or CAA_EIO / CAA_ENOMEM) and writes a one-line message naming the
+ * key into err (errlen octets, may be 0). *out is set only on success.
+ */
+int caa_config_parse(const char *json, size_t len, caa_config_t **out, char *err, size_t errlen);
+int caa_config_load(const char *path, caa_config_t **out, char *err, size_t errlen);
+
+/* A config with every default (no issuer domains). */
+int caa_config_default(caa_config_t **out);
+
+/* The policy of a profile; NULL or "" is the default. NULL if no such profile. */
+const caa_policy_t *caa_config_policy(const caa_config_t *cfg, const char *profile);
+
+void caa_config_free(caa_config_t *cfg);
+
+/* Parse a duration "500ms", "10s", "5m", "7h" (a non-negative integer and a unit).
+ * Returns CAA_EOK or CAA_EINVAL. */
+int caa_duration_parse(const char *text, uint64_t *ms);
+
+#endif

@@ -1,0 +1,1 @@
+/* problem.c — placeholder until the module lands. */

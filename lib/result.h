@@ -1,0 +1,93 @@
+/*
+ * result.h — a check's complete answer (what caa.v1.CheckResponse carries) and
+ * caa_evaluate(): normalise the identifier, select the relevant RRset, decide,
+ * and build the problem document. The climb calls the same code, so DNS and
+ * what-if evaluation can never disagree.
+ */
+#ifndef CAA_RESULT_H
+#define CAA_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "caa.h"
+#include "name.h"
+#include "policy.h"
+#include "problem.h"
+
+/* One CAA record, owned copy, with what it contributed to the decision. */
+typedef struct caa_record {
+	uint8_t flags;
+	bool malformed;
+	char *tag;
+	char *value;
+	caa_note_t note;
+} caa_record_t;
+
+/* One label of the climb, for explanations. */
+typedef struct caa_trace {
+	char *name;
+	caa_outcome_t outcome;  /* PENDING: not needed, decided below */
+	caa_dnssec_t dnssec;
+	caa_record_t *records;
+	size_t n_records;
+	char *why;              /* why_bogus, EDE text, diagnosed cause; NULL if none */
+	unsigned retries;
+	uint32_t elapsed_us;
+	bool relevant;          /* this label's RRset (or error) decided */
+} caa_trace_t;
+
+typedef struct caa_result {
+	char *identifier;      /* as requested, normalised; "*.x" keeps its "*." */
+	char *policy;          /* profile name, "" for the default */
+	caa_verdict_t verdict;
+	caa_reason_t reason;
+	char *relevant_domain; /* "" when no relevant RRset */
+	caa_record_t *records; /* the relevant RRset */
+	size_t n_records;
+	int decided_by;        /* index into records of the deciding record, -1 */
+	caa_dnssec_t dnssec;
+	caa_problem_t *problem; /* NULL when permitted */
+	int64_t checked_at_ms;  /* Unix time, ms */
+	bool reused;            /* answered from the reuse window, no DNS */
+	caa_trace_t *trace;     /* every label, full name first; n_trace 0 when not kept */
+	size_t n_trace;
+	unsigned queries;       /* DNS queries sent for this check */
+	uint32_t elapsed_us;
+} caa_result_t;
+
+/* A check request as callers give it. Borrowed strings. */
+typedef struct caa_request {
+	const char *type;        /* "dns" (NULL means "dns") or "ip" */
+	const char *identifier;  /* e.g. "www.example.com", "*.example.com" */
+	const char *account_uri; /* may be NULL */
+	int64_t account_id;      /* Boulder accountURIID, 0 = none */
+	const char *method;      /* e.g. "dns-01"; may be NULL */
+	const char *policy;      /* profile name; NULL/"" = default */
+	int64_t validated_at_ms; /* authorization's validation time (Unix ms), 0 = none */
+	bool explain;            /* keep the trace */
+} caa_request_t;
+
+/*
+ * Decide for req under pol from per-label outcomes: labels[i] must be the
+ * lookup of caa_name_suffix(name, i), n = name->n_labels (a shorter list is
+ * read as "the rest is pending" and fails closed). keep_trace copies every
+ * label into result->trace.
+ * Returns CAA_EOK with *out set; a CAA_ENAME_* code for a bad identifier (no
+ * result); CAA_ENOMEM. IP and .onion identifiers give a PERMITTED /
+ * NOT_APPLICABLE result without looking at labels.
+ */
+int caa_evaluate(const caa_policy_t *pol, const caa_request_t *req, const caa_label_t *labels,
+                 size_t n, bool keep_trace, caa_result_t **out);
+
+/* Build the result from a parsed name and labels (used by the climb). */
+int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const caa_name_t *name,
+                     const caa_label_t *labels, size_t n, bool keep_trace, caa_result_t **out);
+
+/* A result for an identifier that CAA does not apply to (IP, .onion). */
+int caa_result_not_applicable(const caa_request_t *req, caa_result_t **out);
+
+void caa_result_free(caa_result_t *res);
+
+#endif

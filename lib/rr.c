@@ -1,0 +1,1 @@
+/* rr.c — placeholder until the module lands. */
