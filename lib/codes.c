@@ -39,3 +39,53 @@ const char *caa_strerror(int code)
 	}
 	return "unknown error";
 }
+
+/* Names of the public enums, exactly as in proto/caa/v1/caa.proto. */
+#include "caa.h"
+
+const char *caa_verdict_name(caa_verdict_t v)
+{
+	switch (v) {
+	case CAA_PERMITTED: return "PERMITTED";
+	case CAA_FORBIDDEN: return "FORBIDDEN";
+	case CAA_LOOKUP_FAILED: return "LOOKUP_FAILED";
+	}
+	return "VERDICT_UNSPECIFIED";
+}
+
+const char *caa_reason_name(caa_reason_t r)
+{
+	switch (r) {
+	case CAA_R_NO_CAA: return "NO_CAA";
+	case CAA_R_NO_RESTRICTING_PROPERTY: return "NO_RESTRICTING_PROPERTY";
+	case CAA_R_AUTHORIZED: return "AUTHORIZED";
+	case CAA_R_NOT_AUTHORIZED: return "NOT_AUTHORIZED";
+	case CAA_R_CRITICAL_TAG: return "CRITICAL_TAG";
+	case CAA_R_ACCOUNT_URI_MISMATCH: return "ACCOUNT_URI_MISMATCH";
+	case CAA_R_VALIDATION_METHOD_MISMATCH: return "VALIDATION_METHOD_MISMATCH";
+	case CAA_R_MALFORMED_PROPERTY: return "MALFORMED_PROPERTY";
+	case CAA_R_NOT_APPLICABLE: return "NOT_APPLICABLE";
+	case CAA_R_DNS_SERVFAIL: return "DNS_SERVFAIL";
+	case CAA_R_DNS_TIMEOUT: return "DNS_TIMEOUT";
+	case CAA_R_DNS_NXDOMAIN_TLD: return "DNS_NXDOMAIN_TLD";
+	case CAA_R_DNS_REFUSED: return "DNS_REFUSED";
+	case CAA_R_DNS_NETWORK: return "DNS_NETWORK";
+	case CAA_R_DNSSEC_BOGUS: return "DNSSEC_BOGUS";
+	case CAA_R_DNS_NOTIMP: return "DNS_NOTIMP";
+	case CAA_R_DNS_FORMERR: return "DNS_FORMERR";
+	case CAA_R_INTERNAL: return "INTERNAL";
+	case CAA_R_DNS_NODATA_WITHOUT_SOA: return "DNS_NODATA_WITHOUT_SOA";
+	}
+	return "REASON_UNSPECIFIED";
+}
+
+const char *caa_dnssec_name(caa_dnssec_t d)
+{
+	switch (d) {
+	case CAA_DNSSEC_SECURE: return "SECURE";
+	case CAA_DNSSEC_INSECURE: return "INSECURE";
+	case CAA_DNSSEC_BOGUS: return "BOGUS";
+	case CAA_DNSSEC_INDETERMINATE: return "INDETERMINATE";
+	}
+	return "DNSSEC_UNSPECIFIED";
+}
