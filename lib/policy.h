@@ -73,6 +73,8 @@ typedef struct caa_label {
 	const caa_rr_t *rrs;    /* outcome PRESENT */
 	size_t n_rrs;
 	const char *why;        /* why_bogus, EDE text or a diagnosed cause; may be NULL */
+	unsigned retries;       /* retries spent on this label */
+	uint32_t elapsed_us;    /* time from first query to final answer */
 } caa_label_t;
 
 typedef enum caa_select {
@@ -92,7 +94,9 @@ typedef enum caa_select {
 caa_select_t caa_policy_select(const caa_label_t *labels, size_t n, const caa_policy_t *pol,
                                size_t *idx);
 
-/* True when labels[i] counts as an error under pol (see caa_policy_select). */
+/* True when labels[i] counts as an error under pol (see caa_policy_select).
+ * Under insecure_lookup_failure_permits, an upstream failure (not NETWORK, not
+ * BOGUS) on a label proven INSECURE and retried at least once does not count. */
 bool caa_policy_label_failed(const caa_label_t *labels, size_t n, size_t i,
                              const caa_policy_t *pol);
 
