@@ -14,6 +14,11 @@
  * Status words: NODATA, NXDOMAIN, NODATA-NO-SOA, SERVFAIL, REFUSED, NOTIMP,
  * FORMERR, TIMEOUT, NETWORK, BOGUS (optional quoted reason). A label the file
  * does not mention answered NODATA.
+ *
+ * Names are absolute whether or not they end in a dot, until a $ORIGIN line:
+ * after it, "@" is the origin and a name without a trailing dot is relative to
+ * it (zone-file rules). $TTL is read and ignored. A line starting with a blank
+ * continues the previous owner. An owner has either CAA records or one status.
  */
 #ifndef CAA_RECORDS_H
 #define CAA_RECORDS_H
@@ -23,15 +28,21 @@
 #include "name.h"
 #include "policy.h"
 
+/* Limits: larger text, or more records at one owner, is refused with CAA_ELIMIT. */
+#define CAA_RECORDS_MAX_SIZE (1024 * 1024)
+#define CAA_RECORDS_MAX_PER_OWNER 1024
+
 typedef struct caa_records caa_records_t;
 
 /*
- * Parse records text (len octets). On error returns CAA_ERECORDS (or CAA_ENOMEM)
- * and writes "line N: what is wrong" into err. Owner names are normalised
- * (lowercase, trailing dot optional); TTL and class are optional.
+ * Parse records text (len octets). On error returns CAA_ERECORDS (CAA_ELIMIT
+ * for the limits above, CAA_ENOMEM) and writes "line N: what is wrong" into err
+ * (errlen octets, may be 0). Owner names are normalised (lowercase, trailing
+ * dot optional); TTL and class are optional. *out is set only on success.
  */
 int caa_records_parse(const char *text, size_t len, caa_records_t **out, char *err,
                       size_t errlen);
+/* Same for a file; err is "PATH: line N: ..." or "PATH: <system error>" (CAA_EIO). */
 int caa_records_load(const char *path, caa_records_t **out, char *err, size_t errlen);
 
 /*
