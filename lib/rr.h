@@ -43,7 +43,8 @@ typedef enum caa_tag {
  * Parse CAA RDATA (flags, tag length, tag, value) into *out, which points into
  * rdata. Returns CAA_EOK, or CAA_ERR_SHORT / CAA_ERR_TAGLEN0 / CAA_ERR_TAGLEN /
  * CAA_ERR_TAGCHAR; on error *out is a record with malformed = true and the flags
- * byte kept when there was one.
+ * byte kept when there was one. len above 65535 (RDLENGTH is 16 bits) gives
+ * CAA_ELIMIT. On error tag and value are "" (never NULL) with length 0.
  */
 int caa_rr_parse(const uint8_t *rdata, size_t len, caa_rr_t *out);
 
@@ -69,6 +70,12 @@ typedef struct caa_issue_value {
  * case-insensitive parameter tags; unknown parameters ignored.
  * Returns CAA_EOK, or CAA_ERR_VALUE when the text does not match the grammar
  * (then *out is zeroed: an empty issuer that authorises nobody).
+ * The grammar allows a trailing ';' only after the issuer ("ca.example;"),
+ * never after a parameter ("ca.example; a=b;" is CAA_ERR_VALUE). Duplicate
+ * parameters are counted; accounturi and methods point at the first one, and
+ * methods_malformed is set if any copy is malformed. An empty validationmethods
+ * value is a well-formed empty list (RFC 8657 §4). value NULL with len > 0
+ * gives CAA_EINVAL.
  */
 int caa_rr_issue_value_parse(const char *value, size_t len, caa_issue_value_t *out);
 
