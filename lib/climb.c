@@ -1,0 +1,1229 @@
+/*
+ * climb.c — the relevant-RRset climb over libunbound (CAA.md §1, §6).
+ *
+ * A check asks for the CAA RRset of every suffix of its name at once. Labels
+ * live in one table while in flight, so concurrent checks (an order's names,
+ * or other orders) share one query per label. A label query waits for a slot
+ * in its zone (at most dns.max_per_zone in flight per registered-domain
+ * approximation), has its own deadline, and is retried with jittered back-off
+ * on SERVFAIL, timeout and network errors. After every answer each waiting
+ * check re-runs caa_policy_select(); once it is decided it builds its result
+ * and lets go of the labels it no longer needs (cancelled when nobody else
+ * waits for them).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <unbound.h>
+
+#include "climb.h"
+#include "hmap.h"
+#include "timerq.h"
+
+#define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
+#define RETRY_BASE_US 50000u /* first back-off; doubles per retry, ±50% jitter */
+
+typedef struct check check_t;
+typedef struct order order_t;
+typedef struct zone zone_t;
+
+typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_RETRY, LS_DONE } lstate_t;
+
+typedef struct waiter {
+	check_t *chk;
+	unsigned idx;
+} waiter_t;
+
+/* One label's CAA lookup, shared by every check waiting for it. */
+typedef struct lbl {
+	caa_timer_t timer; /* query deadline (FLIGHT) or retry time (RETRY) */
+	caa_ctx_t *ctx;
+	char *name;
+	zone_t *zone;      /* set while QUEUED or FLIGHT */
+	struct lbl *qnext; /* zone FIFO */
+	lstate_t state;
+	int async_id;
+	bool in_ub;     /* libunbound holds a query with our pointer */
+	bool orphan;    /* nobody wants it, but libunbound still may call back */
+	bool abandoned; /* nobody wants it; still in a zone FIFO */
+	bool in_table;
+	unsigned refs;
+	unsigned retries, queries;
+	uint64_t first_us;
+	waiter_t *w;
+	size_t nw, capw;
+	caa_outcome_t outcome;
+	caa_dnssec_t dnssec;
+	char *why;
+	uint8_t *rdata;
+	caa_rr_t *rrs;
+	size_t n_rrs;
+	uint32_t elapsed_us;
+} lbl_t;
+
+struct zone {
+	char *key;
+	unsigned inflight;
+	lbl_t *qhead, *qtail;
+};
+
+struct check {
+	caa_timer_t deadline;
+	check_t *prev, *next; /* active list */
+	caa_ctx_t *ctx;
+	uint64_t id;
+	order_t *order;
+	size_t order_idx;
+	caa_check_cb cb;
+	void *arg;
+	caa_request_t req; /* strings owned (strs) */
+	char *strs;
+	const caa_policy_t *pol;
+	caa_name_t name;
+	bool not_applicable;
+	uint64_t start_us, timeout_us;
+	unsigned queries;
+	unsigned n;
+	caa_label_t *labels;
+	lbl_t **lbls;
+};
+
+struct order {
+	uint64_t id;
+	size_t n, left;
+	check_t **checks;
+	caa_result_t **results;
+	caa_order_cb cb;
+	void *arg;
+	bool boulder_types;
+};
+
+/* Submissions from any thread to the loop thread. */
+typedef struct sub {
+	struct sub *next;
+	check_t *chk;   /* a single check, or */
+	order_t *order; /* an order, or */
+	uint64_t cancel_id; /* a cancellation */
+} sub_t;
+
+struct caa_ctx {
+	const caa_config_t *cfg;
+	struct ub_ctx *ub;
+	int epfd, evfd;
+	caa_hmap_t *labels, *zones;
+	caa_timerq_t timers;
+	check_t *active;
+	pthread_mutex_t lock;
+	sub_t *subs, **subs_tail;
+	atomic_size_t in_flight;
+	atomic_uint_fast64_t next_id;
+	atomic_bool stop;
+	unsigned rand_state;
+	caa_ctx_stats_t stats;
+};
+
+static void lbl_finish(lbl_t *l);
+static void lbl_unref(lbl_t *l);
+static void check_progress(check_t *chk);
+static void check_complete(check_t *chk);
+
+/* ---- small helpers ---- */
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static unsigned rnd(caa_ctx_t *ctx)
+{
+	/* xorshift: jitter only, no security role */
+	unsigned x = ctx->rand_state;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return ctx->rand_state = x;
+}
+
+/* Zone key: the last two labels, a stand-in for the registered domain
+ * (without a public suffix list, co.uk-style suffixes share one cap). */
+static const char *zone_key(const char *name)
+{
+	const char *last = strrchr(name, '.');
+	if (last == NULL)
+		return name;
+	const char *p = last;
+	while (p > name && p[-1] != '.')
+		p--;
+	return p;
+}
+
+/* ---- answers ---- */
+
+/* Skip a (possibly compressed) name in pkt at *off. */
+static bool skip_name(const uint8_t *pkt, size_t len, size_t *off)
+{
+	while (*off < len) {
+		uint8_t c = pkt[*off];
+		if (c == 0) {
+			(*off)++;
+			return true;
+		}
+		if ((c & 0xc0) == 0xc0) {
+			*off += 2;
+			return *off <= len;
+		}
+		*off += 1u + c;
+	}
+	return false;
+}
+
+/* Does a NOERROR answer without data carry an SOA in its authority section?
+ * RFC 2308 asks for one; sloppy servers omit it (FAILURES.md 2, 5). */
+static bool has_authority_soa(const uint8_t *pkt, size_t len)
+{
+	if (pkt == NULL || len < 12)
+		return false;
+	unsigned qd = (unsigned)(pkt[4] << 8 | pkt[5]), an = (unsigned)(pkt[6] << 8 | pkt[7]);
+	unsigned ns = (unsigned)(pkt[8] << 8 | pkt[9]);
+	size_t off = 12;
+	for (unsigned i = 0; i < qd; i++) {
+		if (!skip_name(pkt, len, &off))
+			return false;
+		off += 4;
+	}
+	for (unsigned i = 0; i < an + ns; i++) {
+		if (!skip_name(pkt, len, &off) || off + 10 > len)
+			return false;
+		unsigned type = (unsigned)(pkt[off] << 8 | pkt[off + 1]);
+		unsigned rdlen = (unsigned)(pkt[off + 8] << 8 | pkt[off + 9]);
+		if (i >= an && type == 6)
+			return true;
+		off += 10u + rdlen;
+	}
+	return false;
+}
+
+static int take_records(lbl_t *l, const struct ub_result *r)
+{
+	size_t n = 0, total = 0;
+	while (r->data[n] != NULL) {
+		total += (size_t)r->len[n];
+		n++;
+	}
+	l->rdata = malloc(total ? total : 1);
+	l->rrs = calloc(n ? n : 1, sizeof(*l->rrs));
+	if (l->rdata == NULL || l->rrs == NULL)
+		return CAA_ENOMEM;
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(l->rdata + off, r->data[i], (size_t)r->len[i]);
+		/* malformed RDATA stays in the RRset, flagged: it fails closed */
+		(void)caa_rr_parse(l->rdata + off, (size_t)r->len[i], &l->rrs[i]);
+		off += (size_t)r->len[i];
+	}
+	l->n_rrs = n;
+	return CAA_EOK;
+}
+
+static void set_why(lbl_t *l, const char *why)
+{
+	free(l->why);
+	l->why = why ? strdup(why) : NULL;
+}
+
+static void classify(lbl_t *l, int err, struct ub_result *r)
+{
+	l->dnssec = CAA_DNSSEC_INDETERMINATE;
+	set_why(l, NULL);
+	if (err != 0 || r == NULL) {
+		l->outcome = CAA_OUT_NETWORK;
+		set_why(l, ub_strerror(err));
+		return;
+	}
+	if (r->bogus) {
+		l->outcome = CAA_OUT_BOGUS;
+		l->dnssec = CAA_DNSSEC_BOGUS;
+		set_why(l, r->why_bogus ? r->why_bogus : "validation failure");
+		return;
+	}
+	l->dnssec = r->secure ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
+	switch (r->rcode) {
+	case 0:
+		if (r->havedata) {
+			if (take_records(l, r) != CAA_EOK) {
+				l->outcome = CAA_OUT_NETWORK;
+				set_why(l, "out of memory");
+				return;
+			}
+			l->outcome = l->n_rrs ? CAA_OUT_PRESENT : CAA_OUT_EMPTY;
+		} else if (!has_authority_soa(r->answer_packet, (size_t)r->answer_len) &&
+		           !r->secure) {
+			/* A signed NODATA proves itself with NSEC; only unsigned
+			 * answers can be missing the SOA that makes them negative. */
+			l->outcome = CAA_OUT_NODATA_NOSOA;
+			set_why(l, "NOERROR without CAA and without SOA in the authority section "
+			           "(NODATA without SOA)");
+		} else {
+			l->outcome = CAA_OUT_EMPTY;
+		}
+		return;
+	case 3:
+		l->outcome = CAA_OUT_NXDOMAIN;
+		return;
+	case 5:
+		l->outcome = CAA_OUT_REFUSED;
+		return;
+	case 4:
+		l->outcome = CAA_OUT_NOTIMP;
+		return;
+	case 1:
+		l->outcome = CAA_OUT_FORMERR;
+		return;
+	default:
+		l->outcome = CAA_OUT_SERVFAIL;
+		set_why(l, "the resolver answered SERVFAIL (libunbound reports an upstream "
+		           "SERVFAIL, REFUSED, NOTIMP, FORMERR or an unusable answer all as SERVFAIL)");
+		return;
+	}
+}
+
+/* ---- zones: per-zone concurrency cap ---- */
+
+static void lbl_send(lbl_t *l);
+
+static zone_t *zone_get(caa_ctx_t *ctx, const char *name)
+{
+	const char *key = zone_key(name);
+	zone_t *z = caa_hmap_get(ctx->zones, key);
+	if (z != NULL)
+		return z;
+	z = calloc(1, sizeof(*z));
+	if (z == NULL || (z->key = strdup(key)) == NULL ||
+	    caa_hmap_put(ctx->zones, z->key, z) != CAA_EOK) {
+		if (z)
+			free(z->key);
+		free(z);
+		return NULL;
+	}
+	return z;
+}
+
+static void lbl_free(lbl_t *l)
+{
+	free(l->name);
+	free(l->w);
+	free(l->why);
+	free(l->rdata);
+	free(l->rrs);
+	free(l);
+}
+
+/* A query of z ended: launch queued ones, forget z when idle. */
+static void zone_release(caa_ctx_t *ctx, zone_t *z)
+{
+	z->inflight--;
+	while (z->qhead != NULL && z->inflight < ctx->cfg->dns.max_per_zone) {
+		lbl_t *l = z->qhead;
+		z->qhead = l->qnext;
+		if (z->qhead == NULL)
+			z->qtail = NULL;
+		l->qnext = NULL;
+		if (l->abandoned) {
+			lbl_free(l);
+			continue;
+		}
+		z->inflight++;
+		lbl_send(l);
+	}
+	if (z->inflight == 0 && z->qhead == NULL) {
+		caa_hmap_del(ctx->zones, z->key);
+		free(z->key);
+		free(z);
+	}
+}
+
+static void lbl_submit(lbl_t *l)
+{
+	caa_ctx_t *ctx = l->ctx;
+	zone_t *z = zone_get(ctx, l->name);
+	if (z == NULL) {
+		l->outcome = CAA_OUT_NETWORK;
+		set_why(l, "out of memory");
+		lbl_finish(l);
+		return;
+	}
+	l->zone = z;
+	if (z->inflight < ctx->cfg->dns.max_per_zone) {
+		z->inflight++;
+		lbl_send(l);
+		return;
+	}
+	l->state = LS_QUEUED;
+	if (z->qtail)
+		z->qtail->qnext = l;
+	else
+		z->qhead = l;
+	z->qtail = l;
+}
+
+static void on_answer(void *data, int err, struct ub_result *r);
+
+/* Send (a slot in l->zone is already taken for it). */
+static void lbl_send(lbl_t *l)
+{
+	caa_ctx_t *ctx = l->ctx;
+	int rc = ub_resolve_async(ctx->ub, l->name, 257, 1, l, on_answer, &l->async_id);
+	l->queries++;
+	ctx->stats.queries++;
+	for (size_t i = 0; i < l->nw; i++)
+		l->w[i].chk->queries++;
+	if (rc != 0) {
+		zone_t *z = l->zone;
+		l->zone = NULL;
+		l->outcome = CAA_OUT_NETWORK;
+		set_why(l, ub_strerror(rc));
+		zone_release(ctx, z);
+		lbl_finish(l);
+		return;
+	}
+	l->in_ub = true;
+	l->state = LS_FLIGHT;
+	caa_timerq_arm(&ctx->timers, &l->timer,
+	               caa_now_us() + ctx->cfg->dns.query_timeout_ms * 1000u);
+}
+
+/* Give back l's zone slot (or FIFO place) and libunbound query. */
+static void lbl_stop_query(lbl_t *l)
+{
+	caa_ctx_t *ctx = l->ctx;
+	if (l->in_ub) {
+		if (ub_cancel(ctx->ub, l->async_id) != 0)
+			l->orphan = true; /* the answer is on its way: free it there */
+		else
+			ctx->stats.cancelled_queries++;
+		l->in_ub = false;
+	}
+	if (l->zone != NULL && l->state == LS_FLIGHT) {
+		zone_t *z = l->zone;
+		l->zone = NULL;
+		zone_release(ctx, z);
+	}
+}
+
+static bool retryable(caa_outcome_t o)
+{
+	return o == CAA_OUT_SERVFAIL || o == CAA_OUT_TIMEOUT || o == CAA_OUT_NETWORK;
+}
+
+/* Retry if the policy allows and some waiting check has time left for it. */
+static bool maybe_retry(lbl_t *l)
+{
+	caa_ctx_t *ctx = l->ctx;
+	if (!retryable(l->outcome) || l->retries >= ctx->cfg->dns.retries || l->refs == 0)
+		return false;
+	uint64_t backoff = (uint64_t)RETRY_BASE_US << l->retries;
+	backoff = backoff / 2 + rnd(ctx) % (backoff + 1);
+	uint64_t at = caa_now_us() + backoff, latest = 0;
+	for (size_t i = 0; i < l->nw; i++)
+		if (l->w[i].chk->deadline.when_us > latest)
+			latest = l->w[i].chk->deadline.when_us;
+	if (at >= latest)
+		return false;
+	l->retries++;
+	ctx->stats.retries++;
+	l->state = LS_RETRY;
+	caa_timerq_arm(&ctx->timers, &l->timer, at);
+	return true;
+}
+
+static void on_answer(void *data, int err, struct ub_result *r)
+{
+	lbl_t *l = data;
+	caa_ctx_t *ctx = l->ctx;
+
+	if (l->orphan) {
+		ub_resolve_free(r);
+		lbl_free(l);
+		return;
+	}
+	l->in_ub = false;
+	caa_timerq_disarm(&ctx->timers, &l->timer);
+	lbl_stop_query(l);
+	classify(l, err, r);
+	ub_resolve_free(r);
+	if (!maybe_retry(l))
+		lbl_finish(l);
+}
+
+static void on_lbl_timer(caa_timer_t *t, void *arg)
+{
+	lbl_t *l = (lbl_t *)t; /* the timer is the first member */
+	(void)arg;
+	if (l->state == LS_RETRY) {
+		lbl_submit(l);
+		return;
+	}
+	/* Query deadline: libunbound has no per-query timeout of its own. */
+	lbl_stop_query(l);
+	l->ctx->stats.timeouts++;
+	l->outcome = CAA_OUT_TIMEOUT;
+	char why[96];
+	snprintf(why, sizeof(why), "no answer within the query timeout (%llu ms)",
+	         (unsigned long long)l->ctx->cfg->dns.query_timeout_ms);
+	set_why(l, why);
+	if (!maybe_retry(l))
+		lbl_finish(l);
+}
+
+/* The label has its final outcome: hand it to every waiting check. */
+static void lbl_finish(lbl_t *l)
+{
+	caa_ctx_t *ctx = l->ctx;
+	l->state = LS_DONE;
+	l->elapsed_us = (uint32_t)(caa_now_us() - l->first_us);
+	if (l->in_table) {
+		/* Later checks ask libunbound's cache, not us. */
+		caa_hmap_del(ctx->labels, l->name);
+		l->in_table = false;
+	}
+	l->refs++; /* waiters may let go (and free l) while we notify them */
+	size_t nw = l->nw;
+	waiter_t small[16], *snap = nw <= 16 ? small : malloc(nw * sizeof(*snap));
+	if (snap == NULL) {
+		/* Cannot snapshot: notify through the live array from its end,
+		 * which detaching waiters only shrinks. */
+		snap = small;
+		nw = 0;
+		while (l->nw > 0) {
+			waiter_t wt = l->w[l->nw - 1];
+			caa_label_t *cl = &wt.chk->labels[wt.idx];
+			cl->outcome = CAA_OUT_NETWORK;
+			cl->why = "out of memory";
+			check_complete(wt.chk);
+		}
+	}
+	memcpy(snap, l->w, nw * sizeof(*snap));
+	for (size_t i = 0; i < nw; i++) {
+		check_t *chk = snap[i].chk;
+		unsigned idx = snap[i].idx;
+		if (chk->lbls[idx] != l)
+			continue; /* already completed by an earlier waiter's callback */
+		caa_label_t *cl = &chk->labels[idx];
+		cl->outcome = l->outcome;
+		cl->dnssec = l->dnssec;
+		cl->rrs = l->rrs;
+		cl->n_rrs = l->n_rrs;
+		cl->why = l->why;
+		cl->retries = l->retries;
+		cl->elapsed_us = l->elapsed_us;
+		check_progress(chk);
+	}
+	if (snap != small)
+		free(snap);
+	lbl_unref(l);
+}
+
+static lbl_t *lbl_new(caa_ctx_t *ctx, const char *name)
+{
+	lbl_t *l = calloc(1, sizeof(*l));
+	if (l == NULL || (l->name = strdup(name)) == NULL) {
+		free(l);
+		return NULL;
+	}
+	l->ctx = ctx;
+	l->timer.fire = on_lbl_timer;
+	l->first_us = caa_now_us();
+	if (caa_hmap_put(ctx->labels, l->name, l) != CAA_EOK) {
+		lbl_free(l);
+		return NULL;
+	}
+	l->in_table = true;
+	return l;
+}
+
+static int lbl_attach(lbl_t *l, check_t *chk, unsigned idx)
+{
+	if (l->nw == l->capw) {
+		size_t cap = l->capw ? l->capw * 2 : 4;
+		waiter_t *w = realloc(l->w, cap * sizeof(*w));
+		if (w == NULL)
+			return CAA_ENOMEM;
+		l->w = w;
+		l->capw = cap;
+	}
+	l->w[l->nw++] = (waiter_t){chk, idx};
+	l->refs++;
+	chk->lbls[idx] = l;
+	return CAA_EOK;
+}
+
+static void lbl_unref(lbl_t *l)
+{
+	if (--l->refs > 0)
+		return;
+	caa_ctx_t *ctx = l->ctx;
+	if (l->in_table) {
+		caa_hmap_del(ctx->labels, l->name);
+		l->in_table = false;
+	}
+	caa_timerq_disarm(&ctx->timers, &l->timer);
+	switch (l->state) {
+	case LS_FLIGHT:
+		lbl_stop_query(l);
+		if (l->orphan)
+			return; /* freed when libunbound calls back */
+		break;
+	case LS_QUEUED:
+		l->abandoned = true; /* freed when its zone FIFO reaches it */
+		return;
+	case LS_NEW:
+	case LS_RETRY:
+	case LS_DONE:
+		break;
+	}
+	lbl_free(l);
+}
+
+static void lbl_detach(check_t *chk, unsigned idx)
+{
+	lbl_t *l = chk->lbls[idx];
+	if (l == NULL)
+		return;
+	chk->lbls[idx] = NULL;
+	for (size_t i = 0; i < l->nw; i++)
+		if (l->w[i].chk == chk && l->w[i].idx == idx) {
+			l->w[i] = l->w[--l->nw];
+			break;
+		}
+	lbl_unref(l);
+}
+
+/* ---- checks and orders ---- */
+
+static void check_free(check_t *chk)
+{
+	if (chk == NULL)
+		return;
+	free(chk->strs);
+	free(chk->labels);
+	free(chk->lbls);
+	free(chk);
+}
+
+static void order_free(order_t *o, bool free_results)
+{
+	if (free_results)
+		for (size_t i = 0; i < o->n; i++)
+			caa_result_free(o->results[i]);
+	free(o->results);
+	free(o->checks);
+	free(o);
+}
+
+static void active_unlink(caa_ctx_t *ctx, check_t *chk)
+{
+	if (chk->prev)
+		chk->prev->next = chk->next;
+	else if (ctx->active == chk)
+		ctx->active = chk->next;
+	if (chk->next)
+		chk->next->prev = chk->prev;
+	chk->prev = chk->next = NULL;
+}
+
+static void order_deliver(caa_ctx_t *ctx, order_t *o)
+{
+	const caa_problem_t *probs[o->n ? o->n : 1];
+	size_t k = 0;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->results[i]->problem != NULL)
+			probs[k++] = o->results[i]->problem;
+	caa_problem_t *agg = k ? caa_problem_order(probs, k, o->boulder_types) : NULL;
+	atomic_fetch_sub(&ctx->in_flight, 1);
+	if (k > 0 && agg == NULL) {
+		o->cb(o->arg, CAA_ENOMEM, NULL, 0, NULL);
+		order_free(o, true);
+		return;
+	}
+	caa_result_t **results = o->results;
+	size_t n = o->n;
+	o->results = NULL;
+	o->cb(o->arg, CAA_EOK, results, n, agg);
+	order_free(o, false);
+}
+
+/* End a check: rc CAA_EOK hands res to its caller (or order). */
+static void check_end(check_t *chk, int rc, caa_result_t *res)
+{
+	caa_ctx_t *ctx = chk->ctx;
+	caa_timerq_disarm(&ctx->timers, &chk->deadline);
+	for (unsigned i = 0; i < chk->n; i++)
+		lbl_detach(chk, i);
+	active_unlink(ctx, chk);
+	order_t *o = chk->order;
+	if (o == NULL) {
+		atomic_fetch_sub(&ctx->in_flight, 1);
+		chk->cb(chk->arg, rc, res);
+	} else if (rc != CAA_EOK) {
+		/* An order fails as a whole: stop its other checks, report once. */
+		o->checks[chk->order_idx] = NULL;
+		for (size_t i = 0; i < o->n; i++) {
+			check_t *other = o->checks[i];
+			if (other == NULL)
+				continue;
+			o->checks[i] = NULL;
+			caa_timerq_disarm(&ctx->timers, &other->deadline);
+			for (unsigned j = 0; j < other->n; j++)
+				lbl_detach(other, j);
+			active_unlink(ctx, other);
+			check_free(other);
+		}
+		atomic_fetch_sub(&ctx->in_flight, 1);
+		o->cb(o->arg, rc, NULL, 0, NULL);
+		order_free(o, true);
+	} else {
+		o->checks[chk->order_idx] = NULL;
+		o->results[chk->order_idx] = res;
+		if (--o->left == 0)
+			order_deliver(ctx, o);
+	}
+	check_free(chk);
+}
+
+static void check_complete(check_t *chk)
+{
+	caa_result_t *res = NULL;
+	int rc;
+	if (chk->not_applicable)
+		rc = caa_result_not_applicable(&chk->req, &res);
+	else
+		rc = caa_result_build(chk->pol, &chk->req, &chk->name, chk->labels, chk->n,
+		                      chk->req.explain, &res);
+	if (res != NULL) {
+		res->queries = chk->queries;
+		res->elapsed_us = (uint32_t)(caa_now_us() - chk->start_us);
+	}
+	check_end(chk, rc, res);
+}
+
+static void check_progress(check_t *chk)
+{
+	size_t idx;
+	if (caa_policy_select(chk->labels, chk->n, chk->pol, &idx) != CAA_SEL_UNDECIDED)
+		check_complete(chk);
+}
+
+/* The check's own deadline: whatever is still pending timed out. */
+static void on_check_deadline(caa_timer_t *t, void *arg)
+{
+	check_t *chk = (check_t *)t; /* the timer is the first member */
+	(void)arg;
+	for (unsigned i = 0; i < chk->n; i++) {
+		caa_label_t *cl = &chk->labels[i];
+		if (cl->outcome != CAA_OUT_PENDING)
+			continue;
+		cl->outcome = CAA_OUT_TIMEOUT;
+		cl->why = "the check's overall deadline ran out while this label was pending";
+		if (chk->lbls[i] != NULL) {
+			cl->retries = chk->lbls[i]->retries;
+			cl->elapsed_us = (uint32_t)(caa_now_us() - chk->lbls[i]->first_us);
+		}
+	}
+	check_complete(chk);
+}
+
+/* On the loop thread: look every label up (or join a lookup in flight). */
+static void check_start(caa_ctx_t *ctx, check_t *chk)
+{
+	chk->next = ctx->active;
+	if (ctx->active)
+		ctx->active->prev = chk;
+	ctx->active = chk;
+	chk->start_us = caa_now_us();
+	chk->deadline.fire = on_check_deadline;
+	if (chk->not_applicable) {
+		check_complete(chk);
+		return;
+	}
+	caa_timerq_arm(&ctx->timers, &chk->deadline, chk->start_us + chk->timeout_us);
+	/* Attach to every label first, then send: a label answered at once
+	 * (an error) must find all its waiters in place. Hold the fresh labels
+	 * while sending: the check may complete (and let go) on the way. */
+	lbl_t *fresh[CAA_LABELS_MAX];
+	unsigned nfresh = 0;
+	for (unsigned i = 0; i < chk->n; i++) {
+		const char *name = caa_name_suffix(&chk->name, i);
+		lbl_t *l = caa_hmap_get(ctx->labels, name);
+		bool is_new = false;
+		if (l != NULL) {
+			ctx->stats.shared++;
+			chk->queries += l->queries;
+		} else if ((l = lbl_new(ctx, name)) != NULL) {
+			is_new = true;
+		}
+		if (l != NULL && lbl_attach(l, chk, i) == CAA_EOK) {
+			if (is_new)
+				fresh[nfresh++] = l;
+			continue;
+		}
+		if (is_new) {
+			l->refs = 1;
+			lbl_unref(l);
+		}
+		/* Without memory for the lookup the label fails, closed. */
+		chk->labels[i].outcome = CAA_OUT_NETWORK;
+		chk->labels[i].why = "out of memory";
+	}
+	for (unsigned i = 0; i < nfresh; i++)
+		fresh[i]->refs++;
+	for (unsigned i = 0; i < nfresh; i++)
+		if (fresh[i]->nw > 0 && fresh[i]->state == LS_NEW)
+			lbl_submit(fresh[i]);
+	for (unsigned i = 0; i < nfresh; i++)
+		lbl_unref(fresh[i]);
+}
+
+static size_t req_strlen(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static char *req_copy(char **p, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	char *d = *p;
+	strcpy(d, s);
+	*p += strlen(s) + 1;
+	return d;
+}
+
+/* Validate and copy a request (any thread). */
+static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
+                     check_t **out)
+{
+	check_t *chk = calloc(1, sizeof(*chk));
+	*out = NULL;
+	if (chk == NULL)
+		return CAA_ENOMEM;
+	chk->ctx = ctx;
+	chk->pol = caa_config_policy(ctx->cfg, req->policy);
+	if (chk->pol == NULL) {
+		free(chk);
+		return CAA_ECONFIG;
+	}
+	const char *ident = req->identifier ? req->identifier : "";
+	int rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident),
+	                              &chk->name);
+	if (rc == CAA_ENOTAPPLICABLE) {
+		chk->not_applicable = true;
+	} else if (rc != CAA_EOK) {
+		free(chk);
+		return rc;
+	}
+	size_t len = req_strlen(req->type) + req_strlen(req->identifier) +
+	             req_strlen(req->account_uri) + req_strlen(req->method) +
+	             req_strlen(req->policy);
+	chk->strs = malloc(len ? len : 1);
+	chk->n = chk->not_applicable ? 0 : chk->name.n_labels;
+	chk->labels = calloc(chk->n ? chk->n : 1, sizeof(*chk->labels));
+	chk->lbls = calloc(chk->n ? chk->n : 1, sizeof(*chk->lbls));
+	if (chk->strs == NULL || chk->labels == NULL || chk->lbls == NULL) {
+		check_free(chk);
+		return CAA_ENOMEM;
+	}
+	char *p = chk->strs;
+	chk->req = *req;
+	chk->req.type = req_copy(&p, req->type);
+	chk->req.identifier = req_copy(&p, req->identifier);
+	chk->req.account_uri = req_copy(&p, req->account_uri);
+	chk->req.method = req_copy(&p, req->method);
+	chk->req.policy = req_copy(&p, req->policy);
+	for (unsigned i = 0; i < chk->n; i++) {
+		chk->labels[i].name = caa_name_suffix(&chk->name, i);
+		chk->labels[i].dnssec = CAA_DNSSEC_INDETERMINATE;
+	}
+	chk->timeout_us = (timeout_ms ? timeout_ms : ctx->cfg->dns.timeout_ms) * 1000u;
+	*out = chk;
+	return CAA_EOK;
+}
+
+static void submit(caa_ctx_t *ctx, sub_t *s)
+{
+	pthread_mutex_lock(&ctx->lock);
+	*ctx->subs_tail = s;
+	ctx->subs_tail = &s->next;
+	pthread_mutex_unlock(&ctx->lock);
+	uint64_t one = 1;
+	ssize_t w = write(ctx->evfd, &one, sizeof(one));
+	(void)w; /* a full counter already means "wake up" */
+}
+
+static bool reserve_slot(caa_ctx_t *ctx)
+{
+	size_t cur = atomic_fetch_add(&ctx->in_flight, 1);
+	if (cur >= ctx->cfg->max_in_flight) {
+		atomic_fetch_sub(&ctx->in_flight, 1);
+		return false;
+	}
+	return true;
+}
+
+int caa_check_async(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
+                    caa_check_cb cb, void *arg, uint64_t *id)
+{
+	check_t *chk;
+	int rc = check_new(ctx, req, timeout_ms, &chk);
+	if (rc != CAA_EOK)
+		return rc;
+	sub_t *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		check_free(chk);
+		return CAA_ENOMEM;
+	}
+	if (!reserve_slot(ctx)) {
+		free(s);
+		check_free(chk);
+		return CAA_EBUSY;
+	}
+	chk->cb = cb;
+	chk->arg = arg;
+	chk->id = atomic_fetch_add(&ctx->next_id, 1);
+	if (id)
+		*id = chk->id;
+	s->chk = chk;
+	submit(ctx, s);
+	return CAA_EOK;
+}
+
+int caa_order_async(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n, uint64_t timeout_ms,
+                    caa_order_cb cb, void *arg, uint64_t *id, size_t *bad)
+{
+	if (n == 0)
+		return CAA_EINVAL;
+	order_t *o = calloc(1, sizeof(*o));
+	sub_t *s = calloc(1, sizeof(*s));
+	int rc = CAA_ENOMEM;
+	if (o == NULL || s == NULL)
+		goto fail;
+	o->n = o->left = n;
+	o->cb = cb;
+	o->arg = arg;
+	o->checks = calloc(n, sizeof(*o->checks));
+	o->results = calloc(n, sizeof(*o->results));
+	if (o->checks == NULL || o->results == NULL)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		rc = check_new(ctx, &reqs[i], timeout_ms, &o->checks[i]);
+		if (rc != CAA_EOK) {
+			if (bad)
+				*bad = i;
+			goto fail;
+		}
+		o->checks[i]->order = o;
+		o->checks[i]->order_idx = i;
+	}
+	o->boulder_types = o->checks[0]->pol->boulder_recheck_types;
+	if (!reserve_slot(ctx)) {
+		rc = CAA_EBUSY;
+		goto fail;
+	}
+	o->id = atomic_fetch_add(&ctx->next_id, 1);
+	for (size_t i = 0; i < n; i++)
+		o->checks[i]->id = o->id;
+	if (id)
+		*id = o->id;
+	s->order = o;
+	submit(ctx, s);
+	return CAA_EOK;
+fail:
+	if (o != NULL && o->checks != NULL)
+		for (size_t i = 0; i < n; i++)
+			check_free(o->checks[i]);
+	if (o != NULL)
+		order_free(o, false);
+	free(s);
+	return rc;
+}
+
+void caa_cancel(caa_ctx_t *ctx, uint64_t id)
+{
+	sub_t *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return; /* the check will still end by its deadline */
+	s->cancel_id = id;
+	submit(ctx, s);
+}
+
+static void do_cancel(caa_ctx_t *ctx, uint64_t id)
+{
+	for (check_t *chk = ctx->active; chk != NULL; chk = chk->next)
+		if (chk->id == id) {
+			check_end(chk, CAA_ECANCELED, NULL); /* ends the whole order too */
+			return;
+		}
+}
+
+static void take_submissions(caa_ctx_t *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	sub_t *s = ctx->subs;
+	ctx->subs = NULL;
+	ctx->subs_tail = &ctx->subs;
+	pthread_mutex_unlock(&ctx->lock);
+	while (s != NULL) {
+		sub_t *next = s->next;
+		if (s->chk != NULL) {
+			check_start(ctx, s->chk);
+		} else if (s->order != NULL) {
+			order_t *o = s->order;
+			/* Start all first so shared labels are joined, not repeated;
+			 * a check may complete (and free o) inside check_start only
+			 * once every other check of o has started. */
+			for (size_t i = 0, n = o->n; i < n; i++) {
+				check_t *chk = o->checks[i];
+				if (chk != NULL)
+					check_start(ctx, chk);
+			}
+		} else {
+			do_cancel(ctx, s->cancel_id);
+		}
+		free(s);
+		s = next;
+	}
+}
+
+/* ---- the loop ---- */
+
+int caa_ctx_fd(const caa_ctx_t *ctx)
+{
+	return ctx->epfd;
+}
+
+int caa_ctx_timeout_ms(const caa_ctx_t *ctx)
+{
+	caa_timer_t *t = caa_timerq_first(&ctx->timers);
+	if (t == NULL)
+		return -1;
+	uint64_t now = caa_now_us();
+	if (t->when_us <= now)
+		return 0;
+	uint64_t ms = (t->when_us - now + 999) / 1000;
+	return ms > 3600000 ? 3600000 : (int)ms;
+}
+
+int caa_ctx_process(caa_ctx_t *ctx)
+{
+	uint64_t v;
+	ssize_t r = read(ctx->evfd, &v, sizeof(v));
+	(void)r;
+	take_submissions(ctx);
+	if (ub_poll(ctx->ub)) {
+		int rc = ub_process(ctx->ub);
+		if (rc != 0)
+			return CAA_EDNS;
+	}
+	caa_timerq_run(&ctx->timers, caa_now_us(), ctx);
+	return CAA_EOK;
+}
+
+int caa_ctx_wait(caa_ctx_t *ctx, int max_ms)
+{
+	int t = caa_ctx_timeout_ms(ctx);
+	if (max_ms >= 0 && (t < 0 || max_ms < t))
+		t = max_ms;
+	struct epoll_event ev[4];
+	int n = epoll_wait(ctx->epfd, ev, 4, t);
+	if (n < 0 && errno != EINTR)
+		return CAA_EIO;
+	return caa_ctx_process(ctx);
+}
+
+int caa_ctx_run(caa_ctx_t *ctx)
+{
+	while (!atomic_load(&ctx->stop)) {
+		int rc = caa_ctx_wait(ctx, -1);
+		if (rc != CAA_EOK && rc != CAA_EIO)
+			return rc;
+	}
+	return CAA_EOK;
+}
+
+void caa_ctx_stop(caa_ctx_t *ctx)
+{
+	atomic_store(&ctx->stop, true);
+	uint64_t one = 1;
+	ssize_t w = write(ctx->evfd, &one, sizeof(one));
+	(void)w;
+}
+
+size_t caa_ctx_in_flight(const caa_ctx_t *ctx)
+{
+	return atomic_load(&((caa_ctx_t *)ctx)->in_flight);
+}
+
+void caa_ctx_stats(const caa_ctx_t *ctx, caa_ctx_stats_t *out)
+{
+	*out = ctx->stats;
+}
+
+/* ---- context ---- */
+
+int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errlen)
+{
+	caa_ctx_t *ctx = calloc(1, sizeof(*ctx));
+	int rc;
+	*out = NULL;
+	if (ctx == NULL)
+		return CAA_ENOMEM;
+	ctx->cfg = cfg;
+	ctx->epfd = ctx->evfd = -1;
+	ctx->subs_tail = &ctx->subs;
+	ctx->rand_state = (unsigned)caa_now_us() | 1u;
+	atomic_init(&ctx->in_flight, 0);
+	atomic_init(&ctx->next_id, 1);
+	atomic_init(&ctx->stop, false);
+	pthread_mutex_init(&ctx->lock, NULL);
+	caa_timerq_init(&ctx->timers);
+	ctx->labels = caa_hmap_new();
+	ctx->zones = caa_hmap_new();
+	ctx->ub = ub_ctx_create();
+	if (ctx->labels == NULL || ctx->zones == NULL || ctx->ub == NULL) {
+		set_err(err, errlen, "cannot create the resolver context");
+		caa_ctx_free(ctx);
+		return CAA_ENOMEM;
+	}
+	/* Threads, not the default forked helper: we live next to gRPC threads. */
+	if ((rc = ub_ctx_async(ctx->ub, 1)) != 0) {
+		set_err(err, errlen, "dns: ub_ctx_async: %s", ub_strerror(rc));
+		caa_ctx_free(ctx);
+		return CAA_EDNS;
+	}
+	if (cfg->dns.unbound_conf != NULL &&
+	    (rc = ub_ctx_config(ctx->ub, cfg->dns.unbound_conf)) != 0) {
+		set_err(err, errlen, "dns.unbound_conf: %s: %s", cfg->dns.unbound_conf,
+		        ub_strerror(rc));
+		caa_ctx_free(ctx);
+		return CAA_EDNS;
+	}
+	/* With an unbound.conf, its trust anchors rule unless one is named. */
+	const char *ta = cfg->dns.trust_anchor_file;
+	if (ta == NULL && cfg->dns.unbound_conf == NULL)
+		ta = DEFAULT_TRUST_ANCHOR;
+	if (ta != NULL && (rc = ub_ctx_add_ta_file(ctx->ub, ta)) != 0) {
+		set_err(err, errlen, "dns.trust_anchor_file: %s: %s", ta,
+		        rc == UB_READFILE ? "cannot read the file" : ub_strerror(rc));
+		caa_ctx_free(ctx);
+		return CAA_EDNS;
+	}
+	ctx->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ctx->epfd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN};
+	if (ctx->evfd < 0 || ctx->epfd < 0 ||
+	    epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, ctx->evfd, &ev) != 0 ||
+	    epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, ub_fd(ctx->ub), &ev) != 0) {
+		set_err(err, errlen, "cannot set up the resolver loop: %s", strerror(errno));
+		caa_ctx_free(ctx);
+		return CAA_EDNS;
+	}
+	*out = ctx;
+	return CAA_EOK;
+}
+
+void caa_ctx_free(caa_ctx_t *ctx)
+{
+	if (ctx == NULL)
+		return;
+	/* Submissions never started end now, then running checks. */
+	if (ctx->labels != NULL) {
+		take_submissions(ctx); /* starts them; they end below */
+		while (ctx->active != NULL)
+			check_end(ctx->active, CAA_ESHUTDOWN, NULL);
+	}
+	if (ctx->ub != NULL)
+		ub_ctx_delete(ctx->ub); /* after this libunbound calls nothing back */
+	caa_hmap_free(ctx->labels);
+	caa_hmap_free(ctx->zones);
+	caa_timerq_deinit(&ctx->timers);
+	pthread_mutex_destroy(&ctx->lock);
+	if (ctx->evfd >= 0)
+		close(ctx->evfd);
+	if (ctx->epfd >= 0)
+		close(ctx->epfd);
+	free(ctx);
+}
+
+/* ---- synchronous wrappers ---- */
+
+typedef struct sync_state {
+	bool done;
+	int rc;
+	caa_result_t *res;
+	caa_result_t **results;
+	size_t n;
+	caa_problem_t *agg;
+} sync_state_t;
+
+static void sync_check_cb(void *arg, int rc, caa_result_t *res)
+{
+	sync_state_t *s = arg;
+	s->done = true;
+	s->rc = rc;
+	s->res = res;
+}
+
+static void sync_order_cb(void *arg, int rc, caa_result_t **results, size_t n,
+                          caa_problem_t *agg)
+{
+	sync_state_t *s = arg;
+	s->done = true;
+	s->rc = rc;
+	s->results = results;
+	s->n = n;
+	s->agg = agg;
+}
+
+int caa_check(caa_ctx_t *ctx, const caa_request_t *req, caa_result_t **out)
+{
+	sync_state_t s = {0};
+	*out = NULL;
+	int rc = caa_check_async(ctx, req, 0, sync_check_cb, &s, NULL);
+	if (rc != CAA_EOK)
+		return rc;
+	while (!s.done)
+		caa_ctx_wait(ctx, -1);
+	*out = s.res;
+	return s.rc;
+}
+
+int caa_order(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n, caa_result_t ***results,
+              caa_problem_t **aggregate, size_t *bad)
+{
+	sync_state_t s = {0};
+	*results = NULL;
+	*aggregate = NULL;
+	int rc = caa_order_async(ctx, reqs, n, 0, sync_order_cb, &s, NULL, bad);
+	if (rc != CAA_EOK)
+		return rc;
+	while (!s.done)
+		caa_ctx_wait(ctx, -1);
+	*results = s.results;
+	*aggregate = s.agg;
+	return s.rc;
+}

@@ -1,0 +1,99 @@
+/*
+ * climb.h — CAA lookups in real DNS: the relevant-RRset tree climb over
+ * libunbound's asynchronous API (RFC 8659 §3, CAA.md §1, §6).
+ *
+ * One context owns one libunbound context (thread mode, DNSSEC-validating)
+ * and one resolver loop. Every label from the name to the TLD is queried in
+ * parallel; a label in flight is shared by every check that needs it; a check
+ * decides as soon as its answer is certain and cancels what it no longer
+ * needs; queries per zone are capped; each query has its own deadline inside
+ * the check's; SERVFAIL, timeouts and network errors are retried with jitter.
+ *
+ * Threads: caa_check_async(), caa_order_async() and caa_cancel() may be called
+ * from any thread. Everything else, and every callback, runs on the one thread
+ * that drives the loop (caa_ctx_run(), or caa_ctx_fd() + caa_ctx_process() in
+ * your own event loop, or the synchronous wrappers when nobody else does).
+ */
+#ifndef CAA_CLIMB_H
+#define CAA_CLIMB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "result.h"
+
+typedef struct caa_ctx caa_ctx_t;
+
+/*
+ * New context from cfg (dns.unbound_conf, dns.trust_anchor_file, timeouts,
+ * retries, max_per_zone; the policies of cfg are used by name). cfg must
+ * outlive the context. On error writes a one-line message into err.
+ */
+int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errlen);
+
+/* Free the context; checks still running complete with CAA_ESHUTDOWN. Call on
+ * the loop thread, after caa_ctx_run() returned. */
+void caa_ctx_free(caa_ctx_t *ctx);
+
+/* Called once per check with rc CAA_EOK and a result the callee owns (free it
+ * with caa_result_free), or a negative rc (CAA_ECANCELED, CAA_ESHUTDOWN,
+ * CAA_ENOMEM) and NULL. */
+typedef void (*caa_check_cb)(void *arg, int rc, caa_result_t *res);
+
+/* Called once per order: results[i] answers reqs[i]; aggregate is the order's
+ * problem (NULL when all permitted). The callee owns results (the array and
+ * each result) and aggregate. */
+typedef void (*caa_order_cb)(void *arg, int rc, caa_result_t **results, size_t n,
+                             caa_problem_t *aggregate);
+
+/*
+ * Start a check. timeout_ms bounds the whole check (0 = dns.timeout). The
+ * request is copied. Returns CAA_EOK (cb will be called, on the loop thread),
+ * a CAA_ENAME_* code for a bad identifier, CAA_ECONFIG for an unknown policy
+ * profile, CAA_EBUSY beyond max_in_flight, CAA_ENOMEM. *id (may be NULL) names
+ * the check for caa_cancel().
+ */
+int caa_check_async(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
+                    caa_check_cb cb, void *arg, uint64_t *id);
+
+/* Start an order: all identifiers at once, shared labels looked up once.
+ * Fails as a whole (nothing started) if any identifier is bad; *bad (may be
+ * NULL) gets its index. */
+int caa_order_async(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n, uint64_t timeout_ms,
+                    caa_order_cb cb, void *arg, uint64_t *id, size_t *bad);
+
+/* Cancel a check or order by id: its callback runs with CAA_ECANCELED (unless it
+ * already completed) and its queries nobody else needs are cancelled. */
+void caa_cancel(caa_ctx_t *ctx, uint64_t id);
+
+/* ---- driving the loop ---- */
+
+/* A file descriptor that becomes readable when caa_ctx_process() has work. */
+int caa_ctx_fd(const caa_ctx_t *ctx);
+/* Milliseconds until the next deadline (-1: none). */
+int caa_ctx_timeout_ms(const caa_ctx_t *ctx);
+/* Do whatever is ready, without blocking. */
+int caa_ctx_process(caa_ctx_t *ctx);
+/* Wait up to max_ms (-1: until something happens) for work, then process it. */
+int caa_ctx_wait(caa_ctx_t *ctx, int max_ms);
+/* Run the loop on this thread until caa_ctx_stop() (from any thread). */
+int caa_ctx_run(caa_ctx_t *ctx);
+void caa_ctx_stop(caa_ctx_t *ctx);
+
+/* Checks and orders in flight (approximate outside the loop thread). */
+size_t caa_ctx_in_flight(const caa_ctx_t *ctx);
+
+/* Counters since the context was made. */
+typedef struct caa_ctx_stats {
+	uint64_t checks, orders, queries, retries, shared, timeouts, cancelled_queries;
+} caa_ctx_stats_t;
+void caa_ctx_stats(const caa_ctx_t *ctx, caa_ctx_stats_t *out);
+
+/* ---- synchronous wrappers (only when no other thread drives the loop) ---- */
+
+int caa_check(caa_ctx_t *ctx, const caa_request_t *req, caa_result_t **out);
+int caa_order(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n, caa_result_t ***results,
+              caa_problem_t **aggregate, size_t *bad);
+
+#endif
