@@ -1,0 +1,81 @@
+/*
+ * main.c — the caa command: pick the subcommand, hand it the rest of argv,
+ * return its exit status (API.md §3: 0 all permitted, 1 some forbidden or
+ * failed, 2 usage or config error, 3 server unreachable).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef CAA_VERSION
+#define CAA_VERSION "unknown"
+#endif
+
+/*
+ * caa check and caa order need the DNS climb (in-process with --config) and
+ * the caad gRPC client (--server); both come with the next issue. Until then
+ * they say so instead of pretending: point these entries at cli_check /
+ * cli_order in check.c / order.c when they land.
+ */
+static int not_yet_available(int argc, char **argv)
+{
+	(void)argc;
+	fprintf(stderr,
+	        "%s: not yet available (needs the DNS climb and the caad client);\n"
+	        "use 'caa evaluate --records FILE' to decide from given records\n",
+	        argv[0]);
+	return CLI_EXIT_USAGE;
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"check", not_yet_available, "check names against DNS, in-process or via caad (not yet)"},
+	{"order", not_yet_available, "check all names of an order at once (not yet)"},
+	{"evaluate", cli_evaluate, "decide from a records file, without DNS"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fputs("usage: caa <command> [options] NAME...\n\ncommands:\n", out);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'caa <command> --help' for the options of a command.\n"
+	      "exit status: 0 all permitted, 1 some forbidden or failed, 2 usage or config\n"
+	      "error, 3 server unreachable\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return CLI_EXIT_PERMITTED;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("caa %s\n", CAA_VERSION);
+		return CLI_EXIT_PERMITTED;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		/* getopt_long prefixes its messages with argv[0]: "caa evaluate: ..." */
+		char prog[32];
+		snprintf(prog, sizeof(prog), "caa %s", commands[i].name);
+		argv[1] = prog;
+		return commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "caa: unknown command \"%s\"\n\n", cmd);
+	usage(stderr);
+	return CLI_EXIT_USAGE;
+}
