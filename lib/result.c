@@ -186,6 +186,28 @@ static char *display_identifier(const caa_name_t *name)
 	return s;
 }
 
+const char *caa_result_flag_name(unsigned flag)
+{
+	switch (flag) {
+	case CAA_RESULT_NODATA_WITHOUT_SOA: return "NODATA_WITHOUT_SOA";
+	case CAA_RESULT_RETRIED: return "RETRIED";
+	}
+	return NULL;
+}
+
+/* Flags over the labels that were read to decide (labels[0..n)). */
+static unsigned label_flags(const caa_label_t *labels, size_t n)
+{
+	unsigned f = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (labels[i].outcome == CAA_OUT_NODATA_NOSOA)
+			f |= CAA_RESULT_NODATA_WITHOUT_SOA;
+		if (labels[i].retries > 0)
+			f |= CAA_RESULT_RETRIED;
+	}
+	return f;
+}
+
 /* Records of a relevant RRset are few; notes beyond this fall back to the heap. */
 #define NOTES_ON_STACK 64
 
@@ -227,6 +249,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->reason = d.reason;
 		res->decided_by = d.decided_by;
 		res->dnssec = weakest(labels, idx + 1);
+		res->flags = label_flags(labels, idx + 1);
 		if (!(res->relevant_domain = dup_s(l->name)))
 			goto fail;
 		if (copy_records(l->rrs, l->n_rrs, notes, &res->records, &res->n_records) != CAA_EOK)
@@ -240,6 +263,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->verdict = CAA_PERMITTED;
 		res->reason = CAA_R_NO_CAA;
 		res->dnssec = weakest(labels, n);
+		res->flags = label_flags(labels, n);
 		if (!(res->relevant_domain = dup_s("")))
 			goto fail;
 		break;
@@ -247,6 +271,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->verdict = CAA_LOOKUP_FAILED;
 		res->dnssec = labels[idx].outcome == CAA_OUT_BOGUS ? CAA_DNSSEC_BOGUS
 		                                                  : weakest(labels, idx + 1);
+		res->flags = label_flags(labels, idx + 1);
 		if (!(res->relevant_domain = dup_s("")))
 			goto fail;
 		if (!(res->problem = failure_problem(res->identifier, &labels[idx], &res->reason)))

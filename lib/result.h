@@ -38,6 +38,15 @@ typedef struct caa_trace {
 	bool relevant;          /* this label's RRset (or error) decided */
 } caa_trace_t;
 
+/* Things worth a flag in an explanation (caa_result_t.flags). */
+enum caa_result_flag {
+	CAA_RESULT_NODATA_WITHOUT_SOA = 1 << 0, /* a label counted as empty answered NODATA without SOA */
+	CAA_RESULT_RETRIED = 1 << 1,            /* some label needed retries */
+};
+
+/* Name of one flag bit ("NODATA_WITHOUT_SOA"), NULL for unknown bits. */
+const char *caa_result_flag_name(unsigned flag);
+
 typedef struct caa_result {
 	char *identifier;      /* as requested, normalised; "*.x" keeps its "*." */
 	char *policy;          /* profile name, "" for the default */
@@ -53,6 +62,7 @@ typedef struct caa_result {
 	bool reused;            /* answered from the reuse window, no DNS */
 	caa_trace_t *trace;     /* every label, full name first; n_trace 0 when not kept */
 	size_t n_trace;
+	unsigned flags;         /* enum caa_result_flag bits */
 	unsigned queries;       /* DNS queries sent for this check */
 	uint32_t elapsed_us;
 } caa_result_t;
