@@ -12,10 +12,14 @@
 
 #include "policy.h"
 
+/* Config text larger than this is refused (CAA_ELIMIT). */
+#define CAA_CONFIG_MAX_SIZE (1024 * 1024)
+
 typedef struct caa_tls_config {
 	char *cert;      /* PEM paths; NULL when absent */
 	char *key;
 	char *client_ca; /* set => mTLS required */
+	char *ca;        /* remotes only: CA bundle that verifies the remote; NULL = system roots */
 } caa_tls_config_t;
 
 typedef struct caa_remote_config {
@@ -63,7 +67,9 @@ typedef struct caa_config {
 		uint64_t remote_timeout_ms; /* default 5s */
 	} perspective;
 
-	/* storage for policy strings (method_labels) the policies borrow */
+	/* storage for policy strings (method_labels) the policies borrow; every string
+	 * and array above lives there too, so do not replace them: caa_config_free()
+	 * frees that storage, not the fields */
 	void *priv;
 } caa_config_t;
 
@@ -71,6 +77,8 @@ typedef struct caa_config {
  * Parse a config from JSON text (len octets) / from a file. On error returns
  * CAA_ECONFIG (or CAA_EIO / CAA_ENOMEM) and writes a one-line message naming the
  * key into err (errlen octets, may be 0). *out is set only on success.
+ * Text over CAA_CONFIG_MAX_SIZE is CAA_ELIMIT; caa_config_load puts "PATH: "
+ * in front of the message. docs/config.md lists every key and error.
  */
 int caa_config_parse(const char *json, size_t len, caa_config_t **out, char *err, size_t errlen);
 int caa_config_load(const char *path, caa_config_t **out, char *err, size_t errlen);
