@@ -262,7 +262,11 @@ static void classify(lbl_t *l, int err, struct ub_result *r)
 		set_why(l, r->why_bogus ? r->why_bogus : "validation failure");
 		return;
 	}
+	/* Only an answer (data, NODATA, NXDOMAIN) has a DNSSEC state; an error
+	 * proves nothing either way. */
 	l->dnssec = r->secure ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
+	if (r->rcode != 0 && r->rcode != 3)
+		l->dnssec = CAA_DNSSEC_INDETERMINATE;
 	switch (r->rcode) {
 	case 0:
 		if (r->havedata) {
@@ -757,6 +761,7 @@ static void check_start(caa_ctx_t *ctx, check_t *chk)
 	ctx->active = chk;
 	chk->start_us = caa_now_us();
 	chk->deadline.fire = on_check_deadline;
+	ctx->stats.checks++;
 	if (chk->not_applicable) {
 		check_complete(chk);
 		return;
@@ -993,6 +998,7 @@ static void take_submissions(caa_ctx_t *ctx)
 			check_start(ctx, s->chk);
 		} else if (s->order != NULL) {
 			order_t *o = s->order;
+			ctx->stats.orders++;
 			/* Start all first so shared labels are joined, not repeated;
 			 * a check may complete (and free o) inside check_start only
 			 * once every other check of o has started. */
@@ -1115,6 +1121,10 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 		caa_ctx_free(ctx);
 		return CAA_EDNS;
 	}
+	/* The climb asks every label itself; QNAME minimisation would add an A
+	 * query per label to the same servers (FAILURES.md 1). An unbound.conf
+	 * may still turn it back on. */
+	ub_ctx_set_option(ctx->ub, "qname-minimisation:", "no");
 	if (cfg->dns.unbound_conf != NULL &&
 	    (rc = ub_ctx_config(ctx->ub, cfg->dns.unbound_conf)) != 0) {
 		set_err(err, errlen, "dns.unbound_conf: %s: %s", cfg->dns.unbound_conf,
