@@ -19,7 +19,8 @@
 #define ISSUERS_MAX 16
 
 static const char usage_text[] =
-	"usage: caa evaluate --records FILE [--config FILE | --issuer DOMAIN]... [options] NAME...\n"
+	"usage: caa evaluate --records FILE [--config FILE | --issuer DOMAIN]... [options]\n"
+	"                    NAME...\n"
 	"\n"
 	"Decide whether a CA may issue for each NAME if DNS answered as FILE says\n"
 	"(docs/records-file.md). No DNS is queried.\n"
@@ -116,7 +117,8 @@ static int parse_args(int argc, char **argv, args_t *a)
 			errno = 0;
 			long long v = strtoll(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' || v <= 0)
-				return usage_error("--account-id: expected a positive integer, got \"%s\"",
+				return usage_error("--account-id: expected a positive integer, "
+				                   "got \"%s\"",
 				                   optarg);
 			a->account_id = v;
 			break;
@@ -196,7 +198,7 @@ int cli_evaluate(int argc, char **argv)
 	args_t a = {0};
 	caa_config_t *cfg = NULL;
 	caa_records_t *recs = NULL;
-	char err[512];
+	char err[1024];
 	int rc = parse_args(argc, argv, &a);
 
 	if (rc >= 0)

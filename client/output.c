@@ -90,7 +90,7 @@ static void put_outcome(FILE *out, const caa_trace_t *t, const caa_policy_t *pol
 		fprintf(out, "%zu CAA", t->n_records);
 		break;
 	case CAA_OUT_NODATA_NOSOA:
-		/* RFC 2308 only asks for the SOA: by default this is an answer (FAILURES.md 2, 5). */
+		/* RFC 2308 asks for no SOA: by default an answer (FAILURES.md 2, 5). */
 		fputs("NODATA without SOA", out);
 		if (pol != NULL && !pol->nodata_without_soa_error)
 			fputs(", counted as empty", out);

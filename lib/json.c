@@ -255,7 +255,8 @@ json_t *caa_result_json(const caa_result_t *res)
 		json_t *arr = json_array();
 		rc |= set(j, "trace", arr);
 		for (size_t i = 0; arr != NULL && i < res->n_trace; i++)
-			rc |= json_array_append_new(arr, trace_label(&res->trace[i], res->decided_by));
+			rc |= json_array_append_new(arr,
+			                            trace_label(&res->trace[i], res->decided_by));
 	}
 	rc |= set_uint(j, "queries", res->queries);
 	rc |= set_ms(j, "elapsedMs", res->elapsed_us);

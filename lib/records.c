@@ -211,7 +211,7 @@ static int end_of_line(parser_t *ps, const char *after)
 		return rc;
 	if (rc > 0)
 		return fail(ps, CAA_ERECORDS,
-		            "unexpected \"%s\" after the %s (quote text that contains blanks or ';')",
+		            "unexpected \"%s\" after the %s (quote text with blanks or ';')",
 		            tok_show(&t, show), after);
 	return CAA_EOK;
 }
@@ -236,7 +236,8 @@ static int unescape(parser_t *ps, const token_t *t, char *dst, size_t *out_len)
 			continue;
 		}
 		if (i + 2 >= t->len || !is_digit(t->s[i + 1]) || !is_digit(t->s[i + 2]))
-			return fail(ps, CAA_ERECORDS, "bad escape: \\DDD needs three decimal digits");
+			return fail(ps, CAA_ERECORDS,
+			            "bad escape: \\DDD needs three decimal digits");
 		int v = (t->s[i] - '0') * 100 + (t->s[i + 1] - '0') * 10 + (t->s[i + 2] - '0');
 		if (v > 255)
 			return fail(ps, CAA_ERECORDS, "bad escape \\%.3s: above 255", t->s + i);
@@ -396,7 +397,8 @@ static int skip_ttl_class(parser_t *ps, token_t *t)
 		if (!ttl && !t->quoted && is_digit(t->s[0])) {
 			for (size_t i = 0; i < t->len; i++)
 				if (!is_digit(t->s[i]) && !strchr("smhdwSMHDW", t->s[i]))
-					return fail(ps, CAA_ERECORDS, "bad TTL \"%s\"", tok_show(t, show));
+					return fail(ps, CAA_ERECORDS, "bad TTL \"%s\"",
+					            tok_show(t, show));
 			ttl = true;
 			continue;
 		}
@@ -405,9 +407,10 @@ static int skip_ttl_class(parser_t *ps, token_t *t)
 			continue;
 		}
 		if (!cls && (tok_ieq(t, "CH") || tok_ieq(t, "HS") || tok_ieq(t, "CS") ||
-		             tok_ieq(t, "ANY") || (t->len > 5 && tok_ieq(&(token_t){t->s, 5, false},
-		                                                         "CLASS"))))
-			return fail(ps, CAA_ERECORDS, "class %s: only IN is read", tok_show(t, show));
+		             tok_ieq(t, "ANY") ||
+		             (t->len > 5 && tok_ieq(&(token_t){t->s, 5, false}, "CLASS"))))
+			return fail(ps, CAA_ERECORDS, "class %s: only IN is read",
+			            tok_show(t, show));
 		return 1;
 	}
 }
@@ -418,8 +421,8 @@ static int add_rr(parser_t *ps, const char *name, const char *rdata, size_t len)
 	if (o == NULL)
 		return CAA_ENOMEM;
 	if (o->outcome != CAA_OUT_PENDING && o->outcome != CAA_OUT_PRESENT)
-		return fail(ps, CAA_ERECORDS, "%s has both CAA records and a status (line %u)", name,
-		            o->line);
+		return fail(ps, CAA_ERECORDS, "%s has both CAA records and a status (line %u)",
+		            name, o->line);
 	if (o->n_rrs == CAA_RECORDS_MAX_PER_OWNER)
 		return fail(ps, CAA_ELIMIT, "more than %d CAA records for %s",
 		            CAA_RECORDS_MAX_PER_OWNER, name);
@@ -482,8 +485,8 @@ static int generic_rdata(parser_t *ps, const char *name)
 	if (rc < 0)
 		return rc;
 	if (n != want)
-		return fail(ps, CAA_ERECORDS, "generic RDATA length is %lu but the hex has %zu octets",
-		            want, n);
+		return fail(ps, CAA_ERECORDS,
+		            "generic RDATA length is %lu but the hex has %zu octets", want, n);
 	ps->recs->arena_used += n;
 	return add_rr(ps, name, dst, n);
 }
@@ -567,9 +570,29 @@ static int status_line(parser_t *ps, const char *name, caa_outcome_t outcome)
 	return CAA_EOK;
 }
 
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A word that is neither CAA nor a status: say which of the two it is not. */
+static int unknown_word(parser_t *ps, const token_t *t)
+{
+	char show[48];
+	bool rr_type = t->len > 4 && tok_ieq(&(token_t){t->s, 4, false}, "TYPE");
+	for (size_t j = 0; j < N_OF(other_types); j++)
+		rr_type = rr_type || tok_ieq(t, other_types[j]);
+	if (rr_type)
+		return fail(ps, CAA_ERECORDS,
+		            "type %s: a records file holds only CAA records and status lines "
+		            "(list the CAA RRset under the name that was queried)",
+		            tok_show(t, show));
+	return fail(ps, CAA_ERECORDS,
+	            "unknown type or status word \"%s\" (expected CAA, NODATA, NXDOMAIN, "
+	            "NODATA-NO-SOA, SERVFAIL, REFUSED, NOTIMP, FORMERR, TIMEOUT, NETWORK or BOGUS)",
+	            tok_show(t, show));
+}
+
 static int entry(parser_t *ps, bool blank_owner)
 {
-	char name[CAA_NAME_MAX + 1], show[48];
+	char name[CAA_NAME_MAX + 1];
 	token_t t;
 	int rc;
 
@@ -597,25 +620,11 @@ static int entry(parser_t *ps, bool blank_owner)
 	if (tok_ieq(&t, "CAA") || tok_ieq(&t, "TYPE257")) {
 		rc = caa_record(ps, name);
 	} else {
-		size_t i;
-		for (i = 0; i < sizeof(status_words) / sizeof(status_words[0]); i++)
-			if (tok_ieq(&t, status_words[i].word))
-				break;
-		if (i == sizeof(status_words) / sizeof(status_words[0])) {
-			bool known = t.len > 4 && tok_ieq(&(token_t){t.s, 4, false}, "TYPE");
-			for (size_t j = 0; j < sizeof(other_types) / sizeof(other_types[0]); j++)
-				known = known || tok_ieq(&t, other_types[j]);
-			if (known)
-				return fail(ps, CAA_ERECORDS,
-				            "type %s: a records file holds only CAA records and status "
-				            "lines (list the CAA RRset under the name that was queried)",
-				            tok_show(&t, show));
-			return fail(ps, CAA_ERECORDS,
-			            "unknown type or status word \"%s\" (expected CAA, NODATA, "
-			            "NXDOMAIN, NODATA-NO-SOA, SERVFAIL, REFUSED, NOTIMP, FORMERR, "
-			            "TIMEOUT, NETWORK or BOGUS)",
-			            tok_show(&t, show));
-		}
+		size_t i = 0;
+		while (i < N_OF(status_words) && !tok_ieq(&t, status_words[i].word))
+			i++;
+		if (i == N_OF(status_words))
+			return unknown_word(ps, &t);
 		rc = status_line(ps, name, status_words[i].outcome);
 	}
 	if (rc != CAA_EOK)
@@ -709,11 +718,12 @@ int caa_records_load(const char *path, caa_records_t **out, char *err, size_t er
 	if (len > CAA_RECORDS_MAX_SIZE) {
 		free(buf);
 		if (errlen > 0)
-			snprintf(err, errlen, "%s: larger than %d octets", path, CAA_RECORDS_MAX_SIZE);
+			snprintf(err, errlen, "%s: larger than %d octets", path,
+			         CAA_RECORDS_MAX_SIZE);
 		return CAA_ELIMIT;
 	}
 
-	char inner[256];
+	char inner[512];
 	rc = caa_records_parse(buf, len, out, inner, sizeof(inner));
 	free(buf);
 	if (rc != CAA_EOK && errlen > 0)
