@@ -297,12 +297,13 @@ static bool check_scenario(sc_t *sc)
 	json_t *q = json_object_get(sc->j, "queries");
 	if (q != NULL) {
 		long total, refused;
-		count_queries(sc->log_offset, js(q, "qtype") ? js(q, "qtype") : "CAA", js(q, "under"),
-		              &total, &refused);
+		const char *under = js(q, "under") ? js(q, "under") : "";
+		count_queries(sc->log_offset, js(q, "qtype") ? js(q, "qtype") : "CAA", under, &total,
+		              &refused);
 		long max = (long)json_integer_value(json_object_get(q, "max"));
 		json_t *rb = json_object_get(q, "refused_busy");
 		printf("INFO %s: %ld CAA queries under %s seen by the server (budget %ld), %ld refused as busy\n",
-		       sc->name, total, js(q, "under"), max, refused);
+		       sc->name, total, under, max, refused);
 		if (total == 0)
 			FAIL(sc, "the server saw no queries: is the query log at %s/faultdns-queries.log?", labdir);
 		if (total > max)
