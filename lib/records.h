@@ -48,7 +48,7 @@ int caa_records_load(const char *path, caa_records_t **out, char *err, size_t er
 /*
  * Fill labels[0..name->n_labels) with the outcome of each suffix of name as the
  * file describes it (dnssec INDETERMINATE unless BOGUS). The labels borrow
- * from recs and name; they stay valid while both live.
+ * from recs and name; they stay valid while both live. recs NULL: all NODATA.
  */
 void caa_records_labels(const caa_records_t *recs, const caa_name_t *name, caa_label_t *labels);
 

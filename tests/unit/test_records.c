@@ -491,7 +491,7 @@ static void test_size_limit(void **state)
 	free(text);
 }
 
-/* Views stay valid while the records live, and labels borrow names from name. */
+/* No records (NULL): every label answered NODATA; names point into name. */
 static void test_labels_without_records(void **state)
 {
 	caa_name_t name;
