@@ -1,0 +1,1033 @@
+#!/usr/bin/python3
+"""labgen.py — the DNS lab's generator: scenario catalogue in, a runnable lab out.
+
+Run with Debian's /usr/bin/python3 (standard library only; a pyenv python3 on
+PATH would work too, but the lab promises nothing beyond the stdlib).
+
+  labgen.py check    CATALOGUE               validate the catalogue, exit 1 on errors
+  labgen.py generate CATALOGUE DIR NET       write zones (signed now), NSD/unbound/caa
+                                             configs, faultdns.json and lab.json into DIR
+  labgen.py portcheck DIR                    can every server address in DIR/lab.json be bound?
+  labgen.py probe    DIR [--timeout S]       wait until every server in DIR/lab.json answers
+  labgen.py summary  DIR                     print addresses, PIDs and files
+  labgen.py table    CATALOGUE               the scenario table of docs/lab.md (Markdown)
+
+NET is the first two octets of the lab's 127/8 range, e.g. "127.53"; servers in
+the catalogue name their address relative to it ("0.1" -> 127.53.0.1).
+"""
+import datetime
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+# ---------------------------------------------------------------- constants
+
+VERDICT_REASONS = {
+    "PERMITTED": {"NO_CAA", "NO_RESTRICTING_PROPERTY", "AUTHORIZED", "NOT_APPLICABLE"},
+    "FORBIDDEN": {"NOT_AUTHORIZED", "CRITICAL_TAG", "ACCOUNT_URI_MISMATCH",
+                  "VALIDATION_METHOD_MISMATCH", "MALFORMED_PROPERTY"},
+    "LOOKUP_FAILED": {"DNS_SERVFAIL", "DNS_TIMEOUT", "DNS_NXDOMAIN_TLD", "DNS_REFUSED",
+                      "DNS_NOTIMP", "DNS_FORMERR", "DNS_NETWORK", "DNSSEC_BOGUS",
+                      "DNS_NODATA_WITHOUT_SOA"},
+}
+DNSSEC_STATES = {"SECURE", "INSECURE", "BOGUS", "INDETERMINATE"}
+ZONE_DNSSEC = {"signed", "unsigned", "expired", "unsigned-with-ds", "ds-mismatch", "tampered"}
+SERVER_KINDS = {"nsd", "fault", "resolver", "none"}
+FAULT_ACTIONS = {"answer", "servfail", "refused", "notimp", "formerr", "drop", "tc", "reset",
+                 "flap", "upward"}
+PROBLEM_CAA = "urn:ietf:params:acme:error:caa"
+PROBLEM_DNS = "urn:ietf:params:acme:error:dns"
+SERVFAIL_HINT = " - the domain's nameservers may be malfunctioning"
+TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "MX": 15, "TXT": 16, "AAAA": 28, "DNAME": 39,
+         "DS": 43, "CAA": 257}
+TYPE_NAMES = {v: k for k, v in TYPES.items()}
+DEFAULT_TTL = 300
+NEGATIVE_TTL = 60
+ROOT_NS = "ns.lab-root."
+
+
+class LabError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- names
+
+def absname(name):
+    """Lowercase absolute name with a trailing dot ("." for the root)."""
+    name = name.strip().lower()
+    if name in ("", "."):
+        return "."
+    return name if name.endswith(".") else name + "."
+
+
+def is_sub(name, zone):
+    return zone == "." or name == zone or name.endswith("." + zone)
+
+
+def parent_name(name):
+    if name == ".":
+        return None
+    rest = name.split(".", 1)[1]
+    return rest if rest else "."
+
+
+def depth(name):
+    return 0 if name == "." else name.count(".")
+
+
+def name_wire(name):
+    name = absname(name)
+    if name == ".":
+        return b"\x00"
+    out = b""
+    for label in name[:-1].split("."):
+        raw = label.encode("ascii")
+        if not 0 < len(raw) < 64:
+            raise LabError("bad label in %r" % name)
+        out += bytes([len(raw)]) + raw
+    if len(out) + 1 > 255:
+        raise LabError("name too long: %r" % name)
+    return out + b"\x00"
+
+
+def base_name(identifier):
+    """The name the climb starts from: "*.x.lab" -> "x.lab"."""
+    return identifier[2:] if identifier.startswith("*.") else identifier
+
+
+# ---------------------------------------------------------------- records
+
+def tokenize(text):
+    """Split RDATA presentation into tokens; quoted strings keep their quotes."""
+    tokens, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == '"':
+            j = i + 1
+            while j < len(text) and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if j >= len(text):
+                raise LabError("unterminated string in %r" % text)
+            tokens.append(text[i:j + 1])
+            i = j + 1
+        else:
+            j = i
+            while j < len(text) and not text[j].isspace():
+                j += 1
+            tokens.append(text[i:j])
+            i = j
+    return tokens
+
+
+def unquote(token):
+    """A character-string token (quoted or not) -> bytes, handling \\DDD and \\X."""
+    s = token[1:-1] if token.startswith('"') else token
+    out, i = bytearray(), 0
+    while i < len(s):
+        if s[i] == "\\" and i + 1 < len(s):
+            if s[i + 1:i + 4].isdigit() and len(s[i + 1:i + 4]) == 3:
+                out.append(int(s[i + 1:i + 4]))
+                i += 4
+            else:
+                out += s[i + 1].encode("latin-1")
+                i += 2
+        else:
+            out += s[i].encode("latin-1")
+            i += 1
+    return bytes(out)
+
+
+class Record:
+    def __init__(self, owner, ttl, rtype, rdata, source):
+        self.owner, self.ttl, self.rtype, self.rdata, self.source = owner, ttl, rtype, rdata, source
+
+    @classmethod
+    def parse(cls, text, where):
+        """ "owner [ttl] [IN] TYPE rdata" with an absolute owner (trailing dot optional)."""
+        parts = text.split(None, 1)
+        if len(parts) < 2:
+            raise LabError("%s: record %r has no type" % (where, text))
+        owner, rest = absname(parts[0]), parts[1]
+        ttl = DEFAULT_TTL
+        m = re.match(r"(\d+)\s+(.*)$", rest)
+        if m:
+            ttl, rest = int(m.group(1)), m.group(2)
+        m = re.match(r"IN\s+(.*)$", rest)
+        if m:
+            rest = m.group(1)
+        parts = rest.split(None, 1)
+        rtype = parts[0].upper()
+        rdata = parts[1] if len(parts) > 1 else ""
+        if rtype not in TYPES and not re.match(r"TYPE\d+$", rtype):
+            raise LabError("%s: record %r: type %s is not supported" % (where, text, rtype))
+        rec = cls(owner, ttl, rtype, rdata.strip(), where)
+        rec.wire()  # fail early on bad RDATA
+        return rec
+
+    def type_code(self):
+        return TYPES[self.rtype] if self.rtype in TYPES else int(self.rtype[4:])
+
+    def wire(self):
+        """RDATA in wire format (uncompressed)."""
+        t, text = self.rtype, self.rdata
+        tok = tokenize(text)
+        try:
+            if tok and tok[0] == "\\#":
+                n = int(tok[1])
+                data = bytes.fromhex("".join(tok[2:]))
+                if len(data) != n:
+                    raise LabError("generic RDATA length %d != %d" % (len(data), n))
+                return data
+            if t == "A":
+                return socket.inet_pton(socket.AF_INET, tok[0])
+            if t == "AAAA":
+                return socket.inet_pton(socket.AF_INET6, tok[0])
+            if t in ("NS", "CNAME", "DNAME"):
+                return name_wire(tok[0])
+            if t == "SOA":
+                return (name_wire(tok[0]) + name_wire(tok[1]) +
+                        struct.pack("!5I", *[int(x) for x in tok[2:7]]))
+            if t == "MX":
+                return struct.pack("!H", int(tok[0])) + name_wire(tok[1])
+            if t == "TXT":
+                return b"".join(bytes([len(unquote(x))]) + unquote(x) for x in tok)
+            if t == "DS":
+                return struct.pack("!HBB", int(tok[0]), int(tok[1]), int(tok[2])) + \
+                    bytes.fromhex("".join(tok[3:]))
+            if t == "CAA":
+                flags, tag, value = int(tok[0]), unquote(tok[1]), unquote(" ".join(tok[2:])
+                                                                            if len(tok) > 3
+                                                                            else tok[2])
+                return bytes([flags, len(tag)]) + tag + value
+        except (IndexError, ValueError, OSError) as e:
+            raise LabError("%s: bad %s RDATA %r: %s" % (self.source, t, text, e))
+        raise LabError("%s: %s RDATA must use the generic \\# form" % (self.source, t))
+
+    def zone_line(self):
+        """The record for an NSD zone file. CAA always goes out in RFC 3597 generic
+        form: NSD rejects upper-case tags and malformed RDATA in CAA syntax, and the
+        catalogue needs both."""
+        if self.rtype == "CAA" or self.rtype.startswith("TYPE"):
+            w = self.wire()
+            rtype = "CAA" if self.rtype == "CAA" else self.rtype
+            data = "\\# %d %s" % (len(w), w.hex()) if w else "\\# 0"
+            return "%s\t%d\tIN\t%s\t%s" % (self.owner, self.ttl, rtype, data)
+        return "%s\t%d\tIN\t%s\t%s" % (self.owner, self.ttl, self.rtype, self.rdata)
+
+
+# ---------------------------------------------------------------- catalogue
+
+def load_catalogue(path):
+    with open(path, encoding="utf-8") as f:
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as e:
+            raise LabError("%s: %s" % (path, e))
+
+
+def all_servers(cat):
+    out = list(cat.get("servers", []))
+    for sc in cat.get("scenarios", []):
+        out += sc.get("servers", [])
+    return out
+
+
+def all_zones(cat):
+    out = list(cat.get("zones", []))
+    for sc in cat.get("scenarios", []):
+        out += sc.get("zones", [])
+    return out
+
+
+def all_records(cat):
+    out = []
+    for z in all_zones(cat):
+        out += [(r, "zone %s" % z.get("zone")) for r in z.get("records", [])]
+    for sc in cat.get("scenarios", []):
+        out += [(r, "scenario %s" % sc.get("name")) for r in sc.get("records", [])]
+    return out
+
+
+def expected_detail_ok(exp, ident, where, errors):
+    """Problem documents follow CAA.md §8 to the letter."""
+    prob = exp.get("problem")
+    verdict = exp.get("verdict")
+    if verdict == "PERMITTED":
+        if prob is not None:
+            errors.append("%s: PERMITTED must have problem null" % where)
+        return
+    if not isinstance(prob, dict):
+        errors.append("%s: %s needs a problem" % (where, verdict))
+        return
+    head = "While processing CAA for %s: " % ident
+    detail = prob.get("detail")
+    prefix = prob.get("detail_prefix")
+    if verdict == "FORBIDDEN":
+        want = head + "CAA record for %s prevents issuance" % exp.get("relevant_domain")
+        if prob.get("type") != PROBLEM_CAA or prob.get("status") != 403:
+            errors.append("%s: FORBIDDEN is type %s, status 403" % (where, PROBLEM_CAA))
+        if detail != want:
+            errors.append("%s: detail should be %r" % (where, want))
+    else:
+        if prob.get("type") != PROBLEM_DNS or prob.get("status") != 400:
+            errors.append("%s: LOOKUP_FAILED is type %s, status 400" % (where, PROBLEM_DNS))
+        text = detail if detail is not None else prefix
+        if text is None or not text.startswith(head + "DNS problem: "):
+            errors.append("%s: detail must start with %r" % (where, head + "DNS problem: "))
+        if (detail is None) == (prefix is None):
+            errors.append("%s: give exactly one of detail, detail_prefix" % where)
+        reason = exp.get("reason")
+        if detail is not None and reason in ("DNS_SERVFAIL", "DNS_NODATA_WITHOUT_SOA") \
+                and not detail.endswith(SERVFAIL_HINT):
+            errors.append("%s: a SERVFAIL detail ends with the hint %r" % (where, SERVFAIL_HINT))
+        if reason == "DNSSEC_BOGUS" and not (prefix or "").endswith("DNS problem: DNSSEC: "):
+            errors.append("%s: DNSSEC_BOGUS uses detail_prefix '... DNS problem: DNSSEC: '" % where)
+
+
+def check_expect(exp, ident, where, errors, profiles):
+    if not isinstance(exp, dict):
+        errors.append("%s: expect must be an object" % where)
+        return
+    v, r = exp.get("verdict"), exp.get("reason")
+    if v not in VERDICT_REASONS:
+        errors.append("%s: verdict %r" % (where, v))
+        return
+    if r not in VERDICT_REASONS[v]:
+        errors.append("%s: reason %r does not go with %s" % (where, r, v))
+    if exp.get("dnssec") not in DNSSEC_STATES:
+        errors.append("%s: dnssec %r" % (where, exp.get("dnssec")))
+    rel = exp.get("relevant_domain")
+    if not isinstance(rel, str):
+        errors.append("%s: relevant_domain must be a string" % where)
+    elif (v == "FORBIDDEN" or r in ("AUTHORIZED", "NO_RESTRICTING_PROPERTY")) != (rel != ""):
+        errors.append("%s: relevant_domain %r does not fit %s/%s" % (where, rel, v, r))
+    elif rel and not is_sub(absname(base_name(ident)), absname(rel)):
+        errors.append("%s: relevant_domain %s is not %s or above it" % (where, rel, ident))
+    expected_detail_ok(exp, ident, where, errors)
+    d = exp.get("diagnosed")
+    if d is not None:
+        text = d.get("detail", d.get("detail_prefix", "")) if isinstance(d, dict) else ""
+        if not isinstance(d, dict) or d.get("reason") not in VERDICT_REASONS["LOOKUP_FAILED"] \
+                or not text.startswith("While processing CAA for %s: DNS problem: " % ident):
+            errors.append("%s: diagnosed needs a LOOKUP_FAILED reason and a detail" % where)
+    known = {"verdict", "reason", "relevant_domain", "dnssec", "problem", "cause", "diagnosed",
+             "flags", "note"}
+    for k in exp:
+        if k not in known:
+            errors.append("%s: unknown expect key %r" % (where, k))
+
+
+def validate(cat):
+    """Every error found, as strings (empty list: the catalogue is usable)."""
+    errors = []
+    for key in ("format", "ca", "servers", "zones", "scenarios"):
+        if key not in cat:
+            errors.append("catalogue: missing %r" % key)
+    if errors:
+        return errors
+    profiles = cat.get("profiles", {})
+    servers = {}
+    addrs = {}
+    for s in all_servers(cat):
+        n = s.get("name")
+        if n in servers:
+            errors.append("server %s defined twice" % n)
+        servers[n] = s
+        if s.get("kind") not in SERVER_KINDS:
+            errors.append("server %s: kind %r" % (n, s.get("kind")))
+        a = s.get("addr", "")
+        if not re.match(r"^\d{1,3}\.\d{1,3}$", a) or any(int(x) > 255 for x in a.split(".")):
+            errors.append("server %s: addr %r is not 'X.Y' (relative to the lab's net)" % (n, a))
+        if a in addrs:
+            errors.append("servers %s and %s share address %s" % (addrs[a], n, a))
+        addrs[a] = n
+        for i, rule in enumerate(s.get("rules", [])):
+            if rule.get("action") not in FAULT_ACTIONS:
+                errors.append("server %s rule %d: action %r" % (n, i, rule.get("action")))
+            if "qtype" in rule and rule["qtype"] not in TYPES:
+                errors.append("server %s rule %d: qtype %r" % (n, i, rule["qtype"]))
+        if s.get("rules") and s.get("kind") != "fault":
+            errors.append("server %s: only fault servers have rules" % n)
+    zones = {}
+    for z in all_zones(cat):
+        name = absname(z.get("zone", ""))
+        if name in zones:
+            errors.append("zone %s defined twice" % name)
+        zones[name] = z
+        srv = z.get("server")
+        for sn in (srv if isinstance(srv, list) else [srv]):
+            if sn not in servers:
+                errors.append("zone %s: unknown server %r" % (name, sn))
+            elif servers[sn]["kind"] not in ("nsd", "fault", "none"):
+                errors.append("zone %s: server %s cannot serve zones" % (name, sn))
+            elif servers[sn]["kind"] != "nsd" and z.get("dnssec", "unsigned") != "unsigned":
+                errors.append("zone %s: only NSD-served zones can be signed" % name)
+            elif servers[sn]["kind"] == "none" and not z.get("lame"):
+                errors.append("zone %s: server %s serves nothing; mark the zone lame" % (name, sn))
+        if z.get("dnssec", "unsigned") not in ZONE_DNSSEC:
+            errors.append("zone %s: dnssec %r" % (name, z.get("dnssec")))
+    if "." not in zones:
+        errors.append("no root zone")
+    for rec, where in all_records(cat):
+        try:
+            r = Record.parse(rec, where)
+            owner_zone = max((zn for zn in zones if is_sub(r.owner, zn)), key=depth, default=None)
+            if owner_zone is None:
+                errors.append("%s: no zone holds %s" % (where, r.owner))
+            elif zones[owner_zone].get("lame"):
+                errors.append("%s: %s would be in lame zone %s" % (where, r.owner, owner_zone))
+        except LabError as e:
+            errors.append(str(e))
+    names = set()
+    for i, sc in enumerate(cat["scenarios"]):
+        n = sc.get("name", "#%d" % i)
+        where = "scenario %s" % n
+        if not re.match(r"^[a-z0-9][a-z0-9-]*$", n):
+            errors.append("%s: name must be [a-z0-9-]+" % where)
+        if n in names:
+            errors.append("%s: name used twice" % where)
+        names.add(n)
+        for k in ("about", "ref", "expect"):
+            if k not in sc:
+                errors.append("%s: missing %r" % (where, k))
+        req = sc.get("request", {})
+        pol = req.get("policy")
+        if pol is not None and pol not in profiles:
+            errors.append("%s: policy %r is not a profile" % (where, pol))
+        if ("identifier" in sc) == ("order" in sc):
+            errors.append("%s: give identifier or order" % where)
+        elif "identifier" in sc:
+            check_expect(sc["expect"], sc["identifier"], where, errors, profiles)
+        else:
+            order = sc["order"]
+            exp = sc["expect"]
+            if not isinstance(order, list) or len(order) < 2 or len(set(order)) != len(order):
+                errors.append("%s: order must list distinct identifiers" % where)
+                continue
+            by = exp.get("by_identifier", {})
+            for ident in by:
+                if ident not in order:
+                    errors.append("%s: by_identifier %s is not in the order" % (where, ident))
+            failed = []
+            for ident in order:
+                e = by.get(ident) or exp.get("each")
+                if e is None:
+                    errors.append("%s: no expectation for %s" % (where, ident))
+                    continue
+                e = dict(e)
+                if e.get("problem") and "detail" in e["problem"] and "{identifier}" in \
+                        e["problem"]["detail"]:
+                    e["problem"] = dict(e["problem"],
+                                        detail=e["problem"]["detail"].replace("{identifier}",
+                                                                              ident))
+                check_expect(e, ident, "%s[%s]" % (where, ident), errors, profiles)
+                if e.get("verdict") != "PERMITTED":
+                    failed.append((ident, e))
+            prob = exp.get("problem", "missing")
+            if not failed and prob is not None:
+                errors.append("%s: an order with no failure has problem null" % where)
+            if len(failed) == 1 and (not isinstance(prob, dict) or
+                                     prob.get("detail") != failed[0][1]["problem"].get("detail")):
+                errors.append("%s: one failure -> the order's problem is that failure's" % where)
+            if len(failed) > 1:
+                want = ('Rechecking CAA for "%s" and %d more identifiers failed. Refer to '
+                        "sub-problems for more information" % (failed[0][0], len(failed) - 1))
+                if not isinstance(prob, dict) or prob.get("detail") != want or \
+                        prob.get("type") != PROBLEM_CAA or prob.get("status") != 403:
+                    errors.append("%s: the order's problem is caa/403 %r" % (where, want))
+        q = sc.get("queries")
+        if q is not None and (q.get("server") not in servers or "max" not in q):
+            errors.append("%s: queries needs a known server and max" % where)
+    return errors
+
+
+def substitute_identifier(exp, ident):
+    """Order expectations may write {identifier} in details (expanded here)."""
+    exp = json.loads(json.dumps(exp))
+    if exp.get("problem") and "detail" in exp["problem"]:
+        exp["problem"]["detail"] = exp["problem"]["detail"].replace("{identifier}", ident)
+    return exp
+
+
+# ---------------------------------------------------------------- generation
+
+def run(cmd, cwd=None):
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise LabError("%s failed: %s" % (" ".join(cmd), p.stderr.strip() or p.stdout.strip()))
+    return p.stdout
+
+
+def utc_stamp(dt):
+    return dt.strftime("%Y%m%d%H%M%S")
+
+
+class Lab:
+    def __init__(self, cat, out, net):
+        if not re.match(r"^127\.\d{1,3}$", net) or int(net.split(".")[1]) > 255:
+            raise LabError("net %r must look like 127.N" % net)
+        self.cat, self.out, self.net = cat, os.path.abspath(out), net
+        self.servers = {s["name"]: s for s in all_servers(cat)}
+        self.zones = {}
+        for z in all_zones(cat):
+            z = dict(z)
+            z["zone"] = absname(z["zone"])
+            srv = z["server"]
+            z["servers"] = srv if isinstance(srv, list) else [srv]
+            z["records"] = []
+            self.zones[z["zone"]] = z
+        for rec, where in all_records(cat):
+            r = Record.parse(rec, where)
+            self.zones[self.owner_zone(r.owner)]["records"].append(r)
+
+    def addr(self, server):
+        return "%s.%s" % (self.net, self.servers[server]["addr"])
+
+    def owner_zone(self, owner):
+        return max((zn for zn in self.zones if is_sub(owner, zn)), key=depth)
+
+    def parent_zone(self, zone):
+        p = parent_name(zone)
+        return self.owner_zone(p) if p else None
+
+    def ns_names(self, zone):
+        z = self.zones[zone]
+        if zone == ".":
+            return [(ROOT_NS, z["servers"][0])]
+        if len(z["servers"]) == 1:
+            return [("ns." + zone, z["servers"][0])]
+        return [("ns%d.%s" % (i + 1, zone), s) for i, s in enumerate(z["servers"])]
+
+    def filename(self, zone):
+        return "root" if zone == "." else zone[:-1]
+
+    def build_records(self):
+        """SOA, NS and glue for every zone, and the delegation in its parent."""
+        for zone, z in self.zones.items():
+            mname = self.ns_names(zone)[0][0]
+            rname = "hostmaster." + (zone if zone != "." else "lab-root.")
+            recs = [Record.parse("%s %d SOA %s %s 1 3600 900 604800 %d" %
+                                 (zone, DEFAULT_TTL, mname, rname, NEGATIVE_TTL), zone)]
+            for ns, srv in self.ns_names(zone):
+                recs.append(Record.parse("%s 3600 NS %s" % (zone, ns), zone))
+                if is_sub(ns, zone):
+                    recs.append(Record.parse("%s 3600 A %s" % (ns, self.addr(srv)), zone))
+            z["records"] = recs + z["records"]
+        for zone, z in self.zones.items():
+            if zone == ".":
+                continue
+            pz = self.zones[self.parent_zone(zone)]
+            for ns, srv in self.ns_names(zone):
+                pz["records"].append(Record.parse("%s 3600 NS %s" % (zone, ns), zone))
+                pz["records"].append(Record.parse("%s 3600 A %s" % (ns, self.addr(srv)), zone))
+
+    def keygen(self, zone, tag):
+        kdir = os.path.join(self.out, "keys", self.filename(zone) + tag)
+        os.makedirs(kdir, exist_ok=True)
+        base = run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k", zone], cwd=kdir).strip()
+        ds = run(["ldns-key2ds", "-n", "-2", base + ".key"], cwd=kdir).strip()
+        return os.path.join(kdir, base), ds
+
+    def sign(self, zone, z, unsigned_path, served_path):
+        """Sign (or deliberately mis-sign) one zone; returns the DS line for the parent."""
+        mode = z.get("dnssec", "unsigned")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        if mode == "unsigned":
+            shutil.copyfile(unsigned_path, served_path)
+            return None
+        key, ds = self.keygen(zone, "")
+        if mode == "unsigned-with-ds":
+            shutil.copyfile(unsigned_path, served_path)
+            return ds
+        sign_key = key
+        if mode == "ds-mismatch":
+            sign_key, _ = self.keygen(zone, ".other")
+        inception, expiration = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=30)
+        if mode == "expired":
+            inception, expiration = now - datetime.timedelta(days=30), now - datetime.timedelta(days=1)
+        signed = served_path + ".ldns"
+        run(["ldns-signzone", "-i", utc_stamp(inception), "-e", utc_stamp(expiration),
+             "-f", signed, unsigned_path, sign_key])
+        # ldns prints CAA in a syntax NSD rejects (upper-case tags) or not at all
+        # (tag length 0): drop its CAA lines and put ours back in generic form.
+        # The signatures cover the wire form, which is the same either way.
+        caa = [r for r in z["records"] if r.rtype == "CAA"]
+        tampered = {}
+        for t in z.get("tamper", []):
+            tampered[Record.parse(t["from"], zone).zone_line()] = Record.parse(t["to"], zone)
+        lines = []
+        with open(signed) as f:
+            for line in f:
+                tok = line.split()
+                if not tok or line.startswith(";") or (len(tok) > 3 and tok[3] == "CAA"):
+                    continue
+                lines.append(line.rstrip("\n"))
+        for r in caa:
+            served = tampered.get(r.zone_line(), r)
+            lines.append(served.zone_line())
+        with open(served_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.unlink(signed)
+        return ds
+
+    def generate(self):
+        out = self.out
+        os.makedirs(os.path.join(out, "zones"), exist_ok=True)
+        self.build_records()
+        nsd_zones = {}    # server -> [(zone, served file)]
+        fault_zones = {}  # server -> [zone]
+        # Children first: a signed child's DS goes into its parent before the parent is signed.
+        for zone in sorted(self.zones, key=depth, reverse=True):
+            z = self.zones[zone]
+            if z.get("lame"):
+                continue  # delegated to its servers, loaded by none of them
+            if self.servers[z["servers"][0]]["kind"] == "fault":
+                for s in z["servers"]:
+                    fault_zones.setdefault(s, []).append(zone)
+                continue
+            fn = os.path.join(out, "zones", self.filename(zone))
+            with open(fn + ".zone", "w") as f:
+                f.write("; generated by labgen.py from scenarios.json; do not edit\n")
+                f.write("$TTL %d\n" % DEFAULT_TTL)
+                f.write("\n".join(r.zone_line() for r in z["records"]) + "\n")
+            ds = self.sign(zone, z, fn + ".zone", fn + ".served")
+            for s in z["servers"]:
+                nsd_zones.setdefault(s, []).append((zone, fn + ".served"))
+            if ds and zone != ".":
+                self.zones[self.parent_zone(zone)]["records"].append(Record.parse(ds, zone))
+            if zone == ".":
+                with open(os.path.join(out, "root.key"), "w") as f:
+                    f.write("; trust anchor of the lab's fake root, generated %s\n" %
+                            datetime.datetime.now(datetime.timezone.utc).isoformat())
+                    f.write(ds + "\n")
+        self.write_nsd(nsd_zones)
+        self.write_faultdns(fault_zones)
+        self.write_resolver_confs()
+        self.write_caa_json()
+        self.write_manifest(nsd_zones, fault_zones)
+
+    def write_nsd(self, nsd_zones):
+        for name, zl in sorted(nsd_zones.items()):
+            d = os.path.join(self.out, "nsd-" + name)
+            os.makedirs(d, exist_ok=True)
+            lines = [
+                "# generated by labgen.py: NSD for lab server %s" % name,
+                "server:",
+                "    ip-address: %s" % self.addr(name),
+                "    port: 53",
+                "    server-count: 1",
+                "    username: \"\"",
+                "    chroot: \"\"",
+                "    zonesdir: \"%s\"" % os.path.join(self.out, "zones"),
+                "    database: \"\"",
+                "    pidfile: \"%s/nsd.pid\"" % d,
+                "    xfrdfile: \"%s/xfrd.state\"" % d,
+                "    zonelistfile: \"%s/zone.list\"" % d,
+                "    xfrdir: \"%s\"" % d,
+                "    logfile: \"%s/nsd.log\"" % d,
+                "    verbosity: 1",
+                "    hide-version: yes",
+                "    # RRL off: tests and benchmarks send bursts from one address",
+                "    rrl-ratelimit: 0",
+                "    rrl-whitelist-ratelimit: 0",
+                "    tcp-count: 256",
+                "remote-control:",
+                "    control-enable: no",
+            ]
+            for zone, path in zl:
+                lines += ["zone:", "    name: \"%s\"" % zone, "    zonefile: \"%s\"" % path]
+            with open(os.path.join(d, "nsd.conf"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+
+    def write_faultdns(self, fault_zones):
+        servers = []
+        for name, s in sorted(self.servers.items(), key=lambda kv: kv[1]["addr"]):
+            if s["kind"] != "fault":
+                continue
+            rules = []
+            for r in s.get("rules", []):
+                r = dict(r)
+                if "qtype" in r:
+                    r["qtype"] = TYPES[r["qtype"]]
+                rules.append(r)
+            zones = []
+            for zone in sorted(fault_zones.get(name, [])):
+                recs = [{"owner": r.owner, "type": r.type_code(), "ttl": r.ttl,
+                         "rdata": r.wire().hex()} for r in self.zones[zone]["records"]]
+                zones.append({"origin": zone, "records": recs})
+            entry = {"name": name, "address": self.addr(name), "port": 53, "rules": rules,
+                     "zones": zones}
+            for k in ("delay_ms", "max_inflight"):
+                if k in s:
+                    entry[k] = s[k]
+            servers.append(entry)
+        conf = {"comment": "generated by labgen.py from scenarios.json; do not edit",
+                "log": os.path.join(self.out, "faultdns-queries.log"),
+                "pidfile": os.path.join(self.out, "faultdns.pid"),
+                "servers": servers}
+        with open(os.path.join(self.out, "faultdns.json"), "w") as f:
+            json.dump(conf, f, indent=1)
+            f.write("\n")
+
+    def write_resolver_confs(self):
+        out, root = self.out, self.addr("root")
+        common = [
+            "    do-not-query-localhost: no",
+            "    do-ip6: no",
+            "    trust-anchor-file: \"%s/root.key\"" % out,
+            "    # How long a silent server costs (measured, unbound 1.17): the RTT backs off",
+            "    # 376 -> 752 -> 1504 -> 3008 ms, two sends each, until it passes this cap;",
+            "    # 4000 makes libunbound give up after ~11.3 s, so caad's 5 s per-query",
+            "    # deadline fires first and reports a timeout (3000 gives ~5.3 s: too close).",
+            "    infra-cache-max-rtt: 4000",
+            "    # Sends to one server address within one delegation, qname-minimisation",
+            "    # steps included (not only retries after SERVFAIL/REFUSED): 1 makes names two",
+            "    # labels below a zone cut SERVFAIL, 2 ends silent servers early. Default 5.",
+            "    outbound-msg-retry: 4",
+            "    # Once a server is marked down (after the 11 s above) every query to its",
+            "    # address SERVFAILs at once; forget that after a minute, not 15.",
+            "    infra-host-ttl: 60",
+            "    val-bogus-ttl: 5",
+            "    # why_bogus with the record that failed",
+            "    val-log-level: 2",
+        ]
+        stub = ["stub-zone:", "    name: \".\"", "    stub-addr: %s" % root]
+        with open(os.path.join(out, "unbound.conf"), "w") as f:
+            f.write("# generated by labgen.py: libunbound (ub_ctx_config) resolving through the "
+                    "lab\nserver:\n" + "\n".join(common + [
+                        "    # the process's own stderr, not syslog",
+                        "    use-syslog: no",
+                        "    verbosity: 0"]) + "\n" + "\n".join(stub) + "\n")
+        res = self.servers.get("resolver")
+        if res is None:
+            return
+        with open(os.path.join(out, "resolver.conf"), "w") as f:
+            f.write("# generated by labgen.py: a validating unbound daemon on the lab, for CAs\n"
+                    "# that want a resolver address (Boulder's dnsResolver, dig, kdig)\n"
+                    "server:\n" + "\n".join(common + [
+                        "    interface: %s@53" % self.addr("resolver"),
+                        "    access-control: 127.0.0.0/8 allow",
+                        "    username: \"\"",
+                        "    chroot: \"\"",
+                        "    directory: \"%s\"" % out,
+                        "    pidfile: \"%s/resolver.pid\"" % out,
+                        "    logfile: \"%s/resolver.log\"" % out,
+                        "    use-syslog: no",
+                        "    verbosity: 1",
+                        "    do-daemonize: yes",
+                        "    num-threads: 1",
+                        "    auto-trust-anchor-file: \"\"",
+                        "    trust-anchor-signaling: no",
+                        "    root-key-sentinel: no",
+                        "    msg-cache-size: 16m",
+                        "    rrset-cache-size: 32m"]) + "\n" + "\n".join(stub) +
+                    "\nremote-control:\n    control-enable: no\n")
+
+    def write_caa_json(self):
+        ca = self.cat["ca"]
+        conf = {
+            "listen": "127.0.0.1:8053",
+            "issuer_domains": [ca["issuer_domain"]],
+            "account_uri_prefixes": [ca["account_uri_prefix"]],
+            "dns": {"unbound_conf": os.path.join(self.out, "unbound.conf"),
+                    "trust_anchor_file": os.path.join(self.out, "root.key"),
+                    "timeout": "5s", "retries": 1},
+            "policy": self.cat.get("policy_defaults", {}),
+            "profiles": self.cat.get("profiles", {}),
+        }
+        with open(os.path.join(self.out, "caa.json"), "w") as f:
+            json.dump(conf, f, indent=2)
+            f.write("\n")
+
+    def write_manifest(self, nsd_zones, fault_zones):
+        out = self.out
+        servers = []
+        for name, s in sorted(self.servers.items(), key=lambda kv: [int(x) for x in
+                                                                    kv[1]["addr"].split(".")]):
+            entry = {"name": name, "kind": s["kind"], "address": self.addr(name),
+                     "about": s.get("about", "")}
+            if s["kind"] == "nsd":
+                entry["zones"] = [z for z, _ in nsd_zones.get(name, [])]
+                entry["pidfile"] = os.path.join(out, "nsd-" + name, "nsd.pid")
+                entry["config"] = os.path.join(out, "nsd-" + name, "nsd.conf")
+                entry["probe"] = entry["zones"][0] if entry["zones"] else None
+            elif s["kind"] == "fault":
+                entry["zones"] = sorted(fault_zones.get(name, []))
+                entry["pidfile"] = os.path.join(out, "faultdns.pid")
+                entry["rules"] = s.get("rules", [])
+                for k in ("delay_ms", "max_inflight"):
+                    if k in s:
+                        entry[k] = s[k]
+            elif s["kind"] == "resolver":
+                entry["pidfile"] = os.path.join(out, "resolver.pid")
+                entry["config"] = os.path.join(out, "resolver.conf")
+            servers.append(entry)
+        lames = {}
+        for zone, z in self.zones.items():
+            if z.get("lame"):
+                for s in z["servers"]:
+                    lames.setdefault(s, []).append(zone)
+        for entry in servers:
+            if entry["name"] in lames:
+                entry["lame_for"] = sorted(lames[entry["name"]])
+        manifest = {
+            "format": "caa-lab-manifest/1",
+            "net": self.net,
+            "dir": out,
+            "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "servers": servers,
+            "files": {
+                "unbound_conf": os.path.join(out, "unbound.conf"),
+                "resolver_conf": os.path.join(out, "resolver.conf"),
+                "caa_config": os.path.join(out, "caa.json"),
+                "trust_anchor": os.path.join(out, "root.key"),
+                "faultdns_config": os.path.join(out, "faultdns.json"),
+                "query_log": os.path.join(out, "faultdns-queries.log"),
+                "zones": os.path.join(out, "zones"),
+            },
+        }
+        with open(os.path.join(out, "lab.json"), "w") as f:
+            json.dump(manifest, f, indent=1)
+            f.write("\n")
+        with open(os.path.join(out, "lab.env"), "w") as f:
+            f.write("# generated by labgen.py: source this for the lab's addresses and files\n")
+            f.write("CAA_LAB_NET=%s\nCAA_LAB_DIR=%s\n" % (self.net, out))
+            for e in servers:
+                f.write("CAA_LAB_ADDR_%s=%s\n" % (re.sub(r"[^A-Z0-9]", "_", e["name"].upper()),
+                                                  e["address"]))
+            for k, v in manifest["files"].items():
+                f.write("CAA_LAB_%s=%s\n" % (k.upper(), v))
+
+
+# ---------------------------------------------------------------- probing
+
+def dns_query(qname, qtype, qclass=1, rd=False, ad=False, edns=True):
+    qid = random.randrange(65536)
+    flags = (0x0100 if rd else 0) | (0x0020 if ad else 0)
+    pkt = struct.pack("!6H", qid, flags, 1, 0, 0, 1 if edns else 0)
+    pkt += name_wire(qname) + struct.pack("!HH", qtype, qclass)
+    if edns:
+        pkt += b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 0)
+    return qid, pkt
+
+
+def ask(addr, qname, qtype, qclass=1, tcp=False, timeout=1.0, rd=False, ad=False):
+    """One query; returns (rcode, flags, ancount) or None on no answer."""
+    qid, pkt = dns_query(qname, qtype, qclass, rd=rd, ad=ad)
+    try:
+        if tcp:
+            with socket.create_connection((addr, 53), timeout=timeout) as s:
+                s.sendall(struct.pack("!H", len(pkt)) + pkt)
+                buf = b""
+                while len(buf) < 2 or len(buf) < 2 + struct.unpack("!H", buf[:2])[0]:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return None
+                    buf += chunk
+                resp = buf[2:]
+        else:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.settimeout(timeout)
+                s.sendto(pkt, (addr, 53))
+                deadline = time.monotonic() + timeout
+                while True:
+                    s.settimeout(max(0.01, deadline - time.monotonic()))
+                    resp = s.recv(65536)
+                    if len(resp) >= 12 and struct.unpack("!H", resp[:2])[0] == qid:
+                        break
+    except (OSError, socket.timeout):
+        return None
+    rid, flags, qd, an, ns, ar = struct.unpack("!6H", resp[:12])
+    return flags & 0x0F, flags, an
+
+
+def probe(lab_dir, timeout):
+    """Wait until every server answers; print what does not. True when all do."""
+    with open(os.path.join(lab_dir, "lab.json")) as f:
+        manifest = json.load(f)
+    checks = []
+    for s in manifest["servers"]:
+        if s["kind"] == "nsd" and s.get("probe"):
+            for tcp in (False, True):
+                checks.append((s, "SOA %s over %s" % (s["probe"], "TCP" if tcp else "UDP"),
+                               lambda s=s, tcp=tcp: (r := ask(s["address"], s["probe"], 6,
+                                                               tcp=tcp)) and r[0] == 0
+                               and r[1] & 0x0400))
+        elif s["kind"] == "fault":
+            for tcp in (False, True):
+                checks.append((s, "health over %s" % ("TCP" if tcp else "UDP"),
+                               lambda s=s, tcp=tcp: (r := ask(s["address"], "health.caa-faultdns",
+                                                               16, qclass=3, tcp=tcp))
+                               and r[0] == 0))
+        elif s["kind"] == "resolver" and os.path.exists(s.get("pidfile", "")):
+            # End to end: validated (AD) answer for the signed TLD through the root.
+            checks.append((s, "validated SOA lab.",
+                           lambda s=s: (r := ask(s["address"], "lab.", 6, rd=True, ad=True,
+                                                 timeout=2.0)) and r[0] == 0 and r[1] & 0x0020))
+    deadline = time.monotonic() + timeout
+    pending = checks
+    while pending and time.monotonic() < deadline:
+        pending = [c for c in pending if not c[2]()]
+        if pending:
+            time.sleep(0.1)
+    for s, what, _ in pending:
+        print("labgen: %s (%s) does not answer: %s" % (s["name"], s["address"], what),
+              file=sys.stderr)
+    return not pending
+
+
+def portcheck(lab_dir):
+    """Can every server's address:53 be bound (UDP and TCP)? Catches a second lab
+    on the same net, or a stale server from a lab whose directory is gone."""
+    with open(os.path.join(lab_dir, "lab.json")) as f:
+        manifest = json.load(f)
+    ok = True
+    for s in manifest["servers"]:
+        if s["kind"] == "none":
+            continue
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            with socket.socket(socket.AF_INET, kind) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((s["address"], 53))
+                except OSError as e:
+                    print("labgen: %s (%s:53/%s): %s" % (
+                        s["name"], s["address"], "udp" if kind == socket.SOCK_DGRAM else "tcp",
+                        e.strerror), file=sys.stderr)
+                    ok = False
+    return ok
+
+
+# ---------------------------------------------------------------- summary and docs
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            pid = int(f.read().strip() or 0)
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+def summary(lab_dir):
+    with open(os.path.join(lab_dir, "lab.json")) as f:
+        m = json.load(f)
+    print("caa-lab: net %s.0.0/16, directory %s" % (m["net"], m["dir"]))
+    print("  %-14s %-14s %-9s %-8s %s" % ("server", "address:53", "kind", "pid", "zones / behaviour"))
+    for s in m["servers"]:
+        pid = read_pid(s["pidfile"]) if s.get("pidfile") else None
+        what = " ".join(s.get("zones", []))
+        if s["kind"] == "fault":
+            rules = ", ".join(
+                (r["action"] + ("" if r.get("aa", True) else " no-AA") + (" RA" if r.get("ra") else "") +
+                 ("" if r.get("nodata_soa", True) else " NODATA-without-SOA") +
+                 "".join(" %s=%s" % (k, r[k]) for k in ("qname", "qtype", "proto", "under")
+                         if k in r)) for r in s.get("rules", [])) or "answer"
+            extra = "".join(" %s=%s" % (k, s[k]) for k in ("delay_ms", "max_inflight") if k in s)
+            what = "[%s%s] %s" % (rules, extra, what)
+        if s["kind"] == "fault" and not s.get("zones") and not s.get("rules"):
+            what = "[REFUSED: serves no zone]"
+        if s.get("lame_for"):
+            what += " (lame for %s)" % " ".join(s["lame_for"])
+        if s["kind"] == "none":
+            what = "nothing listens here " + what
+        print("  %-14s %-14s %-9s %-8s %s" % (s["name"], s["address"], s["kind"],
+                                              pid or "-", what))
+    print("files:")
+    for k, v in m["files"].items():
+        print("  %-16s %s" % (k, v))
+    print("  %-16s %s" % ("manifest", os.path.join(m["dir"], "lab.json")))
+    print("  %-16s %s" % ("env", os.path.join(m["dir"], "lab.env")))
+
+
+def md_escape(s):
+    return s.replace("|", "\\|")
+
+
+def table(cat):
+    print("| scenario | identifier | request | verdict | reason | relevant | dnssec | what it shows |")
+    print("|---|---|---|---|---|---|---|---|")
+    for sc in cat["scenarios"]:
+        req = sc.get("request", {})
+        reqs = []
+        if "account_uri" in req:
+            reqs.append("account …/%s" % req["account_uri"].rsplit("/", 1)[-1])
+        if "method" in req:
+            reqs.append(req["method"])
+        if "policy" in req:
+            reqs.append("policy `%s`" % req["policy"])
+        if sc.get("identifier_type", "dns") != "dns":
+            reqs.append("type %s" % sc["identifier_type"])
+        e = sc["expect"]
+        if "order" in sc:
+            ident = "order of %d under `%s`" % (len(sc["order"]),
+                                                os.path.commonprefix([n[::-1] for n in sc["order"]])[::-1].lstrip(".") or "…")
+            fails = [i for i in sc["order"] if (e.get("by_identifier", {}).get(i) or e["each"])["verdict"] != "PERMITTED"]
+            verdict = "%d/%d PERMITTED" % (len(sc["order"]) - len(fails), len(sc["order"]))
+            reason = e["problem"]["type"].rsplit(":", 1)[-1] if e.get("problem") else "-"
+            rel, dn = "", ""
+        else:
+            ident = "`%s`" % sc["identifier"]
+            verdict, reason, rel, dn = e["verdict"], e["reason"], e["relevant_domain"], e["dnssec"]
+        cause = (" (cause: %s)" % e["cause"]) if e.get("cause") else ""
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            sc["name"], md_escape(ident), md_escape(", ".join(reqs)), verdict, reason,
+            "`%s`" % rel if rel else "", dn, md_escape(sc["about"] + cause)))
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd = argv[1]
+    try:
+        if cmd == "check" and len(argv) == 3:
+            cat = load_catalogue(argv[2])
+            errors = validate(cat)
+            for e in errors:
+                print("labgen: %s" % e, file=sys.stderr)
+            if not errors:
+                print("labgen: %s: %d scenarios, %d zones, %d servers OK" % (
+                    argv[2], len(cat["scenarios"]), len(all_zones(cat)), len(all_servers(cat))))
+            return 1 if errors else 0
+        if cmd == "generate" and len(argv) == 5:
+            cat = load_catalogue(argv[2])
+            errors = validate(cat)
+            if errors:
+                for e in errors:
+                    print("labgen: %s" % e, file=sys.stderr)
+                return 1
+            Lab(cat, argv[3], argv[4]).generate()
+            return 0
+        if cmd == "probe" and len(argv) in (3, 5):
+            timeout = float(argv[4]) if len(argv) == 5 and argv[3] == "--timeout" else 10.0
+            return 0 if probe(argv[2], timeout) else 1
+        if cmd == "portcheck" and len(argv) == 3:
+            return 0 if portcheck(argv[2]) else 1
+        if cmd == "summary" and len(argv) == 3:
+            summary(argv[2])
+            return 0
+        if cmd == "table" and len(argv) == 3:
+            table(load_catalogue(argv[2]))
+            return 0
+    except LabError as e:
+        print("labgen: %s" % e, file=sys.stderr)
+        return 1
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
