@@ -8,6 +8,7 @@ PATH would work too, but the lab promises nothing beyond the stdlib).
   labgen.py generate CATALOGUE DIR NET       write zones (signed now), NSD/unbound/caa
                                              configs, faultdns.json and lab.json into DIR
   labgen.py portcheck DIR                    can every server address in DIR/lab.json be bound?
+  labgen.py freenet  CATALOGUE               the first 127.N whose lab addresses are all free
   labgen.py probe    DIR [--timeout S]       wait until every server in DIR/lab.json answers
   labgen.py summary  DIR                     print addresses, PIDs and files
   labgen.py table    CATALOGUE               the scenario table of docs/lab.md (Markdown)
@@ -684,16 +685,19 @@ class Lab:
             "    do-not-query-localhost: no",
             "    do-ip6: no",
             "    trust-anchor-file: \"%s/root.key\"" % out,
-            "    # How long a silent server costs (measured, unbound 1.17): the RTT backs off",
-            "    # 376 -> 752 -> 1504 -> 3008 ms, two sends each, until it passes this cap;",
-            "    # 4000 makes libunbound give up after ~11.3 s, so caad's 5 s per-query",
-            "    # deadline fires first and reports a timeout (3000 gives ~5.3 s: too close).",
-            "    infra-cache-max-rtt: 4000",
-            "    # Sends to one server address within one delegation, qname-minimisation",
-            "    # steps included (not only retries after SERVFAIL/REFUSED): 1 makes names two",
-            "    # labels below a zone cut SERVFAIL, 2 ends silent servers early. Default 5.",
-            "    outbound-msg-retry: 4",
-            "    # Once a server is marked down (after the 11 s above) every query to its",
+            "    # How long a silent (dropping, unreachable) server costs libunbound: the RTT",
+            "    # backs off 376 -> 752 -> 1504 -> 3008 -> 6016 ms, two sends each, until it",
+            "    # passes this cap; with 8000 it gives up after ~17 s (measured, 1.17.1). That",
+            "    # is on purpose: caad's per-query deadline (5 s) and its retry (5 s more, which",
+            "    # joins the same libunbound query) must both expire first, so a silent server",
+            "    # shows as a timeout, not as SERVFAIL. (3000 gives up after ~5.3 s, 4000 after",
+            "    # 6.6-11 s: a retry then sees SERVFAIL.) Answered failures stay instant.",
+            "    infra-cache-max-rtt: 8000",
+            "    # Sends to one server address per delegation, counting qname-minimisation",
+            "    # steps and timeouts, not only retries after SERVFAIL/REFUSED. Never 1: names",
+            "    # two labels below a zone cut then SERVFAIL; 2 ends silent servers early.",
+            "    outbound-msg-retry: 5",
+            "    # Once a server is marked down (after the 17 s above) every query to its",
             "    # address SERVFAILs at once; forget that after a minute, not 15.",
             "    infra-host-ttl: 60",
             "    val-bogus-ttl: 5",
@@ -885,26 +889,39 @@ def probe(lab_dir, timeout):
     return not pending
 
 
+def bind_problems(addresses):
+    """(address, proto, error) for each address:53 that cannot be bound now."""
+    out = []
+    for addr in addresses:
+        for kind, proto in ((socket.SOCK_DGRAM, "udp"), (socket.SOCK_STREAM, "tcp")):
+            with socket.socket(socket.AF_INET, kind) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((addr, 53))
+                except OSError as e:
+                    out.append((addr, proto, e.strerror))
+    return out
+
+
 def portcheck(lab_dir):
     """Can every server's address:53 be bound (UDP and TCP)? Catches a second lab
     on the same net, or a stale server from a lab whose directory is gone."""
     with open(os.path.join(lab_dir, "lab.json")) as f:
         manifest = json.load(f)
-    ok = True
-    for s in manifest["servers"]:
-        if s["kind"] == "none":
-            continue
-        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            with socket.socket(socket.AF_INET, kind) as sock:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    sock.bind((s["address"], 53))
-                except OSError as e:
-                    print("labgen: %s (%s:53/%s): %s" % (
-                        s["name"], s["address"], "udp" if kind == socket.SOCK_DGRAM else "tcp",
-                        e.strerror), file=sys.stderr)
-                    ok = False
-    return ok
+    byaddr = {s["address"]: s["name"] for s in manifest["servers"] if s["kind"] != "none"}
+    problems = bind_problems(byaddr)
+    for addr, proto, err in problems:
+        print("labgen: %s (%s:53/%s): %s" % (byaddr[addr], addr, proto, err), file=sys.stderr)
+    return not problems
+
+
+def freenet(cat):
+    """The first 127.N (N = 53..254) where every server address of the catalogue is free."""
+    rel = [s["addr"] for s in all_servers(cat) if s["kind"] != "none"]
+    for n in range(53, 255):
+        if not bind_problems(["127.%d.%s" % (n, a) for a in rel]):
+            return "127.%d" % n
+    raise LabError("no free 127.N range for the lab")
 
 
 # ---------------------------------------------------------------- summary and docs
@@ -1014,6 +1031,9 @@ def main(argv):
         if cmd == "probe" and len(argv) in (3, 5):
             timeout = float(argv[4]) if len(argv) == 5 and argv[3] == "--timeout" else 10.0
             return 0 if probe(argv[2], timeout) else 1
+        if cmd == "freenet" and len(argv) == 3:
+            print(freenet(load_catalogue(argv[2])))
+            return 0
         if cmd == "portcheck" and len(argv) == 3:
             return 0 if portcheck(argv[2]) else 1
         if cmd == "summary" and len(argv) == 3:
