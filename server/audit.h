@@ -1,0 +1,28 @@
+/*
+ * audit.h — the audit line of one check: a CA's evidence of what was asked,
+ * by whom, what DNS said and what was decided. One JSON line ("msg":"check")
+ * per identifier, also for reused answers and for checks that ended without
+ * a result (cancelled, deadline).
+ */
+#ifndef CAAD_AUDIT_H
+#define CAAD_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "result.h"
+
+typedef struct caad_audit {
+	const char *rpc;    /* "Check", "CheckOrder", "DoCAA" */
+	uint64_t call;      /* call number, shared by the lines of one order */
+	const char *peer;   /* "ipv4:127.0.0.1:5555" */
+	const char *client; /* client certificate identity; NULL without */
+	size_t index, size; /* position in the order (size 1 for one check) */
+	int64_t authz_id;   /* Boulder authzID; 0 = none */
+} caad_audit_t;
+
+/* res may be NULL (then error says why: "cancelled", "deadline exceeded", ...). */
+void caad_audit_check(const caad_audit_t *who, const caa_request_t *req, const caa_result_t *res,
+                      const char *error);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * caad.h — the daemon's shared state and its RPC handlers. main.c builds one
+ * caad_t; each handler gets it as its argument.
+ *
+ * Data flows one way (DESIGN.md): decode + validate (request.h) → reuse
+ * window → DNS on the resolver thread (job.h) → audit line, metrics, cache →
+ * response (convert.h). Handlers never block: what needs no DNS is answered
+ * on the completion-queue thread, the rest from the resolver thread.
+ */
+#ifndef CAAD_CAAD_H
+#define CAAD_CAAD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "climb.h"
+#include "config.h"
+#include "metrics.h"
+#include "rpc.h"
+
+/* Documented limits (docs/caad.md). */
+#define CAAD_MAX_MESSAGE (4 * 1024 * 1024) /* octets of one request */
+#define CAAD_MAX_ORDER   1000              /* identifiers in one CheckOrder */
+#define CAAD_MAX_FIELD   2048              /* octets of account_uri and other strings */
+#define CAAD_MAX_LABELS  128               /* EvaluateRequest.labels */
+#define CAAD_MAX_RECORDS 1024              /* records of one label in Evaluate */
+
+typedef struct caad {
+	const caa_config_t *cfg;
+	caa_ctx_t *dns;
+	caa_cache_t *cache;
+	caad_metrics_t *metrics;
+	atomic_uint_fast64_t next_call; /* numbers calls in the audit log */
+	atomic_bool draining;           /* health answers NOT_SERVING */
+} caad_t;
+
+/* caa.v1.CAA */
+void caad_handle_check(caad_call_t *call, void *caad);
+void caad_handle_order(caad_call_t *call, void *caad);
+void caad_handle_evaluate(caad_call_t *call, void *caad);
+/* va.CAA/DoCAA (Boulder's wire format) */
+void caad_handle_docaa(caad_call_t *call, void *caad);
+/* grpc.health.v1.Health/Check */
+void caad_handle_health(caad_call_t *call, void *caad);
+
+/* Unix time in ms (realtime clock), for checked_at and the reuse window. */
+int64_t caad_now_ms(void);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * job.h — the DNS path shared by Check, CheckOrder and DoCAA: the reuse
+ * window first, then one caa_check_async / caa_order_async for what is left,
+ * bounded by the client's deadline; then, on the resolver thread, the cache,
+ * metrics and audit lines, and the reply the RPC encodes (reply_fn).
+ */
+#ifndef CAAD_JOB_H
+#define CAAD_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "caad.h"
+
+typedef struct caad_job caad_job_t;
+
+/* Encode results[] (and aggregate) and send them with caad_call_reply(). */
+typedef void (*caad_job_reply_fn)(caad_job_t *job);
+
+struct caad_job {
+	caad_t *d;
+	caad_call_t *call;
+	const char *rpc; /* for the audit log: "Check", "CheckOrder", "DoCAA" */
+	caad_job_reply_fn reply;
+	bool order;       /* CheckOrder: one caa_order_async, aggregate problem */
+	int64_t authz_id; /* DoCAA: for the audit log */
+	size_t n;
+	caa_request_t *reqs;      /* n, filled by the handler (strings borrowed) */
+	bool *explain;            /* n: the client asked for the trace */
+	caa_result_t **results;   /* n, set by caad_job_run(); owned by the job */
+	caa_problem_t *aggregate; /* order: the aggregated problem, NULL if none */
+
+	/* private to job.c */
+	size_t *dns_idx, n_dns;
+	uint64_t timeout_ms, call_no;
+	bool client_bound;
+	int64_t start_us;
+};
+
+/* A job for n identifiers, in the call's arena. NULL when out of memory. */
+caad_job_t *caad_job_new(caad_t *d, caad_call_t *call, const char *rpc, size_t n,
+                         caad_job_reply_fn reply);
+
+/* Run it: replies (now or later, from the resolver thread) exactly once. */
+void caad_job_run(caad_job_t *job);
+
+#endif

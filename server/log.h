@@ -1,0 +1,25 @@
+/*
+ * log.h — caad's log: one JSON object per line on stderr, written whole
+ * under a lock so lines from different threads never interleave. Every line
+ * has "time" (RFC 3339, UTC, ms) and "msg"; audit lines (audit.h) are "check".
+ */
+#ifndef CAAD_LOG_H
+#define CAAD_LOG_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+/* Write fields (an object; its reference is stolen, NULL is fine) with msg as
+ * one line. Never fails loudly: a line that cannot be built is dropped. */
+void caad_log(const char *msg, json_t *fields);
+
+/* Route gRPC core's own log messages through caad_log ("grpc" lines). They
+ * start quiet: a startup failure is reported once, as caad's own line. */
+void caad_log_grpc_init(void);
+void caad_log_grpc_quiet(bool quiet);
+
+/* Current time as RFC 3339 with milliseconds into buf (at least 32 octets). */
+void caad_log_time(char *buf, size_t size, long long unix_ms);
+
+#endif

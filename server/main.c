@@ -1,0 +1,296 @@
+/*
+ * main.c — caad: load the config, check everything that can be checked
+ * before serving (TLS files, resolver setup, metrics address), then run:
+ * signals blocked before gRPC starts its threads, N completion-queue
+ * threads, one resolver thread driving libcaa, an optional metrics thread,
+ * and main waiting in sigwait(). SIGTERM/SIGINT drain and exit 0.
+ *
+ *   caad --config FILE          serve
+ *   caad --check-config FILE    validate and exit (0 "config OK", 2 error)
+ *
+ * Exit status: 0 after a signal, 2 for usage, config and startup errors,
+ * 1 for a failure while running.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <grpc/grpc.h>
+
+#include "caa/v1/caa.pb-c.h"
+#include "caad.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "http.h"
+#include "log.h"
+#include "tls.h"
+#include "va/va.pb-c.h"
+
+#ifndef CAAD_VERSION
+#define CAAD_VERSION "dev"
+#endif
+
+#define EXIT_STARTUP 2
+#define DRAIN_MS     5000 /* calls in flight get this long after a signal */
+#define MAX_THREADS  8
+
+static const struct route {
+	const ProtobufCServiceDescriptor *service;
+	const char *method;
+	caad_handler_fn handle;
+	const char *metric;
+} routes[] = {
+    {&caa__v1__caa__descriptor, "Check", caad_handle_check, "Check"},
+    {&caa__v1__caa__descriptor, "CheckOrder", caad_handle_order, "CheckOrder"},
+    {&caa__v1__caa__descriptor, "Evaluate", caad_handle_evaluate, "Evaluate"},
+    {&va__caa__descriptor, "DoCAA", caad_handle_docaa, "DoCAA"},
+    {&grpc__health__v1__health__descriptor, "Check", caad_handle_health, "Health.Check"},
+};
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+typedef struct daemon {
+	caad_t d;
+	caa_config_t *cfg;
+	caad_http_t *http;
+	int metrics_port;
+	pthread_t dns_thread;
+	atomic_bool dns_stop;
+} daemon_t;
+
+static int usage(FILE *out, int status)
+{
+	fprintf(out, "usage: caad --config FILE        serve (JSON config, docs/config.md)\n"
+	             "       caad --check-config FILE  check the config and exit\n"
+	             "       caad --version\n");
+	return status;
+}
+
+static int startup_error(const char *msg)
+{
+	fprintf(stderr, "caad: %s\n", msg);
+	return EXIT_STARTUP;
+}
+
+/* libunbound says "syntax error" (and logs on stderr) for a file it cannot
+ * open: name the key and the system's reason first. */
+static int readable(const char *key, const char *path, char *err, size_t errlen)
+{
+	if (path == NULL || access(path, R_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s: %s", key, path, strerror(errno));
+	return -1;
+}
+
+/* Everything that needs no gRPC: config, TLS files, resolver, cache. */
+static int prepare(daemon_t *dm, const char *path, char *err, size_t errlen)
+{
+	int rc = caa_config_load(path, &dm->cfg, err, errlen);
+	if (rc != CAA_EOK)
+		return -1;
+	if (dm->cfg->perspective.n_remotes > 0) {
+		snprintf(err, errlen,
+		         "%s: perspective.remotes: remote perspectives are not "
+		         "supported by this caad yet (remove them to run "
+		         "single-perspective)",
+		         path);
+		return -1;
+	}
+	if (caad_tls_check(dm->cfg, err, errlen) != 0 ||
+	    readable("dns.unbound_conf", dm->cfg->dns.unbound_conf, err, errlen) != 0 ||
+	    readable("dns.trust_anchor_file", dm->cfg->dns.trust_anchor_file, err, errlen) != 0)
+		return -1;
+	if (caa_ctx_new(dm->cfg, &dm->d.dns, err, errlen) != CAA_EOK)
+		return -1;
+	if (caa_cache_new(dm->cfg, &dm->d.cache, err, errlen) != CAA_EOK)
+		return -1;
+	dm->d.cfg = dm->cfg;
+	return 0;
+}
+
+static void release(daemon_t *dm)
+{
+	caad_http_free(dm->http);
+	caad_metrics_free(dm->d.metrics);
+	caa_ctx_free(dm->d.dns);
+	caa_cache_free(dm->d.cache);
+	caa_config_free(dm->cfg);
+}
+
+/* The resolver thread: the libcaa loop, plus a copy of its counters after
+ * every round (the counters belong to this thread). */
+static void *dns_thread(void *arg)
+{
+	daemon_t *dm = arg;
+	bool reported = false;
+	while (!atomic_load(&dm->dns_stop)) {
+		int rc = caa_ctx_wait(dm->d.dns, -1);
+		if (rc != CAA_EOK && rc != CAA_EIO && !reported) {
+			caad_log("resolver error", json_pack("{s:s}", "error", caa_strerror(rc)));
+			reported = true;
+		}
+		caa_ctx_stats_t s;
+		caa_ctx_stats(dm->d.dns, &s);
+		caad_metrics_dns(dm->d.metrics, &s);
+	}
+	return NULL;
+}
+
+static void gauges(void *arg, caad_gauges_t *g)
+{
+	daemon_t *dm = arg;
+	g->checks_in_flight = caa_ctx_in_flight(dm->d.dns);
+	g->cache_entries = caa_cache_count(dm->d.cache);
+	g->calls_in_flight = 0; /* filled by the rpc gauge below when serving */
+}
+
+static caad_rpc_t *g_rpc; /* for the calls gauge only */
+
+static void gauges_all(void *arg, caad_gauges_t *g)
+{
+	gauges(arg, g);
+	if (g_rpc != NULL)
+		g->calls_in_flight = caad_rpc_calls(g_rpc);
+}
+
+static unsigned cq_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
+}
+
+/* "127.0.0.1:0" → "127.0.0.1:41234" for the log. */
+static void bound_address(const char *listen, int port, char *buf, size_t size)
+{
+	const char *colon = strrchr(listen, ':');
+	if (strncmp(listen, "unix:", 5) == 0 || colon == NULL)
+		snprintf(buf, size, "%s", listen);
+	else
+		snprintf(buf, size, "%.*s:%d", (int)(colon - listen), listen, port);
+}
+
+static int serve(daemon_t *dm, const char *config_path)
+{
+	char err[512];
+	const char *metric_names[N_ROUTES];
+	caad_method_t methods[N_ROUTES];
+	char paths[N_ROUTES][128];
+	for (size_t i = 0; i < N_ROUTES; i++) {
+		/* method paths from the descriptors: "/" package.Service "/" Method */
+		if (!protobuf_c_service_descriptor_get_method_by_name(routes[i].service,
+		                                                      routes[i].method))
+			return startup_error("internal: a route names a method the protos lack");
+		snprintf(paths[i], sizeof(paths[i]), "/%s/%s", routes[i].service->name,
+		         routes[i].method);
+		methods[i] = (caad_method_t){paths[i], routes[i].handle, &dm->d};
+		metric_names[i] = routes[i].metric;
+	}
+	dm->d.metrics = caad_metrics_new(metric_names, N_ROUTES, gauges_all, dm);
+	if (dm->d.metrics == NULL)
+		return startup_error("out of memory");
+	if (dm->cfg->metrics_listen != NULL &&
+	    !(dm->http =
+	          caad_http_listen(dm->cfg->metrics_listen, &dm->metrics_port, err, sizeof(err))))
+		return startup_error(err);
+
+	/* gRPC starts threads in grpc_init: they must inherit the blocked set,
+	 * so that only sigwait() below sees SIGTERM and SIGINT. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	caad_log_grpc_init();
+	grpc_init();
+	grpc_server_credentials *creds = caad_tls_server_creds(dm->cfg, err, sizeof(err));
+	if (creds == NULL) {
+		grpc_shutdown_blocking();
+		return startup_error(err);
+	}
+	caad_rpc_opts_t opts = {.listen = dm->cfg->listen,
+	                        .creds = creds,
+	                        .threads = cq_threads(),
+	                        .max_message = CAAD_MAX_MESSAGE,
+	                        .methods = methods,
+	                        .n_methods = N_ROUTES,
+	                        .on_status = caad_metrics_rpc,
+	                        .status_arg = dm->d.metrics};
+	int port = 0;
+	caad_rpc_t *rpc = NULL;
+	int rc = caad_rpc_start(&opts, &rpc, &port, err, sizeof(err));
+	grpc_server_credentials_release(creds);
+	if (rc != 0) {
+		grpc_shutdown_blocking();
+		return startup_error(err);
+	}
+	g_rpc = rpc;
+	atomic_init(&dm->dns_stop, false);
+	if (pthread_create(&dm->dns_thread, NULL, dns_thread, dm) != 0 ||
+	    (dm->http != NULL && caad_http_start(dm->http, dm->d.metrics) != 0)) {
+		/* cannot happen short of resource exhaustion; exit hard */
+		fprintf(stderr, "caad: cannot start threads\n");
+		_exit(1);
+	}
+
+	char addr[300];
+	bound_address(dm->cfg->listen, port, addr, sizeof(addr));
+	json_t *f = json_pack(
+	    "{s:s, s:s, s:i, s:s, s:i, s:I, s:s, s:s}", "version", CAAD_VERSION, "address", addr,
+	    "port", port, "tls", caad_tls_mode(dm->cfg), "threads", (int)opts.threads,
+	    "max_in_flight", (json_int_t)dm->cfg->max_in_flight, "perspective",
+	    dm->cfg->perspective.name ? dm->cfg->perspective.name : "", "config", config_path);
+	if (f != NULL && dm->http != NULL)
+		json_object_set_new(f, "metrics_port", json_integer(dm->metrics_port));
+	caad_log("listening", f);
+	caad_log_grpc_quiet(false);
+
+	int sig = 0;
+	sigwait(&sigs, &sig);
+	atomic_store(&dm->d.draining, true);
+	caad_log("draining",
+	         json_pack("{s:s, s:I, s:i}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
+	                   "calls", (json_int_t)caad_rpc_calls(rpc), "drain_ms", DRAIN_MS));
+	size_t cancelled = caad_rpc_drain(rpc, DRAIN_MS);
+
+	/* No call is held any more: the resolver has nobody left to answer. */
+	atomic_store(&dm->dns_stop, true);
+	caa_ctx_stop(dm->d.dns);
+	pthread_join(dm->dns_thread, NULL);
+	g_rpc = NULL;
+	caad_rpc_free(rpc);
+	grpc_shutdown_blocking();
+	caad_log("stopped", json_pack("{s:I}", "cancelled", (json_int_t)cancelled));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("caad %s\n", CAAD_VERSION);
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return usage(stdout, 0);
+	bool check_only = argc == 3 && strcmp(argv[1], "--check-config") == 0;
+	if (!(check_only || (argc == 3 && strcmp(argv[1], "--config") == 0)))
+		return usage(stderr, EXIT_STARTUP);
+
+	daemon_t dm;
+	memset(&dm, 0, sizeof(dm));
+	atomic_init(&dm.d.next_call, 1);
+	atomic_init(&dm.d.draining, false);
+	char err[512];
+	int status;
+	if (prepare(&dm, argv[2], err, sizeof(err)) != 0)
+		status = startup_error(err);
+	else if (check_only)
+		status = (printf("config OK\n"), 0);
+	else
+		status = serve(&dm, argv[2]);
+	release(&dm);
+	return status;
+}

@@ -1,0 +1,189 @@
+/*
+ * request.c — decode-side validation (request.h). Names are checked with the
+ * same parser the climb uses, so a name accepted here is a name the climb
+ * can look up, and the error text is caa_strerror()'s.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "name.h"
+#include "request.h"
+
+#define QUOTE_MAX 64
+
+const char *caad_quote(caad_arena_t *a, const char *s)
+{
+	size_t len = strlen(s), cut = len > QUOTE_MAX ? QUOTE_MAX : len;
+	char buf[QUOTE_MAX * 4 + 8];
+	size_t o = 0;
+	buf[o++] = '"';
+	for (size_t i = 0; i < cut; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < 0x20 || c > 0x7e) {
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\%03u", c);
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	buf[o++] = '"';
+	if (cut < len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	const char *q = caad_arena_strdup(a, buf);
+	return q ? q : "\"\"";
+}
+
+/* The error text, or a fixed one when even that cannot be allocated. */
+static const char *err_text(caad_arena_t *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *err_text(caad_arena_t *a, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	const char *e = caad_arena_strdup(a, buf);
+	return e ? e : "request: out of memory";
+}
+
+const char *caad_request_ident(caad_arena_t *a, const char *prefix, const char *type,
+                               const char *value, caa_request_t *req)
+{
+	if (type[0] == '\0')
+		type = "dns";
+	if (strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0)
+		return err_text(a, "%sidentifier.type %s: %s", prefix, caad_quote(a, type),
+		                caa_strerror(CAA_ENAME_TYPE));
+	if (value[0] == '\0')
+		return err_text(a, "%sidentifier.value: %s", prefix, caa_strerror(CAA_ENAME_EMPTY));
+	caa_name_t name;
+	int rc = caa_name_parse_typed(type, value, strlen(value), &name);
+	/* "ip" is not applicable whatever the value: make sure it is an address */
+	if (rc == CAA_ENOTAPPLICABLE && strcmp(type, "ip") == 0 &&
+	    !caa_name_is_ip(value, strlen(value)))
+		return err_text(
+		    a, "%sidentifier.value %s: not an IP address (identifier.type is \"ip\")",
+		    prefix, caad_quote(a, value));
+	if (rc != CAA_EOK && rc != CAA_ENOTAPPLICABLE)
+		return err_text(a, "%sidentifier.value %s: %s", prefix, caad_quote(a, value),
+		                caa_strerror(rc));
+	req->type = type;
+	req->identifier = value;
+	return NULL;
+}
+
+static const char *check_len(caad_arena_t *a, const char *prefix, const char *field, const char *s)
+{
+	size_t len = strlen(s);
+	if (len > CAAD_MAX_FIELD)
+		return err_text(a, "%s%s: %zu octets, at most %d", prefix, field, len,
+		                CAAD_MAX_FIELD);
+	return NULL;
+}
+
+const char *caad_request_common(caad_arena_t *a, const caa_config_t *cfg, const char *prefix,
+                                const char *account_uri, int64_t account_id, const char *method,
+                                const char *policy, caa_request_t *req)
+{
+	const char *e;
+	if ((e = check_len(a, prefix, "account_uri", account_uri)) ||
+	    (e = check_len(a, prefix, "validation_method", method)) ||
+	    (e = check_len(a, prefix, "policy", policy)))
+		return e;
+	if (account_id < 0)
+		return err_text(a, "%saccount_id: must not be negative, got %lld", prefix,
+		                (long long)account_id);
+	if (caa_config_policy(cfg, policy) == NULL)
+		return err_text(a, "%spolicy: unknown profile %s", prefix, caad_quote(a, policy));
+	req->account_uri = account_uri[0] ? account_uri : NULL;
+	req->account_id = account_id;
+	req->method = method[0] ? method : NULL;
+	req->policy = policy;
+	return NULL;
+}
+
+const char *caad_request_check(caad_arena_t *a, const caa_config_t *cfg, const char *prefix,
+                               const Caa__V1__CheckRequest *m, caa_request_t *req)
+{
+	const char *e;
+	memset(req, 0, sizeof(*req));
+	if (m->identifier == NULL)
+		return err_text(a, "%sidentifier: missing", prefix);
+	if ((e = caad_request_ident(a, prefix, m->identifier->type, m->identifier->value, req)) ||
+	    (e = caad_request_common(a, cfg, prefix, m->account_uri, m->account_id,
+	                             m->validation_method, m->policy, req)))
+		return e;
+	if (m->validated_at != NULL) {
+		const Google__Protobuf__Timestamp *t = m->validated_at;
+		/* 0001-01-01 .. 9999-12-31, as the Timestamp spec allows; 0 means "none" */
+		if (t->seconds <= 0 || t->seconds > 253402300799LL || t->nanos < 0 ||
+		    t->nanos > 999999999)
+			return err_text(
+			    a,
+			    "%svalidated_at: not a valid time after 1970 (seconds %lld, "
+			    "nanos %d)",
+			    prefix, (long long)t->seconds, t->nanos);
+		/* a time ahead of ours is the reuse window's to judge (clock skew) */
+		req->validated_at_ms = t->seconds * 1000 + t->nanos / 1000000;
+	}
+	req->explain = m->explain;
+	return NULL;
+}
+
+/* Read a base-128 varint at *p (< end). */
+static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+size_t caad_pb_count(const uint8_t *data, size_t len, uint32_t field)
+{
+	const uint8_t *p = data, *end = data + len;
+	size_t n = 0;
+	while (p < end) {
+		uint64_t key, v;
+		if (!varint(&p, end, &key))
+			return 0;
+		switch (key & 7) {
+		case 0: /* varint */
+			if (!varint(&p, end, &v))
+				return 0;
+			break;
+		case 1: /* 64-bit */
+			if (end - p < 8)
+				return 0;
+			p += 8;
+			break;
+		case 2: /* length-delimited */
+			if (!varint(&p, end, &v) || v > (uint64_t)(end - p))
+				return 0;
+			p += v;
+			break;
+		case 5: /* 32-bit */
+			if (end - p < 4)
+				return 0;
+			p += 4;
+			break;
+		default: /* groups are not in proto3 */
+			return 0;
+		}
+		if ((key >> 3) == field)
+			n++;
+	}
+	return n;
+}

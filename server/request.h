@@ -1,0 +1,45 @@
+/*
+ * request.h — caa.v1 requests into libcaa requests, validated at the door:
+ * every error is one line naming the field and what is wrong with it
+ * (INVALID_ARGUMENT), e.g. `authorizations[2].identifier.value "a..b":
+ * identifier has an empty label`. A request that passes here can only fail
+ * in DNS.
+ */
+#ifndef CAAD_REQUEST_H
+#define CAAD_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "caa/v1/caa.pb-c.h"
+#include "caad.h"
+
+/*
+ * The fields every check has. prefix names the message in errors ("" or
+ * "authorizations[3]."). Fills req (strings borrowed from the message) and
+ * returns NULL, or returns the error text (in a).
+ */
+const char *caad_request_ident(caad_arena_t *a, const char *prefix, const char *type,
+                               const char *value, caa_request_t *req);
+const char *caad_request_common(caad_arena_t *a, const caa_config_t *cfg, const char *prefix,
+                                const char *account_uri, int64_t account_id, const char *method,
+                                const char *policy, caa_request_t *req);
+
+/* A whole CheckRequest (identifier, account, method, policy, validated_at, explain). */
+const char *caad_request_check(caad_arena_t *a, const caa_config_t *cfg, const char *prefix,
+                               const Caa__V1__CheckRequest *m, caa_request_t *req);
+
+/*
+ * How many times top-level field `field` occurs in the protobuf message
+ * data[0..len), without unpacking it: a 4 MiB order of empty entries would
+ * otherwise cost ~100 times its size in memory before the limit is checked.
+ * Malformed input gives 0 (the unpack that follows rejects it).
+ */
+size_t caad_pb_count(const uint8_t *data, size_t len, uint32_t field);
+
+/* s as a short quoted, escaped text for an error message ("\"a..b\"", cut
+ * after 64 octets with "..."). */
+const char *caad_quote(caad_arena_t *a, const char *s);
+
+#endif

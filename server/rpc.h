@@ -1,0 +1,109 @@
+/*
+ * rpc.h — gRPC core plumbing for unary methods: one completion queue served
+ * by N threads, pre-posted request slots for every registered method plus
+ * generic slots that answer unknown methods UNIMPLEMENTED at once, per-call
+ * lifetime (refcounted), cancellation hooks for asynchronous work, and the
+ * shutdown order PLATFORM.md spells out. No caa.v1 knowledge in here.
+ *
+ * Threads: handlers run on completion-queue threads. caad_call_reply(),
+ * caad_call_fail() and caad_call_release() may be called from any thread
+ * (grpc_call_start_batch is thread-safe), once a call is held.
+ */
+#ifndef CAAD_RPC_H
+#define CAAD_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "arena.h"
+
+typedef struct caad_rpc caad_rpc_t;
+typedef struct caad_call caad_call_t;
+
+/* Handle a call: decode it, then reply at once or hold it (caad_call_hold)
+ * and reply later from any thread. Exactly one reply or fail per call. */
+typedef void (*caad_handler_fn)(caad_call_t *call, void *arg);
+
+typedef struct caad_method {
+	const char *path; /* "/caa.v1.CAA/Check" */
+	caad_handler_fn handle;
+	void *arg;
+} caad_method_t;
+
+/* Called once per finished call with the method index (n_methods = unknown
+ * method) and the status sent. Any thread. */
+typedef void (*caad_status_fn)(void *arg, size_t method, grpc_status_code code);
+
+typedef struct caad_rpc_opts {
+	const char *listen;             /* "host:port", "[v6]:port", "unix:/path" */
+	grpc_server_credentials *creds; /* borrowed; released by the caller after start */
+	unsigned threads;               /* completion-queue threads, >= 1 */
+	int max_message;                /* octets a request may have */
+	const caad_method_t *methods;   /* borrowed, must outlive the server */
+	size_t n_methods;
+	caad_status_fn on_status; /* may be NULL */
+	void *status_arg;
+} caad_rpc_opts_t;
+
+/*
+ * Create, bind and start the server and its threads. *port gets the bound
+ * port (listen port 0 picks one). On failure writes one line into err and
+ * returns -1 with nothing left running. Call after grpc_init().
+ */
+int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, char *err,
+                   size_t errlen);
+
+/* Calls alive now (received, not yet finished). */
+size_t caad_rpc_calls(caad_rpc_t *r);
+
+/*
+ * Stop accepting calls and wait for the ones in progress, at most drain_ms;
+ * then cancel what is left (their asynchronous work gets its cancel hook)
+ * and wait until no call is held. Returns the number of calls cancelled.
+ */
+size_t caad_rpc_drain(caad_rpc_t *r, unsigned drain_ms);
+
+/* After caad_rpc_drain() and after the asynchronous workers stopped: shut the
+ * completion queue down, join its threads, destroy everything. */
+void caad_rpc_free(caad_rpc_t *r);
+
+/* ---- inside a handler ---- */
+
+/* The request message: 0 and the bytes (owned by the call), or -1 when the
+ * client sent no message at all. A zero-length message is an all-default one. */
+int caad_call_payload(caad_call_t *c, const uint8_t **data, size_t *len);
+
+/* The call's arena: freed when the call ends. */
+caad_arena_t *caad_call_arena(caad_call_t *c);
+
+/* Milliseconds left before the client's deadline (0 when passed), or -1 when
+ * the client set none. Computed on the monotonic clock. */
+int64_t caad_call_time_left_ms(const caad_call_t *c);
+
+/* The peer address ("ipv4:127.0.0.1:5555") and, over TLS with a client
+ * certificate, its identity ("CN=ra,O=ca.example"; NULL without). Owned by
+ * the call. */
+const char *caad_call_peer(caad_call_t *c);
+const char *caad_call_identity(caad_call_t *c);
+
+/* Answer OK with msg (packed now), or fail with code and a message. */
+void caad_call_reply(caad_call_t *c, const ProtobufCMessage *msg);
+void caad_call_fail(caad_call_t *c, grpc_status_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Asynchronous work: hold the call before starting it; give its id once
+ * known; release after the reply (or when starting failed). While held, a
+ * call the client cancels (or whose deadline passes) gets cancel(arg, id)
+ * once, from any thread.
+ */
+void caad_call_hold(caad_call_t *c, void (*cancel)(void *arg, uint64_t id), void *arg);
+void caad_call_held_id(caad_call_t *c, uint64_t id);
+void caad_call_release(caad_call_t *c);
+
+#endif

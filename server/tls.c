@@ -1,0 +1,196 @@
+/*
+ * tls.c — listener credentials and peer identity (tls.h). The files are
+ * checked with OpenSSL first because gRPC only finds a bad key at the first
+ * handshake, long after caad said it was listening.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "tls.h"
+
+#define PEM_MAX (1024 * 1024)
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Whole file as a NUL-terminated string, or NULL with err naming key. */
+static char *read_pem(const char *key, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		set_err(err, errlen, "%s: %s: %s", key, path, strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(PEM_MAX + 1);
+	size_t n = buf ? fread(buf, 1, PEM_MAX + 1, f) : 0;
+	bool bad = ferror(f) != 0;
+	fclose(f);
+	if (buf == NULL || bad || n > PEM_MAX) {
+		set_err(err, errlen, "%s: %s: %s", key, path,
+		        buf == NULL ? "out of memory"
+		        : bad       ? "read error"
+		                    : "larger than 1 MiB");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static const char *ssl_error(void)
+{
+	unsigned long e = ERR_get_error();
+	ERR_clear_error();
+	return e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "unknown error"
+	         : "no PEM data";
+}
+
+/* Count the certificates in pem (0 when none parse). */
+static int count_certs(const char *pem, X509 **first)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	int n = 0;
+	X509 *x;
+	if (bio == NULL)
+		return 0;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (n == 0 && first != NULL)
+			*first = x;
+		else
+			X509_free(x);
+		n++;
+	}
+	ERR_clear_error(); /* the read that ended the loop */
+	BIO_free(bio);
+	return n;
+}
+
+int caad_tls_check(const caa_config_t *cfg, char *err, size_t errlen)
+{
+	const caa_tls_config_t *t = &cfg->tls;
+	int rc = -1;
+	char *cert = NULL, *key = NULL, *ca = NULL;
+	X509 *leaf = NULL;
+	EVP_PKEY *pkey = NULL;
+	if (t->cert == NULL)
+		return 0; /* the config parser made sure key and client_ca need cert */
+	if (!(cert = read_pem("tls.cert", t->cert, err, errlen)) ||
+	    !(key = read_pem("tls.key", t->key, err, errlen)) ||
+	    (t->client_ca && !(ca = read_pem("tls.client_ca", t->client_ca, err, errlen))))
+		goto out;
+	if (count_certs(cert, &leaf) == 0) {
+		set_err(err, errlen, "tls.cert: %s: no PEM certificate in it", t->cert);
+		goto out;
+	}
+	BIO *bio = BIO_new_mem_buf(key, -1);
+	pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	if (pkey == NULL) {
+		set_err(err, errlen, "tls.key: %s: no PEM private key in it (%s)", t->key,
+		        ssl_error());
+		goto out;
+	}
+	if (X509_check_private_key(leaf, pkey) != 1) {
+		ERR_clear_error();
+		set_err(err, errlen, "tls.key: %s does not belong to the certificate in %s", t->key,
+		        t->cert);
+		goto out;
+	}
+	if (ca != NULL && count_certs(ca, NULL) == 0) {
+		set_err(err, errlen, "tls.client_ca: %s: no PEM certificate in it", t->client_ca);
+		goto out;
+	}
+	rc = 0;
+out:
+	X509_free(leaf);
+	EVP_PKEY_free(pkey);
+	free(cert);
+	free(key);
+	free(ca);
+	return rc;
+}
+
+const char *caad_tls_mode(const caa_config_t *cfg)
+{
+	if (cfg->tls.cert == NULL)
+		return "none";
+	return cfg->tls.client_ca ? "mtls" : "tls";
+}
+
+grpc_server_credentials *caad_tls_server_creds(const caa_config_t *cfg, char *err, size_t errlen)
+{
+	const caa_tls_config_t *t = &cfg->tls;
+	if (t->cert == NULL)
+		return grpc_insecure_server_credentials_create();
+	char *cert = read_pem("tls.cert", t->cert, err, errlen);
+	char *key = cert ? read_pem("tls.key", t->key, err, errlen) : NULL;
+	char *ca = NULL;
+	grpc_server_credentials *creds = NULL;
+	if (key == NULL)
+		goto out;
+	if (t->client_ca && !(ca = read_pem("tls.client_ca", t->client_ca, err, errlen)))
+		goto out;
+	grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
+	/* mTLS: the CA is always given explicitly, never taken from the
+	 * environment (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH would widen it). */
+	creds = grpc_ssl_server_credentials_create_ex(
+	    ca, &pair, 1,
+	    ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+	       : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
+	    NULL);
+	if (creds == NULL)
+		set_err(err, errlen, "tls: gRPC refused the certificate or key");
+out:
+	free(cert);
+	free(key);
+	free(ca);
+	return creds;
+}
+
+/* First value of property name in ctx, malloc'ed; NULL when absent. */
+static char *first_property(const grpc_auth_context *ctx, const char *name)
+{
+	grpc_auth_property_iterator it = grpc_auth_context_find_properties_by_name(ctx, name);
+	const grpc_auth_property *p = grpc_auth_property_iterator_next(&it);
+	if (p == NULL || p->value == NULL)
+		return NULL;
+	char *s = malloc(p->value_length + 1);
+	if (s != NULL) {
+		memcpy(s, p->value, p->value_length);
+		s[p->value_length] = '\0';
+	}
+	return s;
+}
+
+char *caad_tls_peer_identity(grpc_call *call)
+{
+	grpc_auth_context *ctx = grpc_call_auth_context(call);
+	if (ctx == NULL)
+		return NULL;
+	char *id = NULL;
+	if (grpc_auth_context_peer_is_authenticated(ctx)) {
+		id = first_property(ctx, GRPC_X509_SUBJECT_PROPERTY_NAME);
+		if (id == NULL)
+			id = first_property(ctx, GRPC_X509_SAN_PROPERTY_NAME);
+		if (id == NULL)
+			id = first_property(ctx, GRPC_X509_CN_PROPERTY_NAME);
+	}
+	grpc_auth_context_release(ctx);
+	return id;
+}

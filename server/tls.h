@@ -1,0 +1,34 @@
+/*
+ * tls.h — the listener's credentials from the config's tls section (none,
+ * TLS, or mutual TLS when client_ca is set) and the peer identity of a call.
+ */
+#ifndef CAAD_TLS_H
+#define CAAD_TLS_H
+
+#include <stddef.h>
+
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+
+#include "config.h"
+
+/*
+ * Read and check the files of cfg->tls with OpenSSL: the certificate chain
+ * and key parse and belong together, client_ca holds at least one
+ * certificate. Needs no gRPC (used by --check-config). 0 or -1 with one line
+ * naming the key in err.
+ */
+int caad_tls_check(const caa_config_t *cfg, char *err, size_t errlen);
+
+/* Server credentials for cfg (insecure without tls). After grpc_init().
+ * NULL with err on failure. Release with grpc_server_credentials_release(). */
+grpc_server_credentials *caad_tls_server_creds(const caa_config_t *cfg, char *err, size_t errlen);
+
+/* "tls", "mtls" or "none": what the listener asks of clients. */
+const char *caad_tls_mode(const caa_config_t *cfg);
+
+/* The client certificate's subject (or its first SAN, or CN) of a call over
+ * TLS; NULL without a client certificate. Free with free(). */
+char *caad_tls_peer_identity(grpc_call *call);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * cases.h — what the test cases share: method paths, request builders, a
+ * call that packs and unpacks with protobuf-c, calls in parallel threads,
+ * and hand-packed protobuf for Boulder's wire format (written from Boulder's
+ * field numbers, not from our own .proto, so a drift would show).
+ */
+#ifndef CASES_H
+#define CASES_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "caa/v1/caa.pb-c.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "grpc_call.h"
+#include "harness.h"
+
+#define M_CHECK    "/caa.v1.CAA/Check"
+#define M_ORDER    "/caa.v1.CAA/CheckOrder"
+#define M_EVALUATE "/caa.v1.CAA/Evaluate"
+#define M_DOCAA    "/va.CAA/DoCAA"
+#define M_HEALTH   "/grpc.health.v1.Health/Check"
+#define M_WATCH    "/grpc.health.v1.Health/Watch"
+
+#define CALL_MS   20000 /* default client deadline */
+#define ACCOUNT_1 "https://ca.example/acme/acct/1"
+
+/* A CheckRequest with its identifier and timestamp on the stack. */
+typedef struct creq {
+	Caa__V1__CheckRequest m;
+	Caa__V1__Identifier id;
+	Google__Protobuf__Timestamp at;
+} creq_t;
+void creq(creq_t *r, const char *ident);
+void creq_validated(creq_t *r, int64_t unix_ms);
+int64_t unix_ms(void);
+
+/* Pack req, call, and unpack an OK answer with desc (NULL: don't). The
+ * answer (free with protobuf_c_message_free_unpacked) or NULL. */
+ProtobufCMessage *t_call(grpc_channel *ch, const char *method, const ProtobufCMessage *req,
+                         const ProtobufCMessageDescriptor *desc, int timeout_ms, gc_result_t *res);
+/* Start caad on cfg (consumed) with a plaintext channel to it; exit(1) if it
+ * does not start. Stop it with SIGTERM expecting exit status 0. */
+void t_start(caad_proc_t *p, json_t *cfg, grpc_channel **ch);
+void t_stop(caad_proc_t *p, grpc_channel *ch);
+/* A Check expected to succeed (status OK is asserted). */
+Caa__V1__CheckResponse *t_check(grpc_channel *ch, creq_t *r);
+/* Status of a call with raw bytes (req NULL = no message); details into msg. */
+grpc_status_code t_raw(grpc_channel *ch, const char *method, const void *req, size_t len, char *msg,
+                       size_t msglen);
+/* Health/Check of service: the serving status, or -1 on a gRPC error. */
+int t_health(grpc_channel *ch, const char *service);
+
+/* One call on its own thread. */
+typedef struct pcall {
+	grpc_channel *ch;
+	const char *method;
+	uint8_t *req;
+	size_t len;
+	int timeout_ms;
+	gc_result_t res;
+	pthread_t th;
+} pcall_t;
+void pcall_start(pcall_t *c, grpc_channel *ch, const char *method, const ProtobufCMessage *req,
+                 int timeout_ms);
+void pcall_join(pcall_t *c);
+
+/* ---- hand-packed protobuf ---- */
+typedef struct pbw {
+	uint8_t buf[4096];
+	size_t len;
+} pbw_t;
+void pbw_str(pbw_t *w, unsigned field, const char *s);
+void pbw_int(pbw_t *w, unsigned field, int64_t v);
+void pbw_msg(pbw_t *w, unsigned field, const pbw_t *inner);
+
+/* Next field of data[*off..len): its number, wire type and value (varint in
+ * *v, length-delimited in *p and *n). false at the end or on malformed input. */
+bool pbr_next(const uint8_t *data, size_t len, size_t *off, unsigned *field, unsigned *wt,
+              uint64_t *v, const uint8_t **p, size_t *n);
+
+/* The test cases: each asserts with CHECK and returns. */
+void case_check(void);
+void case_order(void);
+void case_evaluate(void);
+void case_docaa(void);
+void case_health(void);
+void case_unknown_method(void);
+void case_reuse(void);
+void case_profiles(void);
+void case_bad_input(void);
+void case_mtls_prepare(void);
+void case_mtls(void);
+void case_backpressure(void);
+void case_deadline(void);
+void case_drain(void);
+void case_drain_bound(void);
+void case_metrics(void);
+void case_cli(void);
+void case_grpcjs(void);
+void case_bench_evaluate(void);
+
+#endif

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# lab.sh up|down DIR — the DNS lab of the server tests (a ctest fixture): the
+# project's lab (deploy/lab/caa-lab) on its own 127.N range, so it never
+# collides with a demo lab or the scenario tests' lab on 127.53.
+# This is the one place that knows which lab the server tests use.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export CAA_LAB_NET=${CAAD_TEST_LAB_NET:-127.55}
+export CAA_LAB_RESOLVER=0 # caad resolves with its own libunbound
+cmd=$1 dir=$2
+case "$cmd" in
+up) exec "$here/../../deploy/lab/caa-lab" up "$dir" ;;
+down) exec "$here/../../deploy/lab/caa-lab" down "$dir" ;;
+*) echo "usage: lab.sh up|down DIR" >&2; exit 2 ;;
+esac
