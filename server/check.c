@@ -111,7 +111,7 @@ void caad_handle_order(caad_call_t *call, void *arg)
 	}
 	job->order = true;
 	for (size_t i = 0; i < m->n_authorizations; i++) {
-		char prefix[40];
+		char prefix[48];
 		snprintf(prefix, sizeof(prefix), "authorizations[%zu].", i);
 		const char *err =
 		    caad_request_check(a, d->cfg, prefix, m->authorizations[i], &job->reqs[i]);

@@ -160,7 +160,7 @@ static bool one_label(ectx_t *e, size_t li, const Caa__V1__LabelRRset *g, const 
 	if (rrs == NULL)
 		return fail(e, "out of memory");
 	for (size_t r = 0; r < g->n_records; r++) {
-		char where[48];
+		char where[64];
 		snprintf(where, sizeof(where), "labels[%zu].records[%zu]", li, r);
 		if (!record(e, where, g->records[r], &rrs[r]))
 			return false;

@@ -86,7 +86,8 @@ static void finish(caad_job_t *job, int rc)
 	const char *error = NULL;
 	grpc_status_code code = GRPC_STATUS_OK;
 	if (rc == CAA_ECANCELED) {
-		error = "cancelled by the client";
+		error = atomic_load(&job->d->draining) ? "cancelled: caad is shutting down"
+		                                       : "cancelled by the client";
 		code = GRPC_STATUS_CANCELLED;
 	} else if (rc == CAA_ESHUTDOWN) {
 		error = "caad is shutting down";

@@ -95,6 +95,7 @@ void case_mtls_prepare(void);
 void case_mtls(void);
 void case_backpressure(void);
 void case_deadline(void);
+void case_cancel(void);
 void case_drain(void);
 void case_drain_bound(void);
 void case_metrics(void);

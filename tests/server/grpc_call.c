@@ -44,8 +44,9 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-int gc_call(grpc_channel *ch, const char *method, const void *req, size_t len, int timeout_ms,
-            gc_result_t *out)
+/* The call; cancel_after_ms >= 0 cancels it from the client side then. */
+static int one_call(grpc_channel *ch, const char *method, const void *req, size_t len,
+                    int timeout_ms, int cancel_after_ms, gc_result_t *out)
 {
 	memset(out, 0, sizeof(*out));
 	double t0 = now_ms();
@@ -84,8 +85,18 @@ int gc_call(grpc_channel *ch, const char *method, const void *req, size_t len, i
 	ops[n++].data.recv_status_on_client.status_details = &details;
 	int rc = -1;
 	if (grpc_call_start_batch(call, ops, n, (void *)1, NULL) == GRPC_CALL_OK) {
-		grpc_event ev = grpc_completion_queue_pluck(
-		    cq, (void *)1, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		grpc_event ev = {.type = GRPC_QUEUE_TIMEOUT};
+		if (cancel_after_ms >= 0) {
+			gpr_timespec at =
+			    gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+			                 gpr_time_from_millis(cancel_after_ms, GPR_TIMESPAN));
+			ev = grpc_completion_queue_pluck(cq, (void *)1, at, NULL);
+			if (ev.type == GRPC_QUEUE_TIMEOUT)
+				grpc_call_cancel(call, NULL);
+		}
+		if (ev.type == GRPC_QUEUE_TIMEOUT)
+			ev = grpc_completion_queue_pluck(cq, (void *)1,
+			                                 gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 		rc = ev.type == GRPC_OP_COMPLETE && ev.success ? 0 : -1;
 	}
 	if (rc == 0) {
@@ -120,6 +131,18 @@ int gc_call(grpc_channel *ch, const char *method, const void *req, size_t len, i
 		;
 	grpc_completion_queue_destroy(cq);
 	return rc;
+}
+
+int gc_call(grpc_channel *ch, const char *method, const void *req, size_t len, int timeout_ms,
+            gc_result_t *out)
+{
+	return one_call(ch, method, req, len, timeout_ms, -1, out);
+}
+
+int gc_call_cancel(grpc_channel *ch, const char *method, const void *req, size_t len,
+                   int cancel_after_ms, gc_result_t *out)
+{
+	return one_call(ch, method, req, len, 60000, cancel_after_ms, out);
 }
 
 void gc_result_free(gc_result_t *r)

@@ -37,6 +37,9 @@ typedef struct gc_result {
  */
 int gc_call(grpc_channel *ch, const char *method, const void *req, size_t len, int timeout_ms,
             gc_result_t *out);
+/* The same, cancelled by the client after cancel_after_ms (RST_STREAM). */
+int gc_call_cancel(grpc_channel *ch, const char *method, const void *req, size_t len,
+                   int cancel_after_ms, gc_result_t *out);
 void gc_result_free(gc_result_t *r);
 
 /* The name of a status code ("DEADLINE_EXCEEDED"). */

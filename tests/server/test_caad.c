@@ -221,6 +221,7 @@ static const struct tcase {
     {"mtls", case_mtls_prepare, case_mtls},
     {"backpressure", NULL, case_backpressure},
     {"deadline", NULL, case_deadline},
+    {"cancel", NULL, case_cancel},
     {"drain", NULL, case_drain},
     {"drain_bound", NULL, case_drain_bound},
     {"metrics", NULL, case_metrics},
