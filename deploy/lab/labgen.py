@@ -11,6 +11,8 @@ PATH would work too, but the lab promises nothing beyond the stdlib).
   labgen.py freenet  CATALOGUE               the first 127.N whose lab addresses are all free
   labgen.py probe    DIR [--timeout S]       wait until every server in DIR/lab.json answers
   labgen.py summary  DIR                     print addresses, PIDs and files
+  labgen.py smoke    CATALOGUE DIR           every NSD zone validates as declared (needs the
+                                             lab's resolver)
   labgen.py table    CATALOGUE               the scenario table of docs/lab.md (Markdown)
 
 NET is the first two octets of the lab's 127/8 range, e.g. "127.53"; servers in
@@ -814,9 +816,9 @@ class Lab:
 
 # ---------------------------------------------------------------- probing
 
-def dns_query(qname, qtype, qclass=1, rd=False, ad=False, edns=True):
+def dns_query(qname, qtype, qclass=1, rd=False, ad=False, edns=True, cd=False):
     qid = random.randrange(65536)
-    flags = (0x0100 if rd else 0) | (0x0020 if ad else 0)
+    flags = (0x0100 if rd else 0) | (0x0020 if ad else 0) | (0x0010 if cd else 0)
     pkt = struct.pack("!6H", qid, flags, 1, 0, 0, 1 if edns else 0)
     pkt += name_wire(qname) + struct.pack("!HH", qtype, qclass)
     if edns:
@@ -824,9 +826,9 @@ def dns_query(qname, qtype, qclass=1, rd=False, ad=False, edns=True):
     return qid, pkt
 
 
-def ask(addr, qname, qtype, qclass=1, tcp=False, timeout=1.0, rd=False, ad=False):
+def ask(addr, qname, qtype, qclass=1, tcp=False, timeout=1.0, rd=False, ad=False, cd=False):
     """One query; returns (rcode, flags, ancount) or None on no answer."""
-    qid, pkt = dns_query(qname, qtype, qclass, rd=rd, ad=ad)
+    qid, pkt = dns_query(qname, qtype, qclass, rd=rd, ad=ad, cd=cd)
     try:
         if tcp:
             with socket.create_connection((addr, 53), timeout=timeout) as s:
@@ -922,6 +924,41 @@ def freenet(cat):
         if not bind_problems(["127.%d.%s" % (n, a) for a in rel]):
             return "127.%d" % n
     raise LabError("no free 127.N range for the lab")
+
+
+def smoke(cat, lab_dir):
+    """Through the lab's validating resolver: every NSD zone validates as its
+    catalogue entry says (signed: AD; unsigned: no AD; broken: SERVFAIL, and the
+    data with CD). Checks the signing pipeline end to end; True when all pass."""
+    with open(os.path.join(lab_dir, "lab.json")) as f:
+        manifest = json.load(f)
+    res = [s for s in manifest["servers"] if s["kind"] == "resolver"]
+    if not res or not read_pid(res[0]["pidfile"]):
+        print("labgen: smoke needs the lab's resolver (CAA_LAB_RESOLVER=1)", file=sys.stderr)
+        return False
+    addr = res[0]["address"]
+    nsd = {z for s in manifest["servers"] if s["kind"] == "nsd" for z in s.get("zones", [])}
+    ok = True
+    for z in all_zones(cat):
+        zone, mode = absname(z["zone"]), z.get("dnssec", "unsigned")
+        if zone not in nsd:
+            continue
+        if mode in ("signed", "unsigned"):
+            r = ask(addr, zone, 6, rd=True, ad=True, timeout=3)
+            good = bool(r) and r[0] == 0 and bool(r[1] & 0x0020) == (mode == "signed")
+            what = "SOA %s" % ("validated (AD)" if mode == "signed" else "insecure (no AD)")
+        else:
+            r = ask(addr, zone, 257, rd=True, ad=True, timeout=3)
+            rcd = ask(addr, zone, 257, rd=True, cd=True, timeout=3)
+            good = bool(r) and r[0] == 2 and bool(rcd) and rcd[0] == 0
+            what = "CAA bogus (SERVFAIL, NOERROR with CD)"
+        print("%s %-16s %-18s %s%s" % ("ok  " if good else "FAIL", mode, zone, what,
+                                        "" if good else " (got %s%s)" % (
+                                            r and "rcode %d flags %04x" % r[:2],
+                                            "" if mode in ("signed", "unsigned") else
+                                            ", with CD %s" % (rcd and "rcode %d" % rcd[0]))))
+        ok = ok and good
+    return ok
 
 
 # ---------------------------------------------------------------- summary and docs
@@ -1036,6 +1073,8 @@ def main(argv):
             return 0
         if cmd == "portcheck" and len(argv) == 3:
             return 0 if portcheck(argv[2]) else 1
+        if cmd == "smoke" and len(argv) == 4:
+            return 0 if smoke(load_catalogue(argv[2]), argv[3]) else 1
         if cmd == "summary" and len(argv) == 3:
             summary(argv[2])
             return 0

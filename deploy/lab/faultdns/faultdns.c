@@ -1409,8 +1409,11 @@ static int open_socket(const struct server *sv, int type)
 	int fd = socket(sv->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	/* TCP only: rebinding over TIME_WAIT after a restart. On UDP it would let a
+	 * second lab silently share (and steal) this address. */
 	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&sv->addr, sv->addrlen) < 0 ||
 	    (type == SOCK_STREAM && listen(fd, 128) < 0)) {
 		int e = errno;
@@ -1570,7 +1573,42 @@ int main(int argc, char **argv)
 		fire_due();
 	}
 
+	/* Orderly exit: leak checkers (ASan in CI) see every allocation returned. */
+	free(pfd);
+	free(who);
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		conn_close(i, false);
+	while (n_heap > 0) {
+		struct pending *p = heap_pop();
+		free(p->msg);
+		free(p);
+	}
+	for (size_t i = 0; i < n_servers; i++) {
+		struct server *sv = &servers[i];
+		close(sv->udp_fd);
+		close(sv->tcp_fd);
+		for (size_t k = 0; k < sv->n_rules; k++) {
+			free(sv->rules[k].qname);
+			free(sv->rules[k].under);
+		}
+		for (size_t k = 0; k < sv->n_zones; k++) {
+			for (size_t r = 0; r < sv->zones[k].n_rrs; r++) {
+				free(sv->zones[k].rrs[r].owner);
+				free(sv->zones[k].rrs[r].rdata);
+			}
+			free(sv->zones[k].rrs);
+			free(sv->zones[k].origin);
+		}
+		free(sv->rules);
+		free(sv->zones);
+		free(sv->name);
+	}
+	free(servers);
+	if (log_fd >= 0)
+		close(log_fd);
 	if (pid_path)
 		unlink(pid_path);
+	free(pid_path);
+	free(log_path);
 	return 0;
 }
