@@ -54,6 +54,7 @@ static const struct route {
 typedef struct daemon {
 	caad_t d;
 	caa_config_t *cfg;
+	caad_rpc_t *rpc; /* set while serving: the metrics thread reads its call count */
 	caad_http_t *http;
 	int metrics_port;
 	pthread_t dns_thread;
@@ -143,16 +144,7 @@ static void gauges(void *arg, caad_gauges_t *g)
 	daemon_t *dm = arg;
 	g->checks_in_flight = caa_ctx_in_flight(dm->d.dns);
 	g->cache_entries = caa_cache_count(dm->d.cache);
-	g->calls_in_flight = 0; /* filled by the rpc gauge below when serving */
-}
-
-static caad_rpc_t *g_rpc; /* for the calls gauge only */
-
-static void gauges_all(void *arg, caad_gauges_t *g)
-{
-	gauges(arg, g);
-	if (g_rpc != NULL)
-		g->calls_in_flight = caad_rpc_calls(g_rpc);
+	g->calls_in_flight = dm->rpc ? caad_rpc_calls(dm->rpc) : 0;
 }
 
 static unsigned cq_threads(void)
@@ -187,7 +179,7 @@ static int serve(daemon_t *dm, const char *config_path)
 		methods[i] = (caad_method_t){paths[i], routes[i].handle, &dm->d};
 		metric_names[i] = routes[i].metric;
 	}
-	dm->d.metrics = caad_metrics_new(metric_names, N_ROUTES, gauges_all, dm);
+	dm->d.metrics = caad_metrics_new(metric_names, N_ROUTES, gauges, dm);
 	if (dm->d.metrics == NULL)
 		return startup_error("out of memory");
 	if (dm->cfg->metrics_listen != NULL &&
@@ -220,14 +212,12 @@ static int serve(daemon_t *dm, const char *config_path)
 	                        .on_status = caad_metrics_rpc,
 	                        .status_arg = dm->d.metrics};
 	int port = 0;
-	caad_rpc_t *rpc = NULL;
-	int rc = caad_rpc_start(&opts, &rpc, &port, err, sizeof(err));
+	int rc = caad_rpc_start(&opts, &dm->rpc, &port, err, sizeof(err));
 	grpc_server_credentials_release(creds);
 	if (rc != 0) {
 		grpc_shutdown_blocking();
 		return startup_error(err);
 	}
-	g_rpc = rpc;
 	atomic_init(&dm->dns_stop, false);
 	if (pthread_create(&dm->dns_thread, NULL, dns_thread, dm) != 0 ||
 	    (dm->http != NULL && caad_http_start(dm->http, dm->d.metrics) != 0)) {
@@ -253,15 +243,17 @@ static int serve(daemon_t *dm, const char *config_path)
 	atomic_store(&dm->d.draining, true);
 	caad_log("draining",
 	         json_pack("{s:s, s:I, s:i}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
-	                   "calls", (json_int_t)caad_rpc_calls(rpc), "drain_ms", DRAIN_MS));
-	size_t cancelled = caad_rpc_drain(rpc, DRAIN_MS);
+	                   "calls", (json_int_t)caad_rpc_calls(dm->rpc), "drain_ms", DRAIN_MS));
+	size_t cancelled = caad_rpc_drain(dm->rpc, DRAIN_MS);
 
 	/* No call is held any more: the resolver has nobody left to answer. */
 	atomic_store(&dm->dns_stop, true);
 	caa_ctx_stop(dm->d.dns);
 	pthread_join(dm->dns_thread, NULL);
-	g_rpc = NULL;
-	caad_rpc_free(rpc);
+	caad_http_free(dm->http); /* its page reads the server's call count */
+	dm->http = NULL;
+	caad_rpc_free(dm->rpc);
+	dm->rpc = NULL;
 	grpc_shutdown_blocking();
 	caad_log("stopped", json_pack("{s:I}", "cancelled", (json_int_t)cancelled));
 	return 0;
