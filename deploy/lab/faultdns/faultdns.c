@@ -18,9 +18,10 @@
  *
  * result is an RCODE name, DROP or RESET; keys: aa tc an ns ar, busy=1 (REFUSED for
  * being over max_inflight), health=1, delay (ms), inflight (answers waiting for their
- * delay when the query arrived), rule (index of the matching rule, -1: none), client. A CHAOS TXT query for health.caa-faultdns. is answered on every
- * address whatever its rules say, so `caa-lab up` can see that a dropping server
- * is alive.
+ * delay when the query arrived), rule (index of the matching rule, -1: none), client.
+ *
+ * A CHAOS TXT query for health.caa-faultdns. is answered on every address whatever
+ * its rules say, so `caa-lab up` can see that a dropping server is alive.
  *
  *   caa-faultdns -c faultdns.json [-p PIDFILE] [-l QUERYLOG] [--check]
  *
@@ -46,36 +47,54 @@
 #include <unistd.h>
 
 #define NAME_MAX_STR 1024 /* presentation form, \DDD escapes included */
-#define WIRE_MAX 255
-#define UDP_PAYLOAD 1232   /* our EDNS buffer: the 2020 flag-day value */
-#define MAX_CONNS 512
-#define TCP_IDLE_MS 10000
-#define MAX_PENDING 65536
+#define WIRE_MAX     255
+#define UDP_PAYLOAD  1232 /* our EDNS buffer: the 2020 flag-day value */
+#define MAX_CONNS    512
+#define TCP_IDLE_MS  10000
+#define MAX_PENDING  65536
 #define FLAP_BUCKETS 1024
 
-#define T_A 1
-#define T_NS 2
+#define T_A     1
+#define T_NS    2
 #define T_CNAME 5
-#define T_SOA 6
-#define T_TXT 16
-#define T_AAAA 28
-#define T_OPT 41
-#define T_DS 43
+#define T_SOA   6
+#define T_TXT   16
+#define T_AAAA  28
+#define T_OPT   41
+#define T_DS    43
 #define T_DNAME 39
-#define T_ANY 255
-#define C_IN 1
-#define C_CH 3
+#define T_ANY   255
+#define C_IN    1
+#define C_CH    3
 
-enum rcode { R_NOERROR = 0, R_FORMERR = 1, R_SERVFAIL = 2, R_NXDOMAIN = 3, R_NOTIMP = 4,
-             R_REFUSED = 5, R_YXDOMAIN = 6 };
+enum rcode {
+	R_NOERROR = 0,
+	R_FORMERR = 1,
+	R_SERVFAIL = 2,
+	R_NXDOMAIN = 3,
+	R_NOTIMP = 4,
+	R_REFUSED = 5,
+	R_YXDOMAIN = 6
+};
 
-enum action { ACT_ANSWER, ACT_SERVFAIL, ACT_REFUSED, ACT_NOTIMP, ACT_FORMERR, ACT_DROP,
-              ACT_TC, ACT_RESET, ACT_FLAP, ACT_UPWARD };
+enum action {
+	ACT_ANSWER,
+	ACT_SERVFAIL,
+	ACT_REFUSED,
+	ACT_NOTIMP,
+	ACT_FORMERR,
+	ACT_DROP,
+	ACT_TC,
+	ACT_RESET,
+	ACT_FLAP,
+	ACT_UPWARD
+};
 
 static const char *const action_names[] = {
-	[ACT_ANSWER] = "answer", [ACT_SERVFAIL] = "servfail", [ACT_REFUSED] = "refused",
-	[ACT_NOTIMP] = "notimp", [ACT_FORMERR] = "formerr", [ACT_DROP] = "drop",
-	[ACT_TC] = "tc", [ACT_RESET] = "reset", [ACT_FLAP] = "flap", [ACT_UPWARD] = "upward",
+    [ACT_ANSWER] = "answer", [ACT_SERVFAIL] = "servfail", [ACT_REFUSED] = "refused",
+    [ACT_NOTIMP] = "notimp", [ACT_FORMERR] = "formerr",   [ACT_DROP] = "drop",
+    [ACT_TC] = "tc",         [ACT_RESET] = "reset",       [ACT_FLAP] = "flap",
+    [ACT_UPWARD] = "upward",
 };
 
 enum proto { P_ANY = 0, P_UDP = 1, P_TCP = 2 };
@@ -96,16 +115,16 @@ struct zone {
 };
 
 struct rule {
-	char *qname;  /* exact match, or NULL */
-	char *under;  /* qname at or below this name, or NULL */
-	int qtype;    /* -1: any */
+	char *qname; /* exact match, or NULL */
+	char *under; /* qname at or below this name, or NULL */
+	int qtype;   /* -1: any */
 	enum proto proto;
 	enum action action;
-	int delay_ms; /* -1: the server's */
-	bool aa;          /* answer: set AA */
-	bool ra;          /* set RA: with aa false, a recursive server answering for a zone
-	                   * it was delegated but does not serve (lame, RFC 1912 §2.8) */
-	bool nodata_soa;  /* answer: put the SOA in NODATA responses */
+	int delay_ms;    /* -1: the server's */
+	bool aa;         /* answer: set AA */
+	bool ra;         /* set RA: with aa false, a recursive server answering for a zone
+	                  * it was delegated but does not serve (lame, RFC 1912 §2.8) */
+	bool nodata_soa; /* answer: put the SOA in NODATA responses */
 };
 
 struct server {
@@ -316,8 +335,8 @@ static int str_to_wire(const char *s, uint8_t *out)
 		while (*s && *s != '.') {
 			int c = (unsigned char)*s++;
 			if (c == '\\') {
-				if (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' &&
-				    s[2] <= '9') {
+				if (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' &&
+				    s[2] >= '0' && s[2] <= '9') {
 					c = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 					s += 3;
 				} else if (*s) {
@@ -387,10 +406,10 @@ static const char *type_name(uint16_t t, char *buf, size_t sz)
 	static const struct {
 		uint16_t t;
 		const char *n;
-	} tab[] = {{1, "A"},      {2, "NS"},     {5, "CNAME"}, {6, "SOA"},      {12, "PTR"},
-	           {15, "MX"},    {16, "TXT"},   {28, "AAAA"}, {33, "SRV"},     {39, "DNAME"},
-	           {41, "OPT"},   {43, "DS"},    {46, "RRSIG"}, {47, "NSEC"},   {48, "DNSKEY"},
-	           {50, "NSEC3"}, {51, "NSEC3PARAM"}, {64, "SVCB"}, {65, "HTTPS"}, {255, "ANY"},
+	} tab[] = {{1, "A"},      {2, "NS"},          {5, "CNAME"},  {6, "SOA"},    {12, "PTR"},
+	           {15, "MX"},    {16, "TXT"},        {28, "AAAA"},  {33, "SRV"},   {39, "DNAME"},
+	           {41, "OPT"},   {43, "DS"},         {46, "RRSIG"}, {47, "NSEC"},  {48, "DNSKEY"},
+	           {50, "NSEC3"}, {51, "NSEC3PARAM"}, {64, "SVCB"},  {65, "HTTPS"}, {255, "ANY"},
 	           {257, "CAA"}};
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
 		if (tab[i].t == t)
@@ -450,7 +469,8 @@ static void check_keys(json_t *obj, const char *where, const char *const *allowe
 	json_t *v;
 	if (!json_is_object(obj))
 		die("%s: must be an object", where);
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		bool ok = false;
 		for (const char *const *a = allowed; *a; a++)
 			ok = ok || strcmp(*a, key) == 0;
@@ -527,8 +547,9 @@ static enum action parse_action(const char *s, const char *where)
 
 static void load_rule(struct rule *r, json_t *jr, const char *where)
 {
-	static const char *const keys[] = {"qname", "under", "qtype", "proto",      "action",
-	                                   "delay_ms", "aa", "ra", "nodata_soa", "comment", NULL};
+	static const char *const keys[] = {"qname",      "under",    "qtype", "proto",
+	                                   "action",     "delay_ms", "aa",    "ra",
+	                                   "nodata_soa", "comment",  NULL};
 	check_keys(jr, where, keys);
 	const char *s = jstr(jr, "qname", where, false);
 	r->qname = s ? norm_name(s, where) : NULL;
@@ -573,8 +594,9 @@ static void parse_addr(struct server *s, const char *addr, long port, const char
 static void load_config(const char *path)
 {
 	static const char *const top_keys[] = {"log", "pidfile", "servers", "comment", NULL};
-	static const char *const srv_keys[] = {"name",  "address", "port",  "delay_ms",
-	                                       "max_inflight", "rules", "zones", "comment", NULL};
+	static const char *const srv_keys[] = {"name",     "address",      "port",
+	                                       "delay_ms", "max_inflight", "rules",
+	                                       "zones",    "comment",      NULL};
 	json_error_t err;
 	json_t *root = json_load_file(path, 0, &err);
 	char w[512];
@@ -632,8 +654,8 @@ static void load_config(const char *path)
 		for (size_t k = i + 1; k < n_servers; k++)
 			if (servers[i].addrlen == servers[k].addrlen &&
 			    memcmp(&servers[i].addr, &servers[k].addr, servers[i].addrlen) == 0)
-				die("servers %s and %s use the same address and port", servers[i].name,
-				    servers[k].name);
+				die("servers %s and %s use the same address and port",
+				    servers[i].name, servers[k].name);
 	json_decref(root);
 }
 
@@ -688,17 +710,17 @@ static void log_query(const struct server *sv, enum proto proto, const char *qna
 	clock_gettime(CLOCK_REALTIME, &ts);
 	char line[NAME_MAX_STR + 512], tbuf[16], pbuf[INET6_ADDRSTRLEN + 8];
 	format_peer(peer, pbuf, sizeof(pbuf));
-	int n = snprintf(line, sizeof(line), "%lld.%06ld %s %s %s %s %s aa=%d tc=%d an=%u ns=%u ar=%u",
-	                 (long long)ts.tv_sec, ts.tv_nsec / 1000, sv->addr_str,
-	                 proto == P_TCP ? "tcp" : "udp", qname,
-	                 qtype < 0 ? "-" : type_name((uint16_t)qtype, tbuf, sizeof(tbuf)), o->result,
-	                 o->aa, o->tc, o->an, o->ns, o->ar);
+	int n = snprintf(
+	    line, sizeof(line), "%lld.%06ld %s %s %s %s %s aa=%d tc=%d an=%u ns=%u ar=%u",
+	    (long long)ts.tv_sec, ts.tv_nsec / 1000, sv->addr_str, proto == P_TCP ? "tcp" : "udp",
+	    qname, qtype < 0 ? "-" : type_name((uint16_t)qtype, tbuf, sizeof(tbuf)), o->result,
+	    o->aa, o->tc, o->an, o->ns, o->ar);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	size_t len = (size_t)n;
-	int m = snprintf(line + len, sizeof(line) - len, "%s%s delay=%d inflight=%d rule=%d client=%s\n",
-	                 o->busy ? " busy=1" : "", o->health ? " health=1" : "", o->delay_ms,
-	                 o->inflight, o->rule, pbuf);
+	int m = snprintf(line + len, sizeof(line) - len,
+	                 "%s%s delay=%d inflight=%d rule=%d client=%s\n", o->busy ? " busy=1" : "",
+	                 o->health ? " health=1" : "", o->delay_ms, o->inflight, o->rule, pbuf);
 	if (m < 0 || (size_t)m >= sizeof(line) - len)
 		return;
 	len += (size_t)m;
@@ -719,8 +741,8 @@ struct msgbuf {
 	bool overflow;
 };
 
-static void mb_rr(struct msgbuf *m, const uint8_t *owner, size_t olen, uint16_t type,
-                  uint16_t cls, uint32_t ttl, const uint8_t *rd, size_t rdlen)
+static void mb_rr(struct msgbuf *m, const uint8_t *owner, size_t olen, uint16_t type, uint16_t cls,
+                  uint32_t ttl, const uint8_t *rd, size_t rdlen)
 {
 	if (m->overflow || m->len + olen + 10 + rdlen > sizeof(m->b)) {
 		m->overflow = true;
@@ -786,7 +808,8 @@ static int parse_query(const uint8_t *pkt, size_t len, struct query *q)
 	if (q->flags1 & 0x80)
 		return -1; /* a response: never answer those */
 	q->opcode = (q->flags1 >> 3) & 0x0F;
-	uint16_t qd = get16(pkt + 4), an = get16(pkt + 6), ns = get16(pkt + 8), ar = get16(pkt + 10);
+	uint16_t qd = get16(pkt + 4), an = get16(pkt + 6), ns = get16(pkt + 8),
+	         ar = get16(pkt + 10);
 	q->qend = 12;
 	if (qd != 1)
 		return R_FORMERR;
@@ -830,11 +853,13 @@ static void mb_start(struct msgbuf *m, const struct query *q, int rcode, bool aa
 	m->an = m->ns = m->ar = 0;
 	m->overflow = false;
 	put16(m->b, q->id);
-	m->b[2] = (uint8_t)(0x80 | (q->opcode << 3) | (aa ? 0x04 : 0) | (q->flags1 & 0x01)); /* QR AA RD */
-	m->b[3] = (uint8_t)((q->flags2 & 0x10) | (rcode & 0x0F));                             /* CD, RCODE */
+	m->b[2] = (uint8_t)(0x80 | (q->opcode << 3) | (aa ? 0x04 : 0) |
+	                    (q->flags1 & 0x01));                  /* QR AA RD */
+	m->b[3] = (uint8_t)((q->flags2 & 0x10) | (rcode & 0x0F)); /* CD, RCODE */
 	m->len = 12;
 	if (q->qtype >= 0 && q->qend > 12 && q->qend <= q->len) {
-		memcpy(m->b + 12, q->pkt + 12, q->qend - 12); /* the question as asked (case kept) */
+		memcpy(m->b + 12, q->pkt + 12,
+		       q->qend - 12); /* the question as asked (case kept) */
 		m->len = q->qend;
 		put16(m->b + 4, 1);
 	}
@@ -908,7 +933,8 @@ static void add_rrset(struct msgbuf *m, const struct zone *z, const char *owner,
                       const uint8_t *owner_wire, size_t owner_len, unsigned *count)
 {
 	for (size_t i = 0; i < z->n_rrs; i++)
-		if (strcmp(z->rrs[i].owner, owner) == 0 && (type == T_ANY || z->rrs[i].type == type)) {
+		if (strcmp(z->rrs[i].owner, owner) == 0 &&
+		    (type == T_ANY || z->rrs[i].type == type)) {
 			mb_zone_rr(m, &z->rrs[i], owner_wire, owner_len, UINT32_MAX);
 			(*count)++;
 		}
@@ -949,7 +975,7 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
 		return R_REFUSED; /* not ours: what a lame server says */
 
 	/* Walk down from just below the apex: a delegation or a DNAME on the way wins. */
-	const char *labels[128];
+	const char *labels[128] = {NULL}; /* a name has at most 127 labels */
 	size_t depth = 0;
 	for (const char *n = q->qname; n && strcmp(n, z->origin) != 0; n = parent(n))
 		if (depth < 128)
@@ -1130,13 +1156,28 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 	int rc;
 	bool aa = false;
 	switch (act) {
-	case ACT_SERVFAIL: rc = R_SERVFAIL; break;
-	case ACT_REFUSED: rc = R_REFUSED; break;
-	case ACT_NOTIMP: rc = R_NOTIMP; break;
-	case ACT_FORMERR: rc = R_FORMERR; break;
-	case ACT_TC: rc = R_NOERROR; aa = true; break;
-	case ACT_UPWARD: rc = R_NOERROR; break;
-	default: rc = -1; break;
+	case ACT_SERVFAIL:
+		rc = R_SERVFAIL;
+		break;
+	case ACT_REFUSED:
+		rc = R_REFUSED;
+		break;
+	case ACT_NOTIMP:
+		rc = R_NOTIMP;
+		break;
+	case ACT_FORMERR:
+		rc = R_FORMERR;
+		break;
+	case ACT_TC:
+		rc = R_NOERROR;
+		aa = true;
+		break;
+	case ACT_UPWARD:
+		rc = R_NOERROR;
+		break;
+	default:
+		rc = -1;
+		break;
 	}
 	if (act == ACT_UPWARD) {
 		/* Lame: not authoritative, "ask the root" (NS at or above the delegation
@@ -1344,8 +1385,8 @@ static void udp_readable(size_t si)
 	for (int i = 0; i < 64; i++) { /* bounded, so TCP and timers are not starved */
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof(peer);
-		ssize_t n = recvfrom(servers[si].udp_fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer,
-		                     &pl);
+		ssize_t n = recvfrom(servers[si].udp_fd, buf, sizeof(buf), 0,
+		                     (struct sockaddr *)&peer, &pl);
 		if (n < 0)
 			return;
 		answer(si, P_UDP, buf, (size_t)n, &peer, pl, 0);
@@ -1481,7 +1522,8 @@ int main(int argc, char **argv)
 		sv->tcp_fd = sv->udp_fd >= 0 ? open_socket(sv, SOCK_STREAM) : -1;
 		if (sv->udp_fd < 0 || sv->tcp_fd < 0) {
 			warnmsg("server %s: cannot bind %s port %u: %s", sv->name, sv->addr_str,
-			      ntohs(((struct sockaddr_in *)&sv->addr)->sin_port), strerror(errno));
+			        ntohs(((struct sockaddr_in *)&sv->addr)->sin_port),
+			        strerror(errno));
 			return 1;
 		}
 	}
@@ -1536,8 +1578,8 @@ int main(int argc, char **argv)
 				conn_close(i, false);
 				continue;
 			}
-			pfd[np] = (struct pollfd){conns[i].fd,
-			                          (short)(POLLIN | (conns[i].outlen ? POLLOUT : 0)), 0};
+			pfd[np] = (struct pollfd){
+			    conns[i].fd, (short)(POLLIN | (conns[i].outlen ? POLLOUT : 0)), 0};
 			who[np++] = i;
 		}
 		if (n_heap > 0 && heap[0]->due_ms < wake)
