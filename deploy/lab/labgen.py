@@ -298,7 +298,7 @@ def expected_detail_ok(exp, ident, where, errors):
             errors.append("%s: DNSSEC_BOGUS uses detail_prefix '... DNS problem: DNSSEC: '" % where)
 
 
-def check_expect(exp, ident, where, errors, profiles):
+def check_expect(exp, ident, where, errors):
     if not isinstance(exp, dict):
         errors.append("%s: expect must be an object" % where)
         return
@@ -411,7 +411,7 @@ def validate(cat):
         if ("identifier" in sc) == ("order" in sc):
             errors.append("%s: give identifier or order" % where)
         elif "identifier" in sc:
-            check_expect(sc["expect"], sc["identifier"], where, errors, profiles)
+            check_expect(sc["expect"], sc["identifier"], where, errors)
         else:
             order = sc["order"]
             exp = sc["expect"]
@@ -428,13 +428,7 @@ def validate(cat):
                 if e is None:
                     errors.append("%s: no expectation for %s" % (where, ident))
                     continue
-                e = dict(e)
-                if e.get("problem") and "detail" in e["problem"] and "{identifier}" in \
-                        e["problem"]["detail"]:
-                    e["problem"] = dict(e["problem"],
-                                        detail=e["problem"]["detail"].replace("{identifier}",
-                                                                              ident))
-                check_expect(e, ident, "%s[%s]" % (where, ident), errors, profiles)
+                check_expect(e, ident, "%s[%s]" % (where, ident), errors)
                 if e.get("verdict") != "PERMITTED":
                     failed.append((ident, e))
             prob = exp.get("problem", "missing")
@@ -453,14 +447,6 @@ def validate(cat):
         if q is not None and (q.get("server") not in servers or "max" not in q):
             errors.append("%s: queries needs a known server and max" % where)
     return errors
-
-
-def substitute_identifier(exp, ident):
-    """Order expectations may write {identifier} in details (expanded here)."""
-    exp = json.loads(json.dumps(exp))
-    if exp.get("problem") and "detail" in exp["problem"]:
-        exp["problem"]["detail"] = exp["problem"]["detail"].replace("{identifier}", ident)
-    return exp
 
 
 # ---------------------------------------------------------------- generation
@@ -994,9 +980,11 @@ def summary(lab_dir):
         if s["kind"] == "fault" and not s.get("zones") and not s.get("rules"):
             what = "[REFUSED: serves no zone]"
         if s.get("lame_for"):
-            what += " (lame for %s)" % " ".join(s["lame_for"])
+            what = what.rstrip() + " (lame for %s)" % " ".join(s["lame_for"])
         if s["kind"] == "none":
-            what = "nothing listens here " + what
+            what = ("nothing listens here " + what.strip()).strip()
+        if s["kind"] == "resolver":
+            what = "validating, recursing from the lab's root; trust anchor root.key"
         print("  %-14s %-14s %-9s %-8s %s" % (s["name"], s["address"], s["kind"],
                                               pid or "-", what))
     print("files:")
