@@ -163,23 +163,34 @@ static void bound_address(const char *listen, int port, char *buf, size_t size)
 		snprintf(buf, size, "%.*s:%d", (int)(colon - listen), listen, port);
 }
 
+/* The method table from the protos' service descriptors: "/" package.Service "/" Method. */
+typedef struct routing {
+	caad_method_t methods[N_ROUTES];
+	const char *metric_names[N_ROUTES];
+	char paths[N_ROUTES][128];
+} routing_t;
+
+static int build_routes(daemon_t *dm, routing_t *rt)
+{
+	for (size_t i = 0; i < N_ROUTES; i++) {
+		if (!protobuf_c_service_descriptor_get_method_by_name(routes[i].service,
+		                                                      routes[i].method))
+			return -1;
+		snprintf(rt->paths[i], sizeof(rt->paths[i]), "/%s/%s", routes[i].service->name,
+		         routes[i].method);
+		rt->methods[i] = (caad_method_t){rt->paths[i], routes[i].handle, &dm->d};
+		rt->metric_names[i] = routes[i].metric;
+	}
+	return 0;
+}
+
 static int serve(daemon_t *dm, const char *config_path)
 {
 	char err[512];
-	const char *metric_names[N_ROUTES];
-	caad_method_t methods[N_ROUTES];
-	char paths[N_ROUTES][128];
-	for (size_t i = 0; i < N_ROUTES; i++) {
-		/* method paths from the descriptors: "/" package.Service "/" Method */
-		if (!protobuf_c_service_descriptor_get_method_by_name(routes[i].service,
-		                                                      routes[i].method))
-			return startup_error("internal: a route names a method the protos lack");
-		snprintf(paths[i], sizeof(paths[i]), "/%s/%s", routes[i].service->name,
-		         routes[i].method);
-		methods[i] = (caad_method_t){paths[i], routes[i].handle, &dm->d};
-		metric_names[i] = routes[i].metric;
-	}
-	dm->d.metrics = caad_metrics_new(metric_names, N_ROUTES, gauges, dm);
+	routing_t rt;
+	if (build_routes(dm, &rt) != 0)
+		return startup_error("internal: a route names a method the protos lack");
+	dm->d.metrics = caad_metrics_new(rt.metric_names, N_ROUTES, gauges, dm);
 	if (dm->d.metrics == NULL)
 		return startup_error("out of memory");
 	if (dm->cfg->metrics_listen != NULL &&
@@ -207,7 +218,7 @@ static int serve(daemon_t *dm, const char *config_path)
 	                        .creds = creds,
 	                        .threads = cq_threads(),
 	                        .max_message = CAAD_MAX_MESSAGE,
-	                        .methods = methods,
+	                        .methods = rt.methods,
 	                        .n_methods = N_ROUTES,
 	                        .on_status = caad_metrics_rpc,
 	                        .status_arg = dm->d.metrics};

@@ -612,11 +612,6 @@ static bool wait_until(caad_rpc_t *r, bool (*done)(caad_rpc_t *), const struct t
 	return ok;
 }
 
-static bool no_calls(caad_rpc_t *r)
-{
-	return r->live == 0;
-}
-
 static bool all_quiet(caad_rpc_t *r)
 {
 	return r->live == 0 && r->slots_out == 0 && r->shutdown_done;
@@ -638,7 +633,9 @@ size_t caad_rpc_drain(caad_rpc_t *r, unsigned drain_ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	size_t cancelled = 0;
-	if (!wait_until(r, no_calls, &until)) {
+	/* Quiet = no call of ours, no slot posted, gRPC's notify received; a call
+	 * matched just before the shutdown is inside the bound too. */
+	if (!wait_until(r, all_quiet, &until)) {
 		cancelled = caad_rpc_calls(r);
 		/* Their RECV_CLOSE completes cancelled: held work gets its cancel hook. */
 		grpc_server_cancel_all_calls(r->server);

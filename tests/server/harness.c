@@ -23,6 +23,17 @@ extern char **environ;
 const char *h_caad, *h_lab, *h_source, *h_tmp;
 int h_failures;
 
+/* Tests do not continue without memory. */
+static void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n);
+	if (q == NULL) {
+		fprintf(stderr, "out of memory\n");
+		abort();
+	}
+	return q;
+}
+
 bool h_str_eq(const char *got, const char *want)
 {
 	return got != NULL && strcmp(got, want) == 0;
@@ -46,12 +57,12 @@ char *h_slurp(const char *path)
 	if (f == NULL)
 		return NULL;
 	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
+	char *buf = xrealloc(NULL, cap);
 	size_t r;
 	while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
 		n += r;
 		if (cap - n < 2)
-			buf = realloc(buf, cap *= 2);
+			buf = xrealloc(buf, cap *= 2);
 	}
 	fclose(f);
 	buf[n] = '\0';
@@ -97,7 +108,7 @@ static void *reader(void *arg)
 		pthread_mutex_lock(&p->lock);
 		if (p->n_lines == p->cap) {
 			p->cap = p->cap ? p->cap * 2 : 64;
-			p->lines = realloc(p->lines, p->cap * sizeof(*p->lines));
+			p->lines = xrealloc(p->lines, p->cap * sizeof(*p->lines));
 		}
 		p->lines[p->n_lines++] = strdup(line);
 		pthread_cond_broadcast(&p->cond);
@@ -295,12 +306,12 @@ char *h_http_get(int port, const char *path)
 		return NULL;
 	}
 	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap);
+	char *buf = xrealloc(NULL, cap);
 	ssize_t r;
 	while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
 		len += (size_t)r;
 		if (cap - len < 2)
-			buf = realloc(buf, cap *= 2);
+			buf = xrealloc(buf, cap *= 2);
 	}
 	close(fd);
 	buf[len] = '\0';
