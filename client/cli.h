@@ -16,4 +16,10 @@ enum cli_exit {
 /* caa evaluate --records FILE ... NAME...: decide from a records file, no DNS. */
 int cli_evaluate(int argc, char **argv);
 
+/* caa check (--config FILE | --server HOST:PORT) ... NAME...: one check per name. */
+int cli_check(int argc, char **argv);
+
+/* caa order ... NAME... | --cert FILE | --csr FILE: all identifiers of one order. */
+int cli_order(int argc, char **argv);
+
 #endif

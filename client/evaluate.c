@@ -19,43 +19,52 @@
 #define ISSUERS_MAX 16
 
 static const char usage_text[] =
-	"usage: caa evaluate --records FILE [--config FILE | --issuer DOMAIN]... [options]\n"
-	"                    NAME...\n"
-	"\n"
-	"Decide whether a CA may issue for each NAME if DNS answered as FILE says\n"
-	"(docs/records-file.md). No DNS is queried.\n"
-	"\n"
-	"  --records FILE       CAA records and lookup failures per name (required)\n"
-	"  --config FILE        caad config: issuer_domains, account_uri_prefixes, policy\n"
-	"  --issuer DOMAIN      act as the CA with this issuer domain (repeatable);\n"
-	"                       replaces the config's issuer_domains. Without --config\n"
-	"                       at least one --issuer is required.\n"
-	"  --account-uri URI    ACME account URL, for accounturi (RFC 8657)\n"
-	"  --account-id N       account number, matched via account_uri_prefixes\n"
-	"  --method M           validation method (dns-01, http-01, ...) for validationmethods\n"
-	"  --policy NAME        a profile of the config instead of the default policy\n"
-	"  --explain            show every label, the relevant RRset and each record's part\n"
-	"  --json               one caa.v1 CheckResponse JSON object per line\n"
-	"  -h, --help           this text\n"
-	"\n"
-	"exit status: 0 all permitted, 1 some forbidden or failed, 2 usage, config or\n"
-	"records file error\n";
+    "usage: caa evaluate --records FILE [--config FILE | --issuer DOMAIN]... [options]\n"
+    "                    NAME...\n"
+    "\n"
+    "Decide whether a CA may issue for each NAME if DNS answered as FILE says\n"
+    "(docs/records-file.md). No DNS is queried.\n"
+    "\n"
+    "  --records FILE       CAA records and lookup failures per name (required)\n"
+    "  --config FILE        caad config: issuer_domains, account_uri_prefixes, policy\n"
+    "  --issuer DOMAIN      act as the CA with this issuer domain (repeatable);\n"
+    "                       replaces the config's issuer_domains. Without --config\n"
+    "                       at least one --issuer is required.\n"
+    "  --account-uri URI    ACME account URL, for accounturi (RFC 8657)\n"
+    "  --account-id N       account number, matched via account_uri_prefixes\n"
+    "  --method M           validation method (dns-01, http-01, ...) for validationmethods\n"
+    "  --policy NAME        a profile of the config instead of the default policy\n"
+    "  --explain            show every label, the relevant RRset and each record's part\n"
+    "  --json               one caa.v1 CheckResponse JSON object per line\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "exit status: 0 all permitted, 1 some forbidden or failed, 2 usage, config or\n"
+    "records file error\n";
 
-enum { OPT_RECORDS = 256, OPT_CONFIG, OPT_ISSUER, OPT_ACCOUNT_URI, OPT_ACCOUNT_ID, OPT_METHOD,
-       OPT_POLICY, OPT_JSON, OPT_EXPLAIN };
+enum {
+	OPT_RECORDS = 256,
+	OPT_CONFIG,
+	OPT_ISSUER,
+	OPT_ACCOUNT_URI,
+	OPT_ACCOUNT_ID,
+	OPT_METHOD,
+	OPT_POLICY,
+	OPT_JSON,
+	OPT_EXPLAIN
+};
 
 static const struct option options[] = {
-	{"records", required_argument, NULL, OPT_RECORDS},
-	{"config", required_argument, NULL, OPT_CONFIG},
-	{"issuer", required_argument, NULL, OPT_ISSUER},
-	{"account-uri", required_argument, NULL, OPT_ACCOUNT_URI},
-	{"account-id", required_argument, NULL, OPT_ACCOUNT_ID},
-	{"method", required_argument, NULL, OPT_METHOD},
-	{"policy", required_argument, NULL, OPT_POLICY},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"explain", no_argument, NULL, OPT_EXPLAIN},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"records", required_argument, NULL, OPT_RECORDS},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"issuer", required_argument, NULL, OPT_ISSUER},
+    {"account-uri", required_argument, NULL, OPT_ACCOUNT_URI},
+    {"account-id", required_argument, NULL, OPT_ACCOUNT_ID},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 typedef struct args {
@@ -90,13 +99,27 @@ static int parse_args(int argc, char **argv, args_t *a)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case OPT_RECORDS: a->records = optarg; break;
-		case OPT_CONFIG: a->config = optarg; break;
-		case OPT_ACCOUNT_URI: a->account_uri = optarg; break;
-		case OPT_METHOD: a->method = optarg; break;
-		case OPT_POLICY: a->policy = optarg; break;
-		case OPT_JSON: a->json = true; break;
-		case OPT_EXPLAIN: a->explain = true; break;
+		case OPT_RECORDS:
+			a->records = optarg;
+			break;
+		case OPT_CONFIG:
+			a->config = optarg;
+			break;
+		case OPT_ACCOUNT_URI:
+			a->account_uri = optarg;
+			break;
+		case OPT_METHOD:
+			a->method = optarg;
+			break;
+		case OPT_POLICY:
+			a->policy = optarg;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_EXPLAIN:
+			a->explain = true;
+			break;
 		case OPT_ISSUER: {
 			if (a->n_issuers == ISSUERS_MAX)
 				return usage_error("more than %d --issuer options", ISSUERS_MAX);
@@ -158,13 +181,13 @@ static int evaluate_one(const args_t *a, const caa_policy_t *pol, const caa_reco
                         const char *ident)
 {
 	caa_request_t req = {
-		.type = "dns",
-		.identifier = ident,
-		.account_uri = a->account_uri,
-		.account_id = a->account_id,
-		.method = a->method,
-		.policy = a->policy,
-		.explain = a->explain,
+	    .type = "dns",
+	    .identifier = ident,
+	    .account_uri = a->account_uri,
+	    .account_id = a->account_id,
+	    .method = a->method,
+	    .policy = a->policy,
+	    .explain = a->explain,
 	};
 	caa_label_t labels[CAA_LABELS_MAX];
 	caa_name_t name;
@@ -182,11 +205,11 @@ static int evaluate_one(const args_t *a, const caa_policy_t *pol, const caa_reco
 		return CLI_EXIT_USAGE;
 	}
 	if (a->json) {
-		if (output_result_json(stdout, res) != 0)
+		if (output_result_json(stdout, res, NULL) != 0)
 			fprintf(stderr, "caa evaluate: \"%s\": %s\n", ident,
 			        caa_strerror(CAA_ENOMEM));
 	} else {
-		output_result_human(stdout, res, pol, a->explain);
+		output_result_human(stdout, res, pol, NULL, a->explain);
 	}
 	rc = res->verdict == CAA_PERMITTED ? CLI_EXIT_PERMITTED : CLI_EXIT_REFUSED;
 	caa_result_free(res);
@@ -206,8 +229,8 @@ int cli_evaluate(int argc, char **argv)
 	if ((rc = check_names(argv + optind, argc - optind)) >= 0)
 		return rc;
 
-	rc = a.config ? caa_config_load(a.config, &cfg, err, sizeof(err))
-	              : caa_config_default(&cfg);
+	rc =
+	    a.config ? caa_config_load(a.config, &cfg, err, sizeof(err)) : caa_config_default(&cfg);
 	if (rc != CAA_EOK) {
 		fprintf(stderr, "caa evaluate: %s\n", a.config ? err : caa_strerror(rc));
 		return CLI_EXIT_USAGE;

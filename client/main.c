@@ -12,30 +12,14 @@
 #define CAA_VERSION "unknown"
 #endif
 
-/*
- * caa check and caa order need the DNS climb (in-process with --config) and
- * the caad gRPC client (--server); both come with the next issue. Until then
- * they say so instead of pretending: point these entries at cli_check /
- * cli_order in check.c / order.c when they land.
- */
-static int not_yet_available(int argc, char **argv)
-{
-	(void)argc;
-	fprintf(stderr,
-	        "%s: not yet available (needs the DNS climb and the caad client);\n"
-	        "use 'caa evaluate --records FILE' to decide from given records\n",
-	        argv[0]);
-	return CLI_EXIT_USAGE;
-}
-
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{"check", not_yet_available, "check names against DNS, in-process or via caad (not yet)"},
-	{"order", not_yet_available, "check all names of an order at once (not yet)"},
-	{"evaluate", cli_evaluate, "decide from a records file, without DNS"},
+    {"check", cli_check, "check names against DNS, in-process (--config) or via caad (--server)"},
+    {"order", cli_order, "check all names of an order at once (also from --cert / --csr)"},
+    {"evaluate", cli_evaluate, "decide from a records file, without DNS"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -47,7 +31,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nRun 'caa <command> --help' for the options of a command.\n"
 	      "exit status: 0 all permitted, 1 some forbidden or failed, 2 usage or config\n"
-	      "error, 3 server unreachable\n",
+	      "error, 3 server unreachable or gRPC error\n",
 	      out);
 }
 

@@ -4,7 +4,9 @@
  * the CA would send it, then (explain) the climb with the relevant RRset and
  * what each of its records contributed.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json.h"
 #include "output.h"
@@ -17,18 +19,20 @@ static void put_lower(FILE *out, const char *s)
 		fputc((*s >= 'A' && *s <= 'Z') ? *s + 32 : *s, out);
 }
 
-/* Presentation text of s, '"' escaped; returns the columns written. */
-static size_t put_escaped(FILE *out, const char *s)
+/* Presentation text of s ('"' escaped when quoted: a record value between
+ * quotes); returns the columns written. Free text (a problem's detail, why)
+ * is printed unquoted, exactly as the CA would send it. */
+static size_t put_escaped(FILE *out, const char *s, bool quoted)
 {
 	char buf[256];
-	size_t len = strlen(s), n = caa_json_escape(buf, sizeof(buf), s, len, true);
+	size_t len = strlen(s), n = caa_json_escape(buf, sizeof(buf), s, len, quoted);
 	if (n < sizeof(buf)) {
 		fputs(buf, out);
 		return n;
 	}
 	/* Rare long values: escape octet by octet rather than allocate. */
 	for (size_t i = 0; i < len; i++) {
-		caa_json_escape(buf, sizeof(buf), s + i, 1, true);
+		caa_json_escape(buf, sizeof(buf), s + i, 1, quoted);
 		fputs(buf, out);
 	}
 	return n;
@@ -70,7 +74,7 @@ static void put_records(FILE *out, const caa_record_t *recs, size_t n, const caa
 			w += strlen(" (malformed RDATA)");
 		} else {
 			fprintf(out, " %s \"", r->tag);
-			w += 1 + strlen(r->tag) + 2 + put_escaped(out, r->value) + 1;
+			w += 1 + strlen(r->tag) + 2 + put_escaped(out, r->value, true) + 1;
 			fputc('"', out);
 		}
 		if (r->note != CAA_NOTE_NONE) {
@@ -83,84 +87,226 @@ static void put_records(FILE *out, const caa_record_t *recs, size_t n, const caa
 	}
 }
 
-static void put_outcome(FILE *out, const caa_trace_t *t, const caa_policy_t *pol)
+/* The columns of one label of the climb. */
+typedef struct trace_row {
+	bool not_needed; /* above the deciding label, nothing to show: one text */
+	char outcome[48];
+	char dnssec[24];
+	char retries[32];
+	char time[32];
+	const char *marker;
+} trace_row_t;
+
+static void trace_row(const caa_trace_t *t, bool above, const caa_policy_t *pol, trace_row_t *r)
 {
+	memset(r, 0, sizeof(*r));
+	if (above && (t->outcome == CAA_OUT_PENDING || t->outcome == CAA_OUT_EMPTY)) {
+		r->not_needed = true;
+		return;
+	}
 	switch (t->outcome) {
 	case CAA_OUT_PRESENT:
-		fprintf(out, "%zu CAA", t->n_records);
+		snprintf(r->outcome, sizeof(r->outcome), "%zu CAA", t->n_records);
 		break;
-	case CAA_OUT_NODATA_NOSOA:
-		/* RFC 2308 asks for no SOA: by default an answer (FAILURES.md 2, 5). */
-		fputs("NODATA without SOA", out);
-		if (pol != NULL && !pol->nodata_without_soa_error)
-			fputs(", counted as empty", out);
-		break;
-	default:
-		fputs(caa_json_outcome_name(t->outcome), out);
+	case CAA_OUT_NODATA_NOSOA: {
+		/* RFC 2308 asks for an SOA; by default the answer still counts as empty
+		 * (FAILURES.md 2, 5). Without the policy (a caad's answer): a label
+		 * that did not decide was counted as empty. */
+		bool empty = pol != NULL ? !pol->nodata_without_soa_error : !t->relevant;
+		snprintf(r->outcome, sizeof(r->outcome), "NODATA without SOA%s",
+		         empty ? ", counted as empty" : "");
 		break;
 	}
-	if (t->why != NULL && t->why[0] != '\0') {
-		fputs(" (", out);
-		put_escaped(out, t->why);
-		fputc(')', out);
+	default:
+		snprintf(r->outcome, sizeof(r->outcome), "%s", caa_json_outcome_name(t->outcome));
+		break;
 	}
 	if (t->outcome != CAA_OUT_BOGUS &&
 	    (t->dnssec == CAA_DNSSEC_SECURE || t->dnssec == CAA_DNSSEC_INSECURE ||
 	     t->dnssec == CAA_DNSSEC_BOGUS)) {
-		fputs(", dnssec ", out);
-		put_lower(out, caa_dnssec_name(t->dnssec));
+		const char *d = caa_dnssec_name(t->dnssec);
+		size_t k = (size_t)snprintf(r->dnssec, sizeof(r->dnssec), "dnssec ");
+		for (; *d && k + 1 < sizeof(r->dnssec); d++)
+			r->dnssec[k++] = (char)((*d >= 'A' && *d <= 'Z') ? *d + 32 : *d);
+		r->dnssec[k] = '\0';
 	}
 	if (t->retries > 0)
-		fprintf(out, ", %u retr%s", t->retries, t->retries == 1 ? "y" : "ies");
+		snprintf(r->retries, sizeof(r->retries), "%u retr%s", t->retries,
+		         t->retries == 1 ? "y" : "ies");
 	if (t->elapsed_us > 0)
-		fprintf(out, ", %.1f ms", t->elapsed_us / 1000.0);
+		snprintf(r->time, sizeof(r->time), "%.1f ms", t->elapsed_us / 1000.0);
+	if (t->relevant)
+		r->marker = t->outcome == CAA_OUT_PRESENT ? "<- relevant RRset"
+		                                          : "<- lookup failed here: decides";
+	else if (above)
+		r->marker = "(not needed: decided below)";
 }
 
-/* The climb: every label from the full name up, what it answered, and which
- * label decided. Labels above the deciding one did not matter. */
+static void widen(size_t *w, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > *w)
+		*w = n;
+}
+
+/* One column: the text padded to width, three spaces after it; nothing for an
+ * empty column. Trailing padding is never written (see put_trace). */
+static void put_col(FILE *out, const char *s, size_t width, bool left, size_t *owed)
+{
+	if (width == 0)
+		return;
+	size_t n = strlen(s);
+	if (left) {
+		if (n > 0) {
+			fprintf(out, "%*s%s", (int)*owed, "", s);
+			*owed = 0;
+		}
+		*owed += width - n + 3;
+	} else {
+		fprintf(out, "%*s%s", (int)(*owed + width - n), "", s);
+		*owed = 3;
+	}
+}
+
+/* The climb: every label from the full name up, what it answered (outcome,
+ * DNSSEC state, retries, time, in columns), which label decided, the
+ * records of each RRset and why a lookup failed. Labels above the deciding
+ * one did not matter. */
 static void put_trace(FILE *out, const caa_result_t *res, const caa_policy_t *pol)
 {
-	size_t width = 0, decisive = res->n_trace;
+	size_t decisive = res->n_trace, wname = 0, wout = 0, wdnssec = 0, wretry = 0, wtime = 0;
 	for (size_t i = 0; i < res->n_trace; i++) {
-		size_t w = strlen(res->trace[i].name) + 1;
-		if (w > width)
-			width = w;
 		if (res->trace[i].relevant && decisive == res->n_trace)
 			decisive = i;
+		widen(&wname, res->trace[i].name);
+	}
+	for (size_t i = 0; i < res->n_trace; i++) {
+		trace_row_t r;
+		trace_row(&res->trace[i], i > decisive, pol, &r);
+		widen(&wout, r.outcome);
+		widen(&wdnssec, r.dnssec);
+		widen(&wretry, r.retries);
+		widen(&wtime, r.time);
 	}
 	for (size_t i = 0; i < res->n_trace; i++) {
 		const caa_trace_t *t = &res->trace[i];
-		bool above = i > decisive;
-		int pad = (int)(width - strlen(t->name) - 1) + 3;
-
-		fprintf(out, "    %s.%*s", t->name, pad, "");
-		if (above && (t->outcome == CAA_OUT_PENDING || t->outcome == CAA_OUT_EMPTY)) {
-			fputs("not needed: decided below\n", out);
+		trace_row_t r;
+		size_t owed = wname - strlen(t->name) + 3;
+		trace_row(t, i > decisive, pol, &r);
+		fprintf(out, "    %s.", t->name);
+		if (r.not_needed) {
+			fprintf(out, "%*snot needed: decided below\n", (int)owed, "");
 			continue;
 		}
-		put_outcome(out, t, pol);
-		if (t->relevant)
-			fputs(t->outcome == CAA_OUT_PRESENT ? "   <- relevant RRset"
-			                                    : "   <- lookup failed here: decides",
-			      out);
-		else if (above)
-			fputs("   (not needed: decided below)", out);
+		put_col(out, r.outcome, wout, true, &owed);
+		put_col(out, r.dnssec, wdnssec, true, &owed);
+		put_col(out, r.retries, wretry, true, &owed);
+		if (r.time[0] != '\0')
+			put_col(out, r.time, wtime, false, &owed);
+		else
+			owed += wtime ? wtime + 3 : 0;
+		if (r.marker != NULL)
+			fprintf(out, "%*s%s", (int)owed, "", r.marker);
 		fputc('\n', out);
 		put_records(out, t->records, t->n_records, t->relevant ? pol : NULL);
+		if (t->why != NULL && t->why[0] != '\0') {
+			fputs("        why: ", out);
+			put_escaped(out, t->why, false);
+			fputc('\n', out);
+		}
 	}
 }
 
 void output_problem_human(FILE *out, const caa_problem_t *p, int indent)
 {
 	fprintf(out, "%*s%s (%d) ", indent, "", caa_problem_urn(p->type), p->status);
-	put_escaped(out, p->detail ? p->detail : "");
+	put_escaped(out, p->detail ? p->detail : "", false);
 	fputc('\n', out);
 	for (size_t i = 0; i < p->n_subproblems; i++)
 		output_problem_human(out, &p->subproblems[i], indent + 2);
 }
 
-void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol,
-                         bool explain)
+/* What each flag means to a person reading an explanation. */
+static const char *flag_text(unsigned flag)
+{
+	switch (flag) {
+	case CAA_RESULT_NODATA_WITHOUT_SOA:
+		return "a label answered NODATA without an SOA record (RFC 2308 wants one); "
+		       "counted as empty";
+	case CAA_RESULT_RETRIED:
+		return "some lookups needed retries";
+	}
+	return "";
+}
+
+static void put_flags(FILE *out, unsigned flags)
+{
+	for (unsigned bit = 1; bit != 0 && bit <= flags; bit <<= 1) {
+		if (!(flags & bit))
+			continue;
+		const char *name = caa_result_flag_name(bit);
+		if (name != NULL)
+			fprintf(out, "    flag %s: %s\n", name, flag_text(bit));
+		else
+			fprintf(out, "    flag 0x%x\n", bit);
+	}
+}
+
+/* "2026-11-23T13:45:01.123Z" */
+static void put_time(FILE *out, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char buf[32];
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		fprintf(out, "%lld ms after the epoch", (long long)ms);
+		return;
+	}
+	fprintf(out, "%s.%03dZ", buf, (int)(ms % 1000));
+}
+
+static void put_perspectives(FILE *out, const output_extra_t *x)
+{
+	for (size_t i = 0; x != NULL && i < x->n_perspectives; i++) {
+		const output_perspective_t *p = &x->perspectives[i];
+		fprintf(out, "    perspective %s", p->name ? p->name : "");
+		if (p->rir != NULL && p->rir[0] != '\0')
+			fprintf(out, " (%s)", p->rir);
+		fprintf(out, "  %s", p->verdict ? caa_verdict_name(p->verdict) : "-");
+		if (p->elapsed_us > 0)
+			fprintf(out, "  %.1f ms", p->elapsed_us / 1000.0);
+		fputc('\n', out);
+		if (p->problem != NULL)
+			output_problem_human(out, p->problem, 6);
+	}
+}
+
+/* The explanation below the verdict line and the problem. */
+static void put_explanation(FILE *out, const caa_result_t *res, const caa_policy_t *pol,
+                            const output_extra_t *extra)
+{
+	if (res->reused) {
+		fputs("    reused: ", out);
+		if (res->checked_at_ms != 0) {
+			fputs("checked or validated at ", out);
+			put_time(out, res->checked_at_ms);
+			fputs(", ", out);
+		}
+		fputs("inside the recheck window: no DNS queried\n", out);
+	}
+	if (res->reason == CAA_R_NOT_APPLICABLE)
+		fputs("    CAA does not apply to IP addresses and .onion names: no DNS queried\n",
+		      out);
+	put_trace(out, res, pol);
+	put_flags(out, res->flags);
+	put_perspectives(out, extra);
+	if (res->queries > 0 || res->elapsed_us > 0)
+		fprintf(out, "    %u quer%s, %.1f ms\n", res->queries,
+		        res->queries == 1 ? "y" : "ies", res->elapsed_us / 1000.0);
+}
+
+static void put_verdict_line(FILE *out, const caa_result_t *res)
 {
 	const char *relevant = res->relevant_domain;
 	fprintf(out, "%s  %s  relevant %s  %s", caa_verdict_name(res->verdict), res->identifier,
@@ -174,19 +320,153 @@ void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t 
 	if (res->policy != NULL && res->policy[0] != '\0')
 		fprintf(out, "  policy %s", res->policy);
 	fputc('\n', out);
+}
+
+void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol,
+                         const output_extra_t *extra, bool explain)
+{
+	put_verdict_line(out, res);
 	if (res->problem != NULL)
 		output_problem_human(out, res->problem, 2);
 	if (explain)
-		put_trace(out, res, pol);
+		put_explanation(out, res, pol, extra);
 }
 
-int output_result_json(FILE *out, const caa_result_t *res)
+void output_order_human(FILE *out, caa_result_t *const *results, size_t n,
+                        const caa_problem_t *aggregate, const caa_policy_t *pol,
+                        const output_extra_t *extras, bool explain)
 {
-	json_t *j = caa_result_json(res);
-	if (j == NULL)
+	size_t forbidden = 0, failed = 0, missing = 0;
+	for (size_t i = 0; i < n; i++) {
+		const caa_result_t *r = results[i];
+		if (r == NULL) {
+			missing++;
+			continue;
+		}
+		forbidden += r->verdict == CAA_FORBIDDEN;
+		failed += r->verdict != CAA_FORBIDDEN && r->verdict != CAA_PERMITTED;
+		/* Without explain each failure's problem is in the aggregate below:
+		 * one line per identifier keeps a 100-name order readable. */
+		if (explain) {
+			output_result_human(out, r, pol, extras ? &extras[i] : NULL, true);
+			fputc('\n', out); /* one block per identifier */
+		} else {
+			put_verdict_line(out, r);
+		}
+	}
+	size_t refused = forbidden + failed + missing;
+	if (refused == 0) {
+		fprintf(out, "ORDER  %zu identifier%s  all permitted\n", n, n == 1 ? "" : "s");
+	} else {
+		fprintf(out, "ORDER  %zu identifier%s  %zu not permitted:", n, n == 1 ? "" : "s",
+		        refused);
+		const char *sep = " ";
+		if (forbidden > 0) {
+			fprintf(out, "%s%zu forbidden", sep, forbidden);
+			sep = ", ";
+		}
+		if (failed > 0) {
+			fprintf(out, "%s%zu lookup failed", sep, failed);
+			sep = ", ";
+		}
+		if (missing > 0)
+			fprintf(out, "%s%zu not answered", sep, missing);
+		fputc('\n', out);
+	}
+	if (aggregate != NULL)
+		output_problem_human(out, aggregate, 2);
+}
+
+void output_extra_deinit(output_extra_t *x)
+{
+	if (x == NULL)
+		return;
+	for (size_t i = 0; i < x->n_perspectives; i++) {
+		free(x->perspectives[i].name);
+		free(x->perspectives[i].rir);
+		caa_problem_free(x->perspectives[i].problem);
+	}
+	free(x->perspectives);
+	x->perspectives = NULL;
+	x->n_perspectives = 0;
+}
+
+/* CheckResponse fields caa_result_json() does not write: flags (when the
+ * library does not yet) and a caad's perspectives. */
+static int add_json_extras(json_t *j, const caa_result_t *res, const output_extra_t *extra)
+{
+	if (res->flags != 0 && json_object_get(j, "flags") == NULL) {
+		json_t *arr = json_array();
+		if (arr == NULL || json_object_set_new(j, "flags", arr) != 0)
+			return -1;
+		for (unsigned bit = 1; bit != 0 && bit <= res->flags; bit <<= 1) {
+			const char *name = (res->flags & bit) ? caa_result_flag_name(bit) : NULL;
+			if (name != NULL && json_array_append_new(arr, json_string(name)) != 0)
+				return -1;
+		}
+	}
+	if (extra == NULL || extra->n_perspectives == 0)
+		return 0;
+	json_t *arr = json_array();
+	if (arr == NULL || json_object_set_new(j, "perspectives", arr) != 0)
 		return -1;
+	for (size_t i = 0; i < extra->n_perspectives; i++) {
+		const output_perspective_t *p = &extra->perspectives[i];
+		json_t *o = json_object();
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			return -1;
+		int rc = 0;
+		if (p->name != NULL && p->name[0] != '\0')
+			rc |= json_object_set_new(o, "name", json_string(p->name));
+		if (p->rir != NULL && p->rir[0] != '\0')
+			rc |= json_object_set_new(o, "rir", json_string(p->rir));
+		if (p->verdict != 0)
+			rc |= json_object_set_new(o, "verdict",
+			                          json_string(caa_verdict_name(p->verdict)));
+		if (p->problem != NULL)
+			rc |= json_object_set_new(o, "problem", caa_problem_json(p->problem));
+		if (p->elapsed_us > 0)
+			rc |=
+			    json_object_set_new(o, "elapsedMs", json_real(p->elapsed_us / 1000.0));
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int dump_line(FILE *out, json_t *j)
+{
 	int rc = json_dumpf(j, out, CAA_JSON_DUMP_FLAGS);
 	json_decref(j);
 	fputc('\n', out);
 	return rc;
+}
+
+int output_result_json(FILE *out, const caa_result_t *res, const output_extra_t *extra)
+{
+	json_t *j = caa_result_json(res);
+	if (j == NULL || add_json_extras(j, res, extra) != 0) {
+		json_decref(j);
+		return -1;
+	}
+	return dump_line(out, j);
+}
+
+int output_order_json(FILE *out, caa_result_t *const *results, size_t n,
+                      const caa_problem_t *aggregate, const output_extra_t *extras)
+{
+	json_t *j = caa_order_json(results, n, aggregate);
+	json_t *arr = j != NULL ? json_object_get(j, "results") : NULL;
+	if (j == NULL || (n > 0 && arr == NULL)) {
+		json_decref(j);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (add_json_extras(json_array_get(arr, i), results[i],
+		                    extras ? &extras[i] : NULL) != 0) {
+			json_decref(j);
+			return -1;
+		}
+	}
+	return dump_line(out, j);
 }

@@ -1,0 +1,162 @@
+/*
+ * sans.c — identifiers from a certificate's or CSR's subjectAltName (sans.h).
+ * A certificate chain file (fullchain.pem) works: the first certificate is the
+ * leaf. DER is accepted too, so `openssl x509 -outform der` output can be used.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "sans.h"
+
+static bool already_listed(const sans_list_t *list, const char *type, const char *value)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (strcmp(list->items[i].type, type) == 0 &&
+		    strcasecmp(list->items[i].value, value) == 0)
+			return true;
+	return false;
+}
+
+static int append(sans_list_t *list, const char *path, const char *type, const char *value,
+                  size_t len)
+{
+	char *copy = strndup(value, len);
+	if (copy == NULL)
+		return -1;
+	if (already_listed(list, type, copy)) {
+		free(copy);
+		return 0;
+	}
+	sans_ident_t *items = realloc(list->items, (list->n + 1) * sizeof(*items));
+	if (items == NULL) {
+		free(copy);
+		return -1;
+	}
+	list->items = items;
+	list->items[list->n].type = type;
+	list->items[list->n].value = copy;
+	list->items[list->n].path = path;
+	list->n++;
+	return 0;
+}
+
+/* The subjectAltName extension of the certificate or request, NULL if none. */
+static GENERAL_NAMES *read_names(BIO *bio, bool csr, bool *parsed)
+{
+	GENERAL_NAMES *gens = NULL;
+	*parsed = false;
+	if (csr) {
+		X509_REQ *req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+		if (req == NULL && BIO_reset(bio) == 0)
+			req = d2i_X509_REQ_bio(bio, NULL);
+		if (req == NULL)
+			return NULL;
+		*parsed = true;
+		STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+		if (exts != NULL)
+			gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
+		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+		X509_REQ_free(req);
+	} else {
+		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		if (x == NULL && BIO_reset(bio) == 0)
+			x = d2i_X509_bio(bio, NULL);
+		if (x == NULL)
+			return NULL;
+		*parsed = true;
+		gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+		X509_free(x);
+	}
+	return gens;
+}
+
+/* Append one SAN; 1 when it is of a type we skip, -1 with err on error. */
+static int add_name(sans_list_t *list, const GENERAL_NAME *gn, const char *path, char *err,
+                    size_t errlen)
+{
+	if (gn->type == GEN_DNS) {
+		const char *s = (const char *)ASN1_STRING_get0_data(gn->d.dNSName);
+		int len = ASN1_STRING_length(gn->d.dNSName);
+		if (len <= 0 || memchr(s, '\0', (size_t)len) != NULL) {
+			snprintf(err, errlen,
+			         "%s: a DNS subjectAltName is empty or holds a NUL octet", path);
+			return -1;
+		}
+		if (append(list, path, "dns", s, (size_t)len) != 0)
+			goto nomem;
+		return 0;
+	}
+	if (gn->type == GEN_IPADD) {
+		const unsigned char *a = ASN1_STRING_get0_data(gn->d.iPAddress);
+		int len = ASN1_STRING_length(gn->d.iPAddress);
+		char text[INET6_ADDRSTRLEN];
+		if ((len != 4 && len != 16) ||
+		    inet_ntop(len == 4 ? AF_INET : AF_INET6, a, text, sizeof(text)) == NULL) {
+			snprintf(err, errlen, "%s: an IP subjectAltName has %d octets", path, len);
+			return -1;
+		}
+		if (append(list, path, "ip", text, strlen(text)) != 0)
+			goto nomem;
+		return 0;
+	}
+	return 1;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", path);
+	return -1;
+}
+
+int sans_load(const char *path, bool csr, sans_list_t *list, char *err, size_t errlen)
+{
+	const char *what = csr ? "certificate request" : "certificate";
+	BIO *bio = BIO_new_file(path, "rb");
+	if (bio == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno != 0 ? errno : EIO));
+		ERR_clear_error();
+		return -1;
+	}
+	bool parsed;
+	GENERAL_NAMES *gens = read_names(bio, csr, &parsed);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (!parsed) {
+		snprintf(err, errlen, "%s: not a PEM or DER %s%s", path, what,
+		         csr ? " (for a certificate use --cert)"
+		             : " (for a certificate request use --csr)");
+		return -1;
+	}
+
+	size_t found = 0; /* DNS and IP SANs, duplicates included */
+	int rc = 0;
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		rc = add_name(list, sk_GENERAL_NAME_value(gens, i), path, err, errlen);
+		if (rc < 0)
+			break;
+		found += rc == 0;
+		rc = 0;
+	}
+	GENERAL_NAMES_free(gens);
+	if (rc == 0 && found == 0) {
+		snprintf(err, errlen, "%s: the %s has no DNS or IP subjectAltName", path, what);
+		rc = -1;
+	}
+	return rc;
+}
+
+void sans_free(sans_list_t *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		free(list->items[i].value);
+	free(list->items);
+	list->items = NULL;
+	list->n = 0;
+}
