@@ -26,6 +26,7 @@
 #include <unbound.h>
 
 #include "climb.h"
+#include "diagnose.h"
 #include "hmap.h"
 #include "timerq.h"
 
@@ -36,7 +37,8 @@ typedef struct check check_t;
 typedef struct order order_t;
 typedef struct zone zone_t;
 
-typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_RETRY, LS_DONE } lstate_t;
+/* LS_DIAG: answered with an error; an explaining check waits for the diagnosis. */
+typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_RETRY, LS_DIAG, LS_DONE } lstate_t;
 
 typedef struct waiter {
 	check_t *chk;
@@ -112,12 +114,15 @@ typedef struct sub {
 	struct sub *next;
 	check_t *chk;   /* a single check, or */
 	order_t *order; /* an order, or */
+	struct lbl *diag_lbl; /* a finished diagnosis (diag_res may be NULL), or */
+	caa_diag_result_t *diag_res;
 	uint64_t cancel_id; /* a cancellation */
 } sub_t;
 
 struct caa_ctx {
 	const caa_config_t *cfg;
 	struct ub_ctx *ub;
+	caa_diag_t *diag; /* made on first need: explaining checks after SERVFAIL */
 	int epfd, evfd;
 	caa_hmap_t *labels, *zones;
 	caa_timerq_t timers;
@@ -496,11 +501,10 @@ static void on_lbl_timer(caa_timer_t *t, void *arg)
 }
 
 /* The label has its final outcome: hand it to every waiting check. */
-static void lbl_finish(lbl_t *l)
+static void lbl_deliver(lbl_t *l)
 {
 	caa_ctx_t *ctx = l->ctx;
 	l->state = LS_DONE;
-	l->elapsed_us = (uint32_t)(caa_now_us() - l->first_us);
 	if (l->in_table) {
 		/* Later checks ask libunbound's cache, not us. */
 		caa_hmap_del(ctx->labels, l->name);
@@ -540,6 +544,87 @@ static void lbl_finish(lbl_t *l)
 	}
 	if (snap != small)
 		free(snap);
+	lbl_unref(l);
+}
+
+static void submit(caa_ctx_t *ctx, sub_t *s);
+
+/* On the diagnosis thread: hand the result to the loop. */
+static void on_diagnosis(void *arg, caa_diag_result_t *res)
+{
+	lbl_t *l = arg;
+	sub_t *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		/* The label stays in LS_DIAG until its checks' deadlines. */
+		free(res);
+		return;
+	}
+	s->diag_lbl = l;
+	s->diag_res = res;
+	submit(l->ctx, s);
+}
+
+/* An explaining check wants to know why the resolver failed (libunbound
+ * reports REFUSED, NOTIMP, lame servers... all as SERVFAIL): ask the zone's
+ * servers ourselves, off the loop thread, within the waiters' time. */
+static bool lbl_diagnose(lbl_t *l)
+{
+	caa_ctx_t *ctx = l->ctx;
+	if (l->outcome != CAA_OUT_SERVFAIL && l->outcome != CAA_OUT_TIMEOUT &&
+	    l->outcome != CAA_OUT_NETWORK)
+		return false;
+	uint64_t latest = 0;
+	bool explain = false;
+	for (size_t i = 0; i < l->nw; i++) {
+		explain = explain || l->w[i].chk->req.explain;
+		if (l->w[i].chk->deadline.when_us > latest)
+			latest = l->w[i].chk->deadline.when_us;
+	}
+	uint64_t now = caa_now_us();
+	/* leave a tenth of the time (at least 100 ms) to answer */
+	if (!explain || latest <= now + 200000)
+		return false;
+	uint64_t budget_ms = (latest - now) / 1000;
+	budget_ms -= budget_ms / 10 > 100 ? budget_ms / 10 : 100;
+	char err[256];
+	if (ctx->diag == NULL && caa_diag_new(ctx->cfg, &ctx->diag, err, sizeof(err)) != CAA_EOK)
+		return false;
+	l->refs++; /* held until the diagnosis comes back */
+	if (caa_diag_start(ctx->diag, l->name, budget_ms, on_diagnosis, l) != CAA_EOK) {
+		l->refs--;
+		return false;
+	}
+	l->state = LS_DIAG;
+	return true;
+}
+
+static void lbl_finish(lbl_t *l)
+{
+	l->elapsed_us = (uint32_t)(caa_now_us() - l->first_us);
+	if (!lbl_diagnose(l))
+		lbl_deliver(l);
+}
+
+/* Back on the loop: the diagnosis names the cause in the explanation. */
+static void diag_done(lbl_t *l, caa_diag_result_t *res)
+{
+	if (res != NULL && l->nw > 0) {
+		size_t len = strlen(res->cause) + (l->why ? strlen(l->why) : 0) + 32;
+		char *why = malloc(len);
+		if (why != NULL) {
+			snprintf(why, len, "%s; diagnosis: %s",
+			         l->outcome == CAA_OUT_SERVFAIL ? "resolver answered SERVFAIL"
+			                                        : (l->why ? l->why : "lookup failed"),
+			         res->cause);
+			free(l->why);
+			l->why = why;
+		}
+	}
+	free(res);
+	if (l->nw > 0)
+		lbl_deliver(l);
+	else
+		l->state = LS_DONE;
 	lbl_unref(l);
 }
 
@@ -598,6 +683,7 @@ static void lbl_unref(lbl_t *l)
 		return;
 	case LS_NEW:
 	case LS_RETRY:
+	case LS_DIAG:
 	case LS_DONE:
 		break;
 	}
@@ -742,6 +828,16 @@ static void on_check_deadline(caa_timer_t *t, void *arg)
 		caa_label_t *cl = &chk->labels[i];
 		if (cl->outcome != CAA_OUT_PENDING)
 			continue;
+		lbl_t *l = chk->lbls[i];
+		if (l != NULL && l->state == LS_DIAG) {
+			/* answered; only the diagnosis is late */
+			cl->outcome = l->outcome;
+			cl->dnssec = l->dnssec;
+			cl->why = l->why;
+			cl->retries = l->retries;
+			cl->elapsed_us = l->elapsed_us;
+			continue;
+		}
 		cl->outcome = CAA_OUT_TIMEOUT;
 		cl->why = "the check's overall deadline ran out while this label was pending";
 		if (chk->lbls[i] != NULL) {
@@ -996,6 +1092,8 @@ static void take_submissions(caa_ctx_t *ctx)
 		sub_t *next = s->next;
 		if (s->chk != NULL) {
 			check_start(ctx, s->chk);
+		} else if (s->diag_lbl != NULL) {
+			diag_done(s->diag_lbl, s->diag_res);
 		} else if (s->order != NULL) {
 			order_t *o = s->order;
 			ctx->stats.orders++;
@@ -1160,7 +1258,10 @@ void caa_ctx_free(caa_ctx_t *ctx)
 {
 	if (ctx == NULL)
 		return;
-	/* Submissions never started end now, then running checks. */
+	/* Pending diagnoses come back (empty) as submissions; then
+	 * submissions never started end, then running checks. */
+	caa_diag_free(ctx->diag);
+	ctx->diag = NULL;
 	if (ctx->labels != NULL) {
 		take_submissions(ctx); /* starts them; they end below */
 		while (ctx->active != NULL)
