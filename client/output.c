@@ -391,20 +391,10 @@ void output_extra_deinit(output_extra_t *x)
 	x->n_perspectives = 0;
 }
 
-/* CheckResponse fields caa_result_json() does not write: flags (when the
- * library does not yet) and a caad's perspectives. */
+/* CheckResponse fields caa_result_json() does not write: a caad's perspectives. */
 static int add_json_extras(json_t *j, const caa_result_t *res, const output_extra_t *extra)
 {
-	if (res->flags != 0 && json_object_get(j, "flags") == NULL) {
-		json_t *arr = json_array();
-		if (arr == NULL || json_object_set_new(j, "flags", arr) != 0)
-			return -1;
-		for (unsigned bit = 1; bit != 0 && bit <= res->flags; bit <<= 1) {
-			const char *name = (res->flags & bit) ? caa_result_flag_name(bit) : NULL;
-			if (name != NULL && json_array_append_new(arr, json_string(name)) != 0)
-				return -1;
-		}
-	}
+	(void)res;
 	if (extra == NULL || extra->n_perspectives == 0)
 		return 0;
 	json_t *arr = json_array();

@@ -261,6 +261,15 @@ json_t *caa_result_json(const caa_result_t *res)
 	rc |= set_uint(j, "queries", res->queries);
 	rc |= set_ms(j, "elapsedMs", res->elapsed_us);
 	rc |= set_text(j, "policy", res->policy);
+	if (res->flags != 0) {
+		json_t *arr = json_array();
+		rc |= set(j, "flags", arr);
+		for (unsigned bit = 1; arr != NULL && bit != 0 && bit <= res->flags; bit <<= 1) {
+			const char *name = (res->flags & bit) ? caa_result_flag_name(bit) : NULL;
+			if (name != NULL)
+				rc |= json_array_append_new(arr, json_string(name));
+		}
+	}
 	if (rc != 0) {
 		json_decref(j);
 		return NULL;
