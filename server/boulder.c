@@ -47,18 +47,7 @@ void caad_handle_docaa(caad_call_t *call, void *arg)
 		caad_call_fail(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
-	caa_request_t *req = &job->reqs[0];
-	const char *err;
-	if (m->identifier != NULL && m->identifier->value[0] != '\0')
-		err = caad_request_ident(a, "", m->identifier->type, m->identifier->value, req);
-	else if (m->domain[0] != '\0')
-		err = caad_request_ident(a, "", "dns", m->domain, req);
-	else
-		err = "identifier: missing (neither identifier (field 5) nor domain (field 1) is "
-		      "set)";
-	if (err == NULL)
-		err = caad_request_common(a, d->cfg, "", "", m->accounturiid, m->validationmethod,
-		                          "", req);
+	const char *err = caad_request_docaa(a, d->cfg, m, &job->reqs[0]);
 	if (err != NULL) {
 		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
 		return;

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "caa/v1/caa.pb-c.h"
 #include "cache.h"
 #include "climb.h"
 #include "config.h"
@@ -40,6 +41,12 @@ typedef struct caad {
 void caad_handle_check(caad_call_t *call, void *caad);
 void caad_handle_order(caad_call_t *call, void *caad);
 void caad_handle_evaluate(caad_call_t *call, void *caad);
+/* Evaluate without the call: decode and validate the EvaluateRequest in
+ * data[0..len), decide, and build the response in a. GRPC_STATUS_OK with
+ * *out, or the status to answer with and its message. (Fuzzed directly.) */
+grpc_status_code caad_evaluate(caad_arena_t *a, const caa_config_t *cfg, const uint8_t *data,
+                               size_t len, Caa__V1__EvaluateResponse **out, char *msg,
+                               size_t msglen);
 /* va.CAA/DoCAA (Boulder's wire format) */
 void caad_handle_docaa(caad_call_t *call, void *caad);
 /* grpc.health.v1.Health/Check */

@@ -2,8 +2,6 @@
  * check.c — caa.v1.CAA/Check and /CheckOrder: decode and validate, then the
  * shared DNS path (job.h); encode CheckResponse / CheckOrderResponse.
  */
-#include <stdio.h>
-
 #include "convert.h"
 #include "job.h"
 #include "request.h"
@@ -86,22 +84,10 @@ void caad_handle_order(caad_call_t *call, void *arg)
 	const uint8_t *data = payload(call, &len, "CheckOrderRequest");
 	if (data == NULL)
 		return;
-	/* Count before unpacking: the limit must hold before the memory is spent. */
-	size_t n = caad_pb_count(data, len, 1);
-	if (n > CAAD_MAX_ORDER) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
-		               "authorizations: %zu identifiers, at most %d in one CheckOrder", n,
-		               CAAD_MAX_ORDER);
-		return;
-	}
-	Caa__V1__CheckOrderRequest *m = caa__v1__check_order_request__unpack(&a->pb, len, data);
-	if (m == NULL) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
-		               "request: not a valid caa.v1.CheckOrderRequest message");
-		return;
-	}
-	if (m->n_authorizations == 0) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "authorizations: empty");
+	Caa__V1__CheckOrderRequest *m;
+	const char *err = caad_request_order(a, data, len, &m);
+	if (err != NULL) {
+		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
 		return;
 	}
 	caad_job_t *job = caad_job_new(d, call, "CheckOrder", m->n_authorizations, reply_order);
@@ -110,16 +96,9 @@ void caad_handle_order(caad_call_t *call, void *arg)
 		return;
 	}
 	job->order = true;
-	for (size_t i = 0; i < m->n_authorizations; i++) {
-		char prefix[48];
-		snprintf(prefix, sizeof(prefix), "authorizations[%zu].", i);
-		const char *err =
-		    caad_request_check(a, d->cfg, prefix, m->authorizations[i], &job->reqs[i]);
-		if (err != NULL) {
-			caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
-			return;
-		}
-		job->explain[i] = m->authorizations[i]->explain;
+	if ((err = caad_request_order_entries(a, d->cfg, m, job->reqs, job->explain)) != NULL) {
+		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
+		return;
 	}
 	caad_job_run(job);
 }

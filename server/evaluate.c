@@ -186,64 +186,84 @@ static bool build_labels(ectx_t *e, const Caa__V1__EvaluateRequest *m, const caa
 	return true;
 }
 
-void caad_handle_evaluate(caad_call_t *call, void *arg)
+/* Fail with code and a message (printf); returns code. */
+static grpc_status_code refuse(char *msg, size_t msglen, grpc_status_code code, const char *fmt,
+                               ...) __attribute__((format(printf, 4, 5)));
+static grpc_status_code refuse(char *msg, size_t msglen, grpc_status_code code, const char *fmt,
+                               ...)
 {
-	caad_t *d = arg;
-	caad_arena_t *a = caad_call_arena(call);
-	const uint8_t *data;
-	size_t len;
-	if (caad_call_payload(call, &data, &len) != 0) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "request: no EvaluateRequest");
-		return;
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+grpc_status_code caad_evaluate(caad_arena_t *a, const caa_config_t *cfg, const uint8_t *data,
+                               size_t len, Caa__V1__EvaluateResponse **out, char *msg,
+                               size_t msglen)
+{
+	*out = NULL;
 	size_t nl = caad_pb_count(data, len, 8);
-	if (nl > CAAD_MAX_LABELS) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "labels: %zu, at most %d", nl,
-		               CAAD_MAX_LABELS);
-		return;
-	}
+	if (nl > CAAD_MAX_LABELS)
+		return refuse(msg, msglen, GRPC_STATUS_INVALID_ARGUMENT, "labels: %zu, at most %d",
+		              nl, CAAD_MAX_LABELS);
 	Caa__V1__EvaluateRequest *m = caa__v1__evaluate_request__unpack(&a->pb, len, data);
-	if (m == NULL) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
-		               "request: not a valid caa.v1.EvaluateRequest message");
-		return;
-	}
+	if (m == NULL)
+		return refuse(msg, msglen, GRPC_STATUS_INVALID_ARGUMENT,
+		              "request: not a valid caa.v1.EvaluateRequest message");
 	caa_request_t req = {0};
 	const char *err = m->identifier == NULL ? "identifier: missing" : NULL;
 	if (err == NULL)
 		err = caad_request_ident(a, "", m->identifier->type, m->identifier->value, &req);
 	if (err == NULL)
-		err = caad_request_common(a, d->cfg, "", m->account_uri, m->account_id,
+		err = caad_request_common(a, cfg, "", m->account_uri, m->account_id,
 		                          m->validation_method, m->policy, &req);
-	if (err != NULL) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
-		return;
-	}
+	if (err != NULL)
+		return refuse(msg, msglen, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
 	req.explain = m->explain;
 	caa_name_t name = {0};
 	caa_label_t labels[CAA_LABELS_MAX];
 	memset(labels, 0, sizeof(labels));
 	ectx_t e = {.a = a};
 	int rc = caa_name_parse_typed(req.type, req.identifier, strlen(req.identifier), &name);
-	if (rc == CAA_EOK && !build_labels(&e, m, &name, labels)) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", e.err);
-		return;
-	}
+	if (rc == CAA_EOK && !build_labels(&e, m, &name, labels))
+		return refuse(msg, msglen, GRPC_STATUS_INVALID_ARGUMENT, "%s", e.err);
 	caa_result_t *res = NULL;
-	rc = caa_evaluate(caa_config_policy(d->cfg, req.policy), &req, labels,
+	rc = caa_evaluate(caa_config_policy(cfg, req.policy), &req, labels,
 	                  rc == CAA_EOK ? name.n_labels : 0, req.explain, &res);
-	if (rc != CAA_EOK) {
-		caad_call_fail(call,
-		               rc == CAA_ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED
-		                                : GRPC_STATUS_INVALID_ARGUMENT,
-		               "identifier.value: %s", caa_strerror(rc));
+	if (rc != CAA_EOK)
+		return refuse(msg, msglen,
+		              rc == CAA_ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED
+		                               : GRPC_STATUS_INVALID_ARGUMENT,
+		              "identifier.value: %s", caa_strerror(rc));
+	Caa__V1__EvaluateResponse *r = caad_arena_alloc(a, sizeof(*r));
+	if (r != NULL) {
+		caa__v1__evaluate_response__init(r);
+		r->result = caad_convert_result(a, res, req.type, req.explain);
+	}
+	caa_result_free(res);
+	if (r == NULL || r->result == NULL)
+		return refuse(msg, msglen, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	*out = r;
+	return GRPC_STATUS_OK;
+}
+
+void caad_handle_evaluate(caad_call_t *call, void *arg)
+{
+	caad_t *d = arg;
+	const uint8_t *data;
+	size_t len;
+	if (caad_call_payload(call, &data, &len) != 0) {
+		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "request: no EvaluateRequest");
 		return;
 	}
-	Caa__V1__EvaluateResponse r = CAA__V1__EVALUATE_RESPONSE__INIT;
-	r.result = caad_convert_result(a, res, req.type, req.explain);
-	if (r.result == NULL)
-		caad_call_fail(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	Caa__V1__EvaluateResponse *r;
+	char msg[512];
+	grpc_status_code code =
+	    caad_evaluate(caad_call_arena(call), d->cfg, data, len, &r, msg, sizeof(msg));
+	if (code == GRPC_STATUS_OK)
+		caad_call_reply(call, &r->base);
 	else
-		caad_call_reply(call, &r.base);
-	caa_result_free(res);
+		caad_call_fail(call, code, "%s", msg);
 }

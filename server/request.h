@@ -8,12 +8,14 @@
 #ifndef CAAD_REQUEST_H
 #define CAAD_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "arena.h"
 #include "caa/v1/caa.pb-c.h"
 #include "caad.h"
+#include "va/va.pb-c.h"
 
 /*
  * The fields every check has. prefix names the message in errors ("" or
@@ -29,6 +31,22 @@ const char *caad_request_common(caad_arena_t *a, const caa_config_t *cfg, const 
 /* A whole CheckRequest (identifier, account, method, policy, validated_at, explain). */
 const char *caad_request_check(caad_arena_t *a, const caa_config_t *cfg, const char *prefix,
                                const Caa__V1__CheckRequest *m, caa_request_t *req);
+
+/* A CheckOrderRequest from data[0..len): the identifier limit counted on the
+ * wire before anything is unpacked, then unpacked; an empty order is an error.
+ * NULL with *m, or the error text. */
+const char *caad_request_order(caad_arena_t *a, const uint8_t *data, size_t len,
+                               Caa__V1__CheckOrderRequest **m);
+/* Every authorization of m into reqs[] and explain[] (m->n_authorizations each);
+ * errors name the entry ("authorizations[3].identifier.value ..."). */
+const char *caad_request_order_entries(caad_arena_t *a, const caa_config_t *cfg,
+                                       const Caa__V1__CheckOrderRequest *m, caa_request_t *reqs,
+                                       bool *explain);
+
+/* Boulder's IsCAAValidRequest: identifier (field 5), else the older domain
+ * (field 1); accountURIID as the account id. */
+const char *caad_request_docaa(caad_arena_t *a, const caa_config_t *cfg,
+                               const Va__IsCAAValidRequest *m, caa_request_t *req);
 
 /*
  * How many times top-level field `field` occurs in the protobuf message
