@@ -29,6 +29,7 @@
 #include "diagnose.h"
 #include "hmap.h"
 #include "timerq.h"
+#include "wire.h"
 
 #define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
 #define RETRY_BASE_US 50000u /* first back-off; doubles per retry, ±50% jitter */
@@ -180,47 +181,17 @@ static const char *zone_key(const char *name)
 
 /* ---- answers ---- */
 
-/* Skip a (possibly compressed) name in pkt at *off. */
-static bool skip_name(const uint8_t *pkt, size_t len, size_t *off)
-{
-	while (*off < len) {
-		uint8_t c = pkt[*off];
-		if (c == 0) {
-			(*off)++;
-			return true;
-		}
-		if ((c & 0xc0) == 0xc0) {
-			*off += 2;
-			return *off <= len;
-		}
-		*off += 1u + c;
-	}
-	return false;
-}
-
 /* Does a NOERROR answer without data carry an SOA in its authority section?
  * RFC 2308 asks for one; sloppy servers omit it (FAILURES.md 2, 5). */
 static bool has_authority_soa(const uint8_t *pkt, size_t len)
 {
-	if (pkt == NULL || len < 12)
+	caa_wire_t w;
+	caa_wire_rr_t rr;
+	if (caa_wire_open(&w, pkt, len) != CAA_EOK)
 		return false;
-	unsigned qd = (unsigned)(pkt[4] << 8 | pkt[5]), an = (unsigned)(pkt[6] << 8 | pkt[7]);
-	unsigned ns = (unsigned)(pkt[8] << 8 | pkt[9]);
-	size_t off = 12;
-	for (unsigned i = 0; i < qd; i++) {
-		if (!skip_name(pkt, len, &off))
-			return false;
-		off += 4;
-	}
-	for (unsigned i = 0; i < an + ns; i++) {
-		if (!skip_name(pkt, len, &off) || off + 10 > len)
-			return false;
-		unsigned type = (unsigned)(pkt[off] << 8 | pkt[off + 1]);
-		unsigned rdlen = (unsigned)(pkt[off + 8] << 8 | pkt[off + 9]);
-		if (i >= an && type == 6)
+	while (caa_wire_next(&w, &rr))
+		if (rr.section == CAA_WIRE_AUTHORITY && rr.type == 6)
 			return true;
-		off += 10u + rdlen;
-	}
 	return false;
 }
 

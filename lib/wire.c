@@ -1,0 +1,75 @@
+/* wire.c — bounds-checked reading of DNS messages. */
+#include "codes.h"
+#include "wire.h"
+
+static uint16_t u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Skip a (possibly compressed) owner name: labels, then a root octet or a
+ * two-octet pointer. The name itself is never followed. */
+static bool skip_name(caa_wire_t *w)
+{
+	while (w->off < w->len) {
+		uint8_t c = w->pkt[w->off];
+		if (c == 0) {
+			w->off++;
+			return true;
+		}
+		if ((c & 0xc0) == 0xc0) {
+			w->off += 2;
+			return w->off <= w->len;
+		}
+		if (c & 0xc0)
+			return false; /* extended label types: not in use */
+		w->off += 1u + c;
+	}
+	return false;
+}
+
+int caa_wire_open(caa_wire_t *w, const uint8_t *pkt, size_t len)
+{
+	w->pkt = pkt;
+	w->len = len;
+	w->off = 12;
+	if (pkt == NULL || len < 12)
+		return CAA_EINVAL;
+	w->rcode = pkt[3] & 0x0f;
+	w->aa = (pkt[2] & 0x04) != 0;
+	w->tc = (pkt[2] & 0x02) != 0;
+	for (int i = 0; i < 4; i++)
+		w->count[i] = u16(pkt + 4 + 2 * i);
+	for (unsigned i = 0; i < w->count[0]; i++) {
+		if (!skip_name(w) || w->off + 4 > len)
+			return CAA_EINVAL;
+		w->off += 4;
+	}
+	w->section = CAA_WIRE_ANSWER;
+	w->left = w->count[1];
+	return CAA_EOK;
+}
+
+bool caa_wire_next(caa_wire_t *w, caa_wire_rr_t *rr)
+{
+	while (w->left == 0) {
+		if (w->section >= CAA_WIRE_ADDITIONAL)
+			return false;
+		w->section++;
+		w->left = w->count[w->section];
+	}
+	if (!skip_name(w) || w->off + 10 > w->len)
+		return false;
+	const uint8_t *p = w->pkt + w->off;
+	rr->section = (int)w->section;
+	rr->type = u16(p);
+	rr->rclass = u16(p + 2);
+	rr->ttl = (uint32_t)u16(p + 4) << 16 | u16(p + 6);
+	rr->rdlen = u16(p + 8);
+	if (w->off + 10 + rr->rdlen > w->len)
+		return false;
+	rr->rdata = p + 10;
+	w->off += 10u + rr->rdlen;
+	w->left--;
+	return true;
+}
