@@ -1194,6 +1194,13 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 	 * query per label to the same servers (FAILURES.md 1). An unbound.conf
 	 * may still turn it back on. */
 	ub_ctx_set_option(ctx->ub, "qname-minimisation:", "no");
+	/* libunbound calls an unreadable file a "syntax error": say what it is. */
+	if (cfg->dns.unbound_conf != NULL && access(cfg->dns.unbound_conf, R_OK) != 0) {
+		set_err(err, errlen, "dns.unbound_conf: %s: %s", cfg->dns.unbound_conf,
+		        strerror(errno));
+		caa_ctx_free(ctx);
+		return CAA_EDNS;
+	}
 	if (cfg->dns.unbound_conf != NULL &&
 	    (rc = ub_ctx_config(ctx->ub, cfg->dns.unbound_conf)) != 0) {
 		set_err(err, errlen, "dns.unbound_conf: %s: %s", cfg->dns.unbound_conf,

@@ -27,6 +27,7 @@ const char *caa_strerror(int code)
 	case CAA_ENAME_NUMERIC_TLD: return "the last label is all digits";
 	case CAA_ENAME_TYPE: return "identifier type must be \"dns\" or \"ip\"";
 	case CAA_ENOTAPPLICABLE: return "CAA does not apply to IP addresses and .onion names";
+	case CAA_ENAME_IP: return "identifier of type \"ip\" is not an IPv4 or IPv6 address";
 	case CAA_ERR_SHORT: return "CAA RDATA is shorter than its flags and tag length";
 	case CAA_ERR_TAGLEN0: return "CAA RDATA has tag length 0";
 	case CAA_ERR_TAGLEN: return "CAA RDATA tag length runs past the record";

@@ -35,6 +35,7 @@ enum caa_code {
 	CAA_ENAME_NUMERIC_TLD = -30, /* all-numeric last label */
 	CAA_ENAME_TYPE = -31,       /* identifier type is neither "dns" nor "ip" */
 	CAA_ENOTAPPLICABLE = -32,   /* IP or .onion identifier: CAA does not apply */
+	CAA_ENAME_IP = -33,         /* identifier of type "ip" that is not an IP address */
 
 	/* CAA RDATA and values (rr.c) */
 	CAA_ERR_SHORT = -40,   /* RDATA shorter than flags + tag length */

@@ -398,9 +398,11 @@ int caa_name_parse_typed(const char *type, const char *value, size_t len, caa_na
 	}
 	memset(out, 0, sizeof(*out));
 	if (strcmp(type, "ip") == 0) {
-		if (len > 0) {
-			fill_raw(value, len, out);
+		/* CAA does not apply to an IP identifier, but it must be one. */
+		if (!caa_name_is_ip(value, len)) {
+			return CAA_ENAME_IP;
 		}
+		fill_raw(value, len, out);
 		return CAA_ENOTAPPLICABLE;
 	}
 	return CAA_ENAME_TYPE;

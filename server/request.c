@@ -66,12 +66,6 @@ const char *caad_request_ident(caad_arena_t *a, const char *prefix, const char *
 		return err_text(a, "%sidentifier.value: %s", prefix, caa_strerror(CAA_ENAME_EMPTY));
 	caa_name_t name;
 	int rc = caa_name_parse_typed(type, value, strlen(value), &name);
-	/* "ip" is not applicable whatever the value: make sure it is an address */
-	if (rc == CAA_ENOTAPPLICABLE && strcmp(type, "ip") == 0 &&
-	    !caa_name_is_ip(value, strlen(value)))
-		return err_text(
-		    a, "%sidentifier.value %s: not an IP address (identifier.type is \"ip\")",
-		    prefix, caad_quote(a, value));
 	if (rc != CAA_EOK && rc != CAA_ENOTAPPLICABLE)
 		return err_text(a, "%sidentifier.value %s: %s", prefix, caad_quote(a, value),
 		                caa_strerror(rc));

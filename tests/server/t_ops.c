@@ -198,7 +198,7 @@ void case_bad_input(void)
 
 	refused_name(ch, "dns", "", "identifier.value: identifier is empty");
 	refused_name(ch, "email", "a@b.lab", "identifier.type");
-	refused_name(ch, "ip", "not-an-ip", "not an IP address");
+	refused_name(ch, "ip", "not-an-ip", "is not an IPv4 or IPv6 address");
 	static const char *const bad[] = {
 	    "a..b.lab",           "-a.lab",     "*.*.lab",   "a*.lab",  "a_b.lab", "exa mple.lab",
 	    "\xc3\xbcnicode.lab", "ab--cd.lab", "xn--a.lab", "lab.123", ".lab",    "a.lab.."};
