@@ -544,7 +544,9 @@ class Lab:
             sign_key, _ = self.keygen(zone, ".other")
         inception, expiration = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=30)
         if mode == "expired":
-            inception, expiration = now - datetime.timedelta(days=30), now - datetime.timedelta(days=1)
+            # Validators forgive clock skew: unbound up to 10% of the validity
+            # period, at most val-sig-skew-max (1 day). Expire well past it.
+            inception, expiration = now - datetime.timedelta(days=40), now - datetime.timedelta(days=5)
         signed = served_path + ".ldns"
         run(["ldns-signzone", "-i", utc_stamp(inception), "-e", utc_stamp(expiration),
              "-f", signed, unsigned_path, sign_key])
