@@ -10,6 +10,13 @@
  * check re-runs caa_policy_select(); once it is decided it builds its result
  * and lets go of the labels it no longer needs (cancelled when nobody else
  * waits for them).
+ *
+ * libunbound runs in event mode on this loop (ubevent.c): its sockets and
+ * timers are ours, answers arrive on this thread without a helper thread or
+ * a pipe. An answer only records what it says (the packet belongs to
+ * libunbound, and a cache hit answers inside ub_resolve_event()); the label
+ * is processed from the ready list after the event round, where sending more
+ * queries is safe.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,16 +26,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <unbound-event.h>
 #include <unbound.h>
 
 #include "climb.h"
 #include "diagnose.h"
 #include "hmap.h"
 #include "timerq.h"
+#include "ubevent.h"
 #include "wire.h"
 
 #define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
@@ -39,7 +47,7 @@ typedef struct order order_t;
 typedef struct zone zone_t;
 
 /* LS_DIAG: answered with an error; an explaining check waits for the diagnosis. */
-typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_RETRY, LS_DIAG, LS_DONE } lstate_t;
+typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_DONE } lstate_t;
 
 typedef struct waiter {
 	check_t *chk;
@@ -53,6 +61,7 @@ typedef struct lbl {
 	char *name;
 	zone_t *zone;      /* set while QUEUED or FLIGHT */
 	struct lbl *qnext; /* zone FIFO */
+	struct lbl *rnext; /* ready list (LS_ANSWERED) */
 	lstate_t state;
 	int async_id;
 	bool in_ub;     /* libunbound holds a query with our pointer */
@@ -124,9 +133,11 @@ struct caa_ctx {
 	const caa_config_t *cfg;
 	struct ub_ctx *ub;
 	caa_diag_t *diag; /* made on first need: explaining checks after SERVFAIL */
-	int epfd, evfd;
+	caa_ubev_t *ev;   /* the loop: libunbound's sockets and timers, our eventfd */
+	int evfd;
 	caa_hmap_t *labels, *zones;
-	caa_timerq_t timers;
+	caa_timerq_t *timers; /* the loop's heap */
+	lbl_t *ready, **ready_tail; /* answered labels, processed after the event round */
 	check_t *active;
 	pthread_mutex_t lock;
 	sub_t *subs, **subs_tail;
@@ -195,25 +206,42 @@ static bool has_authority_soa(const uint8_t *pkt, size_t len)
 	return false;
 }
 
-static int take_records(lbl_t *l, const struct ub_result *r)
+/* Copy the CAA records of the answer section (after any CNAME/DNAME chain
+ * the resolver followed: they belong to the queried label, CAA.md §1). */
+static int take_records(lbl_t *l, const uint8_t *packet, size_t len)
 {
+	caa_wire_t w;
+	caa_wire_rr_t rr;
 	size_t n = 0, total = 0;
-	while (r->data[n] != NULL) {
-		total += (size_t)r->len[n];
-		n++;
-	}
+	free(l->rdata);
+	free(l->rrs);
+	l->rdata = NULL;
+	l->rrs = NULL;
+	l->n_rrs = 0;
+	if (caa_wire_open(&w, packet, len) != CAA_EOK)
+		return CAA_EOK; /* nothing readable: no records */
+	caa_wire_t first = w;
+	while (caa_wire_next(&w, &rr))
+		if (rr.section == CAA_WIRE_ANSWER && rr.type == 257 && rr.rclass == 1) {
+			n++;
+			total += rr.rdlen;
+		}
+	if (n == 0)
+		return CAA_EOK;
 	l->rdata = malloc(total ? total : 1);
-	l->rrs = calloc(n ? n : 1, sizeof(*l->rrs));
+	l->rrs = calloc(n, sizeof(*l->rrs));
 	if (l->rdata == NULL || l->rrs == NULL)
 		return CAA_ENOMEM;
 	size_t off = 0;
-	for (size_t i = 0; i < n; i++) {
-		memcpy(l->rdata + off, r->data[i], (size_t)r->len[i]);
+	w = first;
+	while (caa_wire_next(&w, &rr) && l->n_rrs < n) {
+		if (rr.section != CAA_WIRE_ANSWER || rr.type != 257 || rr.rclass != 1)
+			continue;
+		memcpy(l->rdata + off, rr.rdata, rr.rdlen);
 		/* malformed RDATA stays in the RRset, flagged: it fails closed */
-		(void)caa_rr_parse(l->rdata + off, (size_t)r->len[i], &l->rrs[i]);
-		off += (size_t)r->len[i];
+		(void)caa_rr_parse(l->rdata + off, rr.rdlen, &l->rrs[l->n_rrs++]);
+		off += rr.rdlen;
 	}
-	l->n_rrs = n;
 	return CAA_EOK;
 }
 
@@ -223,37 +251,37 @@ static void set_why(lbl_t *l, const char *why)
 	l->why = why ? strdup(why) : NULL;
 }
 
-static void classify(lbl_t *l, int err, struct ub_result *r)
+/* Record what an answer says. packet is libunbound's (valid only now);
+ * sec: 0 insecure or unchecked, 1 bogus, 2 secure. */
+static void classify(lbl_t *l, int rcode, const uint8_t *packet, size_t len, int sec,
+                     const char *why_bogus)
 {
 	l->dnssec = CAA_DNSSEC_INDETERMINATE;
 	set_why(l, NULL);
-	if (err != 0 || r == NULL) {
-		l->outcome = CAA_OUT_NETWORK;
-		set_why(l, ub_strerror(err));
-		return;
-	}
-	if (r->bogus) {
+	/* The callback's rcode is 0 for any reply it built, an error reply
+	 * included: the reply's own header says what happened. No readable
+	 * reply fails closed, as SERVFAIL. */
+	caa_wire_t w;
+	if (rcode == 0)
+		rcode = caa_wire_open(&w, packet, len) == CAA_EOK ? (int)w.rcode : 2;
+	if (sec == 1) {
 		l->outcome = CAA_OUT_BOGUS;
 		l->dnssec = CAA_DNSSEC_BOGUS;
-		set_why(l, r->why_bogus ? r->why_bogus : "validation failure");
+		set_why(l, why_bogus ? why_bogus : "validation failure");
 		return;
 	}
 	/* Only an answer (data, NODATA, NXDOMAIN) has a DNSSEC state; an error
 	 * proves nothing either way. */
-	l->dnssec = r->secure ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
-	if (r->rcode != 0 && r->rcode != 3)
-		l->dnssec = CAA_DNSSEC_INDETERMINATE;
-	switch (r->rcode) {
+	if (rcode == 0 || rcode == 3)
+		l->dnssec = sec == 2 ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
+	switch (rcode) {
 	case 0:
-		if (r->havedata) {
-			if (take_records(l, r) != CAA_EOK) {
-				l->outcome = CAA_OUT_NETWORK;
-				set_why(l, "out of memory");
-				return;
-			}
-			l->outcome = l->n_rrs ? CAA_OUT_PRESENT : CAA_OUT_EMPTY;
-		} else if (!has_authority_soa(r->answer_packet, (size_t)r->answer_len) &&
-		           !r->secure) {
+		if (take_records(l, packet, len) != CAA_EOK) {
+			l->outcome = CAA_OUT_NETWORK;
+			set_why(l, "out of memory");
+		} else if (l->n_rrs > 0) {
+			l->outcome = CAA_OUT_PRESENT;
+		} else if (sec != 2 && !has_authority_soa(packet, len)) {
 			/* A signed NODATA proves itself with NSEC; only unsigned
 			 * answers can be missing the SOA that makes them negative. */
 			l->outcome = CAA_OUT_NODATA_NOSOA;
@@ -362,30 +390,33 @@ static void lbl_submit(lbl_t *l)
 	z->qtail = l;
 }
 
-static void on_answer(void *data, int err, struct ub_result *r);
+static void on_answer(void *data, int rcode, void *packet, int len, int sec, char *why_bogus,
+                      int ratelimited);
 
-/* Send (a slot in l->zone is already taken for it). */
+/* Send (a slot in l->zone is already taken for it). A cached answer comes
+ * back before ub_resolve_event() returns: the state is set up first. */
 static void lbl_send(lbl_t *l)
 {
 	caa_ctx_t *ctx = l->ctx;
-	int rc = ub_resolve_async(ctx->ub, l->name, 257, 1, l, on_answer, &l->async_id);
 	l->queries++;
 	ctx->stats.queries++;
 	for (size_t i = 0; i < l->nw; i++)
 		l->w[i].chk->queries++;
+	l->in_ub = true;
+	l->state = LS_FLIGHT;
+	caa_timerq_arm(ctx->timers, &l->timer,
+	               caa_now_us() + ctx->cfg->dns.query_timeout_ms * 1000u);
+	int rc = ub_resolve_event(ctx->ub, l->name, 257, 1, l, on_answer, &l->async_id);
 	if (rc != 0) {
+		l->in_ub = false;
+		caa_timerq_disarm(ctx->timers, &l->timer);
 		zone_t *z = l->zone;
 		l->zone = NULL;
 		l->outcome = CAA_OUT_NETWORK;
 		set_why(l, ub_strerror(rc));
 		zone_release(ctx, z);
 		lbl_finish(l);
-		return;
 	}
-	l->in_ub = true;
-	l->state = LS_FLIGHT;
-	caa_timerq_arm(&ctx->timers, &l->timer,
-	               caa_now_us() + ctx->cfg->dns.query_timeout_ms * 1000u);
 }
 
 /* Give back l's zone slot (or FIFO place) and libunbound query. */
@@ -399,7 +430,7 @@ static void lbl_stop_query(lbl_t *l)
 			ctx->stats.cancelled_queries++;
 		l->in_ub = false;
 	}
-	if (l->zone != NULL && l->state == LS_FLIGHT) {
+	if (l->zone != NULL && (l->state == LS_FLIGHT || l->state == LS_ANSWERED)) {
 		zone_t *z = l->zone;
 		l->zone = NULL;
 		zone_release(ctx, z);
@@ -428,27 +459,53 @@ static bool maybe_retry(lbl_t *l)
 	l->retries++;
 	ctx->stats.retries++;
 	l->state = LS_RETRY;
-	caa_timerq_arm(&ctx->timers, &l->timer, at);
+	caa_timerq_arm(ctx->timers, &l->timer, at);
 	return true;
 }
 
-static void on_answer(void *data, int err, struct ub_result *r)
+/* From libunbound (inside the event round, or inside ub_resolve_event for a
+ * cached answer): record the answer, process the label later. */
+static void on_answer(void *data, int rcode, void *packet, int len, int sec, char *why_bogus,
+                      int ratelimited)
 {
 	lbl_t *l = data;
 	caa_ctx_t *ctx = l->ctx;
+	(void)ratelimited;
 
 	if (l->orphan) {
-		ub_resolve_free(r);
 		lbl_free(l);
 		return;
 	}
 	l->in_ub = false;
-	caa_timerq_disarm(&ctx->timers, &l->timer);
-	lbl_stop_query(l);
-	classify(l, err, r);
-	ub_resolve_free(r);
-	if (!maybe_retry(l))
-		lbl_finish(l);
+	caa_timerq_disarm(ctx->timers, &l->timer);
+	classify(l, rcode, packet, len > 0 ? (size_t)len : 0, sec, why_bogus);
+	l->state = LS_ANSWERED;
+	l->refs++; /* held while on the ready list */
+	l->rnext = NULL;
+	*ctx->ready_tail = l;
+	ctx->ready_tail = &l->rnext;
+}
+
+/* After the event round: answered labels give back their zone slot (which
+ * may send queued queries), then retry or finish. */
+static void process_ready(caa_ctx_t *ctx)
+{
+	while (ctx->ready != NULL) {
+		lbl_t *l = ctx->ready;
+		ctx->ready = l->rnext;
+		if (ctx->ready == NULL)
+			ctx->ready_tail = &ctx->ready;
+		l->rnext = NULL;
+		if (l->state == LS_ANSWERED && l->refs > 1) {
+			lbl_stop_query(l);
+			if (!maybe_retry(l))
+				lbl_finish(l);
+		} else if (l->state == LS_ANSWERED) {
+			lbl_stop_query(l); /* nobody waits any more */
+			l->state = LS_DONE;
+		}
+		lbl_unref(l);
+	}
 }
 
 static void on_lbl_timer(caa_timer_t *t, void *arg)
@@ -642,7 +699,7 @@ static void lbl_unref(lbl_t *l)
 		caa_hmap_del(ctx->labels, l->name);
 		l->in_table = false;
 	}
-	caa_timerq_disarm(&ctx->timers, &l->timer);
+	caa_timerq_disarm(ctx->timers, &l->timer);
 	switch (l->state) {
 	case LS_FLIGHT:
 		lbl_stop_query(l);
@@ -653,6 +710,7 @@ static void lbl_unref(lbl_t *l)
 		l->abandoned = true; /* freed when its zone FIFO reaches it */
 		return;
 	case LS_NEW:
+	case LS_ANSWERED:
 	case LS_RETRY:
 	case LS_DIAG:
 	case LS_DONE:
@@ -733,7 +791,7 @@ static void order_deliver(caa_ctx_t *ctx, order_t *o)
 static void check_end(check_t *chk, int rc, caa_result_t *res)
 {
 	caa_ctx_t *ctx = chk->ctx;
-	caa_timerq_disarm(&ctx->timers, &chk->deadline);
+	caa_timerq_disarm(ctx->timers, &chk->deadline);
 	for (unsigned i = 0; i < chk->n; i++)
 		lbl_detach(chk, i);
 	active_unlink(ctx, chk);
@@ -749,7 +807,7 @@ static void check_end(check_t *chk, int rc, caa_result_t *res)
 			if (other == NULL)
 				continue;
 			o->checks[i] = NULL;
-			caa_timerq_disarm(&ctx->timers, &other->deadline);
+			caa_timerq_disarm(ctx->timers, &other->deadline);
 			for (unsigned j = 0; j < other->n; j++)
 				lbl_detach(other, j);
 			active_unlink(ctx, other);
@@ -833,7 +891,7 @@ static void check_start(caa_ctx_t *ctx, check_t *chk)
 		check_complete(chk);
 		return;
 	}
-	caa_timerq_arm(&ctx->timers, &chk->deadline, chk->start_us + chk->timeout_us);
+	caa_timerq_arm(ctx->timers, &chk->deadline, chk->start_us + chk->timeout_us);
 	/* Attach to every label first, then send: a label answered at once
 	 * (an error) must find all its waiters in place. Hold the fresh labels
 	 * while sending: the check may complete (and let go) on the way. */
@@ -1088,46 +1146,46 @@ static void take_submissions(caa_ctx_t *ctx)
 
 int caa_ctx_fd(const caa_ctx_t *ctx)
 {
-	return ctx->epfd;
+	return caa_ubev_fd(ctx->ev);
 }
 
 int caa_ctx_timeout_ms(const caa_ctx_t *ctx)
 {
-	caa_timer_t *t = caa_timerq_first(&ctx->timers);
-	if (t == NULL)
-		return -1;
-	uint64_t now = caa_now_us();
-	if (t->when_us <= now)
-		return 0;
-	uint64_t ms = (t->when_us - now + 999) / 1000;
-	return ms > 3600000 ? 3600000 : (int)ms;
+	/* work queued for after the round is due now */
+	return ctx->ready != NULL ? 0 : caa_ubev_timeout_ms(ctx->ev);
+}
+
+/* The eventfd: submissions (or a stop) are waiting. */
+static void on_wakeup(void *arg)
+{
+	caa_ctx_t *ctx = arg;
+	uint64_t v;
+	ssize_t r = read(ctx->evfd, &v, sizeof(v));
+	(void)r;
+}
+
+/* What follows an event round: new submissions, then answered labels (both
+ * may send queries, which must not happen inside libunbound's callbacks). */
+static void after_round(caa_ctx_t *ctx)
+{
+	take_submissions(ctx);
+	process_ready(ctx);
 }
 
 int caa_ctx_process(caa_ctx_t *ctx)
 {
-	uint64_t v;
-	ssize_t r = read(ctx->evfd, &v, sizeof(v));
-	(void)r;
-	take_submissions(ctx);
-	if (ub_poll(ctx->ub)) {
-		int rc = ub_process(ctx->ub);
-		if (rc != 0)
-			return CAA_EDNS;
-	}
-	caa_timerq_run(&ctx->timers, caa_now_us(), ctx);
-	return CAA_EOK;
+	int rc = caa_ubev_process(ctx->ev);
+	after_round(ctx);
+	return rc < 0 ? rc : CAA_EOK;
 }
 
 int caa_ctx_wait(caa_ctx_t *ctx, int max_ms)
 {
-	int t = caa_ctx_timeout_ms(ctx);
-	if (max_ms >= 0 && (t < 0 || max_ms < t))
-		t = max_ms;
-	struct epoll_event ev[4];
-	int n = epoll_wait(ctx->epfd, ev, 4, t);
-	if (n < 0 && errno != EINTR)
-		return CAA_EIO;
-	return caa_ctx_process(ctx);
+	if (ctx->ready != NULL)
+		max_ms = 0;
+	int rc = caa_ubev_wait(ctx->ev, max_ms);
+	after_round(ctx);
+	return rc < 0 ? rc : CAA_EOK;
 }
 
 int caa_ctx_run(caa_ctx_t *ctx)
@@ -1168,27 +1226,32 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 	if (ctx == NULL)
 		return CAA_ENOMEM;
 	ctx->cfg = cfg;
-	ctx->epfd = ctx->evfd = -1;
+	ctx->evfd = -1;
 	ctx->subs_tail = &ctx->subs;
+	ctx->ready_tail = &ctx->ready;
 	ctx->rand_state = (unsigned)caa_now_us() | 1u;
 	atomic_init(&ctx->in_flight, 0);
 	atomic_init(&ctx->next_id, 1);
 	atomic_init(&ctx->stop, false);
 	pthread_mutex_init(&ctx->lock, NULL);
-	caa_timerq_init(&ctx->timers);
 	ctx->labels = caa_hmap_new();
 	ctx->zones = caa_hmap_new();
-	ctx->ub = ub_ctx_create();
-	if (ctx->labels == NULL || ctx->zones == NULL || ctx->ub == NULL) {
-		set_err(err, errlen, "cannot create the resolver context");
+	ctx->ev = caa_ubev_new();
+	ctx->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ctx->labels == NULL || ctx->zones == NULL || ctx->ev == NULL || ctx->evfd < 0 ||
+	    caa_ubev_add_fd(ctx->ev, ctx->evfd, on_wakeup, ctx) != CAA_EOK) {
+		set_err(err, errlen, "cannot set up the resolver loop: %s", strerror(errno));
 		caa_ctx_free(ctx);
 		return CAA_ENOMEM;
 	}
-	/* Threads, not the default forked helper: we live next to gRPC threads. */
-	if ((rc = ub_ctx_async(ctx->ub, 1)) != 0) {
-		set_err(err, errlen, "dns: ub_ctx_async: %s", ub_strerror(rc));
+	ctx->timers = caa_ubev_timers(ctx->ev);
+	caa_ubev_set_timer_arg(ctx->ev, ctx);
+	/* libunbound on our loop: no helper thread, no pipe (ubevent.h). */
+	ctx->ub = ub_ctx_create_ub_event(caa_ubev_base(ctx->ev));
+	if (ctx->ub == NULL) {
+		set_err(err, errlen, "cannot create the resolver context");
 		caa_ctx_free(ctx);
-		return CAA_EDNS;
+		return CAA_ENOMEM;
 	}
 	/* The climb asks every label itself; QNAME minimisation would add an A
 	 * query per label to the same servers (FAILURES.md 1). An unbound.conf
@@ -1218,16 +1281,6 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 		caa_ctx_free(ctx);
 		return CAA_EDNS;
 	}
-	ctx->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ctx->epfd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = {.events = EPOLLIN};
-	if (ctx->evfd < 0 || ctx->epfd < 0 ||
-	    epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, ctx->evfd, &ev) != 0 ||
-	    epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, ub_fd(ctx->ub), &ev) != 0) {
-		set_err(err, errlen, "cannot set up the resolver loop: %s", strerror(errno));
-		caa_ctx_free(ctx);
-		return CAA_EDNS;
-	}
 	*out = ctx;
 	return CAA_EOK;
 }
@@ -1240,21 +1293,20 @@ void caa_ctx_free(caa_ctx_t *ctx)
 	 * submissions never started end, then running checks. */
 	caa_diag_free(ctx->diag);
 	ctx->diag = NULL;
-	if (ctx->labels != NULL) {
+	if (ctx->labels != NULL && ctx->ub != NULL) {
 		take_submissions(ctx); /* starts them; they end below */
 		while (ctx->active != NULL)
 			check_end(ctx->active, CAA_ESHUTDOWN, NULL);
+		process_ready(ctx); /* answered labels nobody wants any more */
 	}
 	if (ctx->ub != NULL)
-		ub_ctx_delete(ctx->ub); /* after this libunbound calls nothing back */
+		ub_ctx_delete(ctx->ub); /* frees its events; calls nothing back */
 	caa_hmap_free(ctx->labels);
 	caa_hmap_free(ctx->zones);
-	caa_timerq_deinit(&ctx->timers);
 	pthread_mutex_destroy(&ctx->lock);
+	caa_ubev_free(ctx->ev); /* after ub_ctx_delete: owns the timer heap */
 	if (ctx->evfd >= 0)
 		close(ctx->evfd);
-	if (ctx->epfd >= 0)
-		close(ctx->epfd);
 	free(ctx);
 }
 
