@@ -71,9 +71,9 @@ struct caa_ubev {
 	void *timer_arg;
 	fdslot_t *slots;
 	size_t nslots;
-	size_t nlinked;  /* events in fd slots */
-	size_t nevents;  /* libunbound's events allocated */
-	unsigned depth;  /* rounds running (nested if a callback runs one) */
+	size_t nlinked; /* events in fd slots */
+	size_t nevents; /* libunbound's events allocated */
+	unsigned depth; /* rounds running (nested if a callback runs one) */
 	uev_t *graveyard;
 	bool exit;
 };
@@ -313,8 +313,8 @@ static int ev_del(struct ub_event *ue)
 	return 0;
 }
 
-static int ev_add_timer(struct ub_event *ue, struct ub_event_base *ub, void (*cb)(int, short, void *),
-                        void *arg, struct timeval *tv)
+static int ev_add_timer(struct ub_event *ue, struct ub_event_base *ub,
+                        void (*cb)(int, short, void *), void *arg, struct timeval *tv)
 {
 	uev_t *e = as_uev(ue);
 	if (ub == NULL || as_base(ub) != e->base || cb == NULL)
@@ -533,8 +533,10 @@ int caa_ubev_add_fd(caa_ubev_t *ev, int fd, void (*cb)(void *arg), void *arg)
 	if (fd < 0 || cb == NULL || owner_find(ev, fd) != NULL)
 		return CAA_EINVAL;
 	uev_t *e = uev_new(ev, fd, UB_EV_READ | UB_EV_PERSIST, owner_trampoline, NULL);
-	if (e == NULL)
+	if (e == NULL || slot_grow(ev, fd) != 0) {
+		free(e);
 		return CAA_ENOMEM;
+	}
 	e->arg = e;
 	e->owner = true;
 	e->owner_cb = cb;

@@ -19,32 +19,39 @@
  * Threads: none of its own. One base, and every libunbound context on it, is
  * used by one thread at a time (ub_resolve_event() included).
  *
- * libunbound 1.17 in event mode, what a caller must know (checked by
+ * libunbound 1.17 in event mode, what a caller must know (each point checked by
  * tests/lab/test_ubevent.c against the lab):
- *  - The callback can run INSIDE ub_resolve_event(), before it returns: an answer
- *    from libunbound's cache (message or RRset cache, negative answers included)
- *    and local data complete at once, synchronously (ub_resolve_event calls
- *    ub_comm_base_now() "in case answer comes from cache", then mesh_run()).
- *    Callers must not assume "submitted, callback later", e.g. must set up what
- *    the callback needs before the call and must not hold a lock the callback
- *    takes. Only answers that need the network come later, from
- *    caa_ubev_process().
- *  - The packet handed to the callback lives in libunbound's worker buffer: a
- *    ub_resolve_event() made from inside a callback overwrites it (its header at
- *    least). Copy or parse the packet first, or, better, queue new queries and
- *    submit them after caa_ubev_process() returns (mesh_run() re-entered from a
- *    mesh callback is not a path unbound itself uses).
- *  - ub_cancel(): in this mode the context has dothread = 1
- *    (ub_ctx_create_ub_event), so ub_cancel() only marks the query cancelled and
- *    libworker_event_done_cb() later drops the answer without calling back; the
- *    other branch (!dothread: free the query, serialise a cancel onto a pipe)
- *    is never taken. The test cancels in-flight queries under ASan. Still:
- *    never call ub_ctx_async() on such a context (that would select the other
- *    branch, with no pipe and the mesh still holding the freed query), and a
- *    cancelled query keeps resolving (sockets, timers) until libunbound is done
- *    with it; only its callback is suppressed.
- *  - ub_ctx_delete() with queries in flight is fine: it frees every event
- *    (outside_network_delete) and calls nothing back. It never frees the base.
+ *  - The callback can run INSIDE ub_resolve_event(), before it returns: every
+ *    answer from libunbound's caches (positive, NODATA, NXDOMAIN, and cached
+ *    SERVFAIL and bogus answers while they are cached) and local data complete
+ *    synchronously (ub_resolve_event() sets the time "in case answer comes
+ *    from cache" and runs the mesh). So: set up everything the callback needs
+ *    before the call, hold no lock the callback takes, and do not count on
+ *    "submitted, called back later". Only answers that need the network come
+ *    later, from caa_ubev_process().
+ *  - The packet given to the callback lives in libunbound's worker buffer: a
+ *    ub_resolve_event() made from inside a callback overwrites it (seen: the
+ *    outer packet changes when a nested cache hit is answered). Parse or copy
+ *    the packet first; better, queue new queries and submit them after
+ *    caa_ubev_process() returns (re-entering the mesh from a mesh callback is
+ *    not a path unbound itself takes).
+ *  - Callback arguments: rcode != 0 (SERVFAIL) means no packet (NULL, 0). A
+ *    cached failure comes back as rcode 0 with a packet whose RCODE is
+ *    SERVFAIL, and a bogus answer as rcode 0, the (bogus) packet, sec == 1 and
+ *    why_bogus: always read the packet's RCODE and sec.
+ *  - ub_cancel() is safe here: ub_ctx_create_ub_event() sets dothread = 1, so
+ *    ub_cancel() takes the branch that only marks the query cancelled, and
+ *    libworker_event_done_cb() drops its answer without calling back (the
+ *    other branch, for forked workers, frees the query and writes to a pipe:
+ *    never call ub_ctx_async() on an event context). The query itself keeps
+ *    running (sockets, timers) until libunbound is done with it. Cancelling an
+ *    id that already completed returns UB_NOID.
+ *  - ub_ctx_delete() with queries in flight CALLS THEM BACK before it returns
+ *    (mesh_delete: rcode 2, packet NULL, len 0, sec 0), except cancelled ones
+ *    (thread mode does not: its answers only come from ub_process()). Their
+ *    mydata must still be valid then: cancel them first, or let the callbacks
+ *    find the caller shutting down. It frees every event it made
+ *    (caa_ubev_nevents() is 0 afterwards), never the base.
  *
  * Event semantics (libevent's, which libunbound is written against):
  *  - an event has an fd (or -1), interest bits UB_EV_READ / UB_EV_WRITE,
@@ -67,7 +74,10 @@
  *    uses none), winsock hooks are no-ops, base free is a no-op (the owner
  *    frees with caa_ubev_free), dispatch runs until loopexit or until nothing
  *    is registered (libunbound does not call either in event mode).
- * Several events may share one fd (the epoll interest is their union).
+ * Several events may share one fd (the epoll interest is their union). As with
+ * libevent, an fd must leave its events (del or free) before it is closed;
+ * libunbound does so ("close fd after removing from event lists, or epoll..
+ * is messed up", netevent.c).
  */
 #ifndef CAA_UBEVENT_H
 #define CAA_UBEVENT_H
