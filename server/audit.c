@@ -2,47 +2,303 @@
  * audit.c — audit lines (audit.h). The relevant records go in as
  * presentation text, and a failure names the label that failed, so the line
  * alone answers "why was this refused".
+ *
+ * The line is formatted straight into a buffer, byte for byte what
+ * caad_log() (jansson: compact, insertion order, 15 significant digits,
+ * ASCII only) used to make of the same fields: strings escaped as jansson
+ * does (\" \\ \b \f \n \r \t, other controls and every non-ASCII code point
+ * as \uXXXX, surrogate pairs above the BMP); a string that is not UTF-8 goes
+ * through caa_json_escape() first, as before. No JSON objects, no per-line
+ * allocation in the common case, one write(2) per flush.
  */
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "json.h"
 #include "log.h"
 
-static json_t *str(const char *s)
+#define FLUSH_AT (64 * 1024) /* an order's lines are written in pieces of about this */
+
+void caad_audit_buf_init(caad_audit_buf_t *b)
 {
-	json_t *j = json_string(s ? s : "");
-	if (j == NULL && s != NULL) { /* not UTF-8: escape */
-		size_t n = caa_json_escape(NULL, 0, s, strlen(s), false);
-		char *buf = malloc(n + 1);
-		if (buf != NULL) {
-			caa_json_escape(buf, n + 1, s, strlen(s), false);
-			j = json_string(buf);
-			free(buf);
-		}
-	}
-	return j;
+	b->p = b->small;
+	b->len = 0;
+	b->cap = sizeof(b->small);
+	b->failed = false;
 }
 
-static json_t *records(const caa_result_t *res)
+void caad_audit_buf_free(caad_audit_buf_t *b)
 {
-	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < res->n_records; i++) {
+	if (b->p != b->small)
+		free(b->p);
+	caad_audit_buf_init(b);
+}
+
+static bool reserve(caad_audit_buf_t *b, size_t more)
+{
+	if (b->failed)
+		return false;
+	if (b->cap - b->len >= more)
+		return true;
+	size_t cap = b->cap * 2;
+	while (cap - b->len < more)
+		cap *= 2;
+	char *p = b->p == b->small ? malloc(cap) : realloc(b->p, cap);
+	if (p == NULL) {
+		b->failed = true;
+		return false;
+	}
+	if (b->p == b->small)
+		memcpy(p, b->small, b->len);
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+static void put(caad_audit_buf_t *b, const char *s, size_t n)
+{
+	if (reserve(b, n)) {
+		memcpy(b->p + b->len, s, n);
+		b->len += n;
+	}
+}
+
+#define PUT_LIT(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+/* ,"key": (every key but the line's first, "time", follows another) */
+static void key(caad_audit_buf_t *b, const char *k)
+{
+	size_t n = strlen(k);
+	if (reserve(b, n + 4)) {
+		char *o = b->p + b->len;
+		*o++ = ',';
+		*o++ = '"';
+		memcpy(o, k, n);
+		o += n;
+		*o++ = '"';
+		*o++ = ':';
+		b->len += n + 4;
+	}
+}
+
+static const char hex[] = "0123456789ABCDEF";
+
+static char *u_escape(char *o, uint32_t cp)
+{
+	*o++ = '\\';
+	*o++ = 'u';
+	*o++ = hex[cp >> 12 & 0xf];
+	*o++ = hex[cp >> 8 & 0xf];
+	*o++ = hex[cp >> 4 & 0xf];
+	*o++ = hex[cp & 0xf];
+	return o;
+}
+
+/* One UTF-8 sequence at s (left octets) as jansson accepts it: its length
+ * and code point, or 0 when invalid (overlong, surrogate, > U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t left, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t v;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (n == 3 && v < 0x800) ||
+	    (n == 4 && v < 0x10000))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* "s" escaped; false (nothing written) when s is not UTF-8 or memory ran out. */
+static bool jstr(caad_audit_buf_t *b, const char *s, size_t len)
+{
+	/* worst case: every octet a 6-octet \u00XX; 4 octets → 12 */
+	if (!reserve(b, len * 6 + 2))
+		return false;
+	const unsigned char *in = (const unsigned char *)s, *end = in + len;
+	char *o = b->p + b->len;
+	*o++ = '"';
+	while (in < end) {
+		unsigned char c = *in;
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			in++;
+			continue;
+		}
+		if (c < 0x80) {
+			*o++ = '\\';
+			switch (c) {
+			case '"': *o++ = '"'; break;
+			case '\\': *o++ = '\\'; break;
+			case '\b': *o++ = 'b'; break;
+			case '\f': *o++ = 'f'; break;
+			case '\n': *o++ = 'n'; break;
+			case '\r': *o++ = 'r'; break;
+			case '\t': *o++ = 't'; break;
+			default: o = u_escape(o - 1, c); break;
+			}
+			in++;
+			continue;
+		}
+		uint32_t cp;
+		size_t n = utf8_seq(in, (size_t)(end - in), &cp);
+		if (n == 0)
+			return false; /* b->len untouched: the caller decides */
+		if (cp < 0x10000) {
+			o = u_escape(o, cp);
+		} else {
+			cp -= 0x10000;
+			o = u_escape(o, 0xd800 | (cp >> 10 & 0x3ff));
+			o = u_escape(o, 0xdc00 | (cp & 0x3ff));
+		}
+		in += n;
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	return true;
+}
+
+/* A string field as audit lines always had it: NULL as "", text that is not
+ * UTF-8 in caa_json_escape()'s presentation form. */
+static void str(caad_audit_buf_t *b, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	size_t len = strlen(s);
+	if (jstr(b, s, len) || b->failed)
+		return;
+	size_t n = caa_json_escape(NULL, 0, s, len, false);
+	char small[256], *tmp = n < sizeof(small) ? small : malloc(n + 1);
+	if (tmp == NULL) {
+		b->failed = true;
+		return;
+	}
+	caa_json_escape(tmp, n + 1, s, len, false);
+	if (!jstr(b, tmp, n))
+		b->failed = true; /* cannot happen: the escape is ASCII */
+	if (tmp != small)
+		free(tmp);
+}
+
+static void str_field(caad_audit_buf_t *b, const char *k, const char *s)
+{
+	key(b, k);
+	str(b, s);
+}
+
+/* A field whose value was a plain json_string(): left out when s is NULL or
+ * not UTF-8, as jansson did. */
+static void name_field(caad_audit_buf_t *b, const char *k, const char *s)
+{
+	if (s == NULL)
+		return;
+	size_t mark = b->len;
+	key(b, k);
+	if (!jstr(b, s, strlen(s)) && !b->failed)
+		b->len = mark;
+}
+
+static void int_field(caad_audit_buf_t *b, const char *k, long long v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%lld", v);
+	key(b, k);
+	put(b, num, (size_t)n);
+}
+
+/* jansson's real with JSON_REAL_PRECISION(15): %.15g, ".0" when it looks
+ * like an integer, no '+' or leading zeros in the exponent. */
+static void real_field(caad_audit_buf_t *b, const char *k, double v)
+{
+	char num[64];
+	int n = snprintf(num, sizeof(num), "%.15g", v);
+	if (n < 0 || (size_t)n >= sizeof(num) - 3)
+		return;
+	size_t len = (size_t)n;
+	if (strchr(num, '.') == NULL && strchr(num, 'e') == NULL) {
+		num[len++] = '.';
+		num[len++] = '0';
+		num[len] = '\0';
+	}
+	char *start = strchr(num, 'e');
+	if (start != NULL) {
+		start++;
+		char *end = start + 1;
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		if (end != start) {
+			memmove(start, end, len - (size_t)(end - num) + 1);
+			len -= (size_t)(end - start);
+		}
+	}
+	key(b, k);
+	put(b, num, len);
+}
+
+static void time_value(caad_audit_buf_t *b, int64_t unix_ms)
+{
+	char at[40];
+	caad_log_time(at, sizeof(at), (long long)unix_ms);
+	put(b, "\"", 1);
+	put(b, at, strlen(at));
+	put(b, "\"", 1);
+}
+
+static void records(caad_audit_buf_t *b, const caa_result_t *res)
+{
+	key(b, "records");
+	put(b, "[", 1);
+	bool first = true;
+	char small[512];
+	for (size_t i = 0; i < res->n_records; i++) {
 		const caa_record_t *r = &res->records[i];
 		const char *tag = r->tag ? r->tag : "", *val = r->value ? r->value : "";
-		size_t n = caa_json_escape(NULL, 0, val, strlen(val), true);
-		char *text = malloc(strlen(tag) + n + 16);
+		size_t vlen = strlen(val);
+		size_t n = caa_json_escape(NULL, 0, val, vlen, true);
+		size_t need = strlen(tag) + n + 16;
+		char *text = need <= sizeof(small) ? small : malloc(need);
 		if (text == NULL)
 			continue;
-		int k = sprintf(text, "%u %s \"", r->flags, tag);
-		caa_json_escape(text + k, n + 1, val, strlen(val), true);
-		strcat(text, "\"");
-		json_array_append_new(arr, str(text));
-		free(text);
+		int k = snprintf(text, need, "%u %s \"", r->flags, tag);
+		caa_json_escape(text + k, n + 1, val, vlen, true);
+		text[(size_t)k + n] = '"';
+		text[(size_t)k + n + 1] = '\0';
+		if (!first)
+			put(b, ",", 1);
+		first = false;
+		str(b, text);
+		if (text != small)
+			free(text);
 	}
-	return arr;
+	put(b, "]", 1);
 }
 
 /* The label whose failure decided a LOOKUP_FAILED result (from the trace). */
@@ -56,68 +312,114 @@ static const char *failed_label(const caa_result_t *res)
 	return NULL;
 }
 
-static void add_result(json_t *o, const caa_result_t *res)
+static void add_result(caad_audit_buf_t *b, const caa_result_t *res)
 {
-	json_object_set_new(o, "verdict", json_string(caa_verdict_name(res->verdict)));
-	json_object_set_new(o, "reason", json_string(caa_reason_name(res->reason)));
-	json_object_set_new(o, "relevant_domain", str(res->relevant_domain));
+	name_field(b, "verdict", caa_verdict_name(res->verdict));
+	name_field(b, "reason", caa_reason_name(res->reason));
+	str_field(b, "relevant_domain", res->relevant_domain);
 	const char *failed = failed_label(res);
 	if (failed != NULL)
-		json_object_set_new(o, "failed_label", str(failed));
-	json_object_set_new(o, "records", records(res));
-	json_object_set_new(o, "dnssec", json_string(caa_dnssec_name(res->dnssec)));
-	if (res->problem != NULL)
-		json_object_set_new(
-		    o, "problem",
-		    json_pack("{s:s, s:o, s:i}", "type", caa_problem_urn(res->problem->type),
-		              "detail", str(res->problem->detail), "status", res->problem->status));
-	json_object_set_new(o, "reused", json_boolean(res->reused));
-	char at[40];
-	caad_log_time(at, sizeof(at), (long long)res->checked_at_ms);
-	json_object_set_new(o, "checked_at", json_string(at));
-	json_object_set_new(o, "elapsed_ms", json_real(res->elapsed_us / 1000.0));
-	json_object_set_new(o, "queries", json_integer(res->queries));
-	json_t *flags = json_array();
-	for (unsigned b = 0; flags && b < 32; b++)
-		if ((res->flags >> b & 1u) && caa_result_flag_name(1u << b))
-			json_array_append_new(flags, json_string(caa_result_flag_name(1u << b)));
-	json_object_set_new(o, "flags", flags);
+		str_field(b, "failed_label", failed);
+	records(b, res);
+	name_field(b, "dnssec", caa_dnssec_name(res->dnssec));
+	const char *urn = res->problem ? caa_problem_urn(res->problem->type) : NULL;
+	if (urn != NULL) {
+		key(b, "problem");
+		PUT_LIT(b, "{\"type\":");
+		jstr(b, urn, strlen(urn));
+		PUT_LIT(b, ",\"detail\":");
+		str(b, res->problem->detail);
+		int_field(b, "status", res->problem->status);
+		put(b, "}", 1);
+	}
+	key(b, "reused");
+	if (res->reused)
+		PUT_LIT(b, "true");
+	else
+		PUT_LIT(b, "false");
+	key(b, "checked_at");
+	time_value(b, res->checked_at_ms);
+	real_field(b, "elapsed_ms", res->elapsed_us / 1000.0);
+	int_field(b, "queries", (long long)res->queries);
+	key(b, "flags");
+	put(b, "[", 1);
+	bool first = true;
+	for (unsigned bit = 0; bit < 32; bit++) {
+		const char *name = (res->flags >> bit & 1u) ? caa_result_flag_name(1u << bit) : NULL;
+		if (name == NULL)
+			continue;
+		if (!first)
+			put(b, ",", 1);
+		first = false;
+		jstr(b, name, strlen(name));
+	}
+	put(b, "]", 1);
+}
+
+void caad_audit_append(caad_audit_buf_t *b, const caad_audit_t *who, const caa_request_t *req,
+                       const caa_result_t *res, const char *error)
+{
+	size_t mark = b->len;
+	b->failed = false;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	PUT_LIT(b, "{\"time\":");
+	time_value(b, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	PUT_LIT(b, ",\"msg\":\"check\"");
+	int_field(b, "call", (long long)who->call);
+	name_field(b, "rpc", who->rpc);
+	str_field(b, "peer", who->peer);
+	if (who->client != NULL)
+		str_field(b, "client", who->client);
+	if (who->size > 1 || strcmp(who->rpc, "CheckOrder") == 0) {
+		key(b, "order");
+		PUT_LIT(b, "{\"index\":");
+		char num[48];
+		int n = snprintf(num, sizeof(num), "%lld,\"size\":%lld}", (long long)who->index,
+		                 (long long)who->size);
+		put(b, num, (size_t)n);
+	}
+	if (who->authz_id != 0)
+		int_field(b, "authz_id", (long long)who->authz_id);
+	str_field(b, "identifier", req->identifier);
+	if (req->type != NULL && strcmp(req->type, "dns") != 0)
+		str_field(b, "identifier_type", req->type);
+	if (req->account_uri != NULL)
+		str_field(b, "account_uri", req->account_uri);
+	if (req->account_id != 0)
+		int_field(b, "account_id", (long long)req->account_id);
+	str_field(b, "validation_method", req->method);
+	str_field(b, "policy", req->policy);
+	if (req->validated_at_ms != 0) {
+		key(b, "validated_at");
+		time_value(b, req->validated_at_ms);
+	}
+	if (res != NULL)
+		add_result(b, res);
+	if (error != NULL)
+		name_field(b, "error", error);
+	PUT_LIT(b, "}\n");
+	if (b->failed) { /* out of memory: drop this line, keep the ones before */
+		b->len = mark;
+		b->failed = false;
+	}
+	if (b->len >= FLUSH_AT)
+		caad_audit_flush(b);
+}
+
+void caad_audit_flush(caad_audit_buf_t *b)
+{
+	if (b->len > 0)
+		caad_log_write(b->p, b->len);
+	b->len = 0;
 }
 
 void caad_audit_check(const caad_audit_t *who, const caa_request_t *req, const caa_result_t *res,
                       const char *error)
 {
-	json_t *o = json_object();
-	if (o == NULL)
-		return;
-	json_object_set_new(o, "call", json_integer((json_int_t)who->call));
-	json_object_set_new(o, "rpc", json_string(who->rpc));
-	json_object_set_new(o, "peer", str(who->peer));
-	if (who->client != NULL)
-		json_object_set_new(o, "client", str(who->client));
-	if (who->size > 1 || strcmp(who->rpc, "CheckOrder") == 0)
-		json_object_set_new(o, "order",
-		                    json_pack("{s:I, s:I}", "index", (json_int_t)who->index, "size",
-		                              (json_int_t)who->size));
-	if (who->authz_id != 0)
-		json_object_set_new(o, "authz_id", json_integer(who->authz_id));
-	json_object_set_new(o, "identifier", str(req->identifier));
-	if (req->type != NULL && strcmp(req->type, "dns") != 0)
-		json_object_set_new(o, "identifier_type", str(req->type));
-	if (req->account_uri != NULL)
-		json_object_set_new(o, "account_uri", str(req->account_uri));
-	if (req->account_id != 0)
-		json_object_set_new(o, "account_id", json_integer(req->account_id));
-	json_object_set_new(o, "validation_method", str(req->method));
-	json_object_set_new(o, "policy", str(req->policy));
-	if (req->validated_at_ms != 0) {
-		char at[40];
-		caad_log_time(at, sizeof(at), (long long)req->validated_at_ms);
-		json_object_set_new(o, "validated_at", json_string(at));
-	}
-	if (res != NULL)
-		add_result(o, res);
-	if (error != NULL)
-		json_object_set_new(o, "error", json_string(error));
-	caad_log("check", o);
+	caad_audit_buf_t b;
+	caad_audit_buf_init(&b);
+	caad_audit_append(&b, who, req, res, error);
+	caad_audit_flush(&b);
+	caad_audit_buf_free(&b);
 }

@@ -7,6 +7,7 @@
 #ifndef CAAD_AUDIT_H
 #define CAAD_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +22,25 @@ typedef struct caad_audit {
 	int64_t authz_id;   /* Boulder authzID; 0 = none */
 } caad_audit_t;
 
-/* res may be NULL (then error says why: "cancelled", "deadline exceeded", ...). */
+/* Lines collected before one write: an inline buffer, the heap beyond it. */
+typedef struct caad_audit_buf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+	char small[2048];
+} caad_audit_buf_t;
+
+void caad_audit_buf_init(caad_audit_buf_t *b);
+void caad_audit_buf_free(caad_audit_buf_t *b);
+
+/* Add the line of one check to b (written out by itself once b is large);
+ * res may be NULL (then error says why: "cancelled", "deadline exceeded", ...). */
+void caad_audit_append(caad_audit_buf_t *b, const caad_audit_t *who, const caa_request_t *req,
+                       const caa_result_t *res, const char *error);
+/* Write what b holds with one caad_log_write() and empty it. */
+void caad_audit_flush(caad_audit_buf_t *b);
+
+/* One line, written at once. */
 void caad_audit_check(const caad_audit_t *who, const caa_request_t *req, const caa_result_t *res,
                       const char *error);
 

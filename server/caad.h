@@ -5,7 +5,8 @@
  * Data flows one way (DESIGN.md): decode + validate (request.h) → reuse
  * window → DNS on the resolver thread (job.h) → audit line, metrics, cache →
  * response (convert.h). Handlers never block: what needs no DNS is answered
- * on the completion-queue thread, the rest from the resolver thread.
+ * on the completion-queue thread, the rest from a completion worker once the
+ * resolver thread hands the finished check over.
  */
 #ifndef CAAD_CAAD_H
 #define CAAD_CAAD_H
@@ -28,6 +29,8 @@
 #define CAAD_MAX_LABELS  128               /* EvaluateRequest.labels */
 #define CAAD_MAX_RECORDS 1024              /* records of one label in Evaluate */
 
+typedef struct caad_done caad_done_t; /* completion workers (job.h) */
+
 typedef struct caad {
 	const caa_config_t *cfg;
 	caa_ctx_t *dns;
@@ -35,6 +38,7 @@ typedef struct caad {
 	caad_metrics_t *metrics;
 	atomic_uint_fast64_t next_call; /* numbers calls in the audit log */
 	atomic_bool draining;           /* health answers NOT_SERVING */
+	caad_done_t *done;              /* NULL: finish jobs where they end */
 } caad_t;
 
 /* caa.v1.CAA */

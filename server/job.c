@@ -5,8 +5,16 @@
  * so a check that cannot finish before the client gives up ends on our side
  * first, with its audit line. Such a check is answered DEADLINE_EXCEEDED:
  * the client's deadline, not the DNS, stopped it.
+ *
+ * The resolver thread is the one serial stage, so it only records a finished
+ * job (its results, owned by the job now) in the round's batch; after the
+ * round, caad_done_flush() hands the batch to the completion workers with one
+ * lock and at most one wakeup per idle worker. A worker does the rest —
+ * cache, metrics, audit lines, reply batch — and releases the call.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +62,7 @@ caad_job_t *caad_job_new(caad_t *d, caad_call_t *call, const char *rpc, size_t n
 	return job;
 }
 
-static void audit(caad_job_t *job, size_t i, const char *error)
+static void audit(caad_audit_buf_t *b, caad_job_t *job, size_t i, const char *error)
 {
 	caad_audit_t who = {.rpc = job->rpc,
 	                    .call = job->call_no,
@@ -63,14 +71,15 @@ static void audit(caad_job_t *job, size_t i, const char *error)
 	                    .index = i,
 	                    .size = job->n,
 	                    .authz_id = job->authz_id};
-	caad_audit_check(&who, &job->reqs[i], job->results[i], error);
+	caad_audit_append(b, &who, &job->reqs[i], job->results[i], error);
 }
 
 /* Did the client's deadline (rather than the DNS timeout) end this check? */
 static bool hit_client_deadline(const caad_job_t *job, const caa_result_t *res)
 {
 	return job->client_bound && !res->reused && res->reason == CAA_R_DNS_TIMEOUT &&
-	       mono_us() - job->start_us >= (int64_t)job->timeout_ms * 1000;
+	       (job->done_us ? job->done_us : mono_us()) - job->start_us >=
+	           (int64_t)job->timeout_ms * 1000;
 }
 
 static void job_free(caad_job_t *job)
@@ -96,6 +105,8 @@ static void finish(caad_job_t *job, int rc)
 		error = caa_strerror(rc);
 		code = rc == CAA_ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_INTERNAL;
 	}
+	caad_audit_buf_t lines;
+	caad_audit_buf_init(&lines);
 	for (size_t i = 0; i < job->n; i++) {
 		caa_result_t *res = job->results[i];
 		const char *why = res ? NULL : error;
@@ -110,8 +121,11 @@ static void finish(caad_job_t *job, int rc)
 				caa_cache_put_request(job->d->cache, &job->reqs[i], res);
 			caad_metrics_check(job->d->metrics, res);
 		}
-		audit(job, i, why);
+		audit(&lines, job, i, why);
 	}
+	/* the evidence is written before the answer leaves */
+	caad_audit_flush(&lines);
+	caad_audit_buf_free(&lines);
 	if (code == GRPC_STATUS_OK)
 		job->reply(job);
 	else if (code == GRPC_STATUS_DEADLINE_EXCEEDED)
@@ -124,12 +138,166 @@ static void finish(caad_job_t *job, int rc)
 	job_free(job);
 }
 
+/* ---- completion workers ---- */
+
+struct caad_done {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	caad_job_t *head, **tail; /* finished jobs, oldest first */
+	unsigned idle;            /* workers waiting on cond */
+	bool stop;
+	atomic_bool accepting; /* false before start and after stop: finish inline */
+	pthread_t *threads;
+	unsigned n_threads;
+};
+
+/* The resolver thread's batch of the current round: only that thread. */
+static _Thread_local bool on_resolver;
+static _Thread_local caad_job_t *batch, *batch_last;
+static _Thread_local size_t n_batch;
+
+static void complete(caad_job_t *job)
+{
+	caad_call_t *call = job->call; /* the job lives in the call's arena */
+	finish(job, job->rc);
+	caad_call_release(call);
+}
+
+/* Queue jobs first..*last (k of them) and wake up to k idle workers. */
+static void push(caad_done_t *p, caad_job_t *first, caad_job_t **last_next, size_t k)
+{
+	pthread_mutex_lock(&p->lock);
+	*p->tail = first;
+	p->tail = last_next;
+	*last_next = NULL;
+	if (p->idle > 0) {
+		if (k >= p->idle)
+			pthread_cond_broadcast(&p->cond);
+		else
+			for (size_t i = 0; i < k; i++)
+				pthread_cond_signal(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* A job's DNS part ended (rc, results stored): hand it over. */
+static void done(caad_job_t *job, int rc)
+{
+	caad_done_t *p = job->d->done;
+	job->rc = rc;
+	job->done_us = mono_us();
+	job->next = NULL;
+	if (p == NULL || !atomic_load_explicit(&p->accepting, memory_order_acquire)) {
+		complete(job); /* no workers (yet, or any more): here */
+	} else if (on_resolver) {
+		if (batch == NULL)
+			batch = job;
+		else
+			batch_last->next = job;
+		batch_last = job;
+		n_batch++;
+	} else {
+		push(p, job, &job->next, 1);
+	}
+}
+
+void caad_done_flush(caad_t *d)
+{
+	on_resolver = true;
+	if (batch == NULL)
+		return;
+	caad_job_t *first = batch, **last_next = &batch_last->next;
+	size_t k = n_batch;
+	batch = batch_last = NULL;
+	n_batch = 0;
+	if (d->done == NULL) { /* cannot happen: done() finishes inline then */
+		for (caad_job_t *j = first, *next; j != NULL; j = next) {
+			next = j->next;
+			complete(j);
+		}
+		return;
+	}
+	push(d->done, first, last_next, k);
+}
+
+static void *worker(void *arg)
+{
+	caad_done_t *p = arg;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (p->head == NULL && !p->stop) {
+			p->idle++;
+			pthread_cond_wait(&p->cond, &p->lock);
+			p->idle--;
+		}
+		caad_job_t *job = p->head;
+		if (job == NULL)
+			break; /* stopping, nothing left */
+		p->head = job->next;
+		if (p->head == NULL)
+			p->tail = &p->head;
+		pthread_mutex_unlock(&p->lock);
+		complete(job);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int caad_done_start(caad_t *d, unsigned threads)
+{
+	caad_done_t *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return ENOMEM;
+	p->threads = calloc(threads ? threads : 1, sizeof(*p->threads));
+	if (p->threads == NULL) {
+		free(p);
+		return ENOMEM;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->tail = &p->head;
+	atomic_init(&p->accepting, false);
+	d->done = p;
+	int err = 0;
+	for (unsigned i = 0; i < (threads ? threads : 1); i++) {
+		if ((err = pthread_create(&p->threads[i], NULL, worker, p)) != 0)
+			break;
+		p->n_threads++;
+	}
+	if (p->n_threads == 0) {
+		caad_done_stop(d);
+		return err;
+	}
+	atomic_store_explicit(&p->accepting, true, memory_order_release);
+	return 0;
+}
+
+void caad_done_stop(caad_t *d)
+{
+	caad_done_t *p = d->done;
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	/* workers finish what is queued first */
+	for (unsigned i = 0; i < p->n_threads; i++)
+		pthread_join(p->threads[i], NULL);
+	atomic_store(&p->accepting, false);
+	d->done = NULL;
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p->threads);
+	free(p);
+}
+
 static void on_check(void *arg, int rc, caa_result_t *res)
 {
 	caad_job_t *job = arg;
 	job->results[job->dns_idx[0]] = res;
-	finish(job, rc);
-	caad_call_release(job->call);
+	done(job, rc);
 }
 
 static void on_order(void *arg, int rc, caa_result_t **results, size_t n, caa_problem_t *agg)
@@ -139,8 +307,7 @@ static void on_order(void *arg, int rc, caa_result_t **results, size_t n, caa_pr
 		job->results[job->dns_idx[k]] = results[k];
 	free(results);
 	job->aggregate = agg;
-	finish(job, rc);
-	caad_call_release(job->call);
+	done(job, rc);
 }
 
 static void cancel(void *ctx, uint64_t id)

@@ -1,8 +1,9 @@
 /*
  * job.h — the DNS path shared by Check, CheckOrder and DoCAA: the reuse
  * window first, then one caa_check_async / caa_order_async for what is left,
- * bounded by the client's deadline; then, on the resolver thread, the cache,
- * metrics and audit lines, and the reply the RPC encodes (reply_fn).
+ * bounded by the client's deadline; then, on a completion worker (not the
+ * resolver thread), the cache, metrics and audit lines, and the reply the RPC
+ * encodes (reply_fn).
  */
 #ifndef CAAD_JOB_H
 #define CAAD_JOB_H
@@ -35,14 +36,29 @@ struct caad_job {
 	size_t *dns_idx, n_dns;
 	uint64_t timeout_ms, call_no;
 	bool client_bound;
-	int64_t start_us;
+	int64_t start_us, done_us;
+	int rc;               /* how the DNS part ended */
+	caad_job_t *next;     /* in the completion queue */
 };
 
 /* A job for n identifiers, in the call's arena. NULL when out of memory. */
 caad_job_t *caad_job_new(caad_t *d, caad_call_t *call, const char *rpc, size_t n,
                          caad_job_reply_fn reply);
 
-/* Run it: replies (now or later, from the resolver thread) exactly once. */
+/* Run it: replies exactly once — now, or later from a completion worker. */
 void caad_job_run(caad_job_t *job);
+
+/*
+ * Completion workers: `threads` threads that finish jobs whose DNS ended.
+ * Start before calls arrive; stop after the resolver thread stopped (the
+ * queue is drained first). Without them (before start, after stop) a job is
+ * finished on the thread its callback runs on.
+ */
+int caad_done_start(caad_t *d, unsigned threads); /* 0 or an errno */
+void caad_done_stop(caad_t *d);
+/* On the resolver thread after every round (caa_ctx_wait): hand the round's
+ * finished jobs to the workers. The first call marks the calling thread as
+ * the resolver thread. */
+void caad_done_flush(caad_t *d);
 
 #endif

@@ -1,13 +1,16 @@
 /*
  * log.c — JSON lines on stderr (log.h). A CA keeps these as audit evidence,
- * so a line is built completely first and written with one locked fwrite.
+ * so a line is built completely first and written with one locked write(2)
+ * (stderr is unbuffered: nothing is held back in stdio).
  */
 #include <pthread.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <grpc/support/log.h>
 
@@ -23,6 +26,21 @@ void caad_log_time(char *buf, size_t size, long long unix_ms)
 	char day[24];
 	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, size, "%s.%03dZ", day, (int)(unix_ms % 1000));
+}
+
+void caad_log_write(const char *text, size_t len)
+{
+	pthread_mutex_lock(&log_lock);
+	while (len > 0) {
+		ssize_t w = write(STDERR_FILENO, text, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* nowhere to report it: the line is lost */
+		text += w;
+		len -= (size_t)w;
+	}
+	pthread_mutex_unlock(&log_lock);
 }
 
 void caad_log(const char *msg, json_t *fields)
@@ -46,10 +64,7 @@ void caad_log(const char *msg, json_t *fields)
 		return;
 	size_t len = strlen(text);
 	text[len] = '\n'; /* replaces the NUL: written with its length */
-	pthread_mutex_lock(&log_lock);
-	fwrite(text, 1, len + 1, stderr);
-	fflush(stderr);
-	pthread_mutex_unlock(&log_lock);
+	caad_log_write(text, len + 1);
 	free(text);
 }
 

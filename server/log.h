@@ -7,12 +7,17 @@
 #define CAAD_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
 /* Write fields (an object; its reference is stolen, NULL is fine) with msg as
  * one line. Never fails loudly: a line that cannot be built is dropped. */
 void caad_log(const char *msg, json_t *fields);
+
+/* Write whole lines (each ending in '\n') already built, under the log's
+ * lock, with write(2) on stderr: never interleaved with another line. */
+void caad_log_write(const char *text, size_t len);
 
 /* Route gRPC core's own log messages through caad_log ("grpc" lines). They
  * start quiet: a startup failure is reported once, as caad's own line. */

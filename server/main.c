@@ -25,6 +25,7 @@
 #include "caad.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "http.h"
+#include "job.h"
 #include "log.h"
 #include "tls.h"
 #include "va/va.pb-c.h"
@@ -120,7 +121,8 @@ static void release(daemon_t *dm)
 	caa_config_free(dm->cfg);
 }
 
-/* The resolver thread: the libcaa loop, plus a copy of its counters after
+/* The resolver thread: the libcaa loop, handing the checks each round
+ * finished to the completion workers, plus a copy of its counters after
  * every round (the counters belong to this thread). */
 static void *dns_thread(void *arg)
 {
@@ -128,6 +130,7 @@ static void *dns_thread(void *arg)
 	bool reported = false;
 	while (!atomic_load(&dm->dns_stop)) {
 		int rc = caa_ctx_wait(dm->d.dns, -1);
+		caad_done_flush(&dm->d); /* the round's finished checks, to the workers */
 		if (rc != CAA_EOK && rc != CAA_EIO && !reported) {
 			caad_log("resolver error", json_pack("{s:s}", "error", caa_strerror(rc)));
 			reported = true;
@@ -222,10 +225,17 @@ static int serve(daemon_t *dm, const char *config_path)
 	                        .n_methods = N_ROUTES,
 	                        .on_status = caad_metrics_rpc,
 	                        .status_arg = dm->d.metrics};
+	/* as many completion workers as completion-queue threads */
+	if (caad_done_start(&dm->d, opts.threads) != 0) {
+		grpc_server_credentials_release(creds);
+		grpc_shutdown_blocking();
+		return startup_error("cannot start threads");
+	}
 	int port = 0;
 	int rc = caad_rpc_start(&opts, &dm->rpc, &port, err, sizeof(err));
 	grpc_server_credentials_release(creds);
 	if (rc != 0) {
+		caad_done_stop(&dm->d);
 		grpc_shutdown_blocking();
 		return startup_error(err);
 	}
@@ -261,6 +271,7 @@ static int serve(daemon_t *dm, const char *config_path)
 	atomic_store(&dm->dns_stop, true);
 	caa_ctx_stop(dm->d.dns);
 	pthread_join(dm->dns_thread, NULL);
+	caad_done_stop(&dm->d); /* after the resolver: its last round is queued */
 	caad_http_free(dm->http); /* its page reads the server's call count */
 	dm->http = NULL;
 	caad_rpc_free(dm->rpc);
