@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 
 #include "audit.h"
 #include "job.h"
@@ -223,6 +224,7 @@ void caad_done_flush(caad_t *d)
 static void *worker(void *arg)
 {
 	caad_done_t *p = arg;
+	prctl(PR_SET_NAME, "caad-done"); /* for top -H and perf */
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (p->head == NULL && !p->stop) {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include <grpc/grpc.h>
 
@@ -127,6 +128,7 @@ static void release(daemon_t *dm)
 static void *dns_thread(void *arg)
 {
 	daemon_t *dm = arg;
+	prctl(PR_SET_NAME, "caad-resolver"); /* for top -H and perf */
 	bool reported = false;
 	while (!atomic_load(&dm->dns_stop)) {
 		int rc = caa_ctx_wait(dm->d.dns, -1);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/prctl.h>
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/support/alloc.h>
@@ -444,6 +445,7 @@ static void on_shutdown(caad_tag_t *t, bool ok)
 static void *cq_thread(void *arg)
 {
 	caad_rpc_t *r = arg;
+	prctl(PR_SET_NAME, "caad-cq"); /* for top -H and perf */
 	for (;;) {
 		grpc_event ev =
 		    grpc_completion_queue_next(r->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
