@@ -43,6 +43,7 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
+#include "grpc_status.h"
 #include "caa/v1/caa.pb-c.h"
 #include "va/va.pb-c.h"
 
@@ -53,7 +54,7 @@
 #define NAME_MAX_LEN 256
 #define SAMPLE_LEN   240
 #define PROBLEM_URN  "urn:ietf:params:acme:error:"
-#define N_CODES      17            /* grpc_status_code 0..16 */
+#define N_CODES      CAA_GRPC_STATUS_COUNT /* grpc_status_code 0..16 */
 #define ERR_DECODE   N_CODES       /* the reply did not decode */
 #define ERR_BATCH    (N_CODES + 1) /* the batch itself failed */
 #define N_ERRS       (N_CODES + 2)
@@ -64,25 +65,13 @@ enum seg_kind { SEG_LIT, SEG_RAND, SEG_SEQ, SEG_I, SEG_MOD };
 
 static const char *const rpc_paths[] = {"/va.CAA/DoCAA", "/caa.v1.CAA/Check",
                                         "/caa.v1.CAA/CheckOrder"};
-static const char *const err_names[N_ERRS] = {"OK",
-                                              "CANCELLED",
-                                              "UNKNOWN",
-                                              "INVALID_ARGUMENT",
-                                              "DEADLINE_EXCEEDED",
-                                              "NOT_FOUND",
-                                              "ALREADY_EXISTS",
-                                              "PERMISSION_DENIED",
-                                              "RESOURCE_EXHAUSTED",
-                                              "FAILED_PRECONDITION",
-                                              "ABORTED",
-                                              "OUT_OF_RANGE",
-                                              "UNIMPLEMENTED",
-                                              "INTERNAL",
-                                              "UNAVAILABLE",
-                                              "DATA_LOSS",
-                                              "UNAUTHENTICATED",
-                                              "DECODE",
-                                              "BATCH_FAILED"};
+/* Error classes: gRPC status codes, then the load generator's own. */
+static const char *err_name(int e)
+{
+	if (e < CAA_GRPC_STATUS_COUNT)
+		return caa_grpc_status_name(e);
+	return e == CAA_GRPC_STATUS_COUNT ? "DECODE" : "BATCH_FAILED";
+}
 
 /* ---------------------------------------------------------------- options */
 
@@ -697,7 +686,7 @@ static void add_error(worker_t *w, int code, const char *name, const char *detai
 {
 	w->errs[code]++;
 	if (w->sample_err[0] == '\0')
-		snprintf(w->sample_err, SAMPLE_LEN, "%.100s: %s: %.100s", name, err_names[code],
+		snprintf(w->sample_err, SAMPLE_LEN, "%.100s: %s: %.100s", name, err_name((int)code),
 		         detail);
 }
 
@@ -879,7 +868,7 @@ static int probe(void)
 	} else if (cc->status != GRPC_STATUS_OK) {
 		char *d = grpc_slice_to_c_string(cc->details);
 		printf(",\"code\":\"%s\",\"message\":",
-		       (int)cc->status < N_CODES ? err_names[cc->status] : "UNKNOWN");
+		       caa_grpc_status_name((int)cc->status));
 		json_str(stdout, d);
 		printf("}\n");
 		gpr_free(d);
@@ -1029,7 +1018,7 @@ static void report(const window_t *win)
 	for (int e = 1; e < N_ERRS; e++) {
 		if (errs[e] == 0)
 			continue;
-		fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", err_names[e], errs[e]);
+		fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", err_name((int)e), errs[e]);
 		first = false;
 	}
 	fprintf(f, "},\"problems\":{");

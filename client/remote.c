@@ -20,6 +20,7 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
+#include "grpc_status.h"
 #include "check.h"
 #include "cli.h"
 #include "from_proto.h"
@@ -55,44 +56,7 @@ typedef struct remote {
 
 static const char *status_name(grpc_status_code s)
 {
-	switch (s) {
-	case GRPC_STATUS_OK:
-		return "OK";
-	case GRPC_STATUS_CANCELLED:
-		return "CANCELLED";
-	case GRPC_STATUS_UNKNOWN:
-		return "UNKNOWN";
-	case GRPC_STATUS_INVALID_ARGUMENT:
-		return "INVALID_ARGUMENT";
-	case GRPC_STATUS_DEADLINE_EXCEEDED:
-		return "DEADLINE_EXCEEDED";
-	case GRPC_STATUS_NOT_FOUND:
-		return "NOT_FOUND";
-	case GRPC_STATUS_ALREADY_EXISTS:
-		return "ALREADY_EXISTS";
-	case GRPC_STATUS_PERMISSION_DENIED:
-		return "PERMISSION_DENIED";
-	case GRPC_STATUS_RESOURCE_EXHAUSTED:
-		return "RESOURCE_EXHAUSTED";
-	case GRPC_STATUS_FAILED_PRECONDITION:
-		return "FAILED_PRECONDITION";
-	case GRPC_STATUS_ABORTED:
-		return "ABORTED";
-	case GRPC_STATUS_OUT_OF_RANGE:
-		return "OUT_OF_RANGE";
-	case GRPC_STATUS_UNIMPLEMENTED:
-		return "UNIMPLEMENTED";
-	case GRPC_STATUS_INTERNAL:
-		return "INTERNAL";
-	case GRPC_STATUS_UNAVAILABLE:
-		return "UNAVAILABLE";
-	case GRPC_STATUS_DATA_LOSS:
-		return "DATA_LOSS";
-	case GRPC_STATUS_UNAUTHENTICATED:
-		return "UNAUTHENTICATED";
-	default:
-		return "UNKNOWN_STATUS";
-	}
+	return caa_grpc_status_name((int)s);
 }
 
 /* The whole of a PEM file, NUL-terminated; NULL with a message on stderr. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "grpc_status.h"
 #include "metrics.h"
 
 #define N_VERDICTS 4  /* caa_verdict_t 1..3 */
@@ -215,23 +216,6 @@ static void render_latency(caad_metrics_t *m, FILE *out)
 
 static void render_rpc(caad_metrics_t *m, FILE *out)
 {
-	static const char *const codes[N_CODES] = {"OK",
-	                                           "CANCELLED",
-	                                           "UNKNOWN",
-	                                           "INVALID_ARGUMENT",
-	                                           "DEADLINE_EXCEEDED",
-	                                           "NOT_FOUND",
-	                                           "ALREADY_EXISTS",
-	                                           "PERMISSION_DENIED",
-	                                           "RESOURCE_EXHAUSTED",
-	                                           "FAILED_PRECONDITION",
-	                                           "ABORTED",
-	                                           "OUT_OF_RANGE",
-	                                           "UNIMPLEMENTED",
-	                                           "INTERNAL",
-	                                           "UNAVAILABLE",
-	                                           "DATA_LOSS",
-	                                           "UNAUTHENTICATED"};
 	fputs("# HELP caad_rpc_total gRPC calls answered, by method and status.\n"
 	      "# TYPE caad_rpc_total counter\n",
 	      out);
@@ -240,7 +224,7 @@ static void render_rpc(caad_metrics_t *m, FILE *out)
 			uint64_t n = get(&m->rpc[i * N_CODES + c]);
 			if (n > 0)
 				fprintf(out, "caad_rpc_total{method=\"%s\",code=\"%s\"} %llu\n",
-				        i < m->n_methods ? m->methods[i] : "unknown", codes[c],
+				        i < m->n_methods ? m->methods[i] : "unknown", caa_grpc_status_name((int)c),
 				        (unsigned long long)n);
 		}
 }

@@ -12,6 +12,7 @@
 #include <grpc/support/time.h>
 
 #include "grpc_call.h"
+#include "grpc_status.h"
 
 grpc_channel *gc_channel(const char *target, const gc_tls_t *tls)
 {
@@ -154,22 +155,5 @@ void gc_result_free(gc_result_t *r)
 
 const char *gc_status_name(grpc_status_code code)
 {
-	static const char *const names[] = {"OK",
-	                                    "CANCELLED",
-	                                    "UNKNOWN",
-	                                    "INVALID_ARGUMENT",
-	                                    "DEADLINE_EXCEEDED",
-	                                    "NOT_FOUND",
-	                                    "ALREADY_EXISTS",
-	                                    "PERMISSION_DENIED",
-	                                    "RESOURCE_EXHAUSTED",
-	                                    "FAILED_PRECONDITION",
-	                                    "ABORTED",
-	                                    "OUT_OF_RANGE",
-	                                    "UNIMPLEMENTED",
-	                                    "INTERNAL",
-	                                    "UNAVAILABLE",
-	                                    "DATA_LOSS",
-	                                    "UNAUTHENTICATED"};
-	return (unsigned)code < sizeof(names) / sizeof(names[0]) ? names[code] : "?";
+	return caa_grpc_status_name((int)code);
 }
