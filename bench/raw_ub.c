@@ -74,6 +74,7 @@ struct run {
 	const opts_t *o;
 	struct ub_ctx *ub;
 	struct event_base *eb; /* event API only */
+	struct event *tick;    /* ends a blocking round (one timer, re-armed) */
 	bmode_t mode;
 	char tag[24];
 	uint64_t seq;
@@ -253,6 +254,13 @@ static void start_unit(run_t *r)
 		r->answers--; /* the hold is not an answer */
 }
 
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg; /* only wakes event_base_loop() up */
+}
+
 static void process(run_t *r, int max_ms)
 {
 	if (r->eb != NULL) {
@@ -261,7 +269,7 @@ static void process(run_t *r, int max_ms)
 		} else {
 			struct timeval tv = {.tv_sec = max_ms / 1000,
 			                     .tv_usec = (max_ms % 1000) * 1000};
-			event_base_loopexit(r->eb, &tv);
+			evtimer_add(r->tick, &tv); /* re-arming moves it: no timers pile up */
 			event_base_loop(r->eb, EVLOOP_ONCE);
 		}
 		/* Only those pending now: a cache hit answers inside
@@ -309,6 +317,7 @@ static void new_ctx(const opts_t *o, run_t *r)
 	int rc = 0;
 	if (o->event) {
 		if ((r->eb = event_base_new()) == NULL ||
+		    (r->tick = evtimer_new(r->eb, on_tick, NULL)) == NULL ||
 		    (r->ub = ub_ctx_create_event(r->eb)) == NULL)
 			die("cannot create an event-based context");
 	} else {
@@ -363,8 +372,10 @@ static void run_one(const opts_t *o, bmode_t mode, unsigned n)
 	while (r.inflight > 0 && now_us() < end)
 		process(&r, 100);
 	ub_ctx_delete(r.ub);
-	if (r.eb != NULL)
+	if (r.eb != NULL) {
+		event_free(r.tick);
 		event_base_free(r.eb);
+	}
 
 	double wall = (double)(t1 - t0) / 1e6;
 	qsort(r.lat, r.n_lat, sizeof(*r.lat), cmp_u32);
