@@ -36,10 +36,10 @@
 #include "diagnose.h"
 #include "hmap.h"
 #include "timerq.h"
+#include "ubconf.h"
 #include "ubevent.h"
 #include "wire.h"
 
-#define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
 #define RETRY_BASE_US 50000u /* first back-off; doubles per retry, ±50% jitter */
 
 typedef struct check check_t;
@@ -1253,33 +1253,11 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 		caa_ctx_free(ctx);
 		return CAA_ENOMEM;
 	}
-	/* The climb asks every label itself; QNAME minimisation would add an A
-	 * query per label to the same servers (FAILURES.md 1). An unbound.conf
-	 * may still turn it back on. */
-	ub_ctx_set_option(ctx->ub, "qname-minimisation:", "no");
-	/* libunbound calls an unreadable file a "syntax error": say what it is. */
-	if (cfg->dns.unbound_conf != NULL && access(cfg->dns.unbound_conf, R_OK) != 0) {
-		set_err(err, errlen, "dns.unbound_conf: %s: %s", cfg->dns.unbound_conf,
-		        strerror(errno));
+	/* QNAME minimisation off: it would add an A query per label to the
+	 * servers the climb already asks (FAILURES.md 1). */
+	if ((rc = caa_ubconf_apply(ctx->ub, cfg, err, errlen)) != CAA_EOK) {
 		caa_ctx_free(ctx);
-		return CAA_EDNS;
-	}
-	if (cfg->dns.unbound_conf != NULL &&
-	    (rc = ub_ctx_config(ctx->ub, cfg->dns.unbound_conf)) != 0) {
-		set_err(err, errlen, "dns.unbound_conf: %s: %s", cfg->dns.unbound_conf,
-		        ub_strerror(rc));
-		caa_ctx_free(ctx);
-		return CAA_EDNS;
-	}
-	/* With an unbound.conf, its trust anchors rule unless one is named. */
-	const char *ta = cfg->dns.trust_anchor_file;
-	if (ta == NULL && cfg->dns.unbound_conf == NULL)
-		ta = DEFAULT_TRUST_ANCHOR;
-	if (ta != NULL && (rc = ub_ctx_add_ta_file(ctx->ub, ta)) != 0) {
-		set_err(err, errlen, "dns.trust_anchor_file: %s: %s", ta,
-		        rc == UB_READFILE ? "cannot read the file" : ub_strerror(rc));
-		caa_ctx_free(ctx);
-		return CAA_EDNS;
+		return rc;
 	}
 	*out = ctx;
 	return CAA_EOK;

@@ -27,9 +27,9 @@
 #include <unbound.h>
 
 #include "codes.h"
+#include "ubconf.h"
 #include "diagnose.h"
 
-#define DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
 #define NAME_STR             1024 /* a 255-octet name in presentation form, \DDD escapes, NUL */
 #define WIRE_NAME_MAX        255
 #define PTR_HOPS_MAX         127   /* compression pointers followed in one name */
@@ -1604,24 +1604,11 @@ int caa_diag_new(const caa_config_t *cfg, caa_diag_t **out, char *err, size_t er
 		caa_diag_free(d);
 		return CAA_EDNS;
 	}
-	/* We ask NS of each suffix ourselves; minimisation would only add queries
-	 * to the very servers we suspect. */
-	ub_ctx_set_option(d->ub, "qname-minimisation:", "no");
-	if (cfg->dns.unbound_conf != NULL &&
-	    (rc = ub_ctx_config(d->ub, cfg->dns.unbound_conf)) != 0) {
-		set_err(err, errlen, "dns.unbound_conf: %s: %s", cfg->dns.unbound_conf,
-		        ub_strerror(rc));
+	/* Same resolver settings as the climb's (minimisation off: it would only
+	 * add queries to the very servers we suspect). */
+	if ((rc = caa_ubconf_apply(d->ub, cfg, err, errlen)) != CAA_EOK) {
 		caa_diag_free(d);
-		return CAA_EDNS;
-	}
-	const char *ta = cfg->dns.trust_anchor_file;
-	if (ta == NULL && cfg->dns.unbound_conf == NULL)
-		ta = DEFAULT_TRUST_ANCHOR;
-	if (ta != NULL && (rc = ub_ctx_add_ta_file(d->ub, ta)) != 0) {
-		set_err(err, errlen, "dns.trust_anchor_file: %s: %s", ta,
-		        rc == UB_READFILE ? "cannot read the file" : ub_strerror(rc));
-		caa_diag_free(d);
-		return CAA_EDNS;
+		return rc;
 	}
 	if ((rc = pthread_create(&d->thread, NULL, diag_thread, d)) != 0) {
 		set_err(err, errlen, "cannot start the diagnosis thread: %s", strerror(rc));
