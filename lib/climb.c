@@ -997,9 +997,14 @@ static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_
 static void submit(caa_ctx_t *ctx, sub_t *s)
 {
 	pthread_mutex_lock(&ctx->lock);
+	/* A non-empty queue has a wake-up pending already: the loop takes the
+	 * whole queue after every round. */
+	bool wake = ctx->subs == NULL;
 	*ctx->subs_tail = s;
 	ctx->subs_tail = &s->next;
 	pthread_mutex_unlock(&ctx->lock);
+	if (!wake)
+		return;
 	uint64_t one = 1;
 	ssize_t w = write(ctx->evfd, &one, sizeof(one));
 	(void)w; /* a full counter already means "wake up" */
