@@ -107,6 +107,7 @@ struct check {
 	unsigned n;
 	caa_label_t *labels;
 	lbl_t **lbls;
+	bool ended; /* ended inside a delivery; freed when it is over */
 };
 
 struct order {
@@ -138,6 +139,8 @@ struct caa_ctx {
 	caa_hmap_t *labels, *zones;
 	caa_timerq_t *timers; /* the loop's heap */
 	lbl_t *ready, **ready_tail; /* answered labels, processed after the event round */
+	unsigned delivering;   /* lbl_deliver() depth */
+	check_t *ended;        /* checks ended meanwhile (linked through next) */
 	check_t *active;
 	pthread_mutex_t lock;
 	sub_t *subs, **subs_tail;
@@ -152,6 +155,7 @@ static void lbl_finish(lbl_t *l);
 static void lbl_unref(lbl_t *l);
 static void check_progress(check_t *chk);
 static void check_complete(check_t *chk);
+static void check_free(check_t *chk);
 
 /* ---- small helpers ---- */
 
@@ -539,6 +543,9 @@ static void lbl_deliver(lbl_t *l)
 		l->in_table = false;
 	}
 	l->refs++; /* waiters may let go (and free l) while we notify them */
+	/* and end checks: those stay allocated (marked ended) until the
+	 * outermost delivery is over, as the snapshot may still name them */
+	ctx->delivering++;
 	size_t nw = l->nw;
 	waiter_t small[16], *snap = nw <= 16 ? small : malloc(nw * sizeof(*snap));
 	if (snap == NULL) {
@@ -558,8 +565,8 @@ static void lbl_deliver(lbl_t *l)
 	for (size_t i = 0; i < nw; i++) {
 		check_t *chk = snap[i].chk;
 		unsigned idx = snap[i].idx;
-		if (chk->lbls[idx] != l)
-			continue; /* already completed by an earlier waiter's callback */
+		if (chk->ended || chk->lbls[idx] != l)
+			continue; /* ended by an earlier waiter's completion */
 		caa_label_t *cl = &chk->labels[idx];
 		cl->outcome = l->outcome;
 		cl->dnssec = l->dnssec;
@@ -572,6 +579,12 @@ static void lbl_deliver(lbl_t *l)
 	}
 	if (snap != small)
 		free(snap);
+	if (--ctx->delivering == 0)
+		while (ctx->ended != NULL) {
+			check_t *chk = ctx->ended;
+			ctx->ended = chk->next;
+			check_free(chk);
+		}
 	lbl_unref(l);
 }
 
@@ -755,6 +768,18 @@ static void order_free(order_t *o, bool free_results)
 	free(o);
 }
 
+/* Free an ended check, or (inside a delivery) mark it ended for later. */
+static void check_retire(caa_ctx_t *ctx, check_t *chk)
+{
+	if (ctx->delivering == 0) {
+		check_free(chk);
+		return;
+	}
+	chk->ended = true;
+	chk->next = ctx->ended;
+	ctx->ended = chk;
+}
+
 static void active_unlink(caa_ctx_t *ctx, check_t *chk)
 {
 	if (chk->prev)
@@ -811,7 +836,7 @@ static void check_end(check_t *chk, int rc, caa_result_t *res)
 			for (unsigned j = 0; j < other->n; j++)
 				lbl_detach(other, j);
 			active_unlink(ctx, other);
-			check_free(other);
+			check_retire(ctx, other);
 		}
 		atomic_fetch_sub(&ctx->in_flight, 1);
 		o->cb(o->arg, rc, NULL, 0, NULL);
@@ -822,7 +847,7 @@ static void check_end(check_t *chk, int rc, caa_result_t *res)
 		if (--o->left == 0)
 			order_deliver(ctx, o);
 	}
-	check_free(chk);
+	check_retire(ctx, chk);
 }
 
 static void check_complete(check_t *chk)
@@ -891,7 +916,16 @@ static void check_start(caa_ctx_t *ctx, check_t *chk)
 		check_complete(chk);
 		return;
 	}
-	caa_timerq_arm(ctx->timers, &chk->deadline, chk->start_us + chk->timeout_us);
+	if (caa_timerq_arm(ctx->timers, &chk->deadline, chk->start_us + chk->timeout_us) !=
+	    CAA_EOK) {
+		/* no deadline, no check: it fails closed now */
+		for (unsigned i = 0; i < chk->n; i++) {
+			chk->labels[i].outcome = CAA_OUT_NETWORK;
+			chk->labels[i].why = "out of memory";
+		}
+		check_complete(chk);
+		return;
+	}
 	/* Attach to every label first, then send: a label answered at once
 	 * (an error) must find all its waiters in place. Hold the fresh labels
 	 * while sending: the check may complete (and let go) on the way. */
