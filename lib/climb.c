@@ -73,7 +73,6 @@ typedef struct waiter {
 typedef struct lbl {
 	caa_timer_t timer; /* query deadline (FLIGHT) or retry time (RETRY) */
 	caa_ctx_t *ctx;
-	char *name;
 	zone_t *zone;      /* set while queued or holding a slot */
 	lq_t *q;           /* the FIFO it waits in (LS_QUEUED), or NULL */
 	struct lbl *qprev, *qnext;
@@ -96,6 +95,7 @@ typedef struct lbl {
 	caa_rr_t *rrs;
 	size_t n_rrs;
 	uint32_t elapsed_us;
+	char name[]; /* in the same allocation */
 } lbl_t;
 
 struct zone {
@@ -113,16 +113,15 @@ struct check {
 	size_t order_idx;
 	caa_check_cb cb;
 	void *arg;
-	caa_request_t req; /* strings owned (strs) */
-	char *strs;
+	caa_request_t req; /* strings in the check's own allocation */
 	const caa_policy_t *pol;
-	caa_name_t name;
 	bool not_applicable;
 	uint64_t start_us, timeout_us;
 	unsigned queries;
 	unsigned n;
-	caa_label_t *labels;
+	caa_label_t *labels; /* n of each, after the struct; then the strings */
 	lbl_t **lbls;
+	unsigned *wpos;      /* wpos[i]: this check's place in lbls[i]->w */
 	bool ended; /* ended inside a delivery; freed when it is over */
 };
 
@@ -396,7 +395,6 @@ static void zone_idle(caa_ctx_t *ctx, zone_t *z)
 
 static void lbl_free(lbl_t *l)
 {
-	free(l->name);
 	free(l->w);
 	free(l->why);
 	free(l->rdata);
@@ -760,11 +758,11 @@ static void diag_done(lbl_t *l, caa_diag_result_t *res)
 
 static lbl_t *lbl_new(caa_ctx_t *ctx, const char *name)
 {
-	lbl_t *l = calloc(1, sizeof(*l));
-	if (l == NULL || (l->name = strdup(name)) == NULL) {
-		free(l);
+	size_t len = strlen(name) + 1;
+	lbl_t *l = calloc(1, sizeof(*l) + len);
+	if (l == NULL)
 		return NULL;
-	}
+	memcpy(l->name, name, len);
 	l->ctx = ctx;
 	l->timer.fire = on_lbl_timer;
 	l->first_us = caa_now_us();
@@ -779,13 +777,14 @@ static lbl_t *lbl_new(caa_ctx_t *ctx, const char *name)
 static int lbl_attach(lbl_t *l, check_t *chk, unsigned idx)
 {
 	if (l->nw == l->capw) {
-		size_t cap = l->capw ? l->capw * 2 : 4;
+		size_t cap = l->capw ? l->capw * 2 : 1; /* most labels: one check */
 		waiter_t *w = realloc(l->w, cap * sizeof(*w));
 		if (w == NULL)
 			return CAA_ENOMEM;
 		l->w = w;
 		l->capw = cap;
 	}
+	chk->wpos[idx] = (unsigned)l->nw;
 	l->w[l->nw++] = (waiter_t){chk, idx};
 	l->refs++;
 	chk->lbls[idx] = l;
@@ -821,11 +820,11 @@ static void lbl_detach(check_t *chk, unsigned idx)
 	if (l == NULL)
 		return;
 	chk->lbls[idx] = NULL;
-	for (size_t i = 0; i < l->nw; i++)
-		if (l->w[i].chk == chk && l->w[i].idx == idx) {
-			l->w[i] = l->w[--l->nw];
-			break;
-		}
+	/* O(1): a label shared by many checks is left by each of them */
+	unsigned i = chk->wpos[idx];
+	l->w[i] = l->w[--l->nw];
+	if (i < l->nw)
+		l->w[i].chk->wpos[l->w[i].idx] = i;
 	lbl_unref(l);
 }
 
@@ -833,12 +832,7 @@ static void lbl_detach(check_t *chk, unsigned idx)
 
 static void check_free(check_t *chk)
 {
-	if (chk == NULL)
-		return;
-	free(chk->strs);
-	free(chk->labels);
-	free(chk->lbls);
-	free(chk);
+	free(chk); /* labels and strings included */
 }
 
 static void order_free(order_t *o, bool free_results)
@@ -937,11 +931,17 @@ static void check_complete(check_t *chk)
 {
 	caa_result_t *res = NULL;
 	int rc;
-	if (chk->not_applicable)
+	if (chk->not_applicable) {
 		rc = caa_result_not_applicable(&chk->req, &res);
-	else
-		rc = caa_result_build(chk->pol, &chk->req, &chk->name, chk->labels, chk->n,
-		                      chk->req.explain, &res);
+	} else {
+		caa_name_t name; /* parsed at submission: the same name again */
+		const char *ident = chk->req.identifier ? chk->req.identifier : "";
+		rc = caa_name_parse_typed(chk->req.type ? chk->req.type : "dns", ident,
+		                          strlen(ident), &name);
+		if (rc == CAA_EOK)
+			rc = caa_result_build(chk->pol, &chk->req, &name, chk->labels, chk->n,
+			                      chk->req.explain, &res);
+	}
 	if (res != NULL) {
 		res->queries = chk->queries;
 		res->elapsed_us = (uint32_t)(caa_now_us() - chk->start_us);
@@ -1015,7 +1015,7 @@ static void check_start(caa_ctx_t *ctx, check_t *chk)
 	lbl_t *fresh[CAA_LABELS_MAX];
 	unsigned nfresh = 0;
 	for (unsigned i = 0; i < chk->n; i++) {
-		const char *name = caa_name_suffix(&chk->name, i);
+		const char *name = chk->labels[i].name;
 		lbl_t *l = caa_hmap_get(ctx->labels, name);
 		bool is_new = false;
 		if (l != NULL) {
@@ -1061,51 +1061,51 @@ static char *req_copy(char **p, const char *s)
 	return d;
 }
 
-/* Validate and copy a request (any thread). */
+/* Validate and copy a request (any thread). The check, its labels and its
+ * strings are one allocation, and the name is kept as its text only: that is
+ * most of what a waiting check costs (it is parsed again to complete). */
 static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
                      check_t **out)
 {
-	check_t *chk = calloc(1, sizeof(*chk));
 	*out = NULL;
+	const caa_policy_t *pol = caa_config_policy(ctx->cfg, req->policy);
+	if (pol == NULL)
+		return CAA_ECONFIG;
+	caa_name_t name;
+	const char *ident = req->identifier ? req->identifier : "";
+	int rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident), &name);
+	bool not_applicable = rc == CAA_ENOTAPPLICABLE;
+	if (rc != CAA_EOK && !not_applicable)
+		return rc;
+	unsigned n = not_applicable ? 0 : name.n_labels;
+	size_t len = req_strlen(req->type) + req_strlen(req->identifier) +
+	             req_strlen(req->account_uri) + req_strlen(req->method) +
+	             req_strlen(req->policy) + (not_applicable ? 0 : (size_t)name.len + 1);
+	check_t *chk = calloc(1, sizeof(*chk) +
+	                             n * (sizeof(caa_label_t) + sizeof(lbl_t *) + sizeof(unsigned)) +
+	                             len);
 	if (chk == NULL)
 		return CAA_ENOMEM;
 	chk->ctx = ctx;
-	chk->pol = caa_config_policy(ctx->cfg, req->policy);
-	if (chk->pol == NULL) {
-		free(chk);
-		return CAA_ECONFIG;
-	}
-	const char *ident = req->identifier ? req->identifier : "";
-	int rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident),
-	                              &chk->name);
-	if (rc == CAA_ENOTAPPLICABLE) {
-		chk->not_applicable = true;
-	} else if (rc != CAA_EOK) {
-		free(chk);
-		return rc;
-	}
-	size_t len = req_strlen(req->type) + req_strlen(req->identifier) +
-	             req_strlen(req->account_uri) + req_strlen(req->method) +
-	             req_strlen(req->policy);
-	chk->strs = malloc(len ? len : 1);
-	chk->n = chk->not_applicable ? 0 : chk->name.n_labels;
-	chk->labels = calloc(chk->n ? chk->n : 1, sizeof(*chk->labels));
-	chk->lbls = calloc(chk->n ? chk->n : 1, sizeof(*chk->lbls));
-	if (chk->strs == NULL || chk->labels == NULL || chk->lbls == NULL) {
-		check_free(chk);
-		return CAA_ENOMEM;
-	}
-	char *p = chk->strs;
+	chk->pol = pol;
+	chk->not_applicable = not_applicable;
+	chk->n = n;
+	chk->labels = (caa_label_t *)(void *)(chk + 1);
+	chk->lbls = (lbl_t **)(void *)(chk->labels + n);
+	chk->wpos = (unsigned *)(void *)(chk->lbls + n);
+	char *p = (char *)(chk->wpos + n);
 	chk->req = *req;
 	chk->req.type = req_copy(&p, req->type);
 	chk->req.identifier = req_copy(&p, req->identifier);
 	chk->req.account_uri = req_copy(&p, req->account_uri);
 	chk->req.method = req_copy(&p, req->method);
 	chk->req.policy = req_copy(&p, req->policy);
-	for (unsigned i = 0; i < chk->n; i++) {
-		chk->labels[i].name = caa_name_suffix(&chk->name, i);
+	for (unsigned i = 0; i < n; i++) {
+		chk->labels[i].name = p + (caa_name_suffix(&name, i) - name.text);
 		chk->labels[i].dnssec = CAA_DNSSEC_INDETERMINATE;
 	}
+	if (n > 0)
+		memcpy(p, name.text, (size_t)name.len + 1);
 	chk->timeout_us = (timeout_ms ? timeout_ms : ctx->cfg->dns.timeout_ms) * 1000u;
 	*out = chk;
 	return CAA_EOK;
