@@ -19,10 +19,19 @@
  * then, for miss, hit and hot, an open loop at a fixed arrival rate (default half
  * the closed-loop peak of this invocation) for the tail latency; latency in
  * the open loop counts from the scheduled arrival (no coordinated omission).
+ *   blackhole  memory per waiting check: -b checks (default 100,000) of unique
+ *          names under a silent zone (-Z, default drop.lab) with a -T second
+ *          deadline (default 60) are started at once; the process's RSS
+ *          before and after, with libunbound's outstanding queries and the
+ *          climb's waiting labels, give bytes per waiting check. The miss
+ *          scenario at the first -n level runs for -d seconds before them and
+ *          again while they wait: an answering zone's latency with and
+ *          without the silent load. -m overrides dns.max_outstanding.
  *
  *   bench_climb -c LAB/caa.json [-s miss,hit,hot,order] [-n 1,16,128,1024] [-N 1,4]
  *               [-d SECONDS] [-w SECONDS] [-z ZONE] [-o ZONE] [-q QUERYLOG]
  *               [-k NAMES] [-r RATE] [-O] [-p MAX_PER_ZONE] [-j]
+ *               [-b WAITING] [-Z SILENT_ZONE] [-T SECONDS] [-m MAX_OUTSTANDING]
  *
  * -r RATE sets the open loop's arrivals per second (0: none); -O runs only
  * the open loop (needs -r); -p overrides dns.max_per_zone; -q names the fault
@@ -69,6 +78,10 @@ typedef struct opts {
 	double rate; /* < 0: half the peak; 0: no open loop */
 	unsigned max_per_zone;
 	bool json_only, open_only;
+	bool blackhole;
+	unsigned bh_checks, max_outstanding;
+	const char *bh_zone;
+	double bh_seconds;
 } opts_t;
 
 /* Latencies in microseconds, kept whole for exact percentiles. */
@@ -519,6 +532,148 @@ static void run_one(const opts_t *o, caa_config_t *cfg, scenario_t sc, unsigned 
 	free(r.lat.v);
 }
 
+/* ---- blackhole: memory per waiting check ---- */
+
+typedef struct bh {
+	size_t left;
+	uint64_t verdict[4], errors;
+} bh_t;
+
+static void on_bh(void *arg, int rc, caa_result_t *res)
+{
+	bh_t *b = arg;
+	b->left--;
+	if (rc != CAA_EOK)
+		b->errors++;
+	else
+		b->verdict[res->verdict <= CAA_LOOKUP_FAILED ? res->verdict : 0]++;
+	caa_result_free(res);
+}
+
+/* VmRSS of this process in bytes. */
+static uint64_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long kb = 0;
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024u;
+}
+
+/* The miss scenario, closed loop at target in flight for o->seconds on ctx. */
+static void bh_misses(const opts_t *o, caa_ctx_t *ctx, unsigned target, report_t *rep)
+{
+	run_t r = {0};
+	r.o = o;
+	r.ctx = ctx;
+	r.sc = SC_MISS;
+	r.target = target;
+	random_tag(r.tag, sizeof(r.tag), "b");
+	uint64_t t0 = now_us();
+	r.win_end_us = t0 + (uint64_t)(o->seconds * 1e6);
+	r.recording = true;
+	for (unsigned i = 0; i < target; i++)
+		start_one(&r, now_us());
+	drive_until(&r, r.win_end_us);
+	uint64_t t1 = now_us();
+	r.recording = false;
+	drain(&r);
+	memset(rep, 0, sizeof(*rep));
+	rep->wall_s = (double)(t1 - t0) / 1e6;
+	rep->done = r.done;
+	rep->per_s = (double)r.done / rep->wall_s;
+	qsort(r.lat.v, r.lat.n, sizeof(*r.lat.v), cmp_u32);
+	rep->p50_ms = pct_ms(&r.lat, 0.50);
+	rep->p99_ms = pct_ms(&r.lat, 0.99);
+	rep->max_ms = r.lat.n ? r.lat.v[r.lat.n - 1] / 1000.0 : 0;
+	rep->errors = r.errors + r.submit_errors + r.verdict[0];
+	rep->lookup_failed = r.verdict[CAA_LOOKUP_FAILED];
+	rep->permitted = r.verdict[CAA_PERMITTED];
+	free(r.lat.v);
+}
+
+static void run_blackhole(const opts_t *o, caa_config_t *cfg)
+{
+	char err[256], tag[24];
+	caa_ctx_t *ctx;
+	unsigned n = o->bh_checks, target = o->levels[0];
+	size_t max_in_flight = cfg->max_in_flight;
+	cfg->max_in_flight = (size_t)n + target + 16;
+	if (caa_ctx_new(cfg, &ctx, err, sizeof(err)) != CAA_EOK)
+		die(err);
+	/* warm libunbound's cache (root, lab., the zones' delegations) and the
+	 * allocator, then the answering zone alone */
+	report_t before, during;
+	bh_misses(o, ctx, target, &before);
+	bh_misses(o, ctx, target, &before);
+
+	bh_t b = {0};
+	random_tag(tag, sizeof(tag), "s");
+	char name[200];
+	caa_request_t req = base_request(name);
+	uint64_t rss0 = rss_bytes(), t0 = now_us();
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%u.%s", tag, i, o->bh_zone);
+		if (caa_check_async(ctx, &req, (uint64_t)(o->bh_seconds * 1000), on_bh, &b, NULL) !=
+		    CAA_EOK)
+			die("cannot start a waiting check");
+		b.left++;
+	}
+	/* let the loop take them all and send what the caps allow */
+	drive_until(&(run_t){.ctx = ctx}, now_us() + 2000000u);
+	uint64_t rss1 = rss_bytes();
+	caa_ctx_stats_t s1;
+	caa_ctx_stats(ctx, &s1);
+	bh_misses(o, ctx, target, &during);
+	uint64_t rss2 = rss_bytes();
+	caa_ctx_stats_t s2;
+	caa_ctx_stats(ctx, &s2);
+	double waited_s = (double)(now_us() - t0) / 1e6;
+	size_t waiting = b.left;
+	caa_ctx_free(ctx); /* the rest end with CAA_ESHUTDOWN */
+	cfg->max_in_flight = max_in_flight;
+
+	double per = (double)((int64_t)rss1 - (int64_t)rss0) / (double)n;
+	if (!o->json_only) {
+		printf("\nblackhole: %u checks under %s (deadline %.0f s), max_per_zone %u, "
+		       "max_outstanding %u\n",
+		       n, o->bh_zone, o->bh_seconds, cfg->dns.max_per_zone, cfg->dns.max_outstanding);
+		printf("  RSS %.1f -> %.1f MiB after 2 s (%.0f B per waiting check), %.1f MiB after "
+		       "%.1f s; %zu still waiting then\n",
+		       rss0 / 1048576.0, rss1 / 1048576.0, per, rss2 / 1048576.0, waited_s, waiting);
+		printf("  libunbound outstanding %" PRIu64 " (peak %" PRIu64 "), labels waiting for "
+		       "a slot %" PRIu64 " (peak %" PRIu64 ")\n",
+		       s2.outstanding, s2.outstanding_peak, s2.waiting, s2.waiting_peak);
+		printf("  silent checks ended meanwhile: %" PRIu64 " LOOKUP_FAILED, %" PRIu64
+		       " PERMITTED, %" PRIu64 " errors\n",
+		       b.verdict[CAA_LOOKUP_FAILED], b.verdict[CAA_PERMITTED], b.errors);
+		printf("  %s misses at %u in flight: alone %.0f checks/s p50 %.2f p99 %.2f max %.2f ms;"
+		       " beside the silent load %.0f checks/s p50 %.2f p99 %.2f max %.2f ms "
+		       "(%" PRIu64 " + %" PRIu64 " not permitted)\n",
+		       o->zone, target, before.per_s, before.p50_ms, before.p99_ms, before.max_ms,
+		       during.per_s, during.p50_ms, during.p99_ms, during.max_ms,
+		       before.errors + before.lookup_failed, during.errors + during.lookup_failed);
+	}
+	printf("{\"bench\":\"climb\",\"scenario\":\"blackhole\",\"checks\":%u,\"zone\":\"%s\","
+	       "\"max_per_zone\":%u,\"max_outstanding\":%u,\"rss0\":%" PRIu64 ",\"rss1\":%" PRIu64
+	       ",\"rss2\":%" PRIu64 ",\"bytes_per_waiting_check\":%.1f,\"outstanding\":%" PRIu64
+	       ",\"outstanding_peak\":%" PRIu64 ",\"waiting\":%" PRIu64 ",\"waiting_peak\":%" PRIu64
+	       ",\"silent_permitted\":%" PRIu64 ",\"miss_inflight\":%u,\"alone_per_s\":%.1f,"
+	       "\"alone_p50_ms\":%.3f,\"alone_p99_ms\":%.3f,\"beside_per_s\":%.1f,"
+	       "\"beside_p50_ms\":%.3f,\"beside_p99_ms\":%.3f,\"beside_max_ms\":%.3f}\n",
+	       n, o->bh_zone, cfg->dns.max_per_zone, cfg->dns.max_outstanding, rss0, rss1, rss2, per,
+	       s2.outstanding, s2.outstanding_peak, s2.waiting, s2.waiting_peak,
+	       b.verdict[CAA_PERMITTED], target, before.per_s, before.p50_ms, before.p99_ms,
+	       during.per_s, during.p50_ms, during.p99_ms, during.max_ms);
+	fflush(stdout);
+	(void)s1;
+}
+
 static void print_header(void)
 {
 	printf("| scenario | in flight | rate/s | done | checks/s | names/s | p50 ms | p99 ms "
@@ -581,7 +736,8 @@ static void usage(void)
 	      "[-N 1,4]\n"
 	      "       [-d SECONDS] [-w SECONDS] [-z ZONE] [-o ORDER_ZONE] [-q QUERYLOG] "
 	      "[-k NAMES]\n"
-	      "       [-r RATE] [-O] [-p MAX_PER_ZONE] [-j]\n",
+	      "       [-r RATE] [-O] [-p MAX_PER_ZONE] [-j]\n"
+	      "       [-b WAITING] [-Z SILENT_ZONE] [-T SECONDS] [-m MAX_OUTSTANDING]\n",
 	      stderr);
 	exit(2);
 }
@@ -598,8 +754,11 @@ int main(int argc, char **argv)
 	o.order_zone = "order.lab";
 	o.hit_names = 2048;
 	o.rate = -1;
+	o.bh_checks = 100000;
+	o.bh_zone = "drop.lab";
+	o.bh_seconds = 60;
 	int c;
-	while ((c = getopt(argc, argv, "c:s:n:N:d:w:z:o:q:k:r:p:jO")) != -1) {
+	while ((c = getopt(argc, argv, "c:s:n:N:d:w:z:o:q:k:r:p:jOb:Z:T:m:")) != -1) {
 		switch (c) {
 		case 'c':
 			o.config = optarg;
@@ -643,15 +802,28 @@ int main(int argc, char **argv)
 		case 'O':
 			o.open_only = true;
 			break;
+		case 'b':
+			o.bh_checks = (unsigned)atoi(optarg);
+			break;
+		case 'Z':
+			o.bh_zone = optarg;
+			break;
+		case 'T':
+			o.bh_seconds = atof(optarg);
+			break;
+		case 'm':
+			o.max_outstanding = (unsigned)atoi(optarg);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (o.config == NULL || o.seconds <= 0 || o.hit_names == 0 || o.hit_names > 10000 ||
-	    (o.open_only && o.rate <= 0))
+	    (o.open_only && o.rate <= 0) || o.bh_checks == 0 || o.bh_seconds <= 0)
 		usage();
 	for (unsigned i = 0; i < N_SC; i++)
 		o.sc[i] = strstr(scen, sc_names[i]) != NULL;
+	o.blackhole = strstr(scen, "blackhole") != NULL;
 
 	caa_config_t *cfg;
 	char err[512];
@@ -660,6 +832,8 @@ int main(int argc, char **argv)
 	if (o.max_per_zone)
 		cfg->dns.max_per_zone = o.max_per_zone;
 	o.max_per_zone = cfg->dns.max_per_zone;
+	if (o.max_outstanding)
+		cfg->dns.max_outstanding = o.max_outstanding;
 
 	if (!o.json_only)
 		print_header();
@@ -683,6 +857,8 @@ int main(int argc, char **argv)
 			print_report(&o, (scenario_t)sc, 0, &rep);
 		}
 	}
+	if (o.blackhole)
+		run_blackhole(&o, cfg);
 	caa_config_free(cfg);
 	return 0;
 }

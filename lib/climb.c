@@ -11,6 +11,13 @@
  * and lets go of the labels it no longer needs (cancelled when nobody else
  * waits for them).
  *
+ * At most dns.max_outstanding queries are in libunbound at once (16-32 KiB of
+ * its state each): beyond that, labels wait in a FIFO of their own (a few
+ * hundred bytes each) until a query ends. A query counts until libunbound
+ * calls it back, also when nobody wants its answer any more: ub_cancel()
+ * would only drop the callback, the query and its memory run on (ubevent.h),
+ * so the climb never cancels and lets the answer free the label instead.
+ *
  * libunbound runs in event mode on this loop (ubevent.c): its sockets and
  * timers are ours, answers arrive on this thread without a helper thread or
  * a pipe. An answer only records what it says (the packet belongs to
@@ -49,6 +56,14 @@ typedef struct zone zone_t;
 /* LS_DIAG: answered with an error; an explaining check waits for the diagnosis. */
 typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_DONE } lstate_t;
 
+/* Labels waiting for a slot: a zone's (max_per_zone) or the context's
+ * (max_outstanding). Doubly linked, so a label nobody waits for leaves at
+ * once: what waits is what checks in flight still need. */
+typedef struct lq {
+	struct lbl *head, *tail;
+	size_t n;
+} lq_t;
+
 typedef struct waiter {
 	check_t *chk;
 	unsigned idx;
@@ -58,15 +73,15 @@ typedef struct waiter {
 typedef struct lbl {
 	caa_timer_t timer; /* query deadline (FLIGHT) or retry time (RETRY) */
 	caa_ctx_t *ctx;
-	char *name;
-	zone_t *zone;      /* set while QUEUED or FLIGHT */
-	struct lbl *qnext; /* zone FIFO */
-	struct lbl *rnext; /* ready list (LS_ANSWERED) */
+	zone_t *zone;      /* set while queued or holding a slot */
+	lq_t *q;           /* the FIFO it waits in (LS_QUEUED), or NULL */
+	struct lbl *qprev, *qnext;
+	struct lbl *rnext; /* ready list */
 	lstate_t state;
 	int async_id;
-	bool in_ub;     /* libunbound holds a query with our pointer */
-	bool orphan;    /* nobody wants it, but libunbound still may call back */
-	bool abandoned; /* nobody wants it; still in a zone FIFO */
+	bool in_ub;     /* libunbound holds a query with our pointer: calls back */
+	bool zslot;     /* holds a slot of its zone */
+	bool uslot;     /* holds one of the max_outstanding slots */
 	bool in_table;
 	unsigned refs;
 	unsigned retries, queries;
@@ -80,12 +95,13 @@ typedef struct lbl {
 	caa_rr_t *rrs;
 	size_t n_rrs;
 	uint32_t elapsed_us;
+	char name[]; /* in the same allocation */
 } lbl_t;
 
 struct zone {
 	char *key;
 	unsigned inflight;
-	lbl_t *qhead, *qtail;
+	lq_t q;
 };
 
 struct check {
@@ -97,16 +113,16 @@ struct check {
 	size_t order_idx;
 	caa_check_cb cb;
 	void *arg;
-	caa_request_t req; /* strings owned (strs) */
-	char *strs;
+	caa_request_t req; /* strings in the check's own allocation */
 	const caa_policy_t *pol;
-	caa_name_t name;
 	bool not_applicable;
 	uint64_t start_us, timeout_us;
 	unsigned queries;
 	unsigned n;
-	caa_label_t *labels;
+	caa_label_t *labels; /* n of each, after the struct; then the strings */
 	lbl_t **lbls;
+	unsigned *wpos;      /* wpos[i]: this check's place in lbls[i]->w */
+	bool ended; /* ended inside a delivery; freed when it is over */
 };
 
 struct order {
@@ -138,6 +154,11 @@ struct caa_ctx {
 	caa_hmap_t *labels, *zones;
 	caa_timerq_t *timers; /* the loop's heap */
 	lbl_t *ready, **ready_tail; /* answered labels, processed after the event round */
+	lq_t waiting;     /* labels with a zone slot, waiting for max_outstanding */
+	unsigned outstanding;
+	bool closing;     /* ub_ctx_delete() calls back: send nothing more */
+	unsigned delivering;   /* lbl_deliver() depth */
+	check_t *ended;        /* checks ended meanwhile (linked through next) */
 	check_t *active;
 	pthread_mutex_t lock;
 	sub_t *subs, **subs_tail;
@@ -152,6 +173,7 @@ static void lbl_finish(lbl_t *l);
 static void lbl_unref(lbl_t *l);
 static void check_progress(check_t *chk);
 static void check_complete(check_t *chk);
+static void check_free(check_t *chk);
 
 /* ---- small helpers ---- */
 
@@ -311,9 +333,38 @@ static void classify(lbl_t *l, int rcode, const uint8_t *packet, size_t len, int
 	}
 }
 
-/* ---- zones: per-zone concurrency cap ---- */
+/* ---- scheduling: per-zone cap, then the outstanding cap ---- */
 
 static void lbl_send(lbl_t *l);
+
+static void lq_push(lq_t *q, lbl_t *l)
+{
+	l->q = q;
+	l->qnext = NULL;
+	l->qprev = q->tail;
+	if (q->tail)
+		q->tail->qnext = l;
+	else
+		q->head = l;
+	q->tail = l;
+	q->n++;
+}
+
+static void lq_remove(lbl_t *l)
+{
+	lq_t *q = l->q;
+	if (l->qprev)
+		l->qprev->qnext = l->qnext;
+	else
+		q->head = l->qnext;
+	if (l->qnext)
+		l->qnext->qprev = l->qprev;
+	else
+		q->tail = l->qprev;
+	q->n--;
+	l->q = NULL;
+	l->qprev = l->qnext = NULL;
+}
 
 static zone_t *zone_get(caa_ctx_t *ctx, const char *name)
 {
@@ -332,9 +383,18 @@ static zone_t *zone_get(caa_ctx_t *ctx, const char *name)
 	return z;
 }
 
+/* Forget z once nothing holds or waits for one of its slots. */
+static void zone_idle(caa_ctx_t *ctx, zone_t *z)
+{
+	if (z->inflight == 0 && z->q.head == NULL) {
+		caa_hmap_del(ctx->zones, z->key);
+		free(z->key);
+		free(z);
+	}
+}
+
 static void lbl_free(lbl_t *l)
 {
-	free(l->name);
 	free(l->w);
 	free(l->why);
 	free(l->rdata);
@@ -342,33 +402,70 @@ static void lbl_free(lbl_t *l)
 	free(l);
 }
 
-/* A query of z ended: launch queued ones, forget z when idle. */
-static void zone_release(caa_ctx_t *ctx, zone_t *z)
+/* l holds a slot of its zone: send it, or queue it for an outstanding slot
+ * (behind those already waiting). */
+static void lbl_launch(lbl_t *l)
 {
-	z->inflight--;
-	while (z->qhead != NULL && z->inflight < ctx->cfg->dns.max_per_zone) {
-		lbl_t *l = z->qhead;
-		z->qhead = l->qnext;
-		if (z->qhead == NULL)
-			z->qtail = NULL;
-		l->qnext = NULL;
-		if (l->abandoned) {
-			lbl_free(l);
-			continue;
-		}
-		z->inflight++;
+	caa_ctx_t *ctx = l->ctx;
+	if (ctx->waiting.head == NULL && ctx->outstanding < ctx->cfg->dns.max_outstanding) {
+		lbl_send(l);
+		return;
+	}
+	l->state = LS_QUEUED;
+	lq_push(&ctx->waiting, l);
+	ctx->stats.queued++;
+	if (ctx->waiting.n > ctx->stats.waiting_peak)
+		ctx->stats.waiting_peak = ctx->waiting.n;
+}
+
+/* Slots came free: labels waiting for an outstanding slot go first (they
+ * hold their zone's already), then z's own FIFO. */
+static void slots_pump(caa_ctx_t *ctx, zone_t *z)
+{
+	while (!ctx->closing && ctx->waiting.head != NULL &&
+	       ctx->outstanding < ctx->cfg->dns.max_outstanding) {
+		lbl_t *l = ctx->waiting.head;
+		lq_remove(l);
 		lbl_send(l);
 	}
-	if (z->inflight == 0 && z->qhead == NULL) {
-		caa_hmap_del(ctx->zones, z->key);
-		free(z->key);
-		free(z);
+	while (!ctx->closing && z->q.head != NULL && z->inflight < ctx->cfg->dns.max_per_zone) {
+		lbl_t *l = z->q.head;
+		lq_remove(l);
+		z->inflight++;
+		l->zslot = true;
+		lbl_launch(l);
 	}
+	zone_idle(ctx, z);
+}
+
+/* Give back whatever slots l holds (its query ended, or never started). */
+static void lbl_release(lbl_t *l)
+{
+	caa_ctx_t *ctx = l->ctx;
+	zone_t *z = l->zone;
+	if (l->uslot) {
+		l->uslot = false;
+		ctx->outstanding--;
+	}
+	if (z == NULL)
+		return;
+	l->zone = NULL;
+	if (l->zslot) {
+		l->zslot = false;
+		z->inflight--;
+	}
+	slots_pump(ctx, z);
 }
 
 static void lbl_submit(lbl_t *l)
 {
 	caa_ctx_t *ctx = l->ctx;
+	if (l->in_ub) {
+		/* A retry while libunbound still works on the last query would
+		 * only join it: wait for that one again. */
+		lbl_send(l);
+		return;
+	}
 	zone_t *z = zone_get(ctx, l->name);
 	if (z == NULL) {
 		l->outcome = CAA_OUT_NETWORK;
@@ -379,22 +476,20 @@ static void lbl_submit(lbl_t *l)
 	l->zone = z;
 	if (z->inflight < ctx->cfg->dns.max_per_zone) {
 		z->inflight++;
-		lbl_send(l);
+		l->zslot = true;
+		lbl_launch(l);
 		return;
 	}
 	l->state = LS_QUEUED;
-	if (z->qtail)
-		z->qtail->qnext = l;
-	else
-		z->qhead = l;
-	z->qtail = l;
+	lq_push(&z->q, l);
 }
 
 static void on_answer(void *data, int rcode, void *packet, int len, int sec, char *why_bogus,
                       int ratelimited);
 
-/* Send (a slot in l->zone is already taken for it). A cached answer comes
- * back before ub_resolve_event() returns: the state is set up first. */
+/* Send (l holds its zone slot), or wait again for the query libunbound still
+ * holds. A cached answer comes back before ub_resolve_event() returns: the
+ * state is set up first. */
 static void lbl_send(lbl_t *l)
 {
 	caa_ctx_t *ctx = l->ctx;
@@ -402,38 +497,32 @@ static void lbl_send(lbl_t *l)
 	ctx->stats.queries++;
 	for (size_t i = 0; i < l->nw; i++)
 		l->w[i].chk->queries++;
-	l->in_ub = true;
 	l->state = LS_FLIGHT;
-	caa_timerq_arm(ctx->timers, &l->timer,
-	               caa_now_us() + ctx->cfg->dns.query_timeout_ms * 1000u);
-	int rc = ub_resolve_event(ctx->ub, l->name, 257, 1, l, on_answer, &l->async_id);
+	int rc = caa_timerq_arm(ctx->timers, &l->timer,
+	                        caa_now_us() + ctx->cfg->dns.query_timeout_ms * 1000u);
+	if (rc != CAA_EOK) {
+		/* without its deadline the query could wait for ever: fail it */
+		l->outcome = CAA_OUT_NETWORK;
+		set_why(l, "out of memory");
+		if (!l->in_ub)
+			lbl_release(l);
+		lbl_finish(l);
+		return;
+	}
+	if (l->in_ub)
+		return;
+	l->in_ub = true;
+	l->uslot = true;
+	if (++ctx->outstanding > ctx->stats.outstanding_peak)
+		ctx->stats.outstanding_peak = ctx->outstanding;
+	rc = ub_resolve_event(ctx->ub, l->name, 257, 1, l, on_answer, &l->async_id);
 	if (rc != 0) {
 		l->in_ub = false;
 		caa_timerq_disarm(ctx->timers, &l->timer);
-		zone_t *z = l->zone;
-		l->zone = NULL;
 		l->outcome = CAA_OUT_NETWORK;
 		set_why(l, ub_strerror(rc));
-		zone_release(ctx, z);
+		lbl_release(l);
 		lbl_finish(l);
-	}
-}
-
-/* Give back l's zone slot (or FIFO place) and libunbound query. */
-static void lbl_stop_query(lbl_t *l)
-{
-	caa_ctx_t *ctx = l->ctx;
-	if (l->in_ub) {
-		if (ub_cancel(ctx->ub, l->async_id) != 0)
-			l->orphan = true; /* the answer is on its way: free it there */
-		else
-			ctx->stats.cancelled_queries++;
-		l->in_ub = false;
-	}
-	if (l->zone != NULL && (l->state == LS_FLIGHT || l->state == LS_ANSWERED)) {
-		zone_t *z = l->zone;
-		l->zone = NULL;
-		zone_release(ctx, z);
 	}
 }
 
@@ -459,12 +548,16 @@ static bool maybe_retry(lbl_t *l)
 	l->retries++;
 	ctx->stats.retries++;
 	l->state = LS_RETRY;
-	caa_timerq_arm(ctx->timers, &l->timer, at);
+	if (caa_timerq_arm(ctx->timers, &l->timer, at) != CAA_EOK) {
+		l->state = LS_ANSWERED;
+		return false;
+	}
 	return true;
 }
 
 /* From libunbound (inside the event round, or inside ub_resolve_event for a
- * cached answer): record the answer, process the label later. */
+ * cached answer): record the answer if a check still waits for it; the label
+ * gives back its slots and is processed after the round. */
 static void on_answer(void *data, int rcode, void *packet, int len, int sec, char *why_bogus,
                       int ratelimited)
 {
@@ -472,22 +565,21 @@ static void on_answer(void *data, int rcode, void *packet, int len, int sec, cha
 	caa_ctx_t *ctx = l->ctx;
 	(void)ratelimited;
 
-	if (l->orphan) {
-		lbl_free(l);
-		return;
-	}
 	l->in_ub = false;
-	caa_timerq_disarm(ctx->timers, &l->timer);
-	classify(l, rcode, packet, len > 0 ? (size_t)len : 0, sec, why_bogus);
-	l->state = LS_ANSWERED;
+	if (l->refs > 0 && (l->state == LS_FLIGHT || l->state == LS_RETRY)) {
+		/* LS_RETRY: the query that timed out answered after all */
+		caa_timerq_disarm(ctx->timers, &l->timer);
+		classify(l, rcode, packet, len > 0 ? (size_t)len : 0, sec, why_bogus);
+		l->state = LS_ANSWERED;
+	}
 	l->refs++; /* held while on the ready list */
 	l->rnext = NULL;
 	*ctx->ready_tail = l;
 	ctx->ready_tail = &l->rnext;
 }
 
-/* After the event round: answered labels give back their zone slot (which
- * may send queued queries), then retry or finish. */
+/* After the event round: answered labels give back their slots (which may
+ * send queued queries), then retry or finish. */
 static void process_ready(caa_ctx_t *ctx)
 {
 	while (ctx->ready != NULL) {
@@ -496,13 +588,12 @@ static void process_ready(caa_ctx_t *ctx)
 		if (ctx->ready == NULL)
 			ctx->ready_tail = &ctx->ready;
 		l->rnext = NULL;
+		lbl_release(l);
 		if (l->state == LS_ANSWERED && l->refs > 1) {
-			lbl_stop_query(l);
 			if (!maybe_retry(l))
 				lbl_finish(l);
 		} else if (l->state == LS_ANSWERED) {
-			lbl_stop_query(l); /* nobody waits any more */
-			l->state = LS_DONE;
+			l->state = LS_DONE; /* nobody waits any more */
 		}
 		lbl_unref(l);
 	}
@@ -516,8 +607,8 @@ static void on_lbl_timer(caa_timer_t *t, void *arg)
 		lbl_submit(l);
 		return;
 	}
-	/* Query deadline: libunbound has no per-query timeout of its own. */
-	lbl_stop_query(l);
+	/* Query deadline: libunbound has no per-query timeout of its own. Its
+	 * query runs on, holding its slots, until it calls back. */
 	l->ctx->stats.timeouts++;
 	l->outcome = CAA_OUT_TIMEOUT;
 	char why[96];
@@ -539,6 +630,9 @@ static void lbl_deliver(lbl_t *l)
 		l->in_table = false;
 	}
 	l->refs++; /* waiters may let go (and free l) while we notify them */
+	/* and end checks: those stay allocated (marked ended) until the
+	 * outermost delivery is over, as the snapshot may still name them */
+	ctx->delivering++;
 	size_t nw = l->nw;
 	waiter_t small[16], *snap = nw <= 16 ? small : malloc(nw * sizeof(*snap));
 	if (snap == NULL) {
@@ -558,8 +652,8 @@ static void lbl_deliver(lbl_t *l)
 	for (size_t i = 0; i < nw; i++) {
 		check_t *chk = snap[i].chk;
 		unsigned idx = snap[i].idx;
-		if (chk->lbls[idx] != l)
-			continue; /* already completed by an earlier waiter's callback */
+		if (chk->ended || chk->lbls[idx] != l)
+			continue; /* ended by an earlier waiter's completion */
 		caa_label_t *cl = &chk->labels[idx];
 		cl->outcome = l->outcome;
 		cl->dnssec = l->dnssec;
@@ -572,6 +666,12 @@ static void lbl_deliver(lbl_t *l)
 	}
 	if (snap != small)
 		free(snap);
+	if (--ctx->delivering == 0)
+		while (ctx->ended != NULL) {
+			check_t *chk = ctx->ended;
+			ctx->ended = chk->next;
+			check_free(chk);
+		}
 	lbl_unref(l);
 }
 
@@ -658,11 +758,11 @@ static void diag_done(lbl_t *l, caa_diag_result_t *res)
 
 static lbl_t *lbl_new(caa_ctx_t *ctx, const char *name)
 {
-	lbl_t *l = calloc(1, sizeof(*l));
-	if (l == NULL || (l->name = strdup(name)) == NULL) {
-		free(l);
+	size_t len = strlen(name) + 1;
+	lbl_t *l = calloc(1, sizeof(*l) + len);
+	if (l == NULL)
 		return NULL;
-	}
+	memcpy(l->name, name, len);
 	l->ctx = ctx;
 	l->timer.fire = on_lbl_timer;
 	l->first_us = caa_now_us();
@@ -677,13 +777,14 @@ static lbl_t *lbl_new(caa_ctx_t *ctx, const char *name)
 static int lbl_attach(lbl_t *l, check_t *chk, unsigned idx)
 {
 	if (l->nw == l->capw) {
-		size_t cap = l->capw ? l->capw * 2 : 4;
+		size_t cap = l->capw ? l->capw * 2 : 1; /* most labels: one check */
 		waiter_t *w = realloc(l->w, cap * sizeof(*w));
 		if (w == NULL)
 			return CAA_ENOMEM;
 		l->w = w;
 		l->capw = cap;
 	}
+	chk->wpos[idx] = (unsigned)l->nw;
 	l->w[l->nw++] = (waiter_t){chk, idx};
 	l->refs++;
 	chk->lbls[idx] = l;
@@ -700,22 +801,16 @@ static void lbl_unref(lbl_t *l)
 		l->in_table = false;
 	}
 	caa_timerq_disarm(ctx->timers, &l->timer);
-	switch (l->state) {
-	case LS_FLIGHT:
-		lbl_stop_query(l);
-		if (l->orphan)
-			return; /* freed when libunbound calls back */
-		break;
-	case LS_QUEUED:
-		l->abandoned = true; /* freed when its zone FIFO reaches it */
+	if (l->q != NULL)
+		lq_remove(l); /* waited for a slot: leaves the FIFO now */
+	if (l->in_ub) {
+		/* freed when libunbound calls back, which gives back its slots */
+		if (l->state == LS_FLIGHT)
+			ctx->stats.cancelled_queries++;
+		l->state = LS_DONE;
 		return;
-	case LS_NEW:
-	case LS_ANSWERED:
-	case LS_RETRY:
-	case LS_DIAG:
-	case LS_DONE:
-		break;
 	}
+	lbl_release(l);
 	lbl_free(l);
 }
 
@@ -725,11 +820,11 @@ static void lbl_detach(check_t *chk, unsigned idx)
 	if (l == NULL)
 		return;
 	chk->lbls[idx] = NULL;
-	for (size_t i = 0; i < l->nw; i++)
-		if (l->w[i].chk == chk && l->w[i].idx == idx) {
-			l->w[i] = l->w[--l->nw];
-			break;
-		}
+	/* O(1): a label shared by many checks is left by each of them */
+	unsigned i = chk->wpos[idx];
+	l->w[i] = l->w[--l->nw];
+	if (i < l->nw)
+		l->w[i].chk->wpos[l->w[i].idx] = i;
 	lbl_unref(l);
 }
 
@@ -737,12 +832,7 @@ static void lbl_detach(check_t *chk, unsigned idx)
 
 static void check_free(check_t *chk)
 {
-	if (chk == NULL)
-		return;
-	free(chk->strs);
-	free(chk->labels);
-	free(chk->lbls);
-	free(chk);
+	free(chk); /* labels and strings included */
 }
 
 static void order_free(order_t *o, bool free_results)
@@ -753,6 +843,18 @@ static void order_free(order_t *o, bool free_results)
 	free(o->results);
 	free(o->checks);
 	free(o);
+}
+
+/* Free an ended check, or (inside a delivery) mark it ended for later. */
+static void check_retire(caa_ctx_t *ctx, check_t *chk)
+{
+	if (ctx->delivering == 0) {
+		check_free(chk);
+		return;
+	}
+	chk->ended = true;
+	chk->next = ctx->ended;
+	ctx->ended = chk;
 }
 
 static void active_unlink(caa_ctx_t *ctx, check_t *chk)
@@ -811,7 +913,7 @@ static void check_end(check_t *chk, int rc, caa_result_t *res)
 			for (unsigned j = 0; j < other->n; j++)
 				lbl_detach(other, j);
 			active_unlink(ctx, other);
-			check_free(other);
+			check_retire(ctx, other);
 		}
 		atomic_fetch_sub(&ctx->in_flight, 1);
 		o->cb(o->arg, rc, NULL, 0, NULL);
@@ -822,18 +924,24 @@ static void check_end(check_t *chk, int rc, caa_result_t *res)
 		if (--o->left == 0)
 			order_deliver(ctx, o);
 	}
-	check_free(chk);
+	check_retire(ctx, chk);
 }
 
 static void check_complete(check_t *chk)
 {
 	caa_result_t *res = NULL;
 	int rc;
-	if (chk->not_applicable)
+	if (chk->not_applicable) {
 		rc = caa_result_not_applicable(&chk->req, &res);
-	else
-		rc = caa_result_build(chk->pol, &chk->req, &chk->name, chk->labels, chk->n,
-		                      chk->req.explain, &res);
+	} else {
+		caa_name_t name; /* parsed at submission: the same name again */
+		const char *ident = chk->req.identifier ? chk->req.identifier : "";
+		rc = caa_name_parse_typed(chk->req.type ? chk->req.type : "dns", ident,
+		                          strlen(ident), &name);
+		if (rc == CAA_EOK)
+			rc = caa_result_build(chk->pol, &chk->req, &name, chk->labels, chk->n,
+			                      chk->req.explain, &res);
+	}
 	if (res != NULL) {
 		res->queries = chk->queries;
 		res->elapsed_us = (uint32_t)(caa_now_us() - chk->start_us);
@@ -891,14 +999,23 @@ static void check_start(caa_ctx_t *ctx, check_t *chk)
 		check_complete(chk);
 		return;
 	}
-	caa_timerq_arm(ctx->timers, &chk->deadline, chk->start_us + chk->timeout_us);
+	if (caa_timerq_arm(ctx->timers, &chk->deadline, chk->start_us + chk->timeout_us) !=
+	    CAA_EOK) {
+		/* no deadline, no check: it fails closed now */
+		for (unsigned i = 0; i < chk->n; i++) {
+			chk->labels[i].outcome = CAA_OUT_NETWORK;
+			chk->labels[i].why = "out of memory";
+		}
+		check_complete(chk);
+		return;
+	}
 	/* Attach to every label first, then send: a label answered at once
 	 * (an error) must find all its waiters in place. Hold the fresh labels
 	 * while sending: the check may complete (and let go) on the way. */
 	lbl_t *fresh[CAA_LABELS_MAX];
 	unsigned nfresh = 0;
 	for (unsigned i = 0; i < chk->n; i++) {
-		const char *name = caa_name_suffix(&chk->name, i);
+		const char *name = chk->labels[i].name;
 		lbl_t *l = caa_hmap_get(ctx->labels, name);
 		bool is_new = false;
 		if (l != NULL) {
@@ -944,51 +1061,51 @@ static char *req_copy(char **p, const char *s)
 	return d;
 }
 
-/* Validate and copy a request (any thread). */
+/* Validate and copy a request (any thread). The check, its labels and its
+ * strings are one allocation, and the name is kept as its text only: that is
+ * most of what a waiting check costs (it is parsed again to complete). */
 static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
                      check_t **out)
 {
-	check_t *chk = calloc(1, sizeof(*chk));
 	*out = NULL;
+	const caa_policy_t *pol = caa_config_policy(ctx->cfg, req->policy);
+	if (pol == NULL)
+		return CAA_ECONFIG;
+	caa_name_t name;
+	const char *ident = req->identifier ? req->identifier : "";
+	int rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident), &name);
+	bool not_applicable = rc == CAA_ENOTAPPLICABLE;
+	if (rc != CAA_EOK && !not_applicable)
+		return rc;
+	unsigned n = not_applicable ? 0 : name.n_labels;
+	size_t len = req_strlen(req->type) + req_strlen(req->identifier) +
+	             req_strlen(req->account_uri) + req_strlen(req->method) +
+	             req_strlen(req->policy) + (not_applicable ? 0 : (size_t)name.len + 1);
+	check_t *chk = calloc(1, sizeof(*chk) +
+	                             n * (sizeof(caa_label_t) + sizeof(lbl_t *) + sizeof(unsigned)) +
+	                             len);
 	if (chk == NULL)
 		return CAA_ENOMEM;
 	chk->ctx = ctx;
-	chk->pol = caa_config_policy(ctx->cfg, req->policy);
-	if (chk->pol == NULL) {
-		free(chk);
-		return CAA_ECONFIG;
-	}
-	const char *ident = req->identifier ? req->identifier : "";
-	int rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident),
-	                              &chk->name);
-	if (rc == CAA_ENOTAPPLICABLE) {
-		chk->not_applicable = true;
-	} else if (rc != CAA_EOK) {
-		free(chk);
-		return rc;
-	}
-	size_t len = req_strlen(req->type) + req_strlen(req->identifier) +
-	             req_strlen(req->account_uri) + req_strlen(req->method) +
-	             req_strlen(req->policy);
-	chk->strs = malloc(len ? len : 1);
-	chk->n = chk->not_applicable ? 0 : chk->name.n_labels;
-	chk->labels = calloc(chk->n ? chk->n : 1, sizeof(*chk->labels));
-	chk->lbls = calloc(chk->n ? chk->n : 1, sizeof(*chk->lbls));
-	if (chk->strs == NULL || chk->labels == NULL || chk->lbls == NULL) {
-		check_free(chk);
-		return CAA_ENOMEM;
-	}
-	char *p = chk->strs;
+	chk->pol = pol;
+	chk->not_applicable = not_applicable;
+	chk->n = n;
+	chk->labels = (caa_label_t *)(void *)(chk + 1);
+	chk->lbls = (lbl_t **)(void *)(chk->labels + n);
+	chk->wpos = (unsigned *)(void *)(chk->lbls + n);
+	char *p = (char *)(chk->wpos + n);
 	chk->req = *req;
 	chk->req.type = req_copy(&p, req->type);
 	chk->req.identifier = req_copy(&p, req->identifier);
 	chk->req.account_uri = req_copy(&p, req->account_uri);
 	chk->req.method = req_copy(&p, req->method);
 	chk->req.policy = req_copy(&p, req->policy);
-	for (unsigned i = 0; i < chk->n; i++) {
-		chk->labels[i].name = caa_name_suffix(&chk->name, i);
+	for (unsigned i = 0; i < n; i++) {
+		chk->labels[i].name = p + (caa_name_suffix(&name, i) - name.text);
 		chk->labels[i].dnssec = CAA_DNSSEC_INDETERMINATE;
 	}
+	if (n > 0)
+		memcpy(p, name.text, (size_t)name.len + 1);
 	chk->timeout_us = (timeout_ms ? timeout_ms : ctx->cfg->dns.timeout_ms) * 1000u;
 	*out = chk;
 	return CAA_EOK;
@@ -1219,6 +1336,8 @@ size_t caa_ctx_in_flight(const caa_ctx_t *ctx)
 void caa_ctx_stats(const caa_ctx_t *ctx, caa_ctx_stats_t *out)
 {
 	*out = ctx->stats;
+	out->outstanding = ctx->outstanding;
+	out->waiting = ctx->waiting.n;
 }
 
 /* ---- context ---- */
@@ -1282,8 +1401,13 @@ void caa_ctx_free(caa_ctx_t *ctx)
 			check_end(ctx->active, CAA_ESHUTDOWN, NULL);
 		process_ready(ctx); /* answered labels nobody wants any more */
 	}
-	if (ctx->ub != NULL)
-		ub_ctx_delete(ctx->ub); /* frees its events; calls nothing back */
+	/* Queries still running are called back now (never cancelled): their
+	 * labels are freed, nothing more is sent. */
+	ctx->closing = true;
+	if (ctx->ub != NULL) {
+		ub_ctx_delete(ctx->ub); /* frees its events */
+		process_ready(ctx);
+	}
 	caa_hmap_free(ctx->labels);
 	caa_hmap_free(ctx->zones);
 	pthread_mutex_destroy(&ctx->lock);

@@ -6,8 +6,10 @@
  * and one resolver loop. Every label from the name to the TLD is queried in
  * parallel; a label in flight is shared by every check that needs it; a check
  * decides as soon as its answer is certain and cancels what it no longer
- * needs; queries per zone are capped; each query has its own deadline inside
- * the check's; SERVFAIL, timeouts and network errors are retried with jitter.
+ * needs; queries per zone are capped, and so are the queries libunbound holds
+ * at once (the rest wait in small FIFOs); each query has its own deadline
+ * inside the check's; SERVFAIL, timeouts and network errors are retried with
+ * jitter.
  *
  * Threads: caa_check_async(), caa_order_async() and caa_cancel() may be called
  * from any thread. Everything else, and every callback, runs on the one thread
@@ -84,9 +86,13 @@ void caa_ctx_stop(caa_ctx_t *ctx);
 /* Checks and orders in flight (approximate outside the loop thread). */
 size_t caa_ctx_in_flight(const caa_ctx_t *ctx);
 
-/* Counters since the context was made. */
+/* Counters since the context was made. cancelled_queries: queries whose
+ * answer nobody wanted any more by the time it came. Then the outstanding cap
+ * (dns.max_outstanding): queries libunbound holds now and at most so far,
+ * labels that had to wait for one of its slots, waiting now and at most. */
 typedef struct caa_ctx_stats {
 	uint64_t checks, orders, queries, retries, shared, timeouts, cancelled_queries;
+	uint64_t outstanding, outstanding_peak, queued, waiting, waiting_peak;
 } caa_ctx_stats_t;
 void caa_ctx_stats(const caa_ctx_t *ctx, caa_ctx_stats_t *out);
 

@@ -34,6 +34,7 @@
 #define MAX_IN_FLIGHT      10000000
 #define MAX_RETRIES        10
 #define MAX_PER_ZONE       1024
+#define MAX_OUTSTANDING    65536
 #define MAX_CACHE_ENTRIES  1000000000
 #define MAX_MIN_REMOTES    64
 #define MAX_ISSUER_DOMAINS 256
@@ -853,7 +854,7 @@ static int parse_dns(parser_t *ps, const json_t *obj, const char *path)
 {
 	static const char *const keys[] = {
 	    "unbound_conf", "timeout", "query_timeout", "retries", "trust_anchor_file",
-	    "max_per_zone", NULL};
+	    "max_per_zone", "max_outstanding", NULL};
 	caa_config_t *cfg = ps->cfg;
 	char kp[PATH_LEN];
 	const json_t *v;
@@ -887,6 +888,10 @@ static int parse_dns(parser_t *ps, const json_t *obj, const char *path)
 	}
 	if (KEY("max_per_zone") && (ret = get_uint(ps, v, kp, 1, MAX_PER_ZONE, &u)) == CAA_EOK) {
 		cfg->dns.max_per_zone = (unsigned)u;
+	}
+	if (KEY("max_outstanding") &&
+	    (ret = get_uint(ps, v, kp, 1, MAX_OUTSTANDING, &u)) == CAA_EOK) {
+		cfg->dns.max_outstanding = (unsigned)u;
 	}
 	return ret;
 }
@@ -1132,6 +1137,7 @@ static int config_new(caa_config_t **out)
 	cfg->dns.query_timeout_ms = 3 * MS_S;
 	cfg->dns.retries = 2;
 	cfg->dns.max_per_zone = 16;
+	cfg->dns.max_outstanding = 1024;
 	caa_policy_init(&cfg->policy);
 	cfg->cache.max_entries = 1000000;
 	cfg->perspective.min_remotes = 3;

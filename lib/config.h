@@ -47,6 +47,7 @@ typedef struct caa_config {
 		unsigned retries;        /* default 2 */
 		char *trust_anchor_file; /* NULL = /usr/share/dns/root.key */
 		unsigned max_per_zone;   /* concurrent queries per registered parent, default 16 */
+		unsigned max_outstanding; /* queries held by libunbound at once, default 1024 */
 	} dns;
 
 	caa_policy_t policy;   /* the default profile; name "" */

@@ -15,6 +15,14 @@ int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size
 	int rc;
 
 	ub_ctx_set_option(ub, "qname-minimisation:", "no");
+	/* libunbound's library default is 16 UDP ports (config_create_forlib):
+	 * 16 queries to silent servers hold them all and every other query
+	 * waits for one. A port per query dns.max_outstanding lets in, and room
+	 * for libunbound's own (NS addresses, DNSSEC keys); unbound_conf may
+	 * still say otherwise. */
+	char ports[16];
+	snprintf(ports, sizeof(ports), "%u", cfg->dns.max_outstanding + 64u);
+	ub_ctx_set_option(ub, "outgoing-range:", ports);
 	/* libunbound calls an unreadable file a "syntax error": say what it is. */
 	if (conf != NULL && access(conf, R_OK) != 0) {
 		snprintf(err, errlen, "dns.unbound_conf: %s: %s", conf, strerror(errno));

@@ -243,13 +243,21 @@ static void render_dns(caad_metrics_t *m, FILE *out)
 	     s.retries},
 	    {"caad_dns_shared_total", "Label lookups joined while already in flight.", s.shared},
 	    {"caad_dns_timeouts_total", "Queries that hit the per-query timeout.", s.timeouts},
-	    {"caad_dns_cancelled_total", "Queries cancelled because no check needed them.",
+	    {"caad_dns_cancelled_total", "Queries whose answer no check needed any more.",
 	     s.cancelled_queries},
 	    {"caad_dns_checks_total", "Checks started on the resolver.", s.checks},
+	    {"caad_dns_queued_total", "Lookups that waited for a dns.max_outstanding slot.",
+	     s.queued},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", rows[i].name,
 		        rows[i].help, rows[i].name, rows[i].name, (unsigned long long)rows[i].v);
+	fprintf(out,
+	        "# HELP caad_dns_outstanding Queries libunbound holds (dns.max_outstanding caps it).\n"
+	        "# TYPE caad_dns_outstanding gauge\ncaad_dns_outstanding %llu\n"
+	        "# HELP caad_dns_waiting Lookups waiting for a dns.max_outstanding slot.\n"
+	        "# TYPE caad_dns_waiting gauge\ncaad_dns_waiting %llu\n",
+	        (unsigned long long)s.outstanding, (unsigned long long)s.waiting);
 }
 
 void caad_metrics_render(caad_metrics_t *m, FILE *out)

@@ -203,6 +203,10 @@ static const row_t rows[] = {
 	ERR("dns.retries negative", "{\"dns\": {\"retries\": -1}}", "dns.retries: expected an integer"),
 	ERR("dns.retries a bool", "{\"dns\": {\"retries\": true}}", "dns.retries: expected an integer from 0 to 10, got true"),
 	ERR("dns.max_per_zone 0", "{\"dns\": {\"max_per_zone\": 0}}", "dns.max_per_zone: expected an integer from 1"),
+	OK("dns.max_outstanding default", "{}", {"dns.max_outstanding", "1024"}),
+	OK("dns.max_outstanding", "{\"dns\": {\"max_outstanding\": 64}}", {"dns.max_outstanding", "64"}),
+	ERR("dns.max_outstanding 0", "{\"dns\": {\"max_outstanding\": 0}}",
+	    "dns.max_outstanding: expected an integer from 1 to 65536, got 0"),
 	ERR("dns.unbound_conf empty", "{\"dns\": {\"unbound_conf\": \"\"}}", "dns.unbound_conf: expected a non-empty string"),
 	ERR("dns.trust_anchor_file a list", "{\"dns\": {\"trust_anchor_file\": [\"a\"]}}",
 	    "dns.trust_anchor_file: expected a non-empty string, got an array"),
@@ -489,6 +493,7 @@ static void render(const caa_config_t *cfg, const char *field, char *buf, size_t
 	U("dns.retries", cfg->dns.retries);
 	S("dns.trust_anchor_file", cfg->dns.trust_anchor_file);
 	U("dns.max_per_zone", cfg->dns.max_per_zone);
+	U("dns.max_outstanding", cfg->dns.max_outstanding);
 	U("n_profiles", cfg->n_profiles);
 	S("cache.backend", cfg->cache.backend);
 	U("cache.max_entries", cfg->cache.max_entries);
