@@ -958,6 +958,11 @@ static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_
 		free(chk);
 		return CAA_ECONFIG;
 	}
+	if (req->method != NULL && req->method[0] != '\0' &&
+	    !caa_policy_method_known(chk->pol, req->method)) {
+		free(chk);
+		return CAA_EMETHOD;
+	}
 	const char *ident = req->identifier ? req->identifier : "";
 	int rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident),
 	                              &chk->name);
