@@ -73,6 +73,7 @@ typedef struct pbw {
 	size_t len;
 } pbw_t;
 void pbw_str(pbw_t *w, unsigned field, const char *s);
+void pbw_bytes(pbw_t *w, unsigned field, const void *p, size_t n); /* NULs and all */
 void pbw_int(pbw_t *w, unsigned field, int64_t v);
 void pbw_msg(pbw_t *w, unsigned field, const pbw_t *inner);
 
@@ -102,5 +103,11 @@ void case_metrics(void);
 void case_cli(void);
 void case_grpcjs(void);
 void case_bench_evaluate(void);
+/* t_wire.c: bad input is refused, never reinterpreted */
+void case_wire_strings(void);
+void case_wire_methods(void);
+void case_wire_docaa(void);
+void case_wire_ip_literal(void);
+void case_wire_metrics_http(void);
 
 #endif

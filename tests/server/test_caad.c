@@ -134,10 +134,15 @@ static void pbw_varint(pbw_t *w, uint64_t v)
 
 void pbw_str(pbw_t *w, unsigned field, const char *s)
 {
+	pbw_bytes(w, field, s, strlen(s));
+}
+
+void pbw_bytes(pbw_t *w, unsigned field, const void *p, size_t n)
+{
 	pbw_varint(w, (uint64_t)field << 3 | 2);
-	pbw_varint(w, strlen(s));
-	memcpy(w->buf + w->len, s, strlen(s));
-	w->len += strlen(s);
+	pbw_varint(w, n);
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
 }
 
 void pbw_int(pbw_t *w, unsigned field, int64_t v)
@@ -228,6 +233,11 @@ static const struct tcase {
     {"cli", case_cli, NULL},
     {"grpcjs", NULL, case_grpcjs},
     {"bench-evaluate", NULL, case_bench_evaluate},
+    {"wire_strings", NULL, case_wire_strings},
+    {"wire_methods", NULL, case_wire_methods},
+    {"wire_docaa", NULL, case_wire_docaa},
+    {"wire_ip_literal", NULL, case_wire_ip_literal},
+    {"wire_metrics_http", NULL, case_wire_metrics_http},
 };
 
 int main(int argc, char **argv)
