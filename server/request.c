@@ -338,8 +338,10 @@ static const char *wire_strings(caad_arena_t *a, const ProtobufCMessageDescripto
 		if (wt != 2 || f == NULL ||
 		    (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE))
 			continue;
-		int n = snprintf(path + plen, PATH_MAX_LEN - plen, "%s%s", plen ? "." : "", f->name);
-		if (f->label == PROTOBUF_C_LABEL_REPEATED && n > 0 && plen + (size_t)n < PATH_MAX_LEN)
+		int n =
+		    snprintf(path + plen, PATH_MAX_LEN - plen, "%s%s", plen ? "." : "", f->name);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED && n > 0 &&
+		    plen + (size_t)n < PATH_MAX_LEN)
 			n += snprintf(path + plen + n, PATH_MAX_LEN - plen - (size_t)n, "[%zu]",
 			              seen[f - desc->fields]++);
 		size_t flen = n < 0 ? plen : plen + (size_t)n;

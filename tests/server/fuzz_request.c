@@ -23,10 +23,10 @@
 #include "request.h"
 
 static const char config[] =
-	"{\"issuer_domains\": [\"ca.example\"],"
-	" \"account_uri_prefixes\": [\"https://ca.example/acme/acct/\"],"
-	" \"profiles\": {\"strict\": {\"critical\": \"unknown-or-unsupported\"},"
-	"   \"persist\": {\"method_labels\": {\"ca-tbr-22\": [\"dns-persist-01\"]}}}}";
+    "{\"issuer_domains\": [\"ca.example\"],"
+    " \"account_uri_prefixes\": [\"https://ca.example/acme/acct/\"],"
+    " \"profiles\": {\"strict\": {\"critical\": \"unknown-or-unsupported\"},"
+    "   \"persist\": {\"method_labels\": {\"ca-tbr-22\": [\"dns-persist-01\"]}}}}";
 
 static caa_config_t *cfg;
 
@@ -94,7 +94,8 @@ static void decided(const caa_request_t *req, bool docaa)
 	            on_wire(req->policy),
 	        "a decided string is not what came on the wire");
 	PROMISE(req->identifier != NULL && req->identifier[0] != '\0', "no identifier");
-	PROMISE(req->type != NULL && (strcmp(req->type, "dns") == 0 || strcmp(req->type, "ip") == 0),
+	PROMISE(req->type != NULL &&
+	            (strcmp(req->type, "dns") == 0 || strcmp(req->type, "ip") == 0),
 	        "type %s", req->type ? req->type : "(null)");
 	caa_name_t name;
 	int rc = caa_name_parse_typed(req->type, req->identifier, strlen(req->identifier), &name);
@@ -191,8 +192,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	default: {
 		Va__IsCAAValidRequest *m;
-		const char *err = caad_request_unpack(&a, &va__is_caavalid_request__descriptor, data,
-		                                      size, (ProtobufCMessage **)&m);
+		const char *err = caad_request_unpack(&a, &va__is_caavalid_request__descriptor,
+		                                      data, size, (ProtobufCMessage **)&m);
 		if (err == NULL)
 			err = caad_request_docaa(&a, cfg, m, &req);
 		one_of(err, &req, true);

@@ -22,8 +22,8 @@ typedef struct hostile {
 
 /* Field num of w: the hostile octets when prefix+name is the hostile field,
  * else good (left out when ""). */
-static void put(pbw_t *w, unsigned num, const hostile_t *h, const char *prefix,
-                const char *name, const char *good)
+static void put(pbw_t *w, unsigned num, const hostile_t *h, const char *prefix, const char *name,
+                const char *good)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "%s%s", prefix, name);
@@ -196,8 +196,8 @@ void case_wire_strings(void)
 	grpc_channel *ch;
 	t_start(&p, h_lab_config(), &ch);
 	static const field_t check[] = {
-	    {"identifier.type", "dns"},     {"identifier.value", "issue-permit.lab"},
-	    {"account_uri", ACCOUNT_1},     {"validation_method", "dns-01"},
+	    {"identifier.type", "dns"},    {"identifier.value", "issue-permit.lab"},
+	    {"account_uri", ACCOUNT_1},    {"validation_method", "dns-01"},
 	    {"policy", "strict-critical"},
 	};
 	strings_of(ch, M_CHECK, check, sizeof(check) / sizeof(check[0]), build_check);
@@ -247,8 +247,8 @@ void case_wire_strings(void)
 
 /* Methods a CA cannot mean: INVALID_ARGUMENT, whatever the records say. */
 static const char *const bad_methods[] = {
-    "dns-02", "foo", "tls-sni-01", "dns-01 ", " dns-01", "DNS-01", "Http-01", "ca-tbr-7",
-    "dns-persist-01", "http-01,dns-01", "dns-01;x",
+    "dns-02",  "foo",      "tls-sni-01",     "dns-01 ",        " dns-01",  "DNS-01",
+    "Http-01", "ca-tbr-7", "dns-persist-01", "http-01,dns-01", "dns-01;x",
 };
 static const char *const good_methods[] = {"", "http-01", "dns-01", "tls-alpn-01",
                                            "dns-account-01"};
@@ -262,9 +262,9 @@ void case_wire_methods(void)
 	json_t *profiles = json_object_get(cfg, "profiles");
 	if (profiles == NULL)
 		json_object_set_new(cfg, "profiles", profiles = json_object());
-	json_object_set_new(profiles, "persist",
-	                    json_pack("{s:{s:[s]}}", "method_labels", "ca-tbr-22",
-	                              "dns-persist-01"));
+	json_object_set_new(
+	    profiles, "persist",
+	    json_pack("{s:{s:[s]}}", "method_labels", "ca-tbr-22", "dns-persist-01"));
 	t_start(&p, cfg, &ch);
 	char msg[512], what[128];
 	grpc_status_code code;
@@ -282,8 +282,9 @@ void case_wire_methods(void)
 		order_msg(&w, NULL, m);
 		code = send_raw(ch, M_ORDER, &w, msg, sizeof(msg));
 		snprintf(what, sizeof(what), "CheckOrder method \"%s\"", m);
-		refused(code, msg, what, "authorizations[1].validation_method", "not a validation "
-		                                                                  "method");
+		refused(code, msg, what, "authorizations[1].validation_method",
+		        "not a validation "
+		        "method");
 
 		w.len = 0;
 		evaluate_msg(&w, NULL, "www.shop.example", m);
@@ -367,8 +368,9 @@ void case_wire_docaa(void)
 	pbw_str(&w, 2, "dns-01");
 	pbw_int(&w, 3, 1);
 	code = send_raw(ch, M_DOCAA, &w, msg, sizeof(msg));
-	refused(code, msg, "empty identifier", "incomplete IsCAAValid request", ": identifier "
-	                                                                         "missing");
+	refused(code, msg, "empty identifier", "incomplete IsCAAValid request",
+	        ": identifier "
+	        "missing");
 	/* a negative account is no account */
 	w.len = 0;
 	docaa_msg(&w, NULL, false, "issue-permit.lab", "dns-01", -1);
@@ -384,8 +386,8 @@ void case_wire_docaa(void)
 
 /* ---- IP literals are identifiers of type "ip", never "dns" ---- */
 
-static const char *const ip_literals[] = {"192.0.2.1", "2001:db8::1", "[::1]",
-                                          "::ffff:192.0.2.1", "[2001:DB8::1]"};
+static const char *const ip_literals[] = {"192.0.2.1", "2001:db8::1", "[::1]", "::ffff:192.0.2.1",
+                                          "[2001:DB8::1]"};
 
 void case_wire_ip_literal(void)
 {
@@ -404,8 +406,8 @@ void case_wire_ip_literal(void)
 			gc_result_t res;
 			t_call(ch, M_CHECK, &r.m.base, NULL, CALL_MS, &res);
 			snprintf(what, sizeof(what), "Check type \"%s\" %s", r.id.type, ip);
-			refused(res.status, res.details ? res.details : "", what, "identifier.value",
-			        want);
+			refused(res.status, res.details ? res.details : "", what,
+			        "identifier.value", want);
 			gc_result_free(&res);
 		}
 		pbw_t w = {.len = 0}, e = {.len = 0};
@@ -458,7 +460,7 @@ void case_wire_metrics_http(void)
 	json_object_set_new(cfg, "metrics_listen", json_string("127.0.0.1:0"));
 	t_start(&p, cfg, &ch);
 	static const char *const heads[] = {
-	    "\n\n",   "\r\n\r\n",  "G\n\n",      "GE\r\n\r\n", "GET\n\n",
+	    "\n\n",        "\r\n\r\n", "G\n\n",        "GE\r\n\r\n", "GET\n\n",
 	    "GET\r\n\r\n", "HEAD\n\n", "HEAD\r\n\r\n", "GET \n\n",   "POST\n\n",
 	};
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {

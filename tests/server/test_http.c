@@ -39,12 +39,29 @@ static void test_not_found(void **state)
 {
 	(void)state;
 	static const char *const heads[] = {
-	    "GET / HTTP/1.0\r\n\r\n", "GET /metricsx HTTP/1.0\r\n\r\n", "GET /metric\r\n\r\n",
-	    "POST /metrics HTTP/1.0\r\n\r\n", "get /metrics HTTP/1.0\r\n\r\n",
-	    "HEAD  /metrics\r\n\r\n", "GET  /metrics\r\n\r\n",
+	    "GET / HTTP/1.0\r\n\r\n",
+	    "GET /metricsx HTTP/1.0\r\n\r\n",
+	    "GET /metric\r\n\r\n",
+	    "POST /metrics HTTP/1.0\r\n\r\n",
+	    "get /metrics HTTP/1.0\r\n\r\n",
+	    "HEAD  /metrics\r\n\r\n",
+	    "GET  /metrics\r\n\r\n",
 	    /* request lines without a path, the shortest first */
-	    "", "\n\n", "\r\n\r\n", "G\n\n", "GE\n\n", "GET\n\n", "GET\r\n\r\n", "GET ",
-	    "GET \n\n", "HEAD", "HEAD\n\n", "HEAD\r\n\r\n", "HEAD ", "POST\n\n", "POST",
+	    "",
+	    "\n\n",
+	    "\r\n\r\n",
+	    "G\n\n",
+	    "GE\n\n",
+	    "GET\n\n",
+	    "GET\r\n\r\n",
+	    "GET ",
+	    "GET \n\n",
+	    "HEAD",
+	    "HEAD\n\n",
+	    "HEAD\r\n\r\n",
+	    "HEAD ",
+	    "POST\n\n",
+	    "POST",
 	};
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
 		if (route_of(heads[i]) != CAAD_HTTP_NOT_FOUND)
