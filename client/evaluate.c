@@ -181,7 +181,8 @@ static int evaluate_one(const args_t *a, const caa_policy_t *pol, const caa_reco
                         const char *ident)
 {
 	caa_request_t req = {
-	    .type = "dns",
+	    /* as `caa check`: a NAME that is an address is an IP identifier */
+	    .type = caa_name_is_ip(ident, strlen(ident)) ? "ip" : "dns",
 	    .identifier = ident,
 	    .account_uri = a->account_uri,
 	    .account_id = a->account_id,
@@ -239,6 +240,12 @@ int cli_evaluate(int argc, char **argv)
 	if (base == NULL) {
 		fprintf(stderr, "caa evaluate: --policy %s: no such profile in %s\n", a.policy,
 		        a.config ? a.config : "the default config");
+		caa_config_free(cfg);
+		return CLI_EXIT_USAGE;
+	}
+	if (a.method != NULL && a.method[0] != '\0' && !caa_policy_method_known(base, a.method)) {
+		fprintf(stderr, "caa evaluate: --method %s: %s\n", a.method,
+		        caa_strerror(CAA_EMETHOD));
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}

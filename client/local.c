@@ -208,6 +208,12 @@ int check_local(const check_run_t *run, check_answer_t *ans)
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
+	const char *method = run->n > 0 ? run->reqs[0].method : NULL;
+	if (method != NULL && method[0] != '\0' && !caa_policy_method_known(pol, method)) {
+		fprintf(stderr, "%s: --method %s: %s\n", run->prog, method, caa_strerror(CAA_EMETHOD));
+		caa_config_free(cfg);
+		return CLI_EXIT_USAGE;
+	}
 	if (pol->n_issuer_domains == 0) {
 		fprintf(stderr, "%s: %s has no \"issuer_domains\": every name would be forbidden\n",
 		        run->prog, run->config);

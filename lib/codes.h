@@ -51,6 +51,10 @@ enum caa_code {
 	/* the climb */
 	CAA_EDNS = -80,      /* libunbound could not be set up */
 	CAA_EBUSY = -81,     /* too many checks in flight */
+
+	/* requests (name.c, policy.c) */
+	CAA_ENAME_DNS_IP = -100, /* identifier of type "dns" that is an IP address */
+	CAA_EMETHOD = -101,      /* validation method the CA cannot mean */
 };
 
 /* A short constant English text for code; never NULL. */

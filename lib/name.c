@@ -394,6 +394,12 @@ int caa_name_parse_typed(const char *type, const char *value, size_t len, caa_na
 		return CAA_EINVAL;
 	}
 	if (strcmp(type, "dns") == 0) {
+		/* An address is never a DNS name: checking it as "not applicable"
+		 * would answer for an identifier nobody asked about. */
+		if (caa_name_is_ip(value, len)) {
+			memset(out, 0, sizeof(*out));
+			return CAA_ENAME_DNS_IP;
+		}
 		return caa_name_parse(value, len, out);
 	}
 	memset(out, 0, sizeof(*out));

@@ -33,9 +33,10 @@ typedef struct caa_name {
 int caa_name_parse(const char *in, size_t len, caa_name_t *out);
 
 /*
- * Same, for an identifier with an ACME type: "dns" goes to caa_name_parse();
- * "ip" returns CAA_ENOTAPPLICABLE for an IPv4/IPv6 address and CAA_ENAME_IP
- * for anything else; any other type CAA_ENAME_TYPE.
+ * Same, for an identifier with an ACME type: "dns" goes to caa_name_parse(),
+ * except that an IPv4/IPv6 address is CAA_ENAME_DNS_IP (an address is no DNS
+ * name); "ip" returns CAA_ENOTAPPLICABLE for an IPv4/IPv6 address and
+ * CAA_ENAME_IP for anything else; any other type CAA_ENAME_TYPE.
  */
 int caa_name_parse_typed(const char *type, const char *value, size_t len, caa_name_t *out);
 

@@ -213,6 +213,22 @@ static bool method_label_matches(const caa_policy_t *pol, const char *label, siz
 	return false;
 }
 
+bool caa_policy_method_known(const caa_policy_t *pol, const char *method)
+{
+	/* RFC 8555 §8.3, §8.4, RFC 8737, draft-ietf-acme-dns-account-label */
+	static const char *const acme[] = {"http-01", "dns-01", "tls-alpn-01", "dns-account-01"};
+	if (method == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(acme) / sizeof(acme[0]); i++)
+		if (strcmp(method, acme[i]) == 0)
+			return true;
+	for (size_t i = 0; pol != NULL && i < pol->n_method_labels; i++)
+		for (size_t j = 0; j < pol->method_labels[i].n_methods; j++)
+			if (strcmp(method, pol->method_labels[i].methods[j]) == 0)
+				return true;
+	return false;
+}
+
 static bool method_matches(const caa_policy_t *pol, const caa_query_t *q,
                            const caa_issue_value_t *v)
 {

@@ -110,6 +110,12 @@ typedef struct caa_query {
 	const char *method;       /* ACME validation method, may be NULL or "" */
 } caa_query_t;
 
+/* True when method is one the CA can mean, spelled exactly: an ACME method
+ * (http-01, dns-01, tls-alpn-01, dns-account-01) or one that pol's
+ * method_labels map a label to. Anything else is a request error
+ * (CAA_EMETHOD), never a method that merely fails to match. */
+bool caa_policy_method_known(const caa_policy_t *pol, const char *method);
+
 /* What one record contributed. */
 typedef enum caa_note {
 	CAA_NOTE_NONE = 0,          /* not examined */

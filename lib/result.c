@@ -339,6 +339,8 @@ int caa_evaluate(const caa_policy_t *pol, const caa_request_t *req, const caa_la
 	int rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident), &name);
 
 	*out = NULL;
+	if (req->method != NULL && req->method[0] != '\0' && !caa_policy_method_known(pol, req->method))
+		return CAA_EMETHOD;
 	if (rc == CAA_ENOTAPPLICABLE)
 		return caa_result_not_applicable(req, out);
 	if (rc != CAA_EOK)

@@ -84,9 +84,10 @@ typedef struct caa_request {
  * lookup of caa_name_suffix(name, i), n = name->n_labels (a shorter list is
  * read as "the rest is pending" and fails closed). keep_trace copies every
  * label into result->trace.
- * Returns CAA_EOK with *out set; a CAA_ENAME_* code for a bad identifier (no
- * result); CAA_ENOMEM. IP and .onion identifiers give a PERMITTED /
- * NOT_APPLICABLE result without looking at labels.
+ * Returns CAA_EOK with *out set; a CAA_ENAME_* code for a bad identifier or
+ * CAA_EMETHOD for a method the CA cannot mean (caa_policy_method_known; no
+ * result); CAA_ENOMEM. IP identifiers (type "ip") and .onion names give a
+ * PERMITTED / NOT_APPLICABLE result without looking at labels.
  */
 int caa_evaluate(const caa_policy_t *pol, const caa_request_t *req, const caa_label_t *labels,
                  size_t n, bool keep_trace, caa_result_t **out);

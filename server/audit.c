@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "convert.h"
 #include "json.h"
 #include "log.h"
 
@@ -99,42 +100,6 @@ static char *u_escape(char *o, uint32_t cp)
 	return o;
 }
 
-/* One UTF-8 sequence at s (left octets) as jansson accepts it: its length
- * and code point, or 0 when invalid (overlong, surrogate, > U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s, size_t left, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t v;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (n == 3 && v < 0x800) ||
-	    (n == 4 && v < 0x10000))
-		return 0;
-	*cp = v;
-	return n;
-}
-
 /* "s" escaped; false (nothing written) when s is not UTF-8 or memory ran out. */
 static bool jstr(caad_audit_buf_t *b, const char *s, size_t len)
 {
@@ -167,7 +132,7 @@ static bool jstr(caad_audit_buf_t *b, const char *s, size_t len)
 			continue;
 		}
 		uint32_t cp;
-		size_t n = utf8_seq(in, (size_t)(end - in), &cp);
+		size_t n = caad_utf8_next(in, (size_t)(end - in), &cp);
 		if (n == 0)
 			return false; /* b->len untouched: the caller decides */
 		if (cp < 0x10000) {

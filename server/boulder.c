@@ -3,6 +3,8 @@
  * a primary caad) can use this caad as a CAA checker or remote perspective.
  * The identifier comes from field 5, or from the older `domain` (field 1);
  * accountURIID is matched through account_uri_prefixes by the policy. A
+ * request without identifier, validationMethod or accountURIID is refused
+ * as Boulder refuses it. A
  * permitted check answers with no problem; the answer names this
  * perspective and its RIR.
  */
@@ -36,10 +38,11 @@ void caad_handle_docaa(caad_call_t *call, void *arg)
 		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "request: no IsCAAValidRequest");
 		return;
 	}
-	Va__IsCAAValidRequest *m = va__is_caavalid_request__unpack(&a->pb, len, data);
-	if (m == NULL) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
-		               "request: not a valid va.IsCAAValidRequest message");
+	Va__IsCAAValidRequest *m;
+	const char *err = caad_request_unpack(a, &va__is_caavalid_request__descriptor, data, len,
+	                                      (ProtobufCMessage **)&m);
+	if (err != NULL) {
+		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
 		return;
 	}
 	caad_job_t *job = caad_job_new(d, call, "DoCAA", 1, reply_docaa);
@@ -47,7 +50,7 @@ void caad_handle_docaa(caad_call_t *call, void *arg)
 		caad_call_fail(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
-	const char *err = caad_request_docaa(a, d->cfg, m, &job->reqs[0]);
+	err = caad_request_docaa(a, d->cfg, m, &job->reqs[0]);
 	if (err != NULL) {
 		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
 		return;

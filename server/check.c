@@ -56,10 +56,11 @@ void caad_handle_check(caad_call_t *call, void *arg)
 	const uint8_t *data = payload(call, &len, "CheckRequest");
 	if (data == NULL)
 		return;
-	Caa__V1__CheckRequest *m = caa__v1__check_request__unpack(&a->pb, len, data);
-	if (m == NULL) {
-		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT,
-		               "request: not a valid caa.v1.CheckRequest message");
+	Caa__V1__CheckRequest *m;
+	const char *err = caad_request_unpack(a, &caa__v1__check_request__descriptor, data, len,
+	                                      (ProtobufCMessage **)&m);
+	if (err != NULL) {
+		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
 		return;
 	}
 	caad_job_t *job = caad_job_new(d, call, "Check", 1, reply_check);
@@ -67,7 +68,7 @@ void caad_handle_check(caad_call_t *call, void *arg)
 		caad_call_fail(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
-	const char *err = caad_request_check(a, d->cfg, "", m, &job->reqs[0]);
+	err = caad_request_check(a, d->cfg, "", m, &job->reqs[0]);
 	if (err != NULL) {
 		caad_call_fail(call, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
 		return;

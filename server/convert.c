@@ -8,24 +8,51 @@
 #include "convert.h"
 #include "json.h"
 
-static bool valid_utf8(const unsigned char *s)
+size_t caad_utf8_next(const unsigned char *s, size_t left, uint32_t *cp)
 {
-	while (*s) {
-		unsigned n;
-		if (*s < 0x80)
-			n = 0;
-		else if ((*s & 0xe0) == 0xc0 && *s >= 0xc2)
-			n = 1;
-		else if ((*s & 0xf0) == 0xe0)
-			n = 2;
-		else if ((*s & 0xf8) == 0xf0 && *s <= 0xf4)
-			n = 3;
-		else
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t v;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (n == 3 && v < 0x800) ||
+	    (n == 4 && v < 0x10000))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+static bool valid_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s);
+	while (left > 0) {
+		uint32_t cp;
+		size_t n = caad_utf8_next(p, left, &cp);
+		if (n == 0)
 			return false;
-		s++;
-		for (unsigned i = 0; i < n; i++, s++)
-			if ((*s & 0xc0) != 0x80)
-				return false;
+		p += n;
+		left -= n;
 	}
 	return true;
 }
@@ -44,7 +71,7 @@ char *caad_convert_text(caad_arena_t *a, const char *s)
 {
 	if (s == NULL)
 		return caad_arena_strdup(a, "");
-	if (valid_utf8((const unsigned char *)s))
+	if (valid_utf8(s))
 		return caad_arena_strdup(a, s);
 	return presentation(a, s);
 }

@@ -10,6 +10,8 @@
 #define CAAD_CONVERT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "caa/v1/caa.pb-c.h"
@@ -25,6 +27,12 @@ Caa__V1__Problem *caad_convert_problem(caad_arena_t *a, const caa_problem_t *p);
 
 /* Boulder's core.ProblemDetails: type without the URN prefix ("caa"). */
 Core__ProblemDetails *caad_convert_boulder_problem(caad_arena_t *a, const caa_problem_t *p);
+
+/* One UTF-8 sequence at s (left > 0 octets, not NUL-terminated): its length,
+ * with its code point in *cp, or 0 when it is not valid UTF-8 (overlong,
+ * surrogate, past U+10FFFF, cut short). The one UTF-8 reader of caad:
+ * requests (request.c), answers and audit lines. */
+size_t caad_utf8_next(const unsigned char *s, size_t left, uint32_t *cp);
 
 /* s as valid UTF-8: unchanged when it is, \DDD-escaped when not. */
 char *caad_convert_text(caad_arena_t *a, const char *s);

@@ -208,12 +208,13 @@ grpc_status_code caad_evaluate(caad_arena_t *a, const caa_config_t *cfg, const u
 	if (nl > CAAD_MAX_LABELS)
 		return refuse(msg, msglen, GRPC_STATUS_INVALID_ARGUMENT, "labels: %zu, at most %d",
 		              nl, CAAD_MAX_LABELS);
-	Caa__V1__EvaluateRequest *m = caa__v1__evaluate_request__unpack(&a->pb, len, data);
-	if (m == NULL)
-		return refuse(msg, msglen, GRPC_STATUS_INVALID_ARGUMENT,
-		              "request: not a valid caa.v1.EvaluateRequest message");
+	Caa__V1__EvaluateRequest *m;
+	const char *err = caad_request_unpack(a, &caa__v1__evaluate_request__descriptor, data, len,
+	                                      (ProtobufCMessage **)&m);
+	if (err != NULL)
+		return refuse(msg, msglen, GRPC_STATUS_INVALID_ARGUMENT, "%s", err);
 	caa_request_t req = {0};
-	const char *err = m->identifier == NULL ? "identifier: missing" : NULL;
+	err = m->identifier == NULL ? "identifier: missing" : NULL;
 	if (err == NULL)
 		err = caad_request_ident(a, "", m->identifier->type, m->identifier->value, &req);
 	if (err == NULL)

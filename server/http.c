@@ -153,15 +153,33 @@ static bool read_request(int fd, char *buf, size_t size)
 	return false;
 }
 
+caad_http_route_t caad_http_route(const char *req)
+{
+	/* The path only after a whole "GET " or "HEAD ": a shorter head ("GET\n\n")
+	 * has its NUL before where the path would start. */
+	caad_http_route_t r;
+	const char *path;
+	if (strncmp(req, "GET ", 4) == 0) {
+		r = CAAD_HTTP_GET;
+		path = req + 4;
+	} else if (strncmp(req, "HEAD ", 5) == 0) {
+		r = CAAD_HTTP_HEAD;
+		path = req + 5;
+	} else {
+		return CAAD_HTTP_NOT_FOUND;
+	}
+	size_t plen = strcspn(path, " ?\r\n");
+	return plen == 8 && strncmp(path, "/metrics", 8) == 0 ? r : CAAD_HTTP_NOT_FOUND;
+}
+
 static void serve(caad_http_t *h, int fd)
 {
 	char req[REQUEST_MAX];
 	if (!read_request(fd, req, sizeof(req)))
 		return;
-	bool get = strncmp(req, "GET ", 4) == 0, head = strncmp(req, "HEAD ", 5) == 0;
-	const char *path = req + (get ? 4 : 5);
-	size_t plen = strcspn(path, " ?\r\n");
-	if (!(get || head) || !(plen == 8 && strncmp(path, "/metrics", 8) == 0)) {
+	caad_http_route_t route = caad_http_route(req);
+	bool get = route == CAAD_HTTP_GET;
+	if (route == CAAD_HTTP_NOT_FOUND) {
 		static const char nf[] = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
 		                         "Content-Length: 22\r\n\r\nonly /metrics is here\n";
 		write_all(fd, nf, sizeof(nf) - 1);

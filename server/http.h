@@ -19,6 +19,15 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 /* Serve m on a thread of its own. 0 or -1. */
 int caad_http_start(caad_http_t *h, caad_metrics_t *m);
 
+/* What a request head (NUL-terminated) asks for: GET or HEAD of /metrics
+ * (a query string allowed), or anything else (404). */
+typedef enum caad_http_route {
+	CAAD_HTTP_NOT_FOUND = 0,
+	CAAD_HTTP_GET,
+	CAAD_HTTP_HEAD,
+} caad_http_route_t;
+caad_http_route_t caad_http_route(const char *req);
+
 /* Stop the thread (if started), close the socket, free. */
 void caad_http_free(caad_http_t *h);
 

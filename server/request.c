@@ -8,14 +8,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "convert.h"
 #include "name.h"
 #include "request.h"
 
 #define QUOTE_MAX 64
 
-const char *caad_quote(caad_arena_t *a, const char *s)
+/* s[0..len) quoted (NULs and all): a rejected string is shown as it came. */
+static const char *quote_n(caad_arena_t *a, const char *s, size_t len)
 {
-	size_t len = strlen(s), cut = len > QUOTE_MAX ? QUOTE_MAX : len;
+	size_t cut = len > QUOTE_MAX ? QUOTE_MAX : len;
 	char buf[QUOTE_MAX * 4 + 8];
 	size_t o = 0;
 	buf[o++] = '"';
@@ -40,6 +42,11 @@ const char *caad_quote(caad_arena_t *a, const char *s)
 	return q ? q : "\"\"";
 }
 
+const char *caad_quote(caad_arena_t *a, const char *s)
+{
+	return quote_n(a, s, strlen(s));
+}
+
 /* The error text, or a fixed one when even that cannot be allocated. */
 static const char *err_text(caad_arena_t *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -54,24 +61,43 @@ static const char *err_text(caad_arena_t *a, const char *fmt, ...)
 	return e ? e : "request: out of memory";
 }
 
-const char *caad_request_ident(caad_arena_t *a, const char *prefix, const char *type,
-                               const char *value, caa_request_t *req)
+/* The identifier, its fields named tfield and vfield in errors. */
+static const char *ident_named(caad_arena_t *a, const char *tfield, const char *vfield,
+                               const char *type, const char *value, caa_request_t *req)
 {
 	if (type[0] == '\0')
 		type = "dns";
 	if (strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0)
-		return err_text(a, "%sidentifier.type %s: %s", prefix, caad_quote(a, type),
+		return err_text(a, "%s %s: %s", tfield, caad_quote(a, type),
 		                caa_strerror(CAA_ENAME_TYPE));
 	if (value[0] == '\0')
-		return err_text(a, "%sidentifier.value: %s", prefix, caa_strerror(CAA_ENAME_EMPTY));
+		return err_text(a, "%s: %s", vfield, caa_strerror(CAA_ENAME_EMPTY));
 	caa_name_t name;
 	int rc = caa_name_parse_typed(type, value, strlen(value), &name);
 	if (rc != CAA_EOK && rc != CAA_ENOTAPPLICABLE)
-		return err_text(a, "%sidentifier.value %s: %s", prefix, caad_quote(a, value),
-		                caa_strerror(rc));
+		return err_text(a, "%s %s: %s", vfield, caad_quote(a, value), caa_strerror(rc));
 	req->type = type;
 	req->identifier = value;
 	return NULL;
+}
+
+const char *caad_request_ident(caad_arena_t *a, const char *prefix, const char *type,
+                               const char *value, caa_request_t *req)
+{
+	char tfield[80], vfield[80];
+	snprintf(tfield, sizeof(tfield), "%sidentifier.type", prefix);
+	snprintf(vfield, sizeof(vfield), "%sidentifier.value", prefix);
+	return ident_named(a, tfield, vfield, type, value, req);
+}
+
+/* A validation method ("" = not given) the CA can mean under pol. */
+static const char *check_method(caad_arena_t *a, const caa_policy_t *pol, const char *prefix,
+                                const char *field, const char *method)
+{
+	if (method[0] == '\0' || caa_policy_method_known(pol, method))
+		return NULL;
+	return err_text(a, "%s%s %s: %s", prefix, field, caad_quote(a, method),
+	                caa_strerror(CAA_EMETHOD));
 }
 
 static const char *check_len(caad_arena_t *a, const char *prefix, const char *field, const char *s)
@@ -95,8 +121,11 @@ const char *caad_request_common(caad_arena_t *a, const caa_config_t *cfg, const 
 	if (account_id < 0)
 		return err_text(a, "%saccount_id: must not be negative, got %lld", prefix,
 		                (long long)account_id);
-	if (caa_config_policy(cfg, policy) == NULL)
+	const caa_policy_t *pol = caa_config_policy(cfg, policy);
+	if (pol == NULL)
 		return err_text(a, "%spolicy: unknown profile %s", prefix, caad_quote(a, policy));
+	if ((e = check_method(a, pol, prefix, "validation_method", method)) != NULL)
+		return e;
 	req->account_uri = account_uri[0] ? account_uri : NULL;
 	req->account_id = account_id;
 	req->method = method[0] ? method : NULL;
@@ -141,9 +170,10 @@ const char *caad_request_order(caad_arena_t *a, const uint8_t *data, size_t len,
 	if (n > CAAD_MAX_ORDER)
 		return err_text(a, "authorizations: %zu identifiers, at most %d in one CheckOrder",
 		                n, CAAD_MAX_ORDER);
-	*m = caa__v1__check_order_request__unpack(&a->pb, len, data);
-	if (*m == NULL)
-		return "request: not a valid caa.v1.CheckOrderRequest message";
+	const char *e = caad_request_unpack(a, &caa__v1__check_order_request__descriptor, data, len,
+	                                    (ProtobufCMessage **)m);
+	if (e != NULL)
+		return e;
 	if ((*m)->n_authorizations == 0)
 		return "authorizations: empty";
 	return NULL;
@@ -169,13 +199,25 @@ const char *caad_request_docaa(caad_arena_t *a, const caa_config_t *cfg,
 {
 	const char *e;
 	memset(req, 0, sizeof(*req));
-	if (m->identifier != NULL && m->identifier->value[0] != '\0')
+	bool ident = m->identifier != NULL && m->identifier->value[0] != '\0';
+	/* Boulder's DoCAA refuses these the same way (IsAnyNilOrZero) */
+	if (!ident && m->domain[0] == '\0')
+		return "incomplete IsCAAValid request: identifier missing (neither identifier "
+		       "(field 5) nor domain (field 1) is set)";
+	if (m->validationmethod[0] == '\0')
+		return "incomplete IsCAAValid request: validationMethod missing";
+	if (m->accounturiid == 0)
+		return "incomplete IsCAAValid request: accountURIID missing";
+	if (m->accounturiid < 0)
+		return err_text(a, "accountURIID: must not be negative, got %lld",
+		                (long long)m->accounturiid);
+	if (ident)
 		e = caad_request_ident(a, "", m->identifier->type, m->identifier->value, req);
-	else if (m->domain[0] != '\0')
-		e = caad_request_ident(a, "", "dns", m->domain, req);
 	else
-		e = "identifier: missing (neither identifier (field 5) nor domain (field 1) is "
-		    "set)";
+		e = ident_named(a, "domain", "domain", "dns", m->domain, req);
+	if (e == NULL)
+		e = check_method(a, caa_config_policy(cfg, ""), "", "validationMethod",
+		                 m->validationmethod);
 	if (e == NULL)
 		e = caad_request_common(a, cfg, "", "", m->accounturiid, m->validationmethod, "",
 		                        req);
@@ -195,39 +237,137 @@ static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return false;
 }
 
+/* The next field at *p (< end): its number, wire type, and for a
+ * length-delimited one its body. false on malformed input (groups too: not
+ * in proto3). */
+static bool pb_field(const uint8_t **p, const uint8_t *end, uint64_t *num, unsigned *wt,
+                     const uint8_t **body, size_t *blen)
+{
+	uint64_t key, v;
+	if (!varint(p, end, &key))
+		return false;
+	*num = key >> 3;
+	*wt = (unsigned)(key & 7);
+	switch (*wt) {
+	case 0: /* varint */
+		return varint(p, end, &v);
+	case 1: /* 64-bit */
+		if (end - *p < 8)
+			return false;
+		*p += 8;
+		return true;
+	case 2: /* length-delimited */
+		if (!varint(p, end, &v) || v > (uint64_t)(end - *p))
+			return false;
+		*body = *p;
+		*blen = (size_t)v;
+		*p += v;
+		return true;
+	case 5: /* 32-bit */
+		if (end - *p < 4)
+			return false;
+		*p += 4;
+		return true;
+	default:
+		return false;
+	}
+}
+
 size_t caad_pb_count(const uint8_t *data, size_t len, uint32_t field)
 {
-	const uint8_t *p = data, *end = data + len;
-	size_t n = 0;
+	const uint8_t *p = data, *end = data + len, *body;
+	size_t n = 0, blen;
+	uint64_t num;
+	unsigned wt;
 	while (p < end) {
-		uint64_t key, v;
-		if (!varint(&p, end, &key))
+		if (!pb_field(&p, end, &num, &wt, &body, &blen))
 			return 0;
-		switch (key & 7) {
-		case 0: /* varint */
-			if (!varint(&p, end, &v))
-				return 0;
-			break;
-		case 1: /* 64-bit */
-			if (end - p < 8)
-				return 0;
-			p += 8;
-			break;
-		case 2: /* length-delimited */
-			if (!varint(&p, end, &v) || v > (uint64_t)(end - p))
-				return 0;
-			p += v;
-			break;
-		case 5: /* 32-bit */
-			if (end - p < 4)
-				return 0;
-			p += 4;
-			break;
-		default: /* groups are not in proto3 */
-			return 0;
-		}
-		if ((key >> 3) == field)
+		if (num == field)
 			n++;
 	}
 	return n;
+}
+
+/* ---- strings as they came on the wire ---- */
+
+#define PATH_MAX_LEN 192 /* "authorizations[999].identifier.value" and deeper */
+#define WIRE_DEPTH   8   /* request messages nest 3 deep */
+
+/* What is wrong with the octets of string field path, or NULL. */
+static const char *string_octets(caad_arena_t *a, const char *path, const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t k = caad_utf8_next(s + i, n - i, &cp);
+		if (k == 0)
+			return err_text(a, "%s %s: not valid UTF-8 (at octet %zu)", path,
+			                quote_n(a, (const char *)s, n), i);
+		if (cp == 0)
+			return err_text(a, "%s %s: has a NUL octet (at octet %zu)", path,
+			                quote_n(a, (const char *)s, n), i);
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return err_text(a, "%s %s: has control character U+%04X (at octet %zu)",
+			                path, quote_n(a, (const char *)s, n), (unsigned)cp, i);
+		i += k;
+	}
+	return NULL;
+}
+
+/*
+ * Every string field of a desc message in data[0..len), at any depth: path
+ * holds the names down to this message (plen octets). Fields the descriptor
+ * does not know are skipped, and malformed input is left to the unpack.
+ */
+static const char *wire_strings(caad_arena_t *a, const ProtobufCMessageDescriptor *desc,
+                                const uint8_t *data, size_t len, char *path, size_t plen,
+                                unsigned depth)
+{
+	const uint8_t *p = data, *end = data + len, *body = NULL;
+	size_t *seen = caad_arena_array(a, desc->n_fields, sizeof(*seen)); /* repeated indexes */
+	if (seen == NULL)
+		return "request: out of memory";
+	while (p < end) {
+		uint64_t num;
+		unsigned wt;
+		size_t blen = 0;
+		if (!pb_field(&p, end, &num, &wt, &body, &blen))
+			return NULL;
+		const ProtobufCFieldDescriptor *f =
+		    num <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(desc, (unsigned)num)
+		                      : NULL;
+		if (wt != 2 || f == NULL ||
+		    (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE))
+			continue;
+		int n =
+		    snprintf(path + plen, PATH_MAX_LEN - plen, "%s%s", plen ? "." : "", f->name);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED && n > 0 &&
+		    plen + (size_t)n < PATH_MAX_LEN)
+			n += snprintf(path + plen + n, PATH_MAX_LEN - plen - (size_t)n, "[%zu]",
+			              seen[f - desc->fields]++);
+		size_t flen = n < 0 ? plen : plen + (size_t)n;
+		if (flen >= PATH_MAX_LEN)
+			flen = PATH_MAX_LEN - 1;
+		const char *e = NULL;
+		if (f->type == PROTOBUF_C_TYPE_STRING)
+			e = string_octets(a, path, body, blen);
+		else if (depth < WIRE_DEPTH)
+			e = wire_strings(a, f->descriptor, body, blen, path, flen, depth + 1);
+		path[plen] = '\0';
+		if (e != NULL)
+			return e;
+	}
+	return NULL;
+}
+
+const char *caad_request_unpack(caad_arena_t *a, const ProtobufCMessageDescriptor *desc,
+                                const uint8_t *data, size_t len, ProtobufCMessage **m)
+{
+	*m = protobuf_c_message_unpack(desc, &a->pb, len, data);
+	if (*m == NULL)
+		return err_text(a, "request: not a valid %s message", desc->name);
+	char path[PATH_MAX_LEN] = "";
+	const char *e = wire_strings(a, desc, data, len, path, 0, 0);
+	if (e != NULL)
+		*m = NULL;
+	return e;
 }

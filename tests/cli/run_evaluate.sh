@@ -226,6 +226,13 @@ config-errors)
 	err_has "issuer_domainz"
 	run 2 evaluate $demo --policy no-such-profile --records "$ex/permitted.records" www.shop.example
 	err_has "--policy no-such-profile: no such profile"
+	# A method the CA cannot mean is refused, never a mere mismatch (issue 8).
+	for m in dns-02 tls-sni-01 'dns-01 ' DNS-01 ca-tbr-7; do
+		run 2 evaluate $demo --method "$m" --records "$ex/permitted.records" www.shop.example
+		out_empty
+		err_has "caa evaluate: --method $m: not a validation method this CA uses"
+	done
+	run 0 evaluate $demo --method dns-account-01 --records "$ex/permitted.records" www.shop.example
 	;;
 *)
 	last="(none)"

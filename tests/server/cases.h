@@ -45,7 +45,8 @@ ProtobufCMessage *t_call(grpc_channel *ch, const char *method, const ProtobufCMe
  * does not start. Stop it with SIGTERM expecting exit status 0. */
 void t_start(caad_proc_t *p, json_t *cfg, grpc_channel **ch);
 void t_stop(caad_proc_t *p, grpc_channel *ch);
-/* A Check expected to succeed (status OK is asserted). */
+/* A Check expected to succeed (status OK and an answer are asserted: NULL
+ * always comes with a recorded failure). */
 Caa__V1__CheckResponse *t_check(grpc_channel *ch, creq_t *r);
 /* Status of a call with raw bytes (req NULL = no message); details into msg. */
 grpc_status_code t_raw(grpc_channel *ch, const char *method, const void *req, size_t len, char *msg,
@@ -61,6 +62,7 @@ typedef struct pcall {
 	size_t len;
 	int timeout_ms;
 	gc_result_t res;
+	int done_seq; /* completion order among all pcalls of the process (0 first) */
 	pthread_t th;
 } pcall_t;
 void pcall_start(pcall_t *c, grpc_channel *ch, const char *method, const ProtobufCMessage *req,
@@ -73,6 +75,7 @@ typedef struct pbw {
 	size_t len;
 } pbw_t;
 void pbw_str(pbw_t *w, unsigned field, const char *s);
+void pbw_bytes(pbw_t *w, unsigned field, const void *p, size_t n); /* NULs and all */
 void pbw_int(pbw_t *w, unsigned field, int64_t v);
 void pbw_msg(pbw_t *w, unsigned field, const pbw_t *inner);
 
@@ -102,5 +105,11 @@ void case_metrics(void);
 void case_cli(void);
 void case_grpcjs(void);
 void case_bench_evaluate(void);
+/* t_wire.c: bad input is refused, never reinterpreted */
+void case_wire_strings(void);
+void case_wire_methods(void);
+void case_wire_docaa(void);
+void case_wire_ip_literal(void);
+void case_wire_metrics_http(void);
 
 #endif

@@ -33,7 +33,8 @@ typedef struct gc_result {
 /*
  * Call method ("/caa.v1.CAA/Check") with req[0..len) (req NULL: send no
  * message at all), waiting at most timeout_ms. Returns 0 with *out filled
- * (a non-OK status is still 0), -1 when the call could not be made.
+ * (a non-OK status is still 0), -1 when the call could not be made: then
+ * out->status is UNKNOWN, never OK.
  */
 int gc_call(grpc_channel *ch, const char *method, const void *req, size_t len, int timeout_ms,
             gc_result_t *out);

@@ -290,6 +290,13 @@ int h_spawn_wait(char *const argv[])
 
 char *h_http_get(int port, const char *path)
 {
+	char req[256];
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	return h_http_raw(port, req);
+}
+
+char *h_http_raw(int port, const char *req)
+{
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 	                         .sin_port = htons((uint16_t)port),
@@ -299,8 +306,7 @@ char *h_http_get(int port, const char *path)
 			close(fd);
 		return NULL;
 	}
-	char req[256];
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	ssize_t n = (ssize_t)strlen(req);
 	if (write(fd, req, (size_t)n) != n) {
 		close(fd);
 		return NULL;

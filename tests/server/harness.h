@@ -65,6 +65,8 @@ char *h_slurp(const char *path);
 
 /* An HTTP/1.0 GET to 127.0.0.1:port path; the whole response or NULL. */
 char *h_http_get(int port, const char *path);
+/* The request head req as it is (no Host added); the whole response or NULL. */
+char *h_http_raw(int port, const char *req);
 
 double h_now_ms(void);
 

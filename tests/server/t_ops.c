@@ -401,7 +401,8 @@ void case_backpressure(void)
 	grpc_channel *ch;
 	json_t *cfg = h_lab_config();
 	json_object_set_new(cfg, "max_in_flight", json_integer(2));
-	json_object_set_new(json_object_get(cfg, "dns"), "timeout", json_string("2s"));
+	/* the two admitted checks wait this long for a dropping server */
+	json_object_set_new(json_object_get(cfg, "dns"), "timeout", json_string("5s"));
 	t_start(&p, cfg, &ch);
 	CHECK(t_health(ch, "") == 1, "not serving");
 	enum { N = 5 };
@@ -413,13 +414,13 @@ void case_backpressure(void)
 		creq(&r[i], names[i]);
 		pcall_start(&c[i], ch, M_CHECK, &r[i].m.base, CALL_MS);
 	}
-	int exhausted = 0, answered = 0;
+	int exhausted = 0, answered = 0, last_refused = -1, first_answered = N * 1000;
 	for (int i = 0; i < N; i++) {
 		pcall_join(&c[i]);
 		if (c[i].res.status == GRPC_STATUS_RESOURCE_EXHAUSTED) {
 			exhausted++;
-			CHECK(c[i].res.elapsed_ms < 1000, "RESOURCE_EXHAUSTED after %.0f ms",
-			      c[i].res.elapsed_ms);
+			if (c[i].done_seq > last_refused)
+				last_refused = c[i].done_seq;
 			CHECK(strstr(c[i].res.details, "max_in_flight 2"), "message: %s",
 			      c[i].res.details);
 		} else if (c[i].res.status == GRPC_STATUS_OK) {
@@ -429,11 +430,17 @@ void case_backpressure(void)
 			                                                          "passed");
 			free_resp(m);
 			answered++;
+			if (c[i].done_seq < first_answered)
+				first_answered = c[i].done_seq;
 		}
 		gc_result_free(&c[i].res);
 	}
 	CHECK(exhausted == N - 2 && answered == 2, "%d refused, %d answered (want %d, 2)",
 	      exhausted, answered, N - 2);
+	/* refused at once, not queued: every refusal came back while the two
+	 * admitted checks still waited for DNS */
+	CHECK(last_refused < first_answered, "a refusal (#%d) came after an answer (#%d)",
+	      last_refused, first_answered);
 	/* the slots are free again */
 	creq_t ok;
 	creq(&ok, "issue-permit.lab");
@@ -469,16 +476,17 @@ void case_deadline(void)
 		t_call(ch, M_CHECK, &r.m.base, NULL, 500, &res);
 		CHECK(res.status == GRPC_STATUS_DEADLINE_EXCEEDED, "%s: %s", name,
 		      gc_status_name(res.status));
-		CHECK(res.elapsed_ms < 1500, "took %.0f ms", res.elapsed_ms);
 		gc_result_free(&res);
 	}
-	/* caad ended the lookups itself, with audit lines, and holds nothing */
-	json_t *l = h_log_find(&p, "check", "identifier", "dl2.drop.lab", 3000);
+	/* caad ended the lookups itself at the call's deadline, not at
+	 * dns.timeout (that line would say the DNS timed out), with audit lines,
+	 * and holds nothing; the waits below only catch a hang */
+	json_t *l = h_log_find(&p, "check", "identifier", "dl2.drop.lab", 30000);
 	const char *err = l ? json_string_value(json_object_get(l, "error")) : NULL;
 	CHECK(err && strstr(err, "deadline"), "audit line: %s", err ? err : "(none)");
 	json_decref(l);
 	char *page = NULL;
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 300; i++) {
 		free(page);
 		page = h_http_get(p.metrics_port, "/metrics");
 		if (metric(page, "caad_checks_in_flight") == 0 &&
@@ -538,7 +546,7 @@ void case_cancel(void)
 	CHECK(res.status == GRPC_STATUS_CANCELLED, "status %s", gc_status_name(res.status));
 	gc_result_free(&res);
 	/* caad cancels the lookup: an audit line at once, nothing left in flight */
-	json_t *l = h_log_find(&p, "check", "identifier", "gone.drop.lab", 3000);
+	json_t *l = h_log_find(&p, "check", "identifier", "gone.drop.lab", 30000);
 	const char *err = l ? json_string_value(json_object_get(l, "error")) : NULL;
 	CHECK_STR(err, "cancelled by the client");
 	json_decref(l);
@@ -573,7 +581,6 @@ void case_drain(void)
 		pcall_start(&c[i], ch, M_CHECK, &r[i].m.base, CALL_MS);
 	}
 	usleep(150000);
-	double t0 = h_now_ms();
 	kill(p.pid, SIGTERM);
 	for (int i = 0; i < N; i++) {
 		pcall_join(&c[i]);
@@ -586,9 +593,8 @@ void case_drain(void)
 		free_resp(m);
 		gc_result_free(&c[i].res);
 	}
-	int st = h_stop(&p, SIGTERM, 10000);
+	int st = h_stop(&p, SIGTERM, 30000);
 	CHECK(st == 0, "exit status %d", st);
-	CHECK(h_now_ms() - t0 < 5000, "drain took %.0f ms", h_now_ms() - t0);
 	json_t *d = h_log_find(&p, "draining", NULL, NULL, 0);
 	CHECK(d && json_integer_value(json_object_get(d, "calls")) >= 1, "calls in flight at "
 	                                                                 "SIGTERM");
@@ -618,15 +624,21 @@ void case_drain_bound(void)
 	pcall_t c;
 	pcall_start(&c, ch, M_CHECK, &r.m.base, 60000);
 	usleep(300000);
-	double t0 = h_now_ms();
 	kill(p.pid, SIGTERM);
+	/* The check would wait 30 s for DNS; the drain bound (5 s) ends it
+	 * first: the call is cancelled, caad says so and exits 0. Only a hang
+	 * is timed (h_stop's bound, well under the 30 s a missing bound takes
+	 * as a whole). */
 	pcall_join(&c);
 	CHECK(c.res.status != GRPC_STATUS_OK, "a stuck check answered OK");
 	gc_result_free(&c.res);
-	int st = h_stop(&p, SIGTERM, 15000);
-	double took = h_now_ms() - t0;
+	int st = h_stop(&p, SIGTERM, 20000);
 	CHECK(st == 0, "exit status %d", st);
-	CHECK(took > 4500 && took < 9000, "drain bound: exit after %.0f ms (5 s expected)", took);
+	json_t *d = h_log_find(&p, "draining", NULL, NULL, 0);
+	CHECK(d && json_integer_value(json_object_get(d, "calls")) == 1 &&
+	          json_integer_value(json_object_get(d, "drain_ms")) == 5000,
+	      "draining line: one call, a 5 s bound");
+	json_decref(d);
 	json_t *s = h_log_find(&p, "stopped", NULL, NULL, 0);
 	CHECK(s && json_integer_value(json_object_get(s, "cancelled")) == 1, "one call cancelled");
 	json_decref(s);

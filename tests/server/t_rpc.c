@@ -167,8 +167,10 @@ void case_check(void)
 	t_stop(&p, ch);
 }
 
+/* A CheckOrder of names answered with status want (asserted): the answer
+ * when want is OK (NULL only with a recorded failure), else NULL. */
 static Caa__V1__CheckOrderResponse *order(grpc_channel *ch, const char *const *names, size_t n,
-                                          grpc_status_code *code)
+                                          grpc_status_code want)
 {
 	Caa__V1__CheckOrderRequest req = CAA__V1__CHECK_ORDER_REQUEST__INIT;
 	creq_t *r = calloc(n ? n : 1, sizeof(*r));
@@ -182,7 +184,10 @@ static Caa__V1__CheckOrderResponse *order(grpc_channel *ch, const char *const *n
 	gc_result_t res;
 	Caa__V1__CheckOrderResponse *m = (Caa__V1__CheckOrderResponse *)t_call(
 	    ch, M_ORDER, &req.base, &caa__v1__check_order_response__descriptor, CALL_MS, &res);
-	*code = res.status;
+	CHECK(res.status == want, "CheckOrder of %zu: %s %s, want %s", n,
+	      gc_status_name(res.status), res.details ? res.details : "", gc_status_name(want));
+	CHECK((m != NULL) == (want == GRPC_STATUS_OK), "CheckOrder of %zu: %s answer", n,
+	      m ? "an unexpected" : "no");
 	gc_result_free(&res);
 	free(list);
 	free(r);
@@ -194,14 +199,12 @@ void case_order(void)
 	caad_proc_t p;
 	grpc_channel *ch;
 	t_start(&p, h_lab_config(), &ch);
-	grpc_status_code code;
 
 	static const char *const four[] = {"issue-permit.lab", "www.issue-deny.lab",
 	                                   "a.servfail.lab", "www.nocaa.lab"};
 	static const int want[] = {CAA__V1__VERDICT__PERMITTED, CAA__V1__VERDICT__FORBIDDEN,
 	                           CAA__V1__VERDICT__LOOKUP_FAILED, CAA__V1__VERDICT__PERMITTED};
-	Caa__V1__CheckOrderResponse *m = order(ch, four, 4, &code);
-	CHECK(m != NULL, "order: %s", gc_status_name(code));
+	Caa__V1__CheckOrderResponse *m = order(ch, four, 4, GRPC_STATUS_OK);
 	if (m != NULL) {
 		CHECK(m->n_results == 4, "%zu results", m->n_results);
 		for (size_t i = 0; i < m->n_results && i < 4; i++) {
@@ -231,7 +234,7 @@ void case_order(void)
 	}
 
 	/* one failure: the problem is that failure's */
-	m = order(ch, four, 2, &code);
+	m = order(ch, four, 2, GRPC_STATUS_OK);
 	if (m != NULL) {
 		CHECK(m->problem && m->problem->n_subproblems == 0 &&
 		          strcmp(m->problem->detail, "While processing CAA for www.issue-deny.lab: "
@@ -244,14 +247,12 @@ void case_order(void)
 	static const char *const many[] = {"a.issue-permit.lab", "b.issue-permit.lab",
 	                                   "c.issue-permit.lab", "issue-permit.lab",
 	                                   "d.e.issue-permit.lab"};
-	m = order(ch, many, 5, &code);
+	m = order(ch, many, 5, GRPC_STATUS_OK);
 	CHECK(m != NULL && m->problem == NULL && m->n_results == 5, "all permitted");
 	if (m != NULL)
 		protobuf_c_message_free_unpacked(&m->base, NULL);
 
-	m = order(ch, four, 0, &code);
-	CHECK(m == NULL && code == GRPC_STATUS_INVALID_ARGUMENT, "empty order: %s",
-	      gc_status_name(code));
+	m = order(ch, four, 0, GRPC_STATUS_INVALID_ARGUMENT); /* empty order */
 
 	/* one audit line per identifier, sharing the call number */
 	json_t *a = h_log_find(&p, "check", "identifier", "a.servfail.lab", 2000);
@@ -621,12 +622,13 @@ void case_unknown_method(void)
 	CHECK(t_health(ch, "") == 1, "not serving");
 	static const char *const paths[] = {"/caa.v1.CAA/Nope", "/no.Such/Thing",
 	                                    "/va.CAA/IsCAAValid"};
+	/* answered UNIMPLEMENTED, not left to the deadline (a bound that only
+	 * catches a hang: that call would end DEADLINE_EXCEEDED) */
 	for (size_t i = 0; i < 3; i++) {
 		gc_result_t res;
-		gc_call(ch, paths[i], "", 0, 10000, &res);
+		gc_call(ch, paths[i], "", 0, CALL_MS, &res);
 		CHECK(res.status == GRPC_STATUS_UNIMPLEMENTED, "%s: %s", paths[i],
 		      gc_status_name(res.status));
-		CHECK(res.elapsed_ms < 1000, "%s took %.0f ms", paths[i], res.elapsed_ms);
 		gc_result_free(&res);
 	}
 	creq_t r;

@@ -386,7 +386,7 @@ static void test_put_errors(void **state)
 
 	assert_int_equal(caa_cache_put(c, &k, &ok), CAA_ENAME_CHAR);
 	k.identifier = "192.0.2.1";
-	assert_int_equal(caa_cache_put(c, &k, &ok), CAA_ENOTAPPLICABLE);
+	assert_int_equal(caa_cache_put(c, &k, &ok), CAA_ENAME_DNS_IP);
 	k.identifier = "example.com";
 	assert_int_equal(caa_cache_put(c, &k, &untimed), CAA_EINVAL);
 	assert_int_equal(caa_cache_put(NULL, &k, &ok), CAA_EINVAL);

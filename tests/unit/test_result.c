@@ -77,7 +77,6 @@ static const row_t rows[] = {
 	 "While processing CAA for a.b.example: internal error: the lookup did not complete"},
 	{"validation method mismatch", "m.example", {"p:0 issue ca.example; validationmethods=http-01", NULL}, 0, "dns-01", F, CAA_R_VALIDATION_METHOD_MISMATCH, "m.example", IND, CAA_PROB_CAA,
 	 "While processing CAA for m.example: CAA record for m.example prevents issuance"},
-	{"IP identifier not applicable", "192.0.2.1", {NULL}, 0, "dns-01", P, CAA_R_NOT_APPLICABLE, "", IND, 0, NULL},
 	{"onion not applicable", "abc.onion", {NULL}, 0, "dns-01", P, CAA_R_NOT_APPLICABLE, "", IND, 0, NULL},
 };
 
@@ -237,6 +236,43 @@ static void test_bad_names(void **state)
 	assert_int_equal(caa_evaluate(&pol, &ip, NULL, 0, false, &res), CAA_EOK);
 	assert_int_equal(res->reason, CAA_R_NOT_APPLICABLE);
 	caa_result_free(res);
+	/* an address is no DNS name: type "dns" (or none) is refused, not "not applicable" */
+	static const char *const ips[] = {"192.0.2.1", "2001:db8::1", "[::1]"};
+	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		caa_request_t dns = {.type = i ? "dns" : NULL, .identifier = ips[i]};
+		res = (caa_result_t *)1;
+		assert_int_equal(caa_evaluate(&pol, &dns, NULL, 0, false, &res), CAA_ENAME_DNS_IP);
+		assert_null(res);
+	}
+}
+
+/* A validation method the CA cannot mean is a request error, never a mismatch. */
+static void test_unknown_method(void **state)
+{
+	(void)state;
+	caa_policy_t pol;
+	caa_result_t *res = (caa_result_t *)1;
+	policy(&pol, 0);
+	static const char *const bad[] = {"dns-02", "DNS-01", "dns-01 ", "ca-tbr-7", "foo"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		caa_request_t req = {.identifier = "example.com", .method = bad[i]};
+		assert_int_equal(caa_evaluate(&pol, &req, NULL, 0, false, &res), CAA_EMETHOD);
+		assert_null(res);
+	}
+	/* what policy.method_labels maps a label to is one the CA can mean */
+	static const char *const persist[] = {"dns-persist-01"};
+	const caa_method_label_t labels[] = {{"ca-tbr-22", persist, 1}};
+	pol.method_labels = labels;
+	pol.n_method_labels = 1;
+	caa_request_t req = {.type = "ip", .identifier = "192.0.2.1", .method = "dns-persist-01"};
+	assert_int_equal(caa_evaluate(&pol, &req, NULL, 0, false, &res), CAA_EOK);
+	caa_result_free(res);
+	assert_true(caa_policy_method_known(&pol, "dns-01"));
+	assert_false(caa_policy_method_known(&pol, "dns-persist-02"));
+	assert_false(caa_policy_method_known(NULL, "dns-persist-01"));
+	assert_true(caa_policy_method_known(NULL, "dns-account-01"));
+	assert_false(caa_policy_method_known(NULL, ""));
+	assert_false(caa_policy_method_known(NULL, NULL));
 }
 
 /* An order: 2 vs 3 failing identifiers (CAA.md §8). */
@@ -288,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_records_and_trace),
 		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_unknown_method),
 		cmocka_unit_test(test_order_aggregate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
