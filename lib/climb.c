@@ -1071,7 +1071,8 @@ static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_
 	const caa_policy_t *pol = caa_config_policy(ctx->cfg, req->policy);
 	if (pol == NULL)
 		return CAA_ECONFIG;
-	if (req->method != NULL && req->method[0] != '\0' && !caa_policy_method_known(pol, req->method))
+	if (req->method != NULL && req->method[0] != '\0' &&
+	    !caa_policy_method_known(pol, req->method))
 		return CAA_EMETHOD;
 	caa_name_t name;
 	const char *ident = req->identifier ? req->identifier : "";
