@@ -37,6 +37,7 @@ const char *caa_strerror(int code)
 	case CAA_ERECORDS: return "records file error";
 	case CAA_EDNS: return "DNS resolver could not be set up";
 	case CAA_EBUSY: return "too many checks in flight";
+	case CAA_EMSG: return "malformed DNS message";
 	}
 	return "unknown error";
 }

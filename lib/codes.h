@@ -51,6 +51,9 @@ enum caa_code {
 	/* the climb */
 	CAA_EDNS = -80,      /* libunbound could not be set up */
 	CAA_EBUSY = -81,     /* too many checks in flight */
+
+	/* DNS messages (dnsmsg.c) */
+	CAA_EMSG = -90, /* a malformed DNS message */
 };
 
 /* A short constant English text for code; never NULL. */
