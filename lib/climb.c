@@ -279,6 +279,14 @@ caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, const 
 		*why = why_bogus ? why_bogus : "validation failure";
 		return CAA_OUT_BOGUS;
 	}
+	/* A truncated reply is not the whole answer: neither its records nor
+	 * their absence may decide (RFC 2181 §9). libunbound retries over TCP
+	 * itself, so a final reply with TC fails, as SERVFAIL (retried). */
+	if (m != NULL && m->hdr.tc) {
+		*why = "the reply is truncated (TC set), also after the retry over TCP: "
+		       "it does not hold the whole answer";
+		return CAA_OUT_SERVFAIL;
+	}
 	/* Only an answer (data, NODATA, NXDOMAIN) has a DNSSEC state; an error
 	 * proves nothing either way. */
 	if (rcode == CAA_DNS_R_NOERROR || rcode == CAA_DNS_R_NXDOMAIN)
