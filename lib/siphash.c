@@ -61,16 +61,26 @@ static void sip_block(caa_siphash_t *s, uint64_t m)
 	s->v0 ^= m;
 }
 
+static void absorb_byte(caa_siphash_t *s, uint8_t b)
+{
+	s->tail |= (uint64_t)b << (8 * (s->len % 8));
+	if (++s->len % 8 == 0) {
+		sip_block(s, s->tail);
+		s->tail = 0;
+	}
+}
+
 void caa_siphash_update(caa_siphash_t *s, const void *in, size_t len)
 {
 	const uint8_t *p = in;
-	for (size_t i = 0; i < len; i++) {
-		s->tail |= (uint64_t)p[i] << (8 * (s->len % 8));
-		if (++s->len % 8 == 0) {
-			sip_block(s, s->tail);
-			s->tail = 0;
-		}
+	for (; len > 0 && s->len % 8 != 0; len--)
+		absorb_byte(s, *p++);
+	for (; len >= 8; len -= 8, p += 8) { /* whole blocks */
+		sip_block(s, load_le64(p));
+		s->len += 8;
 	}
+	for (; len > 0; len--)
+		absorb_byte(s, *p++);
 }
 
 void caa_siphash_final(caa_siphash_t *s, uint8_t *out)
