@@ -8,9 +8,10 @@
  *
  * Nothing here allocates, and no count, length or pointer in a message is
  * trusted: every read is bounded by the message (and RDATA names by their
- * RDATA), compression pointers must point strictly backwards (so they cannot
- * loop) and at most CAA_DNS_PTR_MAX are followed per name, labels are at most
- * 63 octets and names at most 255, extended label types are refused.
+ * RDATA), a compression pointer must point before every octet already read
+ * for the name (no octet is read twice, no chain can loop) and at most
+ * CAA_DNS_PTR_MAX are followed per name, labels are at most 63 octets and
+ * names at most 255, extended label types are refused.
  * tests/fuzz/fuzz_dnsmsg.c runs every reader over arbitrary bytes.
  *
  * Names have three forms:
@@ -121,8 +122,8 @@ void caa_dns_hdr_write(const caa_dns_hdr_t *h, uint8_t out[CAA_DNS_HDR_LEN]);
  * Read the name at off in the message pkt of len octets: out (may be NULL to
  * check only) gets its canonical wire form (caa_dns_name_read_raw: case as
  * sent), *next (may be NULL) the offset after the name where it starts.
- * Returns the wire length (1..255) or CAA_EMSG (beyond the message, pointer
- * not strictly backwards or beyond CAA_DNS_PTR_MAX, label type 01/10, longer
+ * Returns the wire length (1..255) or CAA_EMSG (beyond the message, a pointer
+ * not before what was read or beyond CAA_DNS_PTR_MAX, label type 01/10, longer
  * than 255 octets).
  */
 int caa_dns_name_read(const uint8_t *pkt, size_t len, size_t off, uint8_t *out, size_t *next);
