@@ -24,6 +24,7 @@
 #include "cache.h"
 #include "codes.h"
 #include "name.h"
+#include "siphash.h"
 
 struct caa_cache {
 	const caa_cache_backend_t *be;
@@ -32,98 +33,28 @@ struct caa_cache {
 	uint8_t key[16];
 };
 
-/* --- SipHash-2-4-128, streaming ---------------------------------------------------------- */
+/* --- SipHash-2-4-128, streaming (the one implementation is siphash.c) ------------------ */
 
-typedef struct sip {
-	uint64_t v0, v1, v2, v3;
-	uint64_t tail; /* bytes not yet absorbed, little-endian */
-	size_t len;    /* all bytes so far */
-} sip_t;
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-
-static void sip_round(sip_t *s)
-{
-	s->v0 += s->v1;
-	s->v1 = ROTL(s->v1, 13);
-	s->v1 ^= s->v0;
-	s->v0 = ROTL(s->v0, 32);
-	s->v2 += s->v3;
-	s->v3 = ROTL(s->v3, 16);
-	s->v3 ^= s->v2;
-	s->v0 += s->v3;
-	s->v3 = ROTL(s->v3, 21);
-	s->v3 ^= s->v0;
-	s->v2 += s->v1;
-	s->v1 = ROTL(s->v1, 17);
-	s->v1 ^= s->v2;
-	s->v2 = ROTL(s->v2, 32);
-}
-
-static uint64_t load_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void store_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
+typedef caa_siphash_t sip_t;
 
 static void sip_init(sip_t *s, const uint8_t key[16])
 {
-	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
-	s->v0 = k0 ^ 0x736f6d6570736575ULL;
-	s->v1 = k1 ^ 0x646f72616e646f6dULL ^ 0xee; /* 0xee: the 128-bit output variant */
-	s->v2 = k0 ^ 0x6c7967656e657261ULL;
-	s->v3 = k1 ^ 0x7465646279746573ULL;
-	s->tail = 0;
-	s->len = 0;
-}
-
-static void sip_block(sip_t *s, uint64_t m)
-{
-	s->v3 ^= m;
-	sip_round(s);
-	sip_round(s);
-	s->v0 ^= m;
+	caa_siphash_init(s, key, 16);
 }
 
 static void sip_update(sip_t *s, const void *in, size_t len)
 {
-	const uint8_t *p = in;
-	for (size_t i = 0; i < len; i++) {
-		s->tail |= (uint64_t)p[i] << (8 * (s->len % 8));
-		if (++s->len % 8 == 0) {
-			sip_block(s, s->tail);
-			s->tail = 0;
-		}
-	}
+	caa_siphash_update(s, in, len);
 }
 
 static void sip_final(sip_t *s, uint8_t out[16])
 {
-	sip_block(s, s->tail | (uint64_t)s->len << 56);
-	s->v2 ^= 0xee;
-	for (int i = 0; i < 4; i++)
-		sip_round(s);
-	store_le64(out, s->v0 ^ s->v1 ^ s->v2 ^ s->v3);
-	s->v1 ^= 0xdd;
-	for (int i = 0; i < 4; i++)
-		sip_round(s);
-	store_le64(out + 8, s->v0 ^ s->v1 ^ s->v2 ^ s->v3);
+	caa_siphash_final(s, out);
 }
 
 void caa_cache_siphash128(const uint8_t key[16], const void *in, size_t len, uint8_t out[16])
 {
-	sip_t s;
-	sip_init(&s, key);
-	sip_update(&s, in, len);
-	sip_final(&s, out);
+	caa_siphash128(key, in, len, out);
 }
 
 /* --- keys ------------------------------------------------------------------------------- */

@@ -41,11 +41,11 @@
 
 #include "climb.h"
 #include "diagnose.h"
+#include "dnsmsg.h"
 #include "hmap.h"
 #include "timerq.h"
 #include "ubconf.h"
 #include "ubevent.h"
-#include "wire.h"
 
 #define RETRY_BASE_US 50000u /* first back-off; doubles per retry, ±50% jitter */
 
@@ -214,40 +214,52 @@ static const char *zone_key(const char *name)
 
 /* ---- answers ---- */
 
+static bool is_caa(const caa_dns_rr_t *rr)
+{
+	return rr->type == CAA_DNS_T_CAA && rr->rclass == CAA_DNS_C_IN;
+}
+
+/* The CAA records of the answer section: after any CNAME/DNAME chain the
+ * resolver followed, they belong to the queried label (CAA.md §1). */
+static size_t count_caa(const caa_dns_msg_t *m, size_t *octets)
+{
+	caa_dns_iter_t it;
+	caa_dns_rr_t rr;
+	size_t n = 0;
+	*octets = 0;
+	caa_dns_iter_init(&it, m, CAA_DNS_ANSWER);
+	while (caa_dns_iter_next(&it, &rr))
+		if (is_caa(&rr)) {
+			n++;
+			*octets += rr.rdlen;
+		}
+	return n;
+}
+
 /* Does a NOERROR answer without data carry an SOA in its authority section?
  * RFC 2308 asks for one; sloppy servers omit it (FAILURES.md 2, 5). */
-static bool has_authority_soa(const uint8_t *pkt, size_t len)
+static bool has_authority_soa(const caa_dns_msg_t *m)
 {
-	caa_wire_t w;
-	caa_wire_rr_t rr;
-	if (caa_wire_open(&w, pkt, len) != CAA_EOK)
-		return false;
-	while (caa_wire_next(&w, &rr))
-		if (rr.section == CAA_WIRE_AUTHORITY && rr.type == 6)
+	caa_dns_iter_t it;
+	caa_dns_rr_t rr;
+	caa_dns_iter_init(&it, m, CAA_DNS_AUTHORITY);
+	while (caa_dns_iter_next(&it, &rr))
+		if (rr.type == CAA_DNS_T_SOA)
 			return true;
 	return false;
 }
 
-/* Copy the CAA records of the answer section (after any CNAME/DNAME chain
- * the resolver followed: they belong to the queried label, CAA.md §1). */
-static int take_records(lbl_t *l, const uint8_t *packet, size_t len)
+/* Copy the CAA records of the answer section into l. */
+static int take_records(lbl_t *l, const caa_dns_msg_t *m)
 {
-	caa_wire_t w;
-	caa_wire_rr_t rr;
-	size_t n = 0, total = 0;
+	caa_dns_iter_t it;
+	caa_dns_rr_t rr;
+	size_t total, n = count_caa(m, &total);
 	free(l->rdata);
 	free(l->rrs);
 	l->rdata = NULL;
 	l->rrs = NULL;
 	l->n_rrs = 0;
-	if (caa_wire_open(&w, packet, len) != CAA_EOK)
-		return CAA_EOK; /* nothing readable: no records */
-	caa_wire_t first = w;
-	while (caa_wire_next(&w, &rr))
-		if (rr.section == CAA_WIRE_ANSWER && rr.type == 257 && rr.rclass == 1) {
-			n++;
-			total += rr.rdlen;
-		}
 	if (n == 0)
 		return CAA_EOK;
 	l->rdata = malloc(total ? total : 1);
@@ -255,9 +267,9 @@ static int take_records(lbl_t *l, const uint8_t *packet, size_t len)
 	if (l->rdata == NULL || l->rrs == NULL)
 		return CAA_ENOMEM;
 	size_t off = 0;
-	w = first;
-	while (caa_wire_next(&w, &rr) && l->n_rrs < n) {
-		if (rr.section != CAA_WIRE_ANSWER || rr.type != 257 || rr.rclass != 1)
+	caa_dns_iter_init(&it, m, CAA_DNS_ANSWER);
+	while (caa_dns_iter_next(&it, &rr) && l->n_rrs < n) {
+		if (!is_caa(&rr))
 			continue;
 		memcpy(l->rdata + off, rr.rdata, rr.rdlen);
 		/* malformed RDATA stays in the RRset, flagged: it fails closed */
@@ -273,63 +285,74 @@ static void set_why(lbl_t *l, const char *why)
 	l->why = why ? strdup(why) : NULL;
 }
 
+caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, const char *why_bogus,
+                              caa_dnssec_t *dnssec, const char **why)
+{
+	size_t octets;
+	*dnssec = CAA_DNSSEC_INDETERMINATE;
+	*why = NULL;
+	/* The callback's rcode is 0 for any reply it built, an error reply
+	 * included: the reply's own header says what happened. No readable
+	 * reply fails closed, as SERVFAIL. */
+	if (rcode == 0)
+		rcode = m != NULL ? (int)m->rcode : CAA_DNS_R_SERVFAIL;
+	if (sec == 1) {
+		*dnssec = CAA_DNSSEC_BOGUS;
+		*why = why_bogus ? why_bogus : "validation failure";
+		return CAA_OUT_BOGUS;
+	}
+	/* A truncated reply is not the whole answer: neither its records nor
+	 * their absence may decide (RFC 2181 §9). libunbound retries over TCP
+	 * itself, so a final reply with TC fails, as SERVFAIL (retried). */
+	if (m != NULL && m->hdr.tc) {
+		*why = "the reply is truncated (TC set), also after the retry over TCP: "
+		       "it does not hold the whole answer";
+		return CAA_OUT_SERVFAIL;
+	}
+	/* Only an answer (data, NODATA, NXDOMAIN) has a DNSSEC state; an error
+	 * proves nothing either way. */
+	if (rcode == CAA_DNS_R_NOERROR || rcode == CAA_DNS_R_NXDOMAIN)
+		*dnssec = sec == 2 ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
+	switch (rcode) {
+	case CAA_DNS_R_NOERROR:
+		if (count_caa(m, &octets) > 0)
+			return CAA_OUT_PRESENT;
+		if (sec != 2 && !has_authority_soa(m)) {
+			/* A signed NODATA proves itself with NSEC; only unsigned
+			 * answers can be missing the SOA that makes them negative. */
+			*why = "NOERROR without CAA and without SOA in the authority section "
+			       "(NODATA without SOA)";
+			return CAA_OUT_NODATA_NOSOA;
+		}
+		return CAA_OUT_EMPTY;
+	case CAA_DNS_R_NXDOMAIN:
+		return CAA_OUT_NXDOMAIN;
+	case CAA_DNS_R_REFUSED:
+		return CAA_OUT_REFUSED;
+	case CAA_DNS_R_NOTIMP:
+		return CAA_OUT_NOTIMP;
+	case CAA_DNS_R_FORMERR:
+		return CAA_OUT_FORMERR;
+	default:
+		*why = "the resolver answered SERVFAIL (libunbound reports an upstream SERVFAIL, "
+		       "REFUSED, NOTIMP, FORMERR or an unusable answer all as SERVFAIL)";
+		return CAA_OUT_SERVFAIL;
+	}
+}
+
 /* Record what an answer says. packet is libunbound's (valid only now);
  * sec: 0 insecure or unchecked, 1 bogus, 2 secure. */
 static void classify(lbl_t *l, int rcode, const uint8_t *packet, size_t len, int sec,
                      const char *why_bogus)
 {
-	l->dnssec = CAA_DNSSEC_INDETERMINATE;
-	set_why(l, NULL);
-	/* The callback's rcode is 0 for any reply it built, an error reply
-	 * included: the reply's own header says what happened. No readable
-	 * reply fails closed, as SERVFAIL. */
-	caa_wire_t w;
-	if (rcode == 0)
-		rcode = caa_wire_open(&w, packet, len) == CAA_EOK ? (int)w.rcode : 2;
-	if (sec == 1) {
-		l->outcome = CAA_OUT_BOGUS;
-		l->dnssec = CAA_DNSSEC_BOGUS;
-		set_why(l, why_bogus ? why_bogus : "validation failure");
-		return;
-	}
-	/* Only an answer (data, NODATA, NXDOMAIN) has a DNSSEC state; an error
-	 * proves nothing either way. */
-	if (rcode == 0 || rcode == 3)
-		l->dnssec = sec == 2 ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
-	switch (rcode) {
-	case 0:
-		if (take_records(l, packet, len) != CAA_EOK) {
-			l->outcome = CAA_OUT_NETWORK;
-			set_why(l, "out of memory");
-		} else if (l->n_rrs > 0) {
-			l->outcome = CAA_OUT_PRESENT;
-		} else if (sec != 2 && !has_authority_soa(packet, len)) {
-			/* A signed NODATA proves itself with NSEC; only unsigned
-			 * answers can be missing the SOA that makes them negative. */
-			l->outcome = CAA_OUT_NODATA_NOSOA;
-			set_why(l, "NOERROR without CAA and without SOA in the authority section "
-			           "(NODATA without SOA)");
-		} else {
-			l->outcome = CAA_OUT_EMPTY;
-		}
-		return;
-	case 3:
-		l->outcome = CAA_OUT_NXDOMAIN;
-		return;
-	case 5:
-		l->outcome = CAA_OUT_REFUSED;
-		return;
-	case 4:
-		l->outcome = CAA_OUT_NOTIMP;
-		return;
-	case 1:
-		l->outcome = CAA_OUT_FORMERR;
-		return;
-	default:
-		l->outcome = CAA_OUT_SERVFAIL;
-		set_why(l, "the resolver answered SERVFAIL (libunbound reports an upstream "
-		           "SERVFAIL, REFUSED, NOTIMP, FORMERR or an unusable answer all as SERVFAIL)");
-		return;
+	caa_dns_msg_t m;
+	const char *why;
+	bool readable = packet != NULL && caa_dns_msg_parse(&m, packet, len, NULL) == CAA_EOK;
+	l->outcome = caa_climb_reply(rcode, readable ? &m : NULL, sec, why_bogus, &l->dnssec, &why);
+	set_why(l, why);
+	if (l->outcome == CAA_OUT_PRESENT && take_records(l, &m) != CAA_EOK) {
+		l->outcome = CAA_OUT_NETWORK;
+		set_why(l, "out of memory");
 	}
 }
 
@@ -515,7 +538,8 @@ static void lbl_send(lbl_t *l)
 	l->uslot = true;
 	if (++ctx->outstanding > ctx->stats.outstanding_peak)
 		ctx->stats.outstanding_peak = ctx->outstanding;
-	rc = ub_resolve_event(ctx->ub, l->name, 257, 1, l, on_answer, &l->async_id);
+	rc = ub_resolve_event(ctx->ub, l->name, CAA_DNS_T_CAA, CAA_DNS_C_IN, l, on_answer,
+	                      &l->async_id);
 	if (rc != 0) {
 		l->in_ub = false;
 		caa_timerq_disarm(ctx->timers, &l->timer);

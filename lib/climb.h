@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dnsmsg.h"
 #include "result.h"
 
 typedef struct caa_ctx caa_ctx_t;
@@ -101,5 +102,14 @@ void caa_ctx_stats(const caa_ctx_t *ctx, caa_ctx_stats_t *out);
 int caa_check(caa_ctx_t *ctx, const caa_request_t *req, caa_result_t **out);
 int caa_order(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n, caa_result_t ***results,
               caa_problem_t **aggregate, size_t *bad);
+
+/*
+ * How the climb reads one reply of libunbound (exposed for tests): rcode is
+ * the callback's, m the parsed reply (NULL: none, or unreadable), sec 0
+ * insecure or unchecked, 1 bogus, 2 secure. Returns the label's outcome and
+ * sets its DNSSEC state and why (static text or why_bogus; NULL for none).
+ */
+caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, const char *why_bogus,
+                              caa_dnssec_t *dnssec, const char **why);
 
 #endif

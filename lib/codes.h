@@ -52,6 +52,9 @@ enum caa_code {
 	CAA_EDNS = -80,      /* libunbound could not be set up */
 	CAA_EBUSY = -81,     /* too many checks in flight */
 
+	/* DNS messages (dnsmsg.c) */
+	CAA_EMSG = -90, /* a malformed DNS message */
+
 	/* requests (name.c, policy.c) */
 	CAA_ENAME_DNS_IP = -100, /* identifier of type "dns" that is an IP address */
 	CAA_EMETHOD = -101,      /* validation method the CA cannot mean */

@@ -2,9 +2,8 @@
  * diagnose.c — the real cause of a SERVFAIL: our own RD=0 queries to the
  * zone's authoritative servers, one sentence out (method in diagnose.h).
  *
- * Layout: a small DNS wire codec (names with compression pointers, a query
- * builder, a bounds-checked response reader), UDP and TCP exchanges with
- * deadlines, libunbound lookups with deadlines, the iteration and its
+ * Layout: reading a response into a compact view (through dnsmsg.h, the
+ * one DNS message layer), UDP and TCP exchanges with deadlines, libunbound lookups with deadlines, the iteration and its
  * classification, and the queue + thread.
  */
 #include <arpa/inet.h>
@@ -27,12 +26,11 @@
 #include <unbound.h>
 
 #include "codes.h"
-#include "ubconf.h"
 #include "diagnose.h"
+#include "dnsmsg.h"
+#include "ubconf.h"
 
-#define NAME_STR             1024 /* a 255-octet name in presentation form, \DDD escapes, NUL */
-#define WIRE_NAME_MAX        255
-#define PTR_HOPS_MAX         127   /* compression pointers followed in one name */
+#define NAME_STR             CAA_DNS_NAME_STR_MAX /* any name in presentation form */
 #define MAX_RRS              64    /* RRs kept per section; later ones are read past, not kept */
 #define MAX_NS               8     /* NS names taken from one delegation */
 #define MAX_ADDRS            6     /* server addresses asked per zone */
@@ -43,20 +41,23 @@
 #define TRY_MS               1000u /* one UDP try, one TCP exchange */
 #define UDP_TRIES            2u
 #define UB_BUDGET_MS         1500u /* one libunbound lookup */
-#define EDNS_SIZE            1232
 #define PKT_MAX              65535
 #define PART_MAX             480 /* one server's part of a sentence */
 
-#define T_A     1
-#define T_NS    2
-#define T_CNAME 5
-#define T_SOA   6
-#define T_AAAA  28
-#define T_OPT   41
-#define T_CAA   257
-#define C_IN    1
-
-enum { R_NOERROR = 0, R_FORMERR = 1, R_SERVFAIL = 2, R_NXDOMAIN = 3, R_NOTIMP = 4, R_REFUSED = 5 };
+/* Short names for dnsmsg.h's constants. */
+#define T_A     CAA_DNS_T_A
+#define T_NS    CAA_DNS_T_NS
+#define T_CNAME CAA_DNS_T_CNAME
+#define T_SOA   CAA_DNS_T_SOA
+#define T_AAAA  CAA_DNS_T_AAAA
+#define T_CAA   CAA_DNS_T_CAA
+#define C_IN    CAA_DNS_C_IN
+#define R_NOERROR  CAA_DNS_R_NOERROR
+#define R_FORMERR  CAA_DNS_R_FORMERR
+#define R_SERVFAIL CAA_DNS_R_SERVFAIL
+#define R_NXDOMAIN CAA_DNS_R_NXDOMAIN
+#define R_NOTIMP   CAA_DNS_R_NOTIMP
+#define R_REFUSED  CAA_DNS_R_REFUSED
 
 /* ------------------------------------------------------------------------ */
 /* small helpers */
@@ -111,11 +112,6 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -124,178 +120,19 @@ static void put16(uint8_t *p, uint16_t v)
 
 static const char *rcode_name(int rc)
 {
-	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-	                                    "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-	                                    "NXRRSET", "NOTAUTH", "NOTZONE"};
-	static _Thread_local char other[16];
-	if (rc >= 0 && (size_t)rc < sizeof(names) / sizeof(names[0]))
-		return names[rc];
-	if (rc == 16)
-		return "BADVERS";
-	snprintf(other, sizeof(other), "RCODE%d", rc);
-	return other;
+	static _Thread_local char other[CAA_DNS_MNEMONIC_MAX];
+	return rc < 0 ? "no answer" : caa_dns_rcode_str((unsigned)rc, other);
 }
 
 /* ------------------------------------------------------------------------ */
-/* names: presentation form is lowercase, no trailing dot, "." for the root,
- * \. \\ and \DDD escapes for octets that need them */
+/* messages: names are kept in dnsmsg.h's presentation form without the
+ * trailing dot ("." for the root), where '.' only ever separates labels */
 
-/* Read the (possibly compressed) name at off. Writes its presentation form
- * into out (may be NULL to skip) and the offset after the name as it appears
- * at off into *end. Pointers must point strictly backwards (no loops), the
- * name must fit 255 octets. Returns 0 or -1 (malformed). */
-static int name_read(const uint8_t *p, size_t len, size_t off, char *out, size_t outcap,
-                     size_t *end)
-{
-	size_t pos = off, o = 0, wire = 0;
-	unsigned hops = 0;
-	bool jumped = false;
-	for (;;) {
-		if (pos >= len)
-			return -1;
-		uint8_t c = p[pos];
-		if (c == 0) {
-			if (!jumped)
-				*end = pos + 1;
-			break;
-		}
-		if ((c & 0xC0) == 0xC0) {
-			if (pos + 1 >= len || ++hops > PTR_HOPS_MAX)
-				return -1;
-			size_t ptr = (size_t)(c & 0x3F) << 8 | p[pos + 1];
-			if (ptr >= pos)
-				return -1; /* forward or self pointer: a loop in waiting */
-			if (!jumped)
-				*end = pos + 2;
-			jumped = true;
-			pos = ptr;
-			continue;
-		}
-		if ((c & 0xC0) != 0)
-			return -1; /* extended label types */
-		if (pos + 1 + c > len)
-			return -1;
-		wire += (size_t)c + 1;
-		if (wire + 1 > WIRE_NAME_MAX)
-			return -1;
-		if (out != NULL) {
-			if (o > 0) {
-				if (o + 1 >= outcap)
-					return -1;
-				out[o++] = '.';
-			}
-			for (size_t i = 0; i < c; i++) {
-				uint8_t ch = p[pos + 1 + i];
-				if (ch >= 'A' && ch <= 'Z')
-					ch = (uint8_t)(ch - 'A' + 'a');
-				if (o + 5 >= outcap)
-					return -1;
-				if (ch == '.' || ch == '\\') {
-					out[o++] = '\\';
-					out[o++] = (char)ch;
-				} else if (ch > 0x20 && ch < 0x7F) {
-					out[o++] = (char)ch;
-				} else {
-					o += (size_t)snprintf(out + o, outcap - o, "\\%03u", ch);
-				}
-			}
-		}
-		pos += 1 + c;
-	}
-	if (out != NULL) {
-		if (o == 0) {
-			if (outcap < 2)
-				return -1;
-			out[o++] = '.';
-		}
-		out[o] = '\0';
-	}
-	return 0;
-}
+typedef caa_dns_rr_t rr_t;
 
-/* Presentation form to wire form; returns its length or -1. */
-static int name_to_wire(const char *text, uint8_t *out, size_t cap)
-{
-	size_t o = 0, lenpos;
-	const char *s = text;
-	if (strcmp(text, ".") == 0 || *text == '\0') {
-		if (cap < 1)
-			return -1;
-		out[0] = 0;
-		return 1;
-	}
-	while (*s != '\0') {
-		lenpos = o++;
-		if (o >= cap)
-			return -1;
-		size_t l = 0;
-		while (*s != '\0' && *s != '.') {
-			unsigned ch = (unsigned char)*s++;
-			if (ch == '\\') {
-				if (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' &&
-				    s[2] >= '0' && s[2] <= '9') {
-					ch = (unsigned)((s[0] - '0') * 100 + (s[1] - '0') * 10 +
-					                (s[2] - '0'));
-					if (ch > 255)
-						return -1;
-					s += 3;
-				} else if (*s != '\0') {
-					ch = (unsigned char)*s++;
-				} else {
-					return -1;
-				}
-			}
-			if (++l > 63 || o + 1 >= cap)
-				return -1;
-			out[o++] = (uint8_t)ch;
-		}
-		if (l == 0)
-			return -1; /* empty label */
-		out[lenpos] = (uint8_t)l;
-		if (*s == '.') {
-			s++;
-			if (*s == '\0')
-				break; /* trailing dot */
-		}
-	}
-	if (o + 1 > cap || o + 1 > WIRE_NAME_MAX)
-		return -1;
-	out[o++] = 0;
-	return (int)o;
-}
-
-/* Whether the label separator at text[i] ('.') is escaped. */
-static bool dot_escaped(const char *text, size_t i)
-{
-	size_t n = 0;
-	while (i > 0 && text[i - 1] == '\\') {
-		n++;
-		i--;
-	}
-	return n % 2 == 1;
-}
-
-/* child is parent or below it (both in our presentation form). */
-static bool is_sub(const char *child, const char *parent)
-{
-	size_t cl = strlen(child), pl = strlen(parent);
-	if (strcmp(parent, ".") == 0)
-		return true;
-	if (cl < pl || strcmp(child + cl - pl, parent) != 0)
-		return false;
-	return cl == pl || (child[cl - pl - 1] == '.' && !dot_escaped(child, cl - pl - 1));
-}
-
-/* ------------------------------------------------------------------------ */
-/* messages */
-
-typedef struct rr {
-	uint16_t owner; /* offset of the owner name */
-	uint16_t type, cls, rdoff, rdlen;
-	uint32_t ttl;
-} rr_t;
-
+/* A response, and its first MAX_RRS records per section. */
 typedef struct msg {
+	caa_dns_msg_t d;
 	const uint8_t *p;
 	size_t len;
 	uint16_t id;
@@ -310,87 +147,53 @@ typedef struct msg {
 static size_t build_query(uint8_t *q, size_t cap, uint16_t id, const char *qname, uint16_t qtype,
                           bool edns)
 {
-	if (cap < 12 + WIRE_NAME_MAX + 4 + 11)
+	uint8_t name[CAA_DNS_NAME_MAX];
+	int n;
+	if (caa_dns_name_from_str(qname, name) < 0)
 		return 0;
-	memset(q, 0, 12);
-	put16(q, id); /* flags 0: QUERY, RD=0 */
-	put16(q + 4, 1);
-	put16(q + 10, edns ? 1 : 0);
-	int n = name_to_wire(qname, q + 12, WIRE_NAME_MAX);
-	if (n < 0)
-		return 0;
-	size_t o = 12 + (size_t)n;
-	put16(q + o, qtype);
-	put16(q + o + 2, C_IN);
-	o += 4;
-	if (edns) {
-		q[o] = 0; /* root owner */
-		put16(q + o + 1, T_OPT);
-		put16(q + o + 3, EDNS_SIZE);
-		memset(q + o + 5, 0, 6); /* ext-rcode, version, flags (DO=0), rdlen */
-		o += 11;
-	}
-	return o;
+	/* RD=0: we ask the authoritative servers themselves */
+	n = caa_dns_query_write(q, cap, id, name, qtype, C_IN, false, edns ? CAA_DNS_EDNS_UDP : 0);
+	return n > 0 ? (size_t)n : 0;
 }
 
-static int read_section(msg_t *m, size_t *pos, unsigned count, rr_t *rrs, size_t *n)
+static void keep_section(msg_t *m, caa_dns_section_t s, rr_t *rrs, size_t *n)
 {
+	caa_dns_iter_t it;
 	*n = 0;
-	for (unsigned i = 0; i < count; i++) {
-		size_t end;
-		if (name_read(m->p, m->len, *pos, NULL, 0, &end) != 0 || end + 10 > m->len)
-			return -1;
-		rr_t r = {.owner = (uint16_t)*pos,
-		          .type = get16(m->p + end),
-		          .cls = get16(m->p + end + 2),
-		          .ttl = get32(m->p + end + 4),
-		          .rdlen = get16(m->p + end + 8),
-		          .rdoff = (uint16_t)(end + 10)};
-		if ((size_t)r.rdoff + r.rdlen > m->len)
-			return -1;
-		*pos = (size_t)r.rdoff + r.rdlen;
-		if (*n < MAX_RRS)
-			rrs[(*n)++] = r;
-	}
-	return 0;
+	caa_dns_iter_init(&it, &m->d, s);
+	while (*n < MAX_RRS && caa_dns_iter_next(&it, &rrs[*n]))
+		(*n)++;
 }
 
 /* Parse a response. Returns 0, or -1 with a reason in why. */
 static int parse_msg(const uint8_t *p, size_t len, msg_t *m, const char **why)
 {
-	size_t pos = 12, end;
-	memset(m, 0, offsetof(msg_t, an));
-	m->p = p;
-	m->len = len;
+	uint8_t qname[CAA_DNS_NAME_MAX];
 	m->n_an = m->n_ns = m->n_ar = 0;
-	*why = "shorter than a DNS header";
-	if (len < 12)
+	if (caa_dns_msg_parse(&m->d, p, len, why) != CAA_EOK)
 		return -1;
-	m->id = get16(p);
 	*why = "not a response";
-	if ((p[2] & 0x80) == 0)
+	if (!m->d.hdr.qr)
 		return -1;
-	m->aa = (p[2] & 0x04) != 0;
-	m->tc = (p[2] & 0x02) != 0;
-	m->ra = (p[3] & 0x80) != 0;
-	m->rcode = p[3] & 0x0F;
 	*why = "no question section";
-	if (get16(p + 4) != 1)
+	if (m->d.hdr.count[CAA_DNS_QUESTION] != 1)
 		return -1;
 	*why = "a malformed question";
-	if (name_read(p, len, pos, m->qname, sizeof(m->qname), &end) != 0 || end + 4 > len)
+	if (caa_dns_name_read(p, len, m->d.qname, qname, NULL) < 0 ||
+	    caa_dns_name_str(qname, m->qname, sizeof(m->qname), 0) < 0)
 		return -1;
-	m->qtype = get16(p + end);
-	m->qclass = get16(p + end + 2);
-	pos = end + 4;
-	*why = "a malformed record";
-	if (read_section(m, &pos, get16(p + 6), m->an, &m->n_an) != 0 ||
-	    read_section(m, &pos, get16(p + 8), m->ns, &m->n_ns) != 0 ||
-	    read_section(m, &pos, get16(p + 10), m->ar, &m->n_ar) != 0)
-		return -1;
-	for (size_t i = 0; i < m->n_ar; i++)
-		if (m->ar[i].type == T_OPT)
-			m->rcode |= (int)(m->ar[i].ttl >> 24) << 4;
+	m->p = p;
+	m->len = len;
+	m->id = m->d.hdr.id;
+	m->aa = m->d.hdr.aa;
+	m->tc = m->d.hdr.tc;
+	m->ra = m->d.hdr.ra;
+	m->rcode = (int)m->d.rcode;
+	m->qtype = m->d.qtype;
+	m->qclass = m->d.qclass;
+	keep_section(m, CAA_DNS_ANSWER, m->an, &m->n_an);
+	keep_section(m, CAA_DNS_AUTHORITY, m->ns, &m->n_ns);
+	keep_section(m, CAA_DNS_ADDITIONAL, m->ar, &m->n_ar);
 	return 0;
 }
 
@@ -402,18 +205,20 @@ static bool msg_matches(const msg_t *m, uint16_t id, const char *qname, uint16_t
 
 static int rr_owner(const msg_t *m, const rr_t *r, char *out, size_t cap)
 {
-	size_t end;
-	return name_read(m->p, m->len, r->owner, out, cap, &end);
+	uint8_t name[CAA_DNS_NAME_MAX];
+	if (caa_dns_rr_owner(&m->d, r, name) < 0 || caa_dns_name_str(name, out, cap, 0) < 0)
+		return -1;
+	return 0;
 }
 
 /* The domain name in the RDATA of an NS or CNAME: it must start inside the
  * RDATA and its uncompressed part must stay there. */
 static int rr_target(const msg_t *m, const rr_t *r, char *out, size_t cap)
 {
-	size_t end;
-	if (r->rdlen == 0 || name_read(m->p, m->len, r->rdoff, out, cap, &end) != 0)
+	uint8_t name[CAA_DNS_NAME_MAX];
+	if (caa_dns_rr_name(&m->d, r, 0, name, NULL) < 0 || caa_dns_name_str(name, out, cap, 0) < 0)
 		return -1;
-	return end <= (size_t)r->rdoff + r->rdlen ? 0 : -1;
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -916,7 +721,7 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 	memset(z, 0, sizeof(*z));
 	starts[n++] = 0;
 	for (size_t i = 0; i < len && n < 128; i++)
-		if (qname[i] == '.' && !dot_escaped(qname, i))
+		if (qname[i] == '.') /* never escaped (dnsmsg.h) */
 			starts[n++] = i + 1;
 	for (size_t k = n; k-- > 0;) { /* the TLD first */
 		const char *s = qname + starts[k];
@@ -1121,7 +926,7 @@ static int take_referral(run_t *r, const zoneset_t *z, const char *qname, zonese
 		if (!any)
 			put(owner_out, cap, "%s", owner);
 		any = true;
-		if (strcmp(owner, z->zone) == 0 || !is_sub(owner, z->zone) || !is_sub(qname, owner))
+		if (strcmp(owner, z->zone) == 0 || !caa_dns_str_is_sub(owner, z->zone) || !caa_dns_str_is_sub(qname, owner))
 			continue;
 		if (next->n_ns == 0)
 			put(next->zone, sizeof(next->zone), "%s", owner);
@@ -1208,7 +1013,7 @@ static pres_t classify(run_t *r, const zoneset_t *z, const server_t *s, const ch
 			put(f->text, PART_MAX,
 			    "%s is not authoritative for %s (answered with %s referral to %s, AA "
 			    "clear): %s",
-			    who, z->zone, is_sub(z->zone, owner) ? "an upward" : "a sideways",
+			    who, z->zone, caa_dns_str_is_sub(z->zone, owner) ? "an upward" : "a sideways",
 			    owner, lame_from(z, lame, sizeof(lame)));
 			return failed(f, CAA_DIAG_LAME, R_NOERROR);
 		}
@@ -1655,7 +1460,7 @@ void caa_diag_free(caa_diag_t *d)
 static char *copy_name(const char *name)
 {
 	size_t len = name != NULL ? strlen(name) : 0;
-	if (len > 1 && name[len - 1] == '.' && !dot_escaped(name, len - 1))
+	if (len > 1 && name[len - 1] == '.')
 		len--;
 	if (len == 0 || len > 253)
 		return NULL;

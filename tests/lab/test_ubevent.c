@@ -47,11 +47,10 @@
 #include <unbound.h>
 
 #include "codes.h"
+#include "dnsmsg.h"
 #include "timerq.h"
 #include "ubevent.h"
-#include "wire.h"
 
-#define TYPE_CAA        257
 #define LAB_DEADLINE_MS 12000u /* every answering scenario well within this */
 
 static int failures, passes;
@@ -505,15 +504,17 @@ static void take_answer(query_t *q, int rcode, const uint8_t *pkt, int len, int 
 	q->sec = sec;
 	q->pkt_rcode = q->ancount = q->ncaa = -1;
 	snprintf(q->why, sizeof(q->why), "%s", why != NULL ? why : "");
-	caa_wire_t w;
-	if (rcode == 0 && pkt != NULL && caa_wire_open(&w, pkt, (size_t)len) == CAA_EOK) {
-		q->pkt_rcode = (int)w.rcode;
-		q->ancount = (int)w.count[1];
-		q->tc = w.tc;
+	caa_dns_msg_t m;
+	if (rcode == 0 && pkt != NULL && caa_dns_msg_parse(&m, pkt, (size_t)len, NULL) == CAA_EOK) {
+		q->pkt_rcode = (int)m.rcode;
+		q->ancount = (int)m.hdr.count[CAA_DNS_ANSWER];
+		q->tc = m.hdr.tc;
 		q->ncaa = 0;
-		caa_wire_rr_t rr;
-		while (caa_wire_next(&w, &rr))
-			if (rr.section == CAA_WIRE_ANSWER && rr.type == TYPE_CAA)
+		caa_dns_iter_t it;
+		caa_dns_rr_t rr;
+		caa_dns_iter_init(&it, &m, CAA_DNS_ANSWER);
+		while (caa_dns_iter_next(&it, &rr))
+			if (rr.type == CAA_DNS_T_CAA)
 				q->ncaa++;
 	}
 	if (q->counter != NULL)
@@ -531,7 +532,7 @@ static int submit(struct ub_ctx *ub, query_t *q)
 {
 	q->t0 = now_ms();
 	q->in_call = true;
-	q->rc = ub_resolve_event(ub, q->name, TYPE_CAA, 1, q, on_event, &q->async_id);
+	q->rc = ub_resolve_event(ub, q->name, CAA_DNS_T_CAA, 1, q, on_event, &q->async_id);
 	q->in_call = false;
 	return q->rc;
 }
@@ -723,7 +724,7 @@ static void test_sync(caa_ubev_t *ev, struct ub_ctx *ub)
 	nest_t *nest = calloc(1, sizeof(*nest));
 	nest->ub = ub;
 	int id;
-	int rc = ub_resolve_event(ub, "secure.lab", TYPE_CAA, 1, nest, on_outer, &id);
+	int rc = ub_resolve_event(ub, "secure.lab", CAA_DNS_T_CAA, 1, nest, on_outer, &id);
 	CHECK(rc == 0 && nest->called && nest->inner.done, "nested resolve ran synchronously");
 	printf("     ub_resolve_event() from a callback: inner answer %s, the outer packet "
 	       "(%d octets) %s\n",
@@ -896,7 +897,7 @@ static void bench_thread(const char *labdir, int n, int k, const char *tag)
 	/* warm the delegation and keys of lab. like the event context had */
 	query_t *w = &qs[n];
 	snprintf(w->name, sizeof(w->name), "%swarm.wc.lab", tag);
-	ub_resolve_async(ub, w->name, TYPE_CAA, 1, w, on_thread, NULL);
+	ub_resolve_async(ub, w->name, CAA_DNS_T_CAA, 1, w, on_thread, NULL);
 	while (!w->done) {
 		struct pollfd pfd = {.fd = ub_fd(ub), .events = POLLIN};
 		poll(&pfd, 1, 1000);
@@ -913,7 +914,7 @@ static void bench_thread(const char *labdir, int n, int k, const char *tag)
 				q->counter = &inflight;
 				inflight++;
 				q->t0 = now_ms();
-				ub_resolve_async(ub, q->name, TYPE_CAA, 1, q, on_thread, NULL);
+				ub_resolve_async(ub, q->name, CAA_DNS_T_CAA, 1, q, on_thread, NULL);
 			}
 			struct pollfd pfd = {.fd = ub_fd(ub), .events = POLLIN};
 			poll(&pfd, 1, 1000);

@@ -26,6 +26,9 @@
  *   caa-faultdns -c faultdns.json [-p PIDFILE] [-l QUERYLOG] [--check]
  *
  * SIGTERM/SIGINT stop it (removing the pidfile), SIGHUP reopens the query log.
+ *
+ * Queries are read and replies written with libcaa's DNS message layer
+ * (lib/dnsmsg.h), the same code caad reads replies with.
  */
 #define _GNU_SOURCE /* ppoll */
 #include <arpa/inet.h>
@@ -46,36 +49,36 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NAME_MAX_STR 1024 /* presentation form, \DDD escapes included */
-#define WIRE_MAX     255
-#define UDP_PAYLOAD  1232 /* our EDNS buffer: the 2020 flag-day value */
+#include "codes.h"
+#include "dnsmsg.h"
+
+#define NAME_MAX_STR CAA_DNS_NAME_STR_MAX /* presentation form, \DDD escapes included */
+#define WIRE_MAX     CAA_DNS_NAME_MAX
+#define UDP_PAYLOAD  CAA_DNS_EDNS_UDP /* our EDNS buffer: the 2020 flag-day value */
 #define MAX_CONNS    512
 #define TCP_IDLE_MS  10000
 #define MAX_PENDING  65536
 #define FLAP_BUCKETS 1024
 
-#define T_A     1
-#define T_NS    2
-#define T_CNAME 5
-#define T_SOA   6
-#define T_TXT   16
-#define T_AAAA  28
-#define T_OPT   41
-#define T_DS    43
-#define T_DNAME 39
-#define T_ANY   255
-#define C_IN    1
-#define C_CH    3
-
-enum rcode {
-	R_NOERROR = 0,
-	R_FORMERR = 1,
-	R_SERVFAIL = 2,
-	R_NXDOMAIN = 3,
-	R_NOTIMP = 4,
-	R_REFUSED = 5,
-	R_YXDOMAIN = 6
-};
+/* Short names for dnsmsg.h's constants. */
+#define T_A        CAA_DNS_T_A
+#define T_NS       CAA_DNS_T_NS
+#define T_CNAME    CAA_DNS_T_CNAME
+#define T_SOA      CAA_DNS_T_SOA
+#define T_TXT      CAA_DNS_T_TXT
+#define T_AAAA     CAA_DNS_T_AAAA
+#define T_DS       CAA_DNS_T_DS
+#define T_DNAME    CAA_DNS_T_DNAME
+#define T_ANY      CAA_DNS_T_ANY
+#define C_IN       CAA_DNS_C_IN
+#define C_CH       CAA_DNS_C_CH
+#define R_NOERROR  CAA_DNS_R_NOERROR
+#define R_FORMERR  CAA_DNS_R_FORMERR
+#define R_SERVFAIL CAA_DNS_R_SERVFAIL
+#define R_NXDOMAIN CAA_DNS_R_NXDOMAIN
+#define R_NOTIMP   CAA_DNS_R_NOTIMP
+#define R_REFUSED  CAA_DNS_R_REFUSED
+#define R_YXDOMAIN CAA_DNS_R_YXDOMAIN
 
 enum action {
 	ACT_ANSWER,
@@ -101,6 +104,7 @@ enum proto { P_ANY = 0, P_UDP = 1, P_TCP = 2 };
 
 struct rr {
 	char *owner; /* lowercase, absolute, trailing dot */
+	uint8_t owner_wire[WIRE_MAX];
 	uint16_t type;
 	uint32_t ttl;
 	uint8_t *rdata;
@@ -243,134 +247,26 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static uint32_t get32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
 /* ---- names ----
- * Names are handled as lowercase absolute presentation strings ("www.x.lab.", ".").
- * Octets other than [a-z0-9-_*] are written as \DDD, so '.' only ever separates
- * labels and plain suffix comparison at a '.' boundary is a subdomain test. */
+ * Names are handled as absolute presentation strings in dnsmsg.h's form
+ * ("www.x.lab.", "."): lowercase, '.', '\\' and unprintable octets as \DDD,
+ * so '.' only ever separates labels and a suffix comparison at a '.' boundary
+ * (caa_dns_str_is_sub) is a subdomain test. */
 
-static void lower(char *s)
+/* The name at off in msg (compression followed) in presentation form.
+ * Returns 0 or -1. */
+static int name_str_at(const uint8_t *msg, size_t len, size_t off, char *out, size_t outsz)
 {
-	for (; *s; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s + 32);
-}
-
-/* Wire name at msg[off] (compression followed) → presentation. Returns the
- * offset just after the name in its original position, or -1. */
-static long wire_to_str(const uint8_t *msg, size_t msglen, size_t off, char *out, size_t outsz)
-{
-	size_t o = 0, end = 0;
-	int hops = 0, total = 0;
-	bool jumped = false;
-
-	for (;;) {
-		if (off >= msglen)
-			return -1;
-		uint8_t len = msg[off];
-		if ((len & 0xC0) == 0xC0) {
-			if (off + 1 >= msglen || ++hops > 32)
-				return -1;
-			if (!jumped)
-				end = off + 2;
-			jumped = true;
-			off = ((size_t)(len & 0x3F) << 8) | msg[off + 1];
-			continue;
-		}
-		if (len & 0xC0)
-			return -1;
-		off++;
-		if (len == 0)
-			break;
-		total += len + 1;
-		if (total > WIRE_MAX || off + len > msglen)
-			return -1;
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = msg[off + i];
-			if (c >= 'A' && c <= 'Z')
-				c = (unsigned char)(c + 32);
-			bool plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-			             c == '_' || c == '*';
-			if (o + 5 >= outsz)
-				return -1;
-			if (plain)
-				out[o++] = (char)c;
-			else
-				o += (size_t)snprintf(out + o, outsz - o, "\\%03u", c);
-		}
-		if (o + 2 >= outsz)
-			return -1;
-		out[o++] = '.';
-		off += len;
-	}
-	if (o == 0)
-		out[o++] = '.';
-	out[o] = '\0';
-	return (long)(jumped ? end : off);
-}
-
-/* Presentation → wire (handles \DDD and \X). Returns the wire length, or -1. */
-static int str_to_wire(const char *s, uint8_t *out)
-{
-	size_t o = 0;
-	if (strcmp(s, ".") == 0) {
-		out[0] = 0;
-		return 1;
-	}
-	while (*s) {
-		size_t lenpos = o++;
-		uint8_t len = 0;
-		while (*s && *s != '.') {
-			int c = (unsigned char)*s++;
-			if (c == '\\') {
-				if (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' &&
-				    s[2] >= '0' && s[2] <= '9') {
-					c = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-					s += 3;
-				} else if (*s) {
-					c = (unsigned char)*s++;
-				}
-				if (c > 255)
-					return -1;
-			}
-			if (len == 63 || o >= WIRE_MAX)
-				return -1;
-			out[o++] = (uint8_t)c;
-			len++;
-		}
-		if (len == 0)
-			return -1; /* empty label */
-		out[lenpos] = len;
-		if (*s == '.')
-			s++;
-	}
-	if (o >= WIRE_MAX)
+	uint8_t w[WIRE_MAX];
+	if (caa_dns_name_read(msg, len, off, w, NULL) < 0 ||
+	    caa_dns_name_str(w, out, outsz, CAA_DNS_STR_ABSOLUTE) < 0)
 		return -1;
-	out[o++] = 0;
-	return (int)o;
-}
-
-/* Is name at or below zone? */
-static bool is_sub(const char *name, const char *zone)
-{
-	if (strcmp(zone, ".") == 0)
-		return true;
-	size_t n = strlen(name), z = strlen(zone);
-	if (n < z || strcmp(name + n - z, zone) != 0)
-		return false;
-	return n == z || name[n - z - 1] == '.';
+	return 0;
 }
 
 /* The parent of a name ("x.lab." → "lab.", "lab." → "."), NULL for the root. */
@@ -382,47 +278,26 @@ static const char *parent(const char *name)
 	return dot[1] ? dot + 1 : ".";
 }
 
-/* Normalise a configured name: lowercase, absolute. */
+/* Normalise a configured name: dnsmsg.h's presentation form, absolute. */
 static char *norm_name(const char *s, const char *where)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > 253 + 1)
+	uint8_t w[WIRE_MAX];
+	char text[NAME_MAX_STR];
+	if (*s == '\0' || caa_dns_name_from_str(s, w) < 0 ||
+	    caa_dns_name_str(w, text, sizeof(text), CAA_DNS_STR_ABSOLUTE) < 0)
 		die("%s: bad name \"%s\"", where, s);
-	char *d = xmalloc(n + 2);
-	memcpy(d, s, n + 1);
-	if (strcmp(d, ".") != 0 && d[n - 1] != '.') {
-		d[n] = '.';
-		d[n + 1] = '\0';
-	}
-	lower(d);
-	uint8_t w[WIRE_MAX + 1];
-	if (str_to_wire(d, w) < 0)
-		die("%s: bad name \"%s\"", where, s);
-	return d;
+	return xstrdup(text);
 }
 
-static const char *type_name(uint16_t t, char *buf, size_t sz)
+static const char *type_name(uint16_t t, char *buf)
 {
-	static const struct {
-		uint16_t t;
-		const char *n;
-	} tab[] = {{1, "A"},      {2, "NS"},          {5, "CNAME"},  {6, "SOA"},    {12, "PTR"},
-	           {15, "MX"},    {16, "TXT"},        {28, "AAAA"},  {33, "SRV"},   {39, "DNAME"},
-	           {41, "OPT"},   {43, "DS"},         {46, "RRSIG"}, {47, "NSEC"},  {48, "DNSKEY"},
-	           {50, "NSEC3"}, {51, "NSEC3PARAM"}, {64, "SVCB"},  {65, "HTTPS"}, {255, "ANY"},
-	           {257, "CAA"}};
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (tab[i].t == t)
-			return tab[i].n;
-	snprintf(buf, sz, "TYPE%u", t);
-	return buf;
+	return caa_dns_type_str(t, buf);
 }
 
 static const char *rcode_name(int rc)
 {
-	static const char *const n[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-	                                "NOTIMP",  "REFUSED", "YXDOMAIN"};
-	return rc >= 0 && rc <= 6 ? n[rc] : "RCODE?";
+	static char buf[CAA_DNS_MNEMONIC_MAX];
+	return caa_dns_rcode_str((unsigned)rc, buf);
 }
 
 /* ---- configuration ---- */
@@ -509,7 +384,9 @@ static void load_zone(struct zone *z, json_t *jz, const char *where)
 		snprintf(w, sizeof(w), "%s.records[%zu]", where, i);
 		check_keys(jr, w, rkeys);
 		r->owner = norm_name(jstr(jr, "owner", w, true), w);
-		if (!is_sub(r->owner, z->origin))
+		if (caa_dns_name_from_str(r->owner, r->owner_wire) < 0)
+			die("%s: bad owner %s", w, r->owner);
+		if (!caa_dns_str_is_sub(r->owner, z->origin))
 			die("%s: owner %s is outside zone %s", w, r->owner, z->origin);
 		if (json_object_get(jr, "type") == NULL)
 			die("%s: missing \"type\"", w);
@@ -708,12 +585,12 @@ static void log_query(const struct server *sv, enum proto proto, const char *qna
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	char line[NAME_MAX_STR + 512], tbuf[16], pbuf[INET6_ADDRSTRLEN + 8];
+	char line[NAME_MAX_STR + 512], tbuf[CAA_DNS_MNEMONIC_MAX], pbuf[INET6_ADDRSTRLEN + 8];
 	format_peer(peer, pbuf, sizeof(pbuf));
 	int n = snprintf(
 	    line, sizeof(line), "%lld.%06ld %s %s %s %s %s aa=%d tc=%d an=%u ns=%u ar=%u",
 	    (long long)ts.tv_sec, ts.tv_nsec / 1000, sv->addr_str, proto == P_TCP ? "tcp" : "udp",
-	    qname, qtype < 0 ? "-" : type_name((uint16_t)qtype, tbuf, sizeof(tbuf)), o->result,
+	    qname, qtype < 0 ? "-" : type_name((uint16_t)qtype, tbuf), o->result,
 	    o->aa, o->tc, o->an, o->ns, o->ar);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
@@ -735,57 +612,26 @@ static void log_query(const struct server *sv, enum proto proto, const char *qna
 
 struct msgbuf {
 	uint8_t b[65535];
-	size_t len;
-	size_t qend; /* end of the question section */
-	unsigned an, ns, ar;
-	bool overflow;
+	caa_dns_wr_t w;
 };
 
-static void mb_rr(struct msgbuf *m, const uint8_t *owner, size_t olen, uint16_t type, uint16_t cls,
-                  uint32_t ttl, const uint8_t *rd, size_t rdlen)
+/* A record from a zone in section s; owner_wire replaces its owner (wildcards,
+ * the query name as asked). */
+static void mb_zone_rr(struct msgbuf *m, caa_dns_section_t s, const struct rr *r,
+                       const uint8_t *owner_wire, uint32_t ttl_cap)
 {
-	if (m->overflow || m->len + olen + 10 + rdlen > sizeof(m->b)) {
-		m->overflow = true;
-		return;
-	}
-	memcpy(m->b + m->len, owner, olen);
-	m->len += olen;
-	put16(m->b + m->len, type);
-	put16(m->b + m->len + 2, cls);
-	put32(m->b + m->len + 4, ttl);
-	put16(m->b + m->len + 8, (uint16_t)rdlen);
-	m->len += 10;
-	if (rdlen)
-		memcpy(m->b + m->len, rd, rdlen);
-	m->len += rdlen;
-}
-
-/* A record from a zone; owner_override (wire) replaces its owner (wildcards). */
-static void mb_zone_rr(struct msgbuf *m, const struct rr *r, const uint8_t *owner_wire,
-                       size_t owner_len, uint32_t ttl_cap)
-{
-	uint8_t w[WIRE_MAX + 1];
-	if (owner_wire == NULL) {
-		int l = str_to_wire(r->owner, w);
-		if (l < 0)
-			return;
-		owner_wire = w;
-		owner_len = (size_t)l;
-	}
 	uint32_t ttl = r->ttl < ttl_cap ? r->ttl : ttl_cap;
-	mb_rr(m, owner_wire, owner_len, r->type, C_IN, ttl, r->rdata, r->rdlen);
+	/* a record that does not fit sets overflow: the answer goes out truncated */
+	(void)caa_dns_wr_rr(&m->w, s, owner_wire ? owner_wire : r->owner_wire, r->type, C_IN, ttl,
+	                    r->rdata, r->rdlen);
 }
 
 /* The parsed query. */
 struct query {
-	const uint8_t *pkt;
-	size_t len;
-	uint16_t id;
-	uint8_t flags1, flags2;
-	int opcode;
+	caa_dns_hdr_t hdr;
 	char qname[NAME_MAX_STR];
+	uint8_t qwire[WIRE_MAX]; /* the name as asked (case kept) */
 	int qtype, qclass;
-	size_t qend; /* end of the question in pkt */
 	bool edns;
 	uint16_t edns_size;
 	bool edns_do;
@@ -795,97 +641,54 @@ struct query {
  * to ignore the packet entirely (not a query, too short to answer). */
 static int parse_query(const uint8_t *pkt, size_t len, struct query *q)
 {
+	caa_dns_msg_t m;
+	size_t next;
 	memset(q, 0, sizeof(*q));
-	q->pkt = pkt;
-	q->len = len;
 	q->qtype = q->qclass = -1;
 	strcpy(q->qname, "-");
-	if (len < 12)
-		return -1;
-	q->id = get16(pkt);
-	q->flags1 = pkt[2];
-	q->flags2 = pkt[3];
-	if (q->flags1 & 0x80)
-		return -1; /* a response: never answer those */
-	q->opcode = (q->flags1 >> 3) & 0x0F;
-	uint16_t qd = get16(pkt + 4), an = get16(pkt + 6), ns = get16(pkt + 8),
-	         ar = get16(pkt + 10);
-	q->qend = 12;
-	if (qd != 1)
+	if (caa_dns_hdr_read(pkt, len, &q->hdr) != CAA_EOK || q->hdr.qr)
+		return -1; /* too short, or a response: never answer those */
+	if (q->hdr.count[CAA_DNS_QUESTION] != 1)
 		return R_FORMERR;
-	long off = wire_to_str(pkt, len, 12, q->qname, sizeof(q->qname));
-	if (off < 0 || (size_t)off + 4 > len) {
+	if (caa_dns_name_read_raw(pkt, len, CAA_DNS_HDR_LEN, q->qwire, &next) < 0 ||
+	    next + 4 > len ||
+	    caa_dns_name_str(q->qwire, q->qname, sizeof(q->qname), CAA_DNS_STR_ABSOLUTE) < 0) {
 		strcpy(q->qname, "-");
 		return R_FORMERR;
 	}
-	q->qtype = get16(pkt + off);
-	q->qclass = get16(pkt + off + 2);
-	q->qend = (size_t)off + 4;
-	if (q->opcode != 0)
+	q->qtype = get16(pkt + next);
+	q->qclass = get16(pkt + next + 2);
+	if (q->hdr.opcode != CAA_DNS_OP_QUERY)
 		return R_NOTIMP;
-
-	/* Skip answer and authority (normally empty in a query) to find an OPT. */
-	size_t p = q->qend;
-	char scratch[NAME_MAX_STR];
-	for (unsigned i = 0; i < (unsigned)an + ns + ar; i++) {
-		long e = wire_to_str(pkt, len, p, scratch, sizeof(scratch));
-		if (e < 0 || (size_t)e + 10 > len)
-			return R_FORMERR;
-		uint16_t type = get16(pkt + e), rdlen = get16(pkt + e + 8);
-		if ((size_t)e + 10 + rdlen > len)
-			return R_FORMERR;
-		if (i >= (unsigned)an + ns && type == T_OPT) {
-			if (q->edns)
-				return R_FORMERR; /* two OPT records */
-			q->edns = true;
-			q->edns_size = get16(pkt + e + 2);
-			q->edns_do = (pkt[e + 6] & 0x80) != 0;
-		}
-		p = (size_t)e + 10 + rdlen;
-	}
+	/* The rest (normally an OPT record alone): well-formed, one OPT at most. */
+	if (caa_dns_msg_parse(&m, pkt, len, NULL) != CAA_EOK)
+		return R_FORMERR;
+	q->edns = m.edns;
+	q->edns_size = m.edns_udp;
+	q->edns_do = m.edns_do;
 	return 0;
 }
 
-/* Header and question of a response. */
+/* Header and question of a response: QR, the query's opcode, RD and CD. */
 static void mb_start(struct msgbuf *m, const struct query *q, int rcode, bool aa)
 {
-	memset(m->b, 0, 12);
-	m->an = m->ns = m->ar = 0;
-	m->overflow = false;
-	put16(m->b, q->id);
-	m->b[2] = (uint8_t)(0x80 | (q->opcode << 3) | (aa ? 0x04 : 0) |
-	                    (q->flags1 & 0x01));                  /* QR AA RD */
-	m->b[3] = (uint8_t)((q->flags2 & 0x10) | (rcode & 0x0F)); /* CD, RCODE */
-	m->len = 12;
-	if (q->qtype >= 0 && q->qend > 12 && q->qend <= q->len) {
-		memcpy(m->b + 12, q->pkt + 12,
-		       q->qend - 12); /* the question as asked (case kept) */
-		m->len = q->qend;
-		put16(m->b + 4, 1);
-	}
-	m->qend = m->len;
+	caa_dns_hdr_t h = {.id = q->hdr.id,
+	                   .qr = true,
+	                   .opcode = q->hdr.opcode,
+	                   .aa = aa,
+	                   .rd = q->hdr.rd,
+	                   .cd = q->hdr.cd,
+	                   .rcode = (uint8_t)rcode};
+	caa_dns_wr_init(&m->w, m->b, sizeof(m->b), &h);
+	if (q->qtype >= 0)
+		(void)caa_dns_wr_question(&m->w, q->qwire, (uint16_t)q->qtype, (uint16_t)q->qclass);
 }
 
 static void mb_finish(struct msgbuf *m, const struct query *q)
 {
-	if (q->edns) {
-		static const uint8_t root = 0;
-		mb_rr(m, &root, 1, T_OPT, UDP_PAYLOAD, 0, NULL, 0); /* ext-rcode 0, version 0 */
-		m->ar++;
-	}
-	put16(m->b + 6, (uint16_t)m->an);
-	put16(m->b + 8, (uint16_t)m->ns);
-	put16(m->b + 10, (uint16_t)m->ar);
-}
-
-/* Cut a response down to header + question (+ OPT) with TC set. */
-static void mb_truncate(struct msgbuf *m, const struct query *q)
-{
-	m->len = m->qend;
-	m->an = m->ns = m->ar = 0;
-	m->overflow = false;
-	m->b[2] |= 0x02;
-	mb_finish(m, q);
+	if (q->edns)
+		(void)caa_dns_wr_opt(&m->w, UDP_PAYLOAD, 0, false);
+	caa_dns_wr_finish(&m->w);
 }
 
 /* ---- authoritative lookup ---- */
@@ -894,7 +697,7 @@ static const struct zone *find_zone(const struct server *sv, const char *qname)
 {
 	const struct zone *best = NULL;
 	for (size_t i = 0; i < sv->n_zones; i++)
-		if (is_sub(qname, sv->zones[i].origin) &&
+		if (caa_dns_str_is_sub(qname, sv->zones[i].origin) &&
 		    (best == NULL || strlen(sv->zones[i].origin) > strlen(best->origin)))
 			best = &sv->zones[i];
 	return best;
@@ -912,7 +715,7 @@ static bool has_type(const struct zone *z, const char *owner, int type)
 static bool name_exists(const struct zone *z, const char *name)
 {
 	for (size_t i = 0; i < z->n_rrs; i++)
-		if (is_sub(z->rrs[i].owner, name))
+		if (caa_dns_str_is_sub(z->rrs[i].owner, name))
 			return true;
 	return false;
 }
@@ -925,19 +728,16 @@ static uint32_t soa_negative_ttl(const struct zone *z)
 
 static void add_soa(struct msgbuf *m, const struct zone *z)
 {
-	mb_zone_rr(m, z->soa, NULL, 0, soa_negative_ttl(z));
-	m->ns++;
+	mb_zone_rr(m, CAA_DNS_AUTHORITY, z->soa, NULL, soa_negative_ttl(z));
 }
 
-static void add_rrset(struct msgbuf *m, const struct zone *z, const char *owner, int type,
-                      const uint8_t *owner_wire, size_t owner_len, unsigned *count)
+static void add_rrset(struct msgbuf *m, caa_dns_section_t s, const struct zone *z,
+                      const char *owner, int type, const uint8_t *owner_wire)
 {
 	for (size_t i = 0; i < z->n_rrs; i++)
 		if (strcmp(z->rrs[i].owner, owner) == 0 &&
-		    (type == T_ANY || z->rrs[i].type == type)) {
-			mb_zone_rr(m, &z->rrs[i], owner_wire, owner_len, UINT32_MAX);
-			(*count)++;
-		}
+		    (type == T_ANY || z->rrs[i].type == type))
+			mb_zone_rr(m, s, &z->rrs[i], owner_wire, UINT32_MAX);
 }
 
 /* Glue for the NS RRset at owner: A/AAAA of targets inside the zone. */
@@ -948,16 +748,14 @@ static void add_glue(struct msgbuf *m, const struct zone *z, const char *owner)
 		if (ns->type != T_NS || strcmp(ns->owner, owner) != 0)
 			continue;
 		char target[NAME_MAX_STR];
-		if (wire_to_str(ns->rdata, ns->rdlen, 0, target, sizeof(target)) < 0)
+		if (name_str_at(ns->rdata, ns->rdlen, 0, target, sizeof(target)) < 0)
 			continue;
-		if (!is_sub(target, z->origin))
+		if (!caa_dns_str_is_sub(target, z->origin))
 			continue;
 		for (size_t k = 0; k < z->n_rrs; k++)
 			if ((z->rrs[k].type == T_A || z->rrs[k].type == T_AAAA) &&
-			    strcmp(z->rrs[k].owner, target) == 0) {
-				mb_zone_rr(m, &z->rrs[k], NULL, 0, UINT32_MAX);
-				m->ar++;
-			}
+			    strcmp(z->rrs[k].owner, target) == 0)
+				mb_zone_rr(m, CAA_DNS_ADDITIONAL, &z->rrs[k], NULL, UINT32_MAX);
 	}
 }
 
@@ -967,8 +765,8 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
                   struct msgbuf *m, bool *aa)
 {
 	const struct zone *z = find_zone(sv, q->qname);
-	const uint8_t *qwire = q->pkt + 12;
-	size_t qwire_len = q->qend - 4 - 12;
+	const uint8_t *qwire = q->qwire;
+	caa_dns_wr_t *w = &m->w;
 
 	*aa = false;
 	if (z == NULL)
@@ -985,7 +783,7 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
 		bool at_qname = (d == 0);
 		if (has_type(z, n, T_NS) && !(at_qname && q->qtype == T_DS)) {
 			/* Referral: the child's NS set, glue, no AA. */
-			add_rrset(m, z, n, T_NS, NULL, 0, &m->ns);
+			add_rrset(m, CAA_DNS_AUTHORITY, z, n, T_NS, NULL);
 			add_glue(m, z, n);
 			return R_NOERROR;
 		}
@@ -996,28 +794,25 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
 				if (z->rrs[i].type == T_DNAME && strcmp(z->rrs[i].owner, n) == 0)
 					dn = &z->rrs[i];
 			*aa = rule->aa;
-			mb_zone_rr(m, dn, NULL, 0, UINT32_MAX);
-			m->an++;
+			mb_zone_rr(m, CAA_DNS_ANSWER, dn, NULL, UINT32_MAX);
 			char target[NAME_MAX_STR], synth[2 * NAME_MAX_STR];
-			if (wire_to_str(dn->rdata, dn->rdlen, 0, target, sizeof(target)) < 0)
+			if (name_str_at(dn->rdata, dn->rdlen, 0, target, sizeof(target)) < 0)
 				return R_SERVFAIL;
 			size_t keep = strlen(q->qname) - strlen(n); /* "www." of www.<owner> */
 			snprintf(synth, sizeof(synth), "%.*s%s", (int)keep, q->qname,
 			         strcmp(target, ".") == 0 ? "" : target);
-			uint8_t w[WIRE_MAX + 1];
-			int wl = str_to_wire(synth, w);
+			uint8_t sw[WIRE_MAX];
+			int wl = caa_dns_name_from_str(synth, sw);
 			if (wl < 0)
 				return R_YXDOMAIN; /* the synthesised name would be too long */
-			mb_rr(m, qwire, qwire_len, T_CNAME, C_IN, dn->ttl, w, (size_t)wl);
-			m->an++;
+			(void)caa_dns_wr_rr(w, CAA_DNS_ANSWER, qwire, T_CNAME, C_IN, dn->ttl, sw,
+			                    (size_t)wl);
 			return R_NOERROR;
 		}
 	}
 
 	*aa = rule->aa;
 	const char *owner = q->qname;
-	const uint8_t *ow = NULL;
-	size_t owl = 0;
 	if (!has_type(z, owner, -1)) {
 		if (name_exists(z, owner)) {
 			/* empty non-terminal: NODATA */
@@ -1035,16 +830,14 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
 			add_soa(m, z);
 			return R_NXDOMAIN;
 		}
-		owner = wild;
-		ow = qwire; /* synthesised records carry the query name */
-		owl = qwire_len;
+		owner = wild; /* synthesised records carry the query name */
 	}
 	if (q->qtype != T_CNAME && has_type(z, owner, T_CNAME)) {
-		add_rrset(m, z, owner, T_CNAME, ow ? ow : qwire, ow ? owl : qwire_len, &m->an);
+		add_rrset(m, CAA_DNS_ANSWER, z, owner, T_CNAME, qwire);
 		return R_NOERROR;
 	}
-	add_rrset(m, z, owner, q->qtype, ow ? ow : qwire, ow ? owl : qwire_len, &m->an);
-	if (m->an == 0 && rule->nodata_soa)
+	add_rrset(m, CAA_DNS_ANSWER, z, owner, q->qtype, qwire);
+	if (w->hdr.count[CAA_DNS_ANSWER] == 0 && rule->nodata_soa)
 		add_soa(m, z);
 	return R_NOERROR;
 }
@@ -1064,7 +857,7 @@ static const struct rule *match_rule(const struct server *sv, const struct query
 			continue;
 		if (r->qname && strcmp(r->qname, q->qname) != 0)
 			continue;
-		if (r->under && !is_sub(q->qname, r->under))
+		if (r->under && !caa_dns_str_is_sub(q->qname, r->under))
 			continue;
 		*index = (int)i;
 		return r;
@@ -1112,8 +905,8 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		int tl = snprintf((char *)txt + 1, sizeof(txt) - 1, "ok %s", sv->name);
 		txt[0] = (uint8_t)(tl > 254 ? 254 : tl);
 		mb_start(m, &q, R_NOERROR, true);
-		mb_rr(m, q.pkt + 12, q.qend - 4 - 12, T_TXT, C_CH, 0, txt, (size_t)txt[0] + 1);
-		m->an = 1;
+		(void)caa_dns_wr_rr(&m->w, CAA_DNS_ANSWER, q.qwire, T_TXT, C_CH, 0, txt,
+		                    (size_t)txt[0] + 1);
 		mb_finish(m, &q);
 		o->result = "NOERROR";
 		o->aa = o->health = true;
@@ -1137,7 +930,7 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		log_query(sv, proto, q.qname, q.qtype, peer, o);
 		return false;
 	}
-	if (act == ACT_RESET || (act == ACT_TC && proto == P_TCP)) {
+	if (act == ACT_RESET) {
 		o->result = "RESET";
 		log_query(sv, proto, q.qname, q.qtype, peer, o);
 		return false;
@@ -1183,16 +976,18 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		/* Lame: not authoritative, "ask the root" (NS at or above the delegation
 		 * point, AA clear), which resolvers classify as a lame answer. */
 		static const uint8_t root = 0;
-		uint8_t target[WIRE_MAX + 1];
-		int tl = str_to_wire("a.root-servers.lab-root.", target);
+		uint8_t target[WIRE_MAX];
+		int tl = caa_dns_name_from_str("a.root-servers.lab-root.", target);
 		mb_start(m, &q, R_NOERROR, false);
-		mb_rr(m, &root, 1, T_NS, C_IN, 86400, target, (size_t)tl);
-		m->ns = 1;
+		(void)caa_dns_wr_rr(&m->w, CAA_DNS_AUTHORITY, &root, T_NS, C_IN, 86400, target,
+		                    (size_t)tl);
 		mb_finish(m, &q);
 	} else if (rc >= 0) {
 		mb_start(m, &q, rc, aa);
 		if (act == ACT_TC) {
-			m->b[2] |= 0x02;
+			/* TC=1 and nothing else, on whichever transport the rule matches
+			 * (over TCP no honest server does this). */
+			m->w.hdr.tc = true;
 			o->tc = true;
 		}
 		mb_finish(m, &q);
@@ -1206,12 +1001,11 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		if (rc == R_REFUSED) {
 			mb_start(m, &q, rc, false);
 		} else {
-			if (aa)
-				m->b[2] |= 0x04;
-			m->b[3] = (uint8_t)((m->b[3] & 0xF0) | rc);
+			m->w.hdr.aa = aa;
+			m->w.hdr.rcode = (uint8_t)rc;
 		}
 		if (r->ra)
-			m->b[3] |= 0x80;
+			m->w.hdr.ra = true;
 		mb_finish(m, &q);
 		size_t limit = 65535;
 		if (proto == P_UDP) {
@@ -1219,16 +1013,17 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 			if (limit > UDP_PAYLOAD)
 				limit = UDP_PAYLOAD;
 		}
-		if (m->overflow || m->len > limit) {
-			mb_truncate(m, &q);
+		if (m->w.overflow || m->w.len > limit) {
+			caa_dns_wr_truncate(&m->w);
+			mb_finish(m, &q);
 			o->tc = true;
 		}
 	}
 	o->result = rcode_name(rc);
-	o->aa = (m->b[2] & 0x04) != 0;
-	o->an = get16(m->b + 6);
-	o->ns = get16(m->b + 8);
-	o->ar = get16(m->b + 10);
+	o->aa = m->w.hdr.aa;
+	o->an = m->w.hdr.count[CAA_DNS_ANSWER];
+	o->ns = m->w.hdr.count[CAA_DNS_AUTHORITY];
+	o->ar = m->w.hdr.count[CAA_DNS_ADDITIONAL];
 	log_query(sv, proto, q.qname, q.qtype, peer, o);
 	return true;
 }
@@ -1349,17 +1144,17 @@ static void answer(size_t si, enum proto proto, const uint8_t *pkt, size_t len,
 		p->peerlen = peerlen;
 		p->conn = ci;
 		p->gen = proto == P_TCP ? conns[ci].gen : 0;
-		p->msg = xmalloc(m.len);
-		memcpy(p->msg, m.b, m.len);
-		p->len = m.len;
+		p->msg = xmalloc(m.w.len);
+		memcpy(p->msg, m.b, m.w.len);
+		p->len = m.w.len;
 		heap_push(p);
 		sv->inflight++;
 		return;
 	}
 	if (proto == P_UDP)
-		sendto(sv->udp_fd, m.b, m.len, 0, (const struct sockaddr *)peer, peerlen);
+		sendto(sv->udp_fd, m.b, m.w.len, 0, (const struct sockaddr *)peer, peerlen);
 	else
-		conn_send(ci, m.b, m.len);
+		conn_send(ci, m.b, m.w.len);
 }
 
 static void fire_due(void)

@@ -101,7 +101,7 @@ def main():
     binary = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="faultdns-test.")
     ports = {n: free_port() for n in ("plain", "servfail", "refused", "notimp", "formerr", "drop",
-                                       "tc", "flap", "slow", "busy", "nosoa", "upward", "apex")}
+                                       "tc", "tcboth", "flap", "slow", "busy", "nosoa", "upward", "apex")}
     zone = "z.test."
     records = [soa(zone), rr(zone, 2, wire_name("ns." + zone)),
                rr("ns." + zone, 1, socket.inet_aton("127.0.0.1")),
@@ -131,6 +131,7 @@ def main():
                 server("formerr", [{"action": "formerr"}]),
                 server("drop", [{"action": "drop"}]),
                 server("tc", [{"proto": "udp", "action": "tc"}, {"proto": "tcp", "action": "reset"}]),
+                server("tcboth", [{"action": "tc"}]),
                 server("flap", [{"qtype": 257, "action": "flap"}]),
                 server("slow", delay_ms=200),
                 server("busy", delay_ms=300, max_inflight=2),
@@ -202,6 +203,25 @@ def main():
         check(r and r[1] & TC and r[2][0] == 0, "tc: TC=1 over UDP")
         r = query(P["tc"], "www.z.test", 257, tcp=True)
         check(r in ("reset", "closed"), "tc: TCP connection reset")
+        r = query(P["tcboth"], "www.z.test", 257, tcp=True)
+        check(r and r[1] & TC and r[2][0] == 0, "tc without a reset rule: TC=1 over TCP too")
+
+        # Malformed queries: FORMERR, the question echoed only when it reads.
+        def raw(pkt):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.settimeout(1)
+                u.sendto(pkt, ("127.0.0.1", P["plain"]))
+                return u.recv(512)
+        hdr = struct.pack("!6H", 7, 0, 1, 0, 0, 0)
+        loop = raw(hdr + b"\xc0\x0c" + struct.pack("!HH", 257, 1))
+        check(loop[3] & 0xF == 1 and loop[4:6] == b"\0\0", "a pointer loop in the question: FORMERR")
+        opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0)
+        two = raw(struct.pack("!6H", 8, 0, 1, 0, 0, 2) + wire_name("www.z.test") +
+                  struct.pack("!HH", 257, 1) + opt + opt)
+        check(two[3] & 0xF == 1 and two[4:6] == b"\0\1", "two OPT records: FORMERR")
+        short = raw(struct.pack("!6H", 9, 0, 1, 1, 0, 0) + wire_name("www.z.test") +
+                    struct.pack("!HH", 257, 1))
+        check(short[3] & 0xF == 1, "an answer count beyond the query: FORMERR")
         seq = [query(P["flap"], "www.z.test", 257)[0] for _ in range(4)]
         check(seq == [2, 0, 2, 0], "flap: SERVFAIL, answer, SERVFAIL, answer (got %s)" % seq)
         r = query(P["flap"], "www.z.test", 1)

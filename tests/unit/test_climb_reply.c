@@ -1,0 +1,113 @@
+/* test_climb_reply.c — how the climb reads one reply of libunbound
+ * (caa_climb_reply): every kind of final answer, table-driven, replies built
+ * with the message writer. A reply with TC set is a failure, never "empty"
+ * nor records: what a truncated reply holds is not the whole RRset. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "climb.h"
+#include "codes.h"
+#include "dnsmsg.h"
+
+enum { NO_SOA = 0, SOA = 1 };
+
+typedef struct reply {
+	const char *what;
+	int cb_rcode;   /* the callback's */
+	unsigned rcode; /* the reply's */
+	bool tc;
+	unsigned n_caa; /* CAA records in the answer */
+	int soa;        /* SOA in the authority section */
+	int sec;        /* 0 insecure, 1 bogus, 2 secure */
+	bool unreadable;
+	caa_outcome_t want;
+	caa_dnssec_t dnssec;
+} reply_t;
+
+static const reply_t cases[] = {
+    {"CAA records", 0, 0, false, 2, NO_SOA, 2, false, CAA_OUT_PRESENT, CAA_DNSSEC_SECURE},
+    {"NODATA with SOA", 0, 0, false, 0, SOA, 0, false, CAA_OUT_EMPTY, CAA_DNSSEC_INSECURE},
+    {"NODATA without SOA", 0, 0, false, 0, NO_SOA, 0, false, CAA_OUT_NODATA_NOSOA,
+     CAA_DNSSEC_INSECURE},
+    {"signed NODATA without SOA", 0, 0, false, 0, NO_SOA, 2, false, CAA_OUT_EMPTY,
+     CAA_DNSSEC_SECURE},
+    {"NXDOMAIN", 0, 3, false, 0, SOA, 0, false, CAA_OUT_NXDOMAIN, CAA_DNSSEC_INSECURE},
+    {"REFUSED", 0, 5, false, 0, NO_SOA, 0, false, CAA_OUT_REFUSED, CAA_DNSSEC_INDETERMINATE},
+    {"SERVFAIL", 0, 2, false, 0, NO_SOA, 0, false, CAA_OUT_SERVFAIL, CAA_DNSSEC_INDETERMINATE},
+    {"bogus", 0, 0, false, 1, NO_SOA, 1, false, CAA_OUT_BOGUS, CAA_DNSSEC_BOGUS},
+    {"no readable reply", 0, 0, false, 0, SOA, 0, true, CAA_OUT_SERVFAIL,
+     CAA_DNSSEC_INDETERMINATE},
+    {"a libunbound error", -2, 0, false, 0, SOA, 0, false, CAA_OUT_SERVFAIL,
+     CAA_DNSSEC_INDETERMINATE},
+    /* TC: never what it seems to say */
+    {"TC, NODATA with SOA", 0, 0, true, 0, SOA, 0, false, CAA_OUT_SERVFAIL,
+     CAA_DNSSEC_INDETERMINATE},
+    {"TC, signed NODATA", 0, 0, true, 0, NO_SOA, 2, false, CAA_OUT_SERVFAIL,
+     CAA_DNSSEC_INDETERMINATE},
+    {"TC, NODATA without SOA", 0, 0, true, 0, NO_SOA, 0, false, CAA_OUT_SERVFAIL,
+     CAA_DNSSEC_INDETERMINATE},
+    {"TC, some CAA records", 0, 0, true, 1, NO_SOA, 2, false, CAA_OUT_SERVFAIL,
+     CAA_DNSSEC_INDETERMINATE},
+    {"TC, NXDOMAIN", 0, 3, true, 0, SOA, 0, false, CAA_OUT_SERVFAIL, CAA_DNSSEC_INDETERMINATE},
+};
+
+static size_t build(const reply_t *r, uint8_t *buf, size_t cap)
+{
+	static const uint8_t caa[] = {0, 5, 'i', 's', 's', 'u', 'e', 'c', 'a'};
+	static const uint8_t soa[22] = {0};
+	uint8_t name[CAA_DNS_NAME_MAX], zone[CAA_DNS_NAME_MAX];
+	caa_dns_hdr_t h = {.id = 1, .qr = true, .rd = true, .ra = true, .tc = r->tc,
+	                   .rcode = (uint8_t)r->rcode};
+	caa_dns_wr_t w;
+	assert_true(caa_dns_name_from_str("www.example.com", name) > 0);
+	assert_true(caa_dns_name_from_str("example.com", zone) > 0);
+	caa_dns_wr_init(&w, buf, cap, &h);
+	assert_int_equal(caa_dns_wr_question(&w, name, CAA_DNS_T_CAA, CAA_DNS_C_IN), CAA_EOK);
+	for (unsigned i = 0; i < r->n_caa; i++)
+		assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_ANSWER, name, CAA_DNS_T_CAA, CAA_DNS_C_IN,
+		                               60, caa, sizeof(caa)),
+		                 CAA_EOK);
+	if (r->soa)
+		assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_AUTHORITY, zone, CAA_DNS_T_SOA,
+		                               CAA_DNS_C_IN, 60, soa, sizeof(soa)),
+		                 CAA_EOK);
+	return caa_dns_wr_finish(&w);
+}
+
+static void test_replies(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const reply_t *r = &cases[i];
+		uint8_t buf[512];
+		caa_dns_msg_t m;
+		caa_dnssec_t dnssec;
+		const char *why;
+		print_message("reply: %s\n", r->what);
+		size_t len = build(r, buf, sizeof(buf));
+		if (r->unreadable)
+			len = CAA_DNS_HDR_LEN + 3; /* the question cut short */
+		bool ok = caa_dns_msg_parse(&m, buf, len, NULL) == CAA_EOK;
+		assert_int_equal(ok, !r->unreadable);
+		caa_outcome_t o = caa_climb_reply(r->cb_rcode, ok ? &m : NULL, r->sec, NULL, &dnssec, &why);
+		assert_int_equal(o, r->want);
+		assert_int_equal(dnssec, r->dnssec);
+		if (o != CAA_OUT_PRESENT && o != CAA_OUT_EMPTY && o != CAA_OUT_NXDOMAIN &&
+		    o != CAA_OUT_REFUSED)
+			assert_non_null(why);
+		if (r->tc)
+			assert_non_null(strstr(why, "truncated"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replies),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
