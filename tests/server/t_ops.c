@@ -140,6 +140,12 @@ void case_reuse(void)
 	          json_is_string(json_object_get(l, "validated_at")),
 	      "reused audit line");
 	json_decref(l);
+	/* the generation its reuse entries are keyed with, for comparing replicas */
+	l = h_log_find(&p, "listening", NULL, NULL, 2000);
+	const char *gen = l ? json_string_value(json_object_get(l, "config_generation")) : NULL;
+	CHECK(gen && strlen(gen) == 64 && strspn(gen, "0123456789abcdef") == 64,
+	      "config_generation in the listening line");
+	json_decref(l);
 	t_stop(&p, ch);
 }
 
