@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "cache.h"
 #include "codes.h"
@@ -318,11 +319,17 @@ static int entry_of(const caa_result_t *res, caa_cache_entry_t *e)
 	e->reason = res->reason;
 	e->refused = !(res->verdict == CAA_PERMITTED && storable_reason(res->reason));
 	e->at_ms = res->checked_at_ms;
-	if (!e->refused && (e->at_ms <= 0 || e->at_ms > CAA_CACHE_AT_MAX))
+	if (e->at_ms > 0 && e->at_ms <= CAA_CACHE_AT_MAX)
+		return CAA_EOK;
+	if (!e->refused)
 		return CAA_EINVAL;
-	if (e->refused && (e->at_ms <= 0 || e->at_ms > CAA_CACHE_AT_MAX))
-		e->at_ms = CAA_CACHE_AT_MAX; /* a refusal of unknown time refuses for good */
-	return CAA_EOK;
+	/* A refusal without a time still refuses: it counts as checked now (not
+	 * as the end of time, which an evicted refusal would leave as a floor
+	 * no permission ever passes again). */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return e->at_ms > 0 && e->at_ms <= CAA_CACHE_AT_MAX ? CAA_EOK : CAA_EINVAL;
 }
 
 int caa_cache_put(caa_cache_t *c, const caa_cache_key_t *k, const caa_result_t *res)

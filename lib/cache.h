@@ -90,8 +90,9 @@ typedef struct caa_cache_backend {
 #define CAA_CACHE_SKEW_MS (5 * 60 * 1000)
 
 /* New cache from cfg->cache (backend, max_entries) and cfg->recheck_window_ms,
- * keyed under cfg's generation (caa_config_generation). cfg is not kept. CAA_ECONFIG (err names cache.backend or cache.max_entries),
- * CAA_ENOMEM, CAA_EINTERNAL (no randomness for the digest key). */
+ * keyed under cfg's generation (caa_config_generation). cfg is not kept.
+ * CAA_ECONFIG (err names cache.backend or cache.max_entries), CAA_ENOMEM,
+ * CAA_EINTERNAL (no randomness for the digest key). */
 int caa_cache_new(const caa_config_t *cfg, caa_cache_t **out, char *err, size_t errlen);
 void caa_cache_free(caa_cache_t *c);
 
@@ -100,8 +101,10 @@ void caa_cache_free(caa_cache_t *c);
  * AUTHORIZED, NO_CAA or NO_RESTRICTING_PROPERTY is stored for reuse under its
  * checked_at (CAA_EINVAL without one); any other result from DNS (FORBIDDEN,
  * LOOKUP_FAILED, another PERMITTED) is stored as a refusal under its
- * checked_at (without one: at CAA_CACHE_AT_MAX, refusing for good). Whichever
- * was checked last wins. Reused and NOT_APPLICABLE results are ignored.
+ * checked_at (without one: as checked now). Whichever was checked last wins
+ * (checked_at is the wall clock: a clock stepped back by d lets a permission
+ * checked up to d before a refusal win). Reused and NOT_APPLICABLE results
+ * are ignored.
  */
 int caa_cache_put(caa_cache_t *c, const caa_cache_key_t *k, const caa_result_t *res);
 

@@ -249,9 +249,12 @@ static int mem_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t
 	bool found;
 	int rc = CAA_EOK;
 
-	if (e->at_ms < 0 || e->at_ms > CAA_CACHE_AT_MAX || (unsigned)e->reason > 0xff)
+	/* a refusal's reason is only informative: one that does not fit reads as 0 */
+	unsigned reason = (unsigned)e->reason <= 0xff ? (unsigned)e->reason : 0;
+	if (e->at_ms < 0 || e->at_ms > CAA_CACHE_AT_MAX ||
+	    (!e->refused && reason != (unsigned)e->reason))
 		return CAA_EINVAL;
-	stamp = STAMP(e->at_ms, e->refused, e->reason);
+	stamp = STAMP(e->at_ms, e->refused, reason);
 	memcpy(d, digest, sizeof(d));
 	mem_t *m = impl;
 	mem_shard_t *sh = shard_of(m, d);

@@ -601,11 +601,12 @@ static int prefixes_disjoint(parser_t *ps, const char *path, char *const *p, siz
 		for (size_t i = 0; i < j; i++) {
 			size_t li = strlen(p[i]);
 			if (strncmp(p[i], p[j], li < lj ? li : lj) == 0) {
-				return FAIL(ps, CAA_ECONFIG,
-				            "%s[%zu]: \"%s\" overlaps %s[%zu] \"%s\": one is a prefix "
-				            "of the other, so an account id under one could name "
-				            "another account under the other",
-				            path, j, p[j], path, i, p[i]);
+				return FAIL(
+				    ps, CAA_ECONFIG,
+				    "%s[%zu]: \"%s\" overlaps %s[%zu] \"%s\": one is a prefix "
+				    "of the other, so an account id under one could name "
+				    "another account under the other",
+				    path, j, p[j], path, i, p[i]);
 			}
 		}
 	}

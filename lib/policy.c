@@ -181,8 +181,7 @@ static bool account_matches(const caa_policy_t *pol, const caa_query_t *q,
 	return false;
 }
 
-bool caa_policy_account_agrees(const caa_policy_t *pol, const char *account_uri,
-                               int64_t account_id)
+bool caa_policy_account_agrees(const caa_policy_t *pol, const char *account_uri, int64_t account_id)
 {
 	if (account_uri == NULL || account_uri[0] == '\0' || account_id <= 0)
 		return true;

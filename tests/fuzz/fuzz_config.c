@@ -55,7 +55,8 @@ static void check_config(const caa_config_t *cfg)
 	/* no account URI prefix starts another */
 	for (size_t i = 0; i < cfg->n_account_uri_prefixes; i++) {
 		for (size_t j = 0; j < cfg->n_account_uri_prefixes; j++) {
-			const char *a = cfg->account_uri_prefixes[i], *b = cfg->account_uri_prefixes[j];
+			const char *a = cfg->account_uri_prefixes[i],
+			           *b = cfg->account_uri_prefixes[j];
 			if (i != j && strncmp(a, b, strlen(a)) == 0) {
 				abort();
 			}
@@ -63,8 +64,8 @@ static void check_config(const caa_config_t *cfg)
 	}
 	/* the generation is a function of the config */
 	uint8_t g1[CAA_CONFIG_GENERATION_LEN], g2[CAA_CONFIG_GENERATION_LEN];
-	if (caa_config_generation(cfg, g1) != CAA_EOK || caa_config_generation(cfg, g2) != CAA_EOK ||
-	    memcmp(g1, g2, sizeof(g1)) != 0) {
+	if (caa_config_generation(cfg, g1) != CAA_EOK ||
+	    caa_config_generation(cfg, g2) != CAA_EOK || memcmp(g1, g2, sizeof(g1)) != 0) {
 		abort();
 	}
 }

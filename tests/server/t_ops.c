@@ -92,14 +92,15 @@ void case_reuse(void)
 	                                     &caa__v1__check_response__descriptor, CALL_MS, &bad);
 	CHECK(m == NULL && bad.status == GRPC_STATUS_INVALID_ARGUMENT &&
 	          strstr(bad.details, "account_uri") && strstr(bad.details, "account_id"),
-	      "account_uri and account_id of different accounts: %s %s",
-	      gc_status_name(bad.status), bad.details ? bad.details : "");
+	      "account_uri and account_id of different accounts: %s %s", gc_status_name(bad.status),
+	      bad.details ? bad.details : "");
 	free_resp(m);
 	gc_result_free(&bad);
 	creq(&r, "acct.lab"); /* ACCOUNT_1 is prefix + "1": one account */
 	r.m.account_id = 1;
 	m = t_check(ch, &r);
-	CHECK(m && m->verdict == CAA__V1__VERDICT__PERMITTED, "account_uri and account_id agreeing");
+	CHECK(m && m->verdict == CAA__V1__VERDICT__PERMITTED,
+	      "account_uri and account_id agreeing");
 	free_resp(m);
 
 	/* forbidden and failed results are never reused */
