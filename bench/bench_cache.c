@@ -95,10 +95,9 @@ static void *get_worker(void *arg)
 	uint64_t s = 0x9e3779b97f4a7c15ULL * (w->id + 1);
 	while (!*w->stop) {
 		for (int i = 0; i < 256; i++) {
-			int64_t at;
-			caa_reason_t reason;
+			caa_cache_entry_t e;
 			const uint8_t *d = digests + (next_rand(&s) % n_entries) * 16;
-			w->hits += caa_cache_memory_backend.get(w->impl, d, &at, &reason);
+			w->hits += caa_cache_memory_backend.get(w->impl, d, &e);
 		}
 		w->ops += 256;
 	}
@@ -198,7 +197,8 @@ int main(int argc, char **argv)
 		uint64_t k = i;
 		static const uint8_t key[17] = "bench-cache-key!"; /* 16 used */
 		caa_cache_siphash128(key, &k, sizeof(k), digests + i * 16);
-		caa_cache_memory_backend.put(impl, digests + i * 16, NOW, CAA_R_AUTHORIZED);
+		caa_cache_entry_t e = {.at_ms = NOW, .reason = CAA_R_AUTHORIZED};
+		caa_cache_memory_backend.put(impl, digests + i * 16, &e);
 	}
 	printf("backend arrays     %.1f bytes/entry\n",
 	       (double)caa_cache_memory_bytes(impl) / (double)n_entries);

@@ -85,8 +85,7 @@ static int reuse(local_t *l, const caa_config_t *cfg, bool *all_reused)
 	 * the smallest memory cache will do. */
 	int rc = caa_cache_memory_new(1, &impl);
 	if (rc == CAA_EOK)
-		rc = caa_cache_new_backend(&caa_cache_memory_backend, impl, cfg->recheck_window_ms,
-		                           NULL, &cache);
+		rc = caa_cache_new_backend(&caa_cache_memory_backend, impl, cfg, NULL, &cache);
 	if (rc != CAA_EOK)
 		return rc;
 	int64_t now = now_ms();

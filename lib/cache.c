@@ -2,7 +2,7 @@
  * cache.c — the reuse window (CAA.md §7) over a pluggable backend: which
  * results may be stored, the key and its digest, the window's edges, and the
  * reused result. Backends (cache_memory.c; Redis later) only map digests to
- * (time, reason).
+ * entries (time, reason, refused) and keep the newest of each.
  *
  * The digest is SipHash-2-4 with 128-bit output under a 16-octet key drawn
  * from getrandom() for each cache. Why SipHash: the identifier, and often the
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "cache.h"
 #include "codes.h"
@@ -31,6 +32,7 @@ struct caa_cache {
 	void *impl;
 	uint64_t window_ms;
 	uint8_t key[16];
+	uint8_t generation[CAA_CONFIG_GENERATION_LEN]; /* of the config that decides */
 };
 
 /* --- SipHash-2-4-128, streaming (the one implementation is siphash.c) ------------------ */
@@ -59,18 +61,37 @@ void caa_cache_siphash128(const uint8_t key[16], const void *in, size_t len, uin
 
 /* --- keys ------------------------------------------------------------------------------- */
 
-/* identifier \0 account \0 method \0 policy: C strings hold no NUL, so distinct
- * keys are distinct inputs. The identifier is the display form ("*." kept). */
-static void key_digest(const caa_cache_t *c, const caa_name_t *name, const char *account,
+/* The account forms of a key, tagged, each "" when absent (cache.h). */
+typedef struct acct_forms {
+	const char *uri;
+	char id[24]; /* "id:" and at most 19 digits */
+} acct_forms_t;
+
+static void acct_forms(const char *uri, int64_t id, acct_forms_t *f)
+{
+	f->uri = uri != NULL && uri[0] != '\0' ? uri : NULL;
+	f->id[0] = '\0';
+	if (id > 0) /* the decision reads an id <= 0 as none */
+		snprintf(f->id, sizeof(f->id), "id:%" PRId64, id);
+}
+
+/* generation identifier \0 [uri:U] \0 [id:N] \0 method \0 policy (cache.h) */
+static void key_digest(const caa_cache_t *c, const caa_name_t *name, const acct_forms_t *acct,
                        const char *method, const char *policy, uint8_t out[16])
 {
 	sip_t s;
 	sip_init(&s, c->key);
+	sip_update(&s, c->generation, sizeof(c->generation));
 	if (name->wildcard)
 		sip_update(&s, "*.", 2);
 	sip_update(&s, name->text, name->len);
 	sip_update(&s, "", 1);
-	sip_update(&s, account ? account : "", account ? strlen(account) + 1 : 1);
+	if (acct->uri != NULL) {
+		sip_update(&s, "uri:", 4);
+		sip_update(&s, acct->uri, strlen(acct->uri));
+	}
+	sip_update(&s, "", 1);
+	sip_update(&s, acct->id, strlen(acct->id) + 1);
 	sip_update(&s, method ? method : "", method ? strlen(method) + 1 : 1);
 	sip_update(&s, policy ? policy : "", policy ? strlen(policy) : 0);
 	sip_final(&s, out);
@@ -83,19 +104,22 @@ static int parse_identifier(const char *type, const char *ident, caa_name_t *nam
 	return caa_name_parse_typed(type ? type : "dns", ident, strlen(ident), name);
 }
 
-/* The account part of a request's key: the URI, else the decimal Boulder id, else "". */
-static const char *request_account(const caa_request_t *req, char buf[24])
+/* The digest of a request's key; a CAA_ENAME_* code for a bad identifier. */
+static int request_digest(const caa_cache_t *c, const caa_request_t *req, caa_name_t *name,
+                          uint8_t d[16])
 {
-	if (req->account_uri != NULL && req->account_uri[0] != '\0')
-		return req->account_uri;
-	if (req->account_id == 0)
-		return "";
-	snprintf(buf, 24, "%" PRId64, req->account_id);
-	return buf;
+	acct_forms_t acct;
+	int rc;
+	if ((rc = parse_identifier(req->type, req->identifier, name)) != CAA_EOK)
+		return rc;
+	acct_forms(req->account_uri, req->account_id, &acct);
+	key_digest(c, name, &acct, req->method, req->policy, d);
+	return CAA_EOK;
 }
 
 int caa_cache_digest(const caa_cache_t *c, const caa_cache_key_t *k, uint8_t out[16])
 {
+	acct_forms_t acct;
 	caa_name_t name;
 	int rc;
 
@@ -103,21 +127,28 @@ int caa_cache_digest(const caa_cache_t *c, const caa_cache_key_t *k, uint8_t out
 		return CAA_EINVAL;
 	if ((rc = parse_identifier("dns", k->identifier, &name)) != CAA_EOK)
 		return rc;
-	key_digest(c, &name, k->account, k->method, k->policy, out);
+	acct_forms(k->account_uri, k->account_id, &acct);
+	key_digest(c, &name, &acct, k->method, k->policy, out);
 	return CAA_EOK;
+}
+
+bool caa_cache_entry_newer(const caa_cache_entry_t *a, const caa_cache_entry_t *b)
+{
+	return a->at_ms > b->at_ms || (a->at_ms == b->at_ms && a->refused && !b->refused);
 }
 
 /* --- the cache -------------------------------------------------------------------------- */
 
-int caa_cache_new_backend(const caa_cache_backend_t *be, void *impl, uint64_t window_ms,
+int caa_cache_new_backend(const caa_cache_backend_t *be, void *impl, const caa_config_t *cfg,
                           const uint8_t key[16], caa_cache_t **out)
 {
 	caa_cache_t *c;
+	int rc;
 
 	if (out != NULL)
 		*out = NULL;
-	if (be == NULL || out == NULL || be->get == NULL || be->put == NULL || be->count == NULL ||
-	    be->free == NULL || be->del == NULL) {
+	if (be == NULL || cfg == NULL || out == NULL || be->get == NULL || be->put == NULL ||
+	    be->count == NULL || be->free == NULL) {
 		if (be != NULL && be->free != NULL)
 			be->free(impl);
 		return CAA_EINVAL;
@@ -128,7 +159,11 @@ int caa_cache_new_backend(const caa_cache_backend_t *be, void *impl, uint64_t wi
 	}
 	c->be = be;
 	c->impl = impl;
-	c->window_ms = window_ms;
+	c->window_ms = cfg->recheck_window_ms;
+	if ((rc = caa_config_generation(cfg, c->generation)) != CAA_EOK) {
+		caa_cache_free(c);
+		return rc;
+	}
 	if (key != NULL) {
 		memcpy(c->key, key, sizeof(c->key));
 	} else {
@@ -175,8 +210,7 @@ int caa_cache_new(const caa_config_t *cfg, caa_cache_t **out, char *err, size_t 
 		}
 		return rc == CAA_EINVAL ? CAA_ECONFIG : rc;
 	}
-	rc = caa_cache_new_backend(&caa_cache_memory_backend, impl, cfg->recheck_window_ms, NULL,
-	                           out);
+	rc = caa_cache_new_backend(&caa_cache_memory_backend, impl, cfg, NULL, out);
 	if (rc != CAA_EOK && err != NULL && errlen > 0)
 		snprintf(err, errlen, "cache: %s", caa_strerror(rc));
 	return rc;
@@ -201,71 +235,63 @@ static bool storable_reason(caa_reason_t r)
 	return r == CAA_R_AUTHORIZED || r == CAA_R_NO_CAA || r == CAA_R_NO_RESTRICTING_PROPERTY;
 }
 
-typedef enum { PUT_IGNORE, PUT_STORE, PUT_DROP } put_action_t;
-
 /*
- * PERMITTED from DNS → store. A reused result is not stored again: that would
- * move its time forward and extend the window for ever. NOT_APPLICABLE has no
- * DNS behind it. FORBIDDEN from DNS drops a stored permission for the key (the
- * newest answer says no). LOOKUP_FAILED changes nothing: a failure is no news
- * about the records.
+ * What a result tells the cache. PERMITTED from DNS with a storable reason →
+ * a permission. Any other answer from DNS (FORBIDDEN, LOOKUP_FAILED, a
+ * permission not worth reusing) → a refusal: the newest check did not earn a
+ * permission, so none checked before it may be reused after it. A reused
+ * result is no news (storing it would move its time forward and extend the
+ * window for ever); NOT_APPLICABLE has no DNS behind it.
  */
-static put_action_t put_action(const caa_result_t *res)
+static int entry_of(const caa_result_t *res, caa_cache_entry_t *e)
 {
-	if (res->reused)
-		return PUT_IGNORE;
-	if (res->verdict == CAA_PERMITTED && storable_reason(res->reason))
-		return PUT_STORE;
-	if (res->verdict == CAA_FORBIDDEN)
-		return PUT_DROP;
-	return PUT_IGNORE;
-}
-
-static int put_digest(caa_cache_t *c, put_action_t action, const uint8_t d[16],
-                      const caa_result_t *res)
-{
-	if (action == PUT_DROP) {
-		c->be->del(c->impl, d);
+	if (res->reused || res->reason == CAA_R_NOT_APPLICABLE)
+		return CAA_ENOTAPPLICABLE;
+	e->reason = res->reason;
+	e->refused = !(res->verdict == CAA_PERMITTED && storable_reason(res->reason));
+	e->at_ms = res->checked_at_ms;
+	if (e->at_ms > 0 && e->at_ms <= CAA_CACHE_AT_MAX)
 		return CAA_EOK;
-	}
-	return c->be->put(c->impl, d, res->checked_at_ms, res->reason);
+	if (!e->refused)
+		return CAA_EINVAL;
+	/* A refusal without a time still refuses: it counts as checked now (not
+	 * as the end of time, which an evicted refusal would leave as a floor
+	 * no permission ever passes again). */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return e->at_ms > 0 && e->at_ms <= CAA_CACHE_AT_MAX ? CAA_EOK : CAA_EINVAL;
 }
 
 int caa_cache_put(caa_cache_t *c, const caa_cache_key_t *k, const caa_result_t *res)
 {
-	put_action_t action;
+	caa_cache_entry_t e;
 	uint8_t d[16];
 	int rc;
 
 	if (c == NULL || k == NULL || res == NULL)
 		return CAA_EINVAL;
-	if ((action = put_action(res)) == PUT_IGNORE)
-		return CAA_EOK;
-	if (action == PUT_STORE && res->checked_at_ms <= 0)
-		return CAA_EINVAL;
+	if ((rc = entry_of(res, &e)) != CAA_EOK)
+		return rc == CAA_ENOTAPPLICABLE ? CAA_EOK : rc;
 	if ((rc = caa_cache_digest(c, k, d)) != CAA_EOK)
 		return rc;
-	return put_digest(c, action, d, res);
+	return c->be->put(c->impl, d, &e);
 }
 
 int caa_cache_put_request(caa_cache_t *c, const caa_request_t *req, const caa_result_t *res)
 {
-	put_action_t action;
+	caa_cache_entry_t e;
 	caa_name_t name;
-	char buf[24];
 	uint8_t d[16];
 	int rc;
 
 	if (c == NULL || req == NULL || res == NULL)
 		return CAA_EINVAL;
-	if ((action = put_action(res)) == PUT_IGNORE)
-		return CAA_EOK;
-	if (action == PUT_STORE && res->checked_at_ms <= 0)
-		return CAA_EINVAL;
-	if ((rc = parse_identifier(req->type, req->identifier, &name)) != CAA_EOK)
+	if ((rc = entry_of(res, &e)) != CAA_EOK)
+		return rc == CAA_ENOTAPPLICABLE ? CAA_EOK : rc;
+	if ((rc = request_digest(c, req, &name, d)) != CAA_EOK)
 		return rc;
-	key_digest(c, &name, request_account(req, buf), req->method, req->policy, d);
-	return put_digest(c, action, d, res);
+	return c->be->put(c->impl, d, &e);
 }
 
 /*
@@ -327,17 +353,19 @@ bool caa_cache_reuse(caa_cache_t *c, const caa_request_t *req, int64_t now_ms, c
 	if (c == NULL || req == NULL || c->window_ms == 0 || now_ms <= 0 ||
 	    req->validated_at_ms < 0)
 		return false;
-	if (parse_identifier(req->type, req->identifier, &name) != CAA_EOK)
-		return false;
 	if (req->validated_at_ms > 0) {
 		/* The RA's validation time decides alone, stored entries or not. */
+		if (parse_identifier(req->type, req->identifier, &name) != CAA_EOK)
+			return false;
 		at = req->validated_at_ms;
 	} else {
-		char buf[24];
+		caa_cache_entry_t e;
 		uint8_t d[16];
-		key_digest(c, &name, request_account(req, buf), req->method, req->policy, d);
-		if (!c->be->get(c->impl, d, &at, &reason) || !storable_reason(reason))
+		if (request_digest(c, req, &name, d) != CAA_EOK || !c->be->get(c->impl, d, &e) ||
+		    e.refused || !storable_reason(e.reason))
 			return false;
+		at = e.at_ms;
+		reason = e.reason;
 	}
 	if (!inside_window(c->window_ms, at, now_ms))
 		return false;

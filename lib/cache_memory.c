@@ -1,6 +1,8 @@
 /*
  * cache_memory.c — the "memory" backend of the reuse cache: a bounded map from
- * 128-bit digests to (time, reason) with LRU eviction, safe for many threads.
+ * 128-bit digests to entries (time, reason, refused) with LRU eviction, safe
+ * for many threads. A put keeps the newer of the held and the offered entry
+ * under the shard lock (caa_cache_entry_newer).
  *
  * Layout, chosen for memory per entry and lock contention:
  * - The digests are SipHash outputs under a secret key, so their bits are
@@ -14,13 +16,19 @@
  *   oldest-used of the whole cache, and the cache fills to exactly max_entries
  *   (fixed per-shard quotas would leave it short, shards filling unevenly).
  * - A shard keeps its entries dense in one array (32 octets each: the digest,
- *   time and reason packed in one word, and the LRU links as 32-bit indices)
- *   and an open-addressing index of 32-bit entry numbers, linear probing, at
- *   most half full, deleted by backward shift (no tombstones). That is
+ *   time, refused and reason packed in one word, and the LRU links as 32-bit
+ *   indices) and an open-addressing index of 32-bit entry numbers, linear
+ *   probing, at most half full, emptied by backward shift. That is
  *   32 + about 8 octets per entry, plus doubling slack; both arrays grow on
  *   demand, so a large bound costs nothing until used.
- * - Eviction reuses the least recently used entry in place; deletion moves
- *   the last entry into the hole, so the array stays dense.
+ * - Entries are never deleted (a refusal is an entry); eviction reuses the
+ *   least recently used entry in place, so the array stays dense.
+ * - An evicted refusal, or one that found no room, raises its shard's floor
+ *   to its time: no permission checked at or before the floor is stored in
+ *   that shard again, so forgetting a refusal never revives what it beat.
+ *   Refusals evicted are the least recently used, so the floor trails the
+ *   clock by about the time the cache takes to turn over; a permission
+ *   finishing later than that is only a miss.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -37,12 +45,13 @@
 #define SHARD_MIN 1024
 #define MIN_SLOTS 16
 #define SHARD_MAX ((size_t)1 << 30)
-/* time << 8 | reason; times from 0 to 2^55 ms (the year 1 141 000) fit. */
-#define AT_LIMIT ((int64_t)1 << 55)
+/* at_ms << 9 | refused << 8 | reason: times up to CAA_CACHE_AT_MAX fit. */
+#define STAMP(at, refused, reason) ((uint64_t)(at) << 9 | (uint64_t)(refused) << 8 | (reason))
+_Static_assert(CAA_CACHE_AT_MAX < (INT64_C(1) << 55), "a time fits a stamp");
 
 typedef struct mem_entry {
 	uint64_t d[2];
-	uint64_t stamp;      /* at_ms << 8 | reason */
+	uint64_t stamp;      /* STAMP(at_ms, refused, reason) */
 	uint32_t prev, next; /* toward the most / the least recently used; NIL at the ends */
 } mem_entry_t;
 
@@ -55,6 +64,7 @@ typedef struct mem_shard {
 	uint32_t n, cap;
 	uint32_t mask;
 	uint32_t head, tail; /* most / least recently used entry, NIL when empty */
+	int64_t floor;       /* newest refusal forgotten; -1 = none */
 } mem_shard_t;
 
 typedef struct mem {
@@ -63,6 +73,22 @@ typedef struct mem {
 	size_t max;                       /* max_entries, over all shards */
 	_Alignas(64) atomic_size_t total; /* entries over all shards, never above max */
 } mem_t;
+
+static caa_cache_entry_t entry_of(uint64_t stamp)
+{
+	caa_cache_entry_t e = {.at_ms = (int64_t)(stamp >> 9),
+	                       .refused = (stamp >> 8 & 1) != 0,
+	                       .reason = (caa_reason_t)(stamp & 0xff)};
+	return e;
+}
+
+/* An entry leaves the shard: a refusal leaves its time behind as the floor. */
+static void forget(mem_shard_t *sh, uint64_t stamp)
+{
+	caa_cache_entry_t e = entry_of(stamp);
+	if (e.refused && e.at_ms > sh->floor)
+		sh->floor = e.at_ms;
+}
 
 static mem_shard_t *shard_of(mem_t *m, const uint64_t d[2])
 {
@@ -190,6 +216,7 @@ static void evict_into(mem_shard_t *sh, const uint64_t d[2], uint64_t stamp)
 {
 	uint32_t x = sh->tail;
 	bool found;
+	forget(sh, sh->e[x].stamp);
 	slot_remove(sh, probe(sh, sh->e[x].d, &found));
 	sh->e[x].d[0] = d[0];
 	sh->e[x].d[1] = d[1];
@@ -198,7 +225,7 @@ static void evict_into(mem_shard_t *sh, const uint64_t d[2], uint64_t stamp)
 	lru_touch(sh, x);
 }
 
-static bool mem_get(void *impl, const uint8_t digest[16], int64_t *at_ms, caa_reason_t *reason)
+static bool mem_get(void *impl, const uint8_t digest[16], caa_cache_entry_t *out)
 {
 	uint64_t d[2];
 	bool found;
@@ -209,32 +236,37 @@ static bool mem_get(void *impl, const uint8_t digest[16], int64_t *at_ms, caa_re
 	uint32_t i = probe(sh, d, &found);
 	if (found) {
 		uint32_t x = sh->slot[i] - 1;
-		*at_ms = (int64_t)(sh->e[x].stamp >> 8);
-		*reason = (caa_reason_t)(sh->e[x].stamp & 0xff);
+		*out = entry_of(sh->e[x].stamp);
 		lru_touch(sh, x);
 	}
 	pthread_mutex_unlock(&sh->lock);
 	return found;
 }
 
-static int mem_put(void *impl, const uint8_t digest[16], int64_t at_ms, caa_reason_t reason)
+static int mem_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t *e)
 {
 	uint64_t d[2], stamp;
 	bool found;
 	int rc = CAA_EOK;
 
-	if (at_ms < 0 || at_ms >= AT_LIMIT || (unsigned)reason > 0xff)
+	/* a refusal's reason is only informative: one that does not fit reads as 0 */
+	unsigned reason = (unsigned)e->reason <= 0xff ? (unsigned)e->reason : 0;
+	if (e->at_ms < 0 || e->at_ms > CAA_CACHE_AT_MAX ||
+	    (!e->refused && reason != (unsigned)e->reason))
 		return CAA_EINVAL;
-	stamp = (uint64_t)at_ms << 8 | (uint64_t)reason;
+	stamp = STAMP(e->at_ms, e->refused, reason);
 	memcpy(d, digest, sizeof(d));
 	mem_t *m = impl;
 	mem_shard_t *sh = shard_of(m, d);
 	pthread_mutex_lock(&sh->lock);
 	uint32_t i = probe(sh, d, &found);
-	if (found) {
-		/* Checks of one key may finish out of order: keep the newest. */
+	if (!e->refused && e->at_ms <= sh->floor) {
+		/* a refusal this shard forgot may have beaten it: not stored */
+	} else if (found) {
+		/* Checks of one key finish out of order: keep the newest. */
 		uint32_t x = sh->slot[i] - 1;
-		if (stamp >> 8 >= sh->e[x].stamp >> 8)
+		caa_cache_entry_t held = entry_of(sh->e[x].stamp);
+		if (!caa_cache_entry_newer(&held, e))
 			sh->e[x].stamp = stamp;
 		lru_touch(sh, x);
 	} else if (sh->n < SHARD_MAX - 1 && reserve(m)) {
@@ -247,51 +279,21 @@ static int mem_put(void *impl, const uint8_t digest[16], int64_t at_ms, caa_reas
 			lru_push_front(sh, x);
 		} else {
 			atomic_fetch_sub_explicit(&m->total, 1, memory_order_relaxed);
+			forget(sh, stamp);
 		}
 	} else if (sh->n > 0) {
 		/* Full: this shard's least recently used entry makes room. Keys
 		 * spread evenly over the shards, so that is nearly the oldest-used
 		 * of the whole cache (exactly, with one shard). */
 		evict_into(sh, d, stamp);
+	} else {
+		/* Full, and this shard has nothing to give up: not stored. A later
+		 * lookup misses and checks DNS, which is never wrong; a refusal
+		 * still raises the floor. */
+		forget(sh, stamp);
 	}
-	/* else: full, and this shard has nothing to give up: not stored. A
-	 * later lookup misses and checks DNS, which is never wrong. */
 	pthread_mutex_unlock(&sh->lock);
 	return rc;
-}
-
-static void mem_del(void *impl, const uint8_t digest[16])
-{
-	uint64_t d[2];
-	bool found;
-
-	memcpy(d, digest, sizeof(d));
-	mem_t *m = impl;
-	mem_shard_t *sh = shard_of(m, d);
-	pthread_mutex_lock(&sh->lock);
-	uint32_t i = probe(sh, d, &found);
-	if (found) {
-		uint32_t x = sh->slot[i] - 1, last = sh->n - 1;
-		slot_remove(sh, i);
-		lru_unlink(sh, x);
-		if (x != last) {
-			/* Keep the array dense: the last entry moves into the hole. */
-			bool last_found;
-			sh->slot[probe(sh, sh->e[last].d, &last_found)] = x + 1;
-			sh->e[x] = sh->e[last];
-			if (sh->e[x].prev != NIL)
-				sh->e[sh->e[x].prev].next = x;
-			else
-				sh->head = x;
-			if (sh->e[x].next != NIL)
-				sh->e[sh->e[x].next].prev = x;
-			else
-				sh->tail = x;
-		}
-		sh->n--;
-		atomic_fetch_sub_explicit(&m->total, 1, memory_order_relaxed);
-	}
-	pthread_mutex_unlock(&sh->lock);
 }
 
 static size_t mem_count(void *impl)
@@ -334,7 +336,6 @@ const caa_cache_backend_t caa_cache_memory_backend = {
     .put = mem_put,
     .count = mem_count,
     .free = mem_free,
-    .del = mem_del,
 };
 
 int caa_cache_memory_new(size_t max_entries, void **impl)
@@ -362,6 +363,7 @@ int caa_cache_memory_new(size_t max_entries, void **impl)
 	for (unsigned s = 0; s < n_shards; s++) {
 		mem_shard_t *sh = &m->shards[s];
 		sh->head = sh->tail = NIL;
+		sh->floor = -1;
 		sh->mask = MIN_SLOTS - 1;
 		sh->cap = max_entries < MIN_SLOTS / 2 ? (uint32_t)max_entries : MIN_SLOTS / 2;
 		pthread_mutex_init(&sh->lock, NULL);

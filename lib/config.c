@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "codes.h"
 #include "config.h"
@@ -592,6 +593,27 @@ static const char *prefix_check(char *s)
 	return uri_valid(s) ? NULL : "is not a URI (scheme:..., no spaces)";
 }
 
+/* No prefix may start another: account id 23 under ".../acct/1" would be
+ * account 123 under ".../acct/", and a record for one would authorise the other. */
+static int prefixes_disjoint(parser_t *ps, const char *path, char *const *p, size_t n)
+{
+	for (size_t j = 1; j < n; j++) {
+		size_t lj = strlen(p[j]);
+		for (size_t i = 0; i < j; i++) {
+			size_t li = strlen(p[i]);
+			if (strncmp(p[i], p[j], li < lj ? li : lj) == 0) {
+				return FAIL(
+				    ps, CAA_ECONFIG,
+				    "%s[%zu]: \"%s\" overlaps %s[%zu] \"%s\": one is a prefix "
+				    "of the other, so an account id under one could name "
+				    "another account under the other",
+				    path, j, p[j], path, i, p[i]);
+			}
+		}
+	}
+	return CAA_EOK;
+}
+
 /* ---- policy ---- */
 
 /* CAA.md §5: the mapping policy_eval uses when a policy has none. Copied here
@@ -1078,6 +1100,10 @@ static int parse_top(parser_t *ps, const json_t *obj)
 	if (KEY("account_uri_prefixes")) {
 		ret = get_string_array(ps, v, kp, MAX_PREFIXES, prefix_check,
 		                       &cfg->account_uri_prefixes, &cfg->n_account_uri_prefixes);
+		if (ret == CAA_EOK) {
+			ret = prefixes_disjoint(ps, kp, cfg->account_uri_prefixes,
+			                        cfg->n_account_uri_prefixes);
+		}
 	}
 	if (KEY("recheck_window")) {
 		ret = get_duration(ps, v, kp, 0, MAX_RECHECK_MS, &cfg->recheck_window_ms);
@@ -1252,6 +1278,200 @@ int caa_config_load(const char *path, caa_config_t **out, char *err, size_t errl
 	}
 	free(buf);
 	return ret;
+}
+
+/* ---- the generation ---- */
+
+/*
+ * The hash input is a sequence of tagged fields: a tag and its NUL, then a
+ * number as 8 octets big-endian, or a string as its length and octets (NULL
+ * as length 2^64 - 1), or a set as its members in order, each after a 0x01,
+ * and a 0x00. Sets (issuer domains, prefixes, methods, labels, profiles,
+ * remotes) are hashed sorted, so their order in the file does not count;
+ * what the decision compares without case is hashed lowercased.
+ */
+typedef struct gen {
+	EVP_MD_CTX *md;
+	bool ok;
+} gen_t;
+
+static void gen_bytes(gen_t *g, const void *p, size_t n)
+{
+	if (g->ok && EVP_DigestUpdate(g->md, p, n) != 1) {
+		g->ok = false;
+	}
+}
+
+static void gen_u64(gen_t *g, uint64_t v)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++) {
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	}
+	gen_bytes(g, b, sizeof(b));
+}
+
+static void gen_tag(gen_t *g, const char *tag)
+{
+	gen_bytes(g, tag, strlen(tag) + 1);
+}
+
+static void gen_num(gen_t *g, const char *tag, uint64_t v)
+{
+	gen_tag(g, tag);
+	gen_u64(g, v);
+}
+
+static void gen_text(gen_t *g, const char *s, bool fold)
+{
+	if (s == NULL) {
+		gen_u64(g, UINT64_MAX);
+		return;
+	}
+	size_t n = strlen(s);
+	gen_u64(g, n);
+	if (!fold) {
+		gen_bytes(g, s, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)tolower((unsigned char)s[i]);
+		gen_bytes(g, &c, 1);
+	}
+}
+
+static void gen_str(gen_t *g, const char *tag, const char *s)
+{
+	gen_tag(g, tag);
+	gen_text(g, s, false);
+}
+
+/* Visit the n items of a in the order of their keys, each distinct key once:
+ * next(prev) is the index of the least key above prev's, or n. Sets here hold
+ * at most a few hundred items, so this O(n^2) walk allocates nothing. */
+typedef const char *(*gen_key_fn)(const void *a, size_t i);
+
+static size_t gen_next(const void *a, size_t n, gen_key_fn key, bool fold, size_t prev)
+{
+	int (*cmp)(const char *, const char *) = fold ? strcasecmp : strcmp;
+	size_t best = n;
+	for (size_t i = 0; i < n; i++) {
+		if (prev < n && cmp(key(a, i), key(a, prev)) <= 0) {
+			continue;
+		}
+		if (best == n || cmp(key(a, i), key(a, best)) < 0) {
+			best = i;
+		}
+	}
+	return best;
+}
+
+static const char *gen_key_str(const void *a, size_t i)
+{
+	return ((const char *const *)a)[i];
+}
+
+static void gen_strings(gen_t *g, const char *tag, const char *const *a, size_t n, bool fold)
+{
+	gen_tag(g, tag);
+	for (size_t i = gen_next(a, n, gen_key_str, fold, n); i < n;
+	     i = gen_next(a, n, gen_key_str, fold, i)) {
+		gen_bytes(g, "\x01", 1);
+		gen_text(g, a[i], fold);
+	}
+	gen_bytes(g, "", 1);
+}
+
+static const char *gen_key_label(const void *a, size_t i)
+{
+	return ((const caa_method_label_t *)a)[i].label;
+}
+
+static void gen_policy(gen_t *g, const caa_policy_t *pol)
+{
+	gen_str(g, "profile", pol->name);
+	gen_num(g, "critical", (uint64_t)pol->critical);
+	gen_num(g, "flag1_is_critical", pol->flag1_is_critical);
+	gen_num(g, "tld_nxdomain_error", pol->tld_nxdomain_error);
+	gen_num(g, "nodata_without_soa_error", pol->nodata_without_soa_error);
+	gen_num(g, "insecure_lookup_failure_permits", pol->insecure_lookup_failure_permits);
+	gen_num(g, "boulder_recheck_types", pol->boulder_recheck_types);
+	/* no mapping is the default one: spell it out, so that writing the
+	 * defaults down changes nothing */
+	const caa_method_label_t *ml = pol->method_labels;
+	size_t n = pol->n_method_labels;
+	if (ml == NULL) {
+		ml = default_labels;
+		n = sizeof(default_labels) / sizeof(default_labels[0]);
+	}
+	gen_tag(g, "method_labels");
+	for (size_t i = gen_next(ml, n, gen_key_label, true, n); i < n;
+	     i = gen_next(ml, n, gen_key_label, true, i)) {
+		gen_bytes(g, "\x01", 1);
+		gen_text(g, ml[i].label, true);
+		gen_strings(g, "methods", ml[i].methods, ml[i].n_methods, true);
+	}
+	gen_bytes(g, "", 1);
+}
+
+static const char *gen_key_profile(const void *a, size_t i)
+{
+	return ((const caa_policy_t *)a)[i].name;
+}
+
+static const char *gen_key_remote(const void *a, size_t i)
+{
+	return ((const caa_remote_config_t *)a)[i].name;
+}
+
+int caa_config_generation(const caa_config_t *cfg, uint8_t out[CAA_CONFIG_GENERATION_LEN])
+{
+	if (cfg == NULL || out == NULL) {
+		return CAA_EINVAL;
+	}
+	gen_t g = {.md = EVP_MD_CTX_new(), .ok = true};
+	if (g.md == NULL) {
+		return CAA_ENOMEM;
+	}
+	g.ok = EVP_DigestInit_ex(g.md, EVP_sha256(), NULL) == 1;
+	gen_tag(&g, "caa config generation 1");
+	gen_strings(&g, "issuer_domains", (const char *const *)cfg->issuer_domains,
+	            cfg->n_issuer_domains, true);
+	gen_strings(&g, "account_uri_prefixes", (const char *const *)cfg->account_uri_prefixes,
+	            cfg->n_account_uri_prefixes, false);
+	gen_str(&g, "dns.unbound_conf", cfg->dns.unbound_conf);
+	gen_str(&g, "dns.trust_anchor_file", cfg->dns.trust_anchor_file);
+	gen_num(&g, "dns.timeout", cfg->dns.timeout_ms);
+	gen_num(&g, "dns.query_timeout", cfg->dns.query_timeout_ms);
+	gen_num(&g, "dns.retries", cfg->dns.retries);
+	gen_policy(&g, &cfg->policy);
+	gen_tag(&g, "profiles");
+	size_t n = cfg->n_profiles;
+	for (size_t i = gen_next(cfg->profiles, n, gen_key_profile, false, n); i < n;
+	     i = gen_next(cfg->profiles, n, gen_key_profile, false, i)) {
+		gen_bytes(&g, "\x01", 1);
+		gen_policy(&g, &cfg->profiles[i]);
+	}
+	gen_bytes(&g, "", 1);
+	gen_num(&g, "perspective.min_remotes", cfg->perspective.min_remotes);
+	gen_num(&g, "perspective.remote_timeout", cfg->perspective.remote_timeout_ms);
+	gen_tag(&g, "perspective.remotes");
+	n = cfg->perspective.n_remotes;
+	for (size_t i = gen_next(cfg->perspective.remotes, n, gen_key_remote, false, n); i < n;
+	     i = gen_next(cfg->perspective.remotes, n, gen_key_remote, false, i)) {
+		const caa_remote_config_t *r = &cfg->perspective.remotes[i];
+		gen_bytes(&g, "\x01", 1);
+		gen_str(&g, "name", r->name);
+		gen_str(&g, "rir", r->rir);
+		gen_str(&g, "address", r->address);
+	}
+	gen_bytes(&g, "", 1);
+	unsigned int len = 0;
+	if (g.ok) {
+		g.ok = EVP_DigestFinal_ex(g.md, out, &len) == 1 && len == CAA_CONFIG_GENERATION_LEN;
+	}
+	EVP_MD_CTX_free(g.md);
+	return g.ok ? CAA_EOK : CAA_EINTERNAL;
 }
 
 const caa_policy_t *caa_config_policy(const caa_config_t *cfg, const char *profile)

@@ -181,6 +181,17 @@ static bool account_matches(const caa_policy_t *pol, const caa_query_t *q,
 	return false;
 }
 
+bool caa_policy_account_agrees(const caa_policy_t *pol, const char *account_uri, int64_t account_id)
+{
+	if (account_uri == NULL || account_uri[0] == '\0' || account_id <= 0)
+		return true;
+	size_t len = strlen(account_uri);
+	for (size_t i = 0; pol != NULL && i < pol->n_account_uri_prefixes; i++)
+		if (uri_is_prefix_id(account_uri, len, pol->account_uri_prefixes[i], account_id))
+			return true;
+	return false;
+}
+
 /* BR 4.2.2.1.2 / SC-098 labels naming BR 3.2.2.4.N methods. */
 static const char *const tbr7[] = {"dns-01", "dns-account-01"};
 static const char *const tbr19[] = {"http-01"};

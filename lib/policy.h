@@ -154,4 +154,14 @@ typedef struct caa_decision {
 void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr_t *rrs, size_t n,
                      caa_decision_t *out, caa_note_t *notes);
 
+/*
+ * Do a request's two account forms name one account? True when either is
+ * absent (account_uri NULL or "", account_id <= 0), or when account_uri is one
+ * of pol's account_uri_prefixes followed by account_id in decimal. A request
+ * whose forms disagree could be authorised through either: callers refuse it
+ * (caad: INVALID_ARGUMENT).
+ */
+bool caa_policy_account_agrees(const caa_policy_t *pol, const char *account_uri,
+                               int64_t account_id);
+
 #endif

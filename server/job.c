@@ -117,7 +117,8 @@ static void finish(caad_job_t *job, int rc)
 				if (code == GRPC_STATUS_OK)
 					code = GRPC_STATUS_DEADLINE_EXCEEDED;
 			}
-			/* the cache keeps permissions and drops them on FORBIDDEN */
+			/* under the result's checked_at: a permission to reuse, or a
+			 * refusal that beats every permission checked before it */
 			if (!res->reused)
 				caa_cache_put_request(job->d->cache, &job->reqs[i], res);
 			caad_metrics_check(job->d->metrics, res);

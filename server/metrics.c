@@ -274,7 +274,7 @@ void caad_metrics_render(caad_metrics_t *m, FILE *out)
 	        "# TYPE caad_checks_in_flight gauge\ncaad_checks_in_flight %zu\n"
 	        "# HELP caad_calls_in_flight gRPC calls being served.\n"
 	        "# TYPE caad_calls_in_flight gauge\ncaad_calls_in_flight %zu\n"
-	        "# HELP caad_reuse_entries Permitted results held for reuse.\n"
+	        "# HELP caad_reuse_entries Entries in the reuse cache: permissions and refusals.\n"
 	        "# TYPE caad_reuse_entries gauge\ncaad_reuse_entries %zu\n",
 	        g.checks_in_flight, g.calls_in_flight, g.cache_entries);
 }

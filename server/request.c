@@ -144,6 +144,15 @@ const char *caad_request_check(caad_arena_t *a, const caa_config_t *cfg, const c
 	    (e = caad_request_common(a, cfg, prefix, m->account_uri, m->account_id,
 	                             m->validation_method, m->policy, req)))
 		return e;
+	/* both forms: a permission could come through either, so they must agree */
+	if (!caa_policy_account_agrees(caa_config_policy(cfg, m->policy), req->account_uri,
+	                               req->account_id))
+		return err_text(a,
+		                "%saccount_uri %s and %saccount_id %lld name different accounts: "
+		                "the URI must be an account_uri_prefixes entry followed by the id "
+		                "(or send only one of them)",
+		                prefix, caad_quote(a, m->account_uri), prefix,
+		                (long long)m->account_id);
 	if (m->validated_at != NULL) {
 		const Google__Protobuf__Timestamp *t = m->validated_at;
 		/* 0001-01-01 .. 9999-12-31, as the Timestamp spec allows; 0 means "none" */

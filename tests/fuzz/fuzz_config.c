@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c — caa_config_parse on arbitrary bytes. A config that parses
- * must hold what config.h promises; one that does not must say why in one
+ * must hold what config.h promises (its generation included); one that does not must say why in one
  * non-empty, NUL-terminated line. ASan/LSan catch leaks on every error path.
  */
 #include <stddef.h>
@@ -50,6 +50,22 @@ static void check_config(const caa_config_t *cfg)
 	}
 	if (cfg->perspective.n_remotes > 0 &&
 	    cfg->perspective.n_remotes < cfg->perspective.min_remotes) {
+		abort();
+	}
+	/* no account URI prefix starts another */
+	for (size_t i = 0; i < cfg->n_account_uri_prefixes; i++) {
+		for (size_t j = 0; j < cfg->n_account_uri_prefixes; j++) {
+			const char *a = cfg->account_uri_prefixes[i],
+			           *b = cfg->account_uri_prefixes[j];
+			if (i != j && strncmp(a, b, strlen(a)) == 0) {
+				abort();
+			}
+		}
+	}
+	/* the generation is a function of the config */
+	uint8_t g1[CAA_CONFIG_GENERATION_LEN], g2[CAA_CONFIG_GENERATION_LEN];
+	if (caa_config_generation(cfg, g1) != CAA_EOK ||
+	    caa_config_generation(cfg, g2) != CAA_EOK || memcmp(g1, g2, sizeof(g1)) != 0) {
 		abort();
 	}
 }

@@ -68,6 +68,41 @@ void case_reuse(void)
 	CHECK(m && !m->reused, "other policy reused");
 	free_resp(m);
 
+	/* the account is keyed as the check used it: a permission earned through
+	 * account_id 1 (acct.lab's accounturi is prefix + "1") is none for the
+	 * account URI "1", which the record does not name */
+	creq(&r, "acct.lab");
+	r.m.account_uri = "";
+	r.m.account_id = 1;
+	m = t_check(ch, &r);
+	CHECK(m && m->verdict == CAA__V1__VERDICT__PERMITTED && !m->reused,
+	      "account_id 1 on acct.lab");
+	free_resp(m);
+	creq(&r, "acct.lab");
+	r.m.account_uri = "1";
+	m = t_check(ch, &r);
+	CHECK(m && m->verdict == CAA__V1__VERDICT__FORBIDDEN && !m->reused,
+	      "account_uri \"1\" answered with account_id 1's permission");
+	free_resp(m);
+	/* a URI and an id naming different accounts are refused, naming both */
+	creq(&r, "acct.lab");
+	r.m.account_id = 2;
+	gc_result_t bad;
+	m = (Caa__V1__CheckResponse *)t_call(ch, M_CHECK, &r.m.base,
+	                                     &caa__v1__check_response__descriptor, CALL_MS, &bad);
+	CHECK(m == NULL && bad.status == GRPC_STATUS_INVALID_ARGUMENT &&
+	          strstr(bad.details, "account_uri") && strstr(bad.details, "account_id"),
+	      "account_uri and account_id of different accounts: %s %s", gc_status_name(bad.status),
+	      bad.details ? bad.details : "");
+	free_resp(m);
+	gc_result_free(&bad);
+	creq(&r, "acct.lab"); /* ACCOUNT_1 is prefix + "1": one account */
+	r.m.account_id = 1;
+	m = t_check(ch, &r);
+	CHECK(m && m->verdict == CAA__V1__VERDICT__PERMITTED,
+	      "account_uri and account_id agreeing");
+	free_resp(m);
+
 	/* forbidden and failed results are never reused */
 	for (int i = 0; i < 2; i++) {
 		creq(&r, "www.issue-deny.lab");
@@ -105,6 +140,12 @@ void case_reuse(void)
 	CHECK(l && json_is_true(json_object_get(l, "reused")) &&
 	          json_is_string(json_object_get(l, "validated_at")),
 	      "reused audit line");
+	json_decref(l);
+	/* the generation its reuse entries are keyed with, for comparing replicas */
+	l = h_log_find(&p, "listening", NULL, NULL, 2000);
+	const char *gen = l ? json_string_value(json_object_get(l, "config_generation")) : NULL;
+	CHECK(gen && strlen(gen) == 64 && strspn(gen, "0123456789abcdef") == 64,
+	      "config_generation in the listening line");
 	json_decref(l);
 	t_stop(&p, ch);
 }

@@ -138,6 +138,18 @@ static const row_t rows[] = {
 	    "account_uri_prefixes[0]"),
 	ERR("account_uri_prefixes with a space", "{\"account_uri_prefixes\": [\"https://a b/\"]}",
 	    "account_uri_prefixes[0]"),
+	/* id 23 under ".../acct/1" would be id 123 under ".../acct/" */
+	ERR("account_uri_prefixes one a prefix of another",
+	    "{\"account_uri_prefixes\": [\"https://ca.example/acct/\", \"https://ca.example/acct/1\"]}",
+	    "account_uri_prefixes[1]: \"https://ca.example/acct/1\" overlaps "
+	    "account_uri_prefixes[0] \"https://ca.example/acct/\""),
+	ERR("account_uri_prefixes one a prefix of another, longer first",
+	    "{\"account_uri_prefixes\": [\"https://a/\", \"https://ca.example/acct/1\", \"https://ca.example/acct/\"]}",
+	    "account_uri_prefixes[2]: \"https://ca.example/acct/\" overlaps "
+	    "account_uri_prefixes[1] \"https://ca.example/acct/1\""),
+	OK("account_uri_prefixes sharing a start only",
+	   "{\"account_uri_prefixes\": [\"https://ca.example/acct/1/\", \"https://ca.example/acct/10/\"]}",
+	   {"account_uri_prefixes", "https://ca.example/acct/1/,https://ca.example/acct/10/"}),
 
 	/* durations */
 	OK("duration ms", "{\"recheck_window\": \"500ms\"}", {"recheck_window_ms", "500"}),
@@ -886,6 +898,152 @@ static void test_examples(void **state)
 	caa_config_free(cfg);
 }
 
+/* --- the generation (caa_config_generation) ---------------------------------------------- */
+
+/* A config from its parts; each row of test_generation changes one part of
+ * the base and says whether the generation must change with it. */
+#define ISS "\"issuer_domains\": [\"ca.example\", \"ca2.example\"]"
+#define PFX "\"account_uri_prefixes\": [\"https://ca.example/acct/\", \"https://ca.example/v2/\"]"
+#define DNS_(more) "\"dns\": {\"timeout\": \"10s\", \"retries\": 2" more "}"
+#define DNS DNS_("")
+#define POL_(more) "\"policy\": {\"critical\": \"unknown\"" more ", \"method_labels\": {\"x-one\": [\"dns-01\", \"http-01\"]}}"
+#define POL POL_("")
+#define PRO_(a, b) "\"profiles\": {\"a\": {" a "}, \"b\": {" b "}}"
+#define PRO PRO_("\"tld_nxdomain\": \"empty\"", "\"flag1_is_critical\": false")
+#define CFG(iss, pfx, dns, pol, pro, more) "{" iss ", " pfx ", " dns ", " pol ", " pro more "}"
+#define BASE_WITH(more) CFG(ISS, PFX, DNS, POL, PRO, more)
+
+static void generation_of(const char *json, uint8_t out[CAA_CONFIG_GENERATION_LEN])
+{
+	caa_config_t *cfg;
+	char err[256];
+	if (caa_config_parse(json, strlen(json), &cfg, err, sizeof(err)) != CAA_EOK) {
+		fail_msg("%s: %s", json, err);
+	}
+	assert_int_equal(caa_config_generation(cfg, out), CAA_EOK);
+	caa_config_free(cfg);
+}
+
+static void test_generation(void **state)
+{
+	/* clang-format off */
+	static const struct {
+		const char *what, *json;
+		bool same;
+	} cases[] = {
+		{"the same text", BASE_WITH(""), true},
+		{"keys in another order, other spacing",
+		 "{\n" PRO ",\n" POL ", " DNS ",\t" PFX ", " ISS "}", true},
+		{"sets in another order, case where it is ignored, a default spelled out",
+		 CFG("\"issuer_domains\": [\"ca2.example\", \"CA.example\"]",
+		     "\"account_uri_prefixes\": [\"https://ca.example/v2/\", \"https://ca.example/acct/\"]",
+		     "\"dns\": {\"retries\": 2}",
+		     "\"policy\": {\"method_labels\": {\"X-ONE\": [\"http-01\", \"DNS-01\", \"dns-01\"]}}",
+		     "\"profiles\": {\"b\": {\"flag1_is_critical\": false}, \"a\": {\"tld_nxdomain\": \"empty\"}}",
+		     ""), true},
+		/* keys that never change a verdict */
+		{"listen", BASE_WITH(", \"listen\": \"0.0.0.0:443\""), true},
+		{"metrics_listen", BASE_WITH(", \"metrics_listen\": \"127.0.0.1:9\""), true},
+		{"tls", BASE_WITH(", \"tls\": {\"cert\": \"c.pem\", \"key\": \"k.pem\"}"), true},
+		{"max_in_flight", BASE_WITH(", \"max_in_flight\": 7"), true},
+		{"recheck_window", BASE_WITH(", \"recheck_window\": \"1h\""), true},
+		{"cache", BASE_WITH(", \"cache\": {\"max_entries\": 5}"), true},
+		{"dns.max_per_zone", CFG(ISS, PFX, DNS_(", \"max_per_zone\": 3"), POL, PRO, ""), true},
+		{"perspective.name", BASE_WITH(", \"perspective\": {\"name\": \"p2\", \"rir\": \"RIPE\"}"),
+		 true},
+		/* keys that may */
+		{"issuer_domains", CFG("\"issuer_domains\": [\"ca.example\"]", PFX, DNS, POL, PRO, ""),
+		 false},
+		{"account_uri_prefixes",
+		 CFG(ISS, "\"account_uri_prefixes\": [\"https://ca.example/acct/\"]", DNS, POL, PRO, ""),
+		 false},
+		{"dns.unbound_conf", CFG(ISS, PFX, DNS_(", \"unbound_conf\": \"u.conf\""), POL, PRO, ""),
+		 false},
+		{"dns.trust_anchor_file",
+		 CFG(ISS, PFX, DNS_(", \"trust_anchor_file\": \"root.key\""), POL, PRO, ""), false},
+		{"dns.timeout", CFG(ISS, PFX, "\"dns\": {\"timeout\": \"9s\", \"retries\": 2}", POL, PRO, ""),
+		 false},
+		{"dns.query_timeout", CFG(ISS, PFX, DNS_(", \"query_timeout\": \"2s\""), POL, PRO, ""), false},
+		{"dns.retries", CFG(ISS, PFX, "\"dns\": {\"timeout\": \"10s\", \"retries\": 1}", POL, PRO, ""),
+		 false},
+		{"policy.critical",
+		 CFG(ISS, PFX, DNS, "\"policy\": {\"critical\": \"unknown-or-unsupported\", "
+		     "\"method_labels\": {\"x-one\": [\"dns-01\", \"http-01\"]}}", PRO, ""), false},
+		{"policy.flag1_is_critical",
+		 CFG(ISS, PFX, DNS, POL_(", \"flag1_is_critical\": false"), PRO, ""), false},
+		{"policy.tld_nxdomain", CFG(ISS, PFX, DNS, POL_(", \"tld_nxdomain\": \"empty\""), PRO, ""),
+		 false},
+		{"policy.nodata_without_soa",
+		 CFG(ISS, PFX, DNS, POL_(", \"nodata_without_soa\": \"error\""), PRO, ""), false},
+		{"policy.insecure_lookup_failure_permits",
+		 CFG(ISS, PFX, DNS, POL_(", \"insecure_lookup_failure_permits\": true"), PRO, ""), false},
+		{"policy.boulder_recheck_types",
+		 CFG(ISS, PFX, DNS, POL_(", \"boulder_recheck_types\": true"), PRO, ""), false},
+		{"a method label's methods",
+		 CFG(ISS, PFX, DNS, "\"policy\": {\"method_labels\": {\"x-one\": [\"dns-01\"]}}", PRO, ""),
+		 false},
+		{"a label renamed",
+		 CFG(ISS, PFX, DNS, "\"policy\": {\"method_labels\": {\"x-two\": [\"dns-01\", \"http-01\"]}}",
+		     PRO, ""), false},
+		{"a default label remapped",
+		 CFG(ISS, PFX, DNS, "\"policy\": {\"method_labels\": {\"x-one\": [\"dns-01\", \"http-01\"], "
+		     "\"ca-tbr-7\": [\"dns-01\"]}}", PRO, ""), false},
+		{"a profile's content",
+		 CFG(ISS, PFX, DNS, POL, PRO_("\"tld_nxdomain\": \"error\"", "\"flag1_is_critical\": false"),
+		     ""), false},
+		{"a profile's method labels",
+		 CFG(ISS, PFX, DNS, POL, PRO_("\"tld_nxdomain\": \"empty\", \"method_labels\": {\"x-one\": []}",
+		     "\"flag1_is_critical\": false"), ""), false},
+		{"a profile renamed",
+		 CFG(ISS, PFX, DNS, POL, "\"profiles\": {\"c\": {\"tld_nxdomain\": \"empty\"}, "
+		     "\"b\": {\"flag1_is_critical\": false}}", ""), false},
+		{"a profile added",
+		 CFG(ISS, PFX, DNS, POL, "\"profiles\": {\"a\": {\"tld_nxdomain\": \"empty\"}, "
+		     "\"b\": {\"flag1_is_critical\": false}, \"c\": {}}", ""), false},
+		{"perspective.min_remotes", BASE_WITH(", \"perspective\": {\"min_remotes\": 2}"), false},
+		{"perspective.remote_timeout", BASE_WITH(", \"perspective\": {\"remote_timeout\": \"2s\"}"),
+		 false},
+		{"perspective.remotes", BASE_WITH(", \"perspective\": {\"min_remotes\": 1, \"remotes\": "
+		     "[{\"name\": \"r1\", \"rir\": \"RIPE\", \"address\": \"r1:443\"}]}"), false},
+	};
+	/* clang-format on */
+	uint8_t base[CAA_CONFIG_GENERATION_LEN], got[CAA_CONFIG_GENERATION_LEN];
+	(void)state;
+
+	generation_of(cases[0].json, base);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("generation: %s\n", cases[i].what);
+		generation_of(cases[i].json, got);
+		assert_int_equal(memcmp(base, got, sizeof(base)) == 0, cases[i].same);
+	}
+
+	/* the default mapping is the mapping: spelling it out changes nothing */
+	uint8_t none[CAA_CONFIG_GENERATION_LEN];
+	generation_of("{}", none);
+	generation_of("{\"policy\": {\"method_labels\": {\"ca-tbr-7\": [\"dns-01\", \"dns-account-01\"],"
+	              " \"ca-tbr-19\": [\"http-01\"], \"ca-tbr-20\": [\"tls-alpn-01\"]}}}",
+	              got);
+	assert_memory_equal(none, got, sizeof(none));
+	caa_config_t *cfg;
+	assert_int_equal(caa_config_default(&cfg), CAA_EOK);
+	assert_int_equal(caa_config_generation(cfg, got), CAA_EOK);
+	assert_memory_equal(none, got, sizeof(none));
+	assert_int_equal(caa_config_generation(NULL, got), CAA_EINVAL);
+	assert_int_equal(caa_config_generation(cfg, NULL), CAA_EINVAL);
+	caa_config_free(cfg);
+}
+
+#undef ISS
+#undef PFX
+#undef DNS_
+#undef DNS
+#undef POL_
+#undef POL
+#undef PRO_
+#undef PRO
+#undef CFG
+#undef BASE_WITH
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -893,7 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_default),   cmocka_unit_test(test_borrowing),
 		cmocka_unit_test(test_err_buffer), cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_limits),    cmocka_unit_test(test_files),
-		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_examples),  cmocka_unit_test(test_generation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
