@@ -88,11 +88,14 @@ static void free_records(caa_record_t *recs, size_t n)
 /* The reason and the "<what>" / hint of CAA.md §8 for a failed label. */
 static caa_reason_t failure_reason(const caa_label_t *l, const char **what, const char **hint)
 {
+	/* Boulder's hints (bdns rcodeExplanations), word for word. */
 	static const char servfail_hint[] = "the domain's nameservers may be malfunctioning";
+	static const char nxdomain_hint[] = "check that a DNS record exists for this domain";
 	*hint = NULL;
 	switch (l->outcome) {
 	case CAA_OUT_NXDOMAIN:
 		*what = "NXDOMAIN";
+		*hint = nxdomain_hint;
 		return CAA_R_DNS_NXDOMAIN_TLD;
 	case CAA_OUT_NODATA_NOSOA:
 		/* The strict (unbound 1.18) reading: what users saw was SERVFAIL. */

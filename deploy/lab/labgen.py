@@ -50,6 +50,7 @@ FAULT_ACTIONS = {"answer", "servfail", "refused", "notimp", "formerr", "drop", "
 PROBLEM_CAA = "urn:ietf:params:acme:error:caa"
 PROBLEM_DNS = "urn:ietf:params:acme:error:dns"
 SERVFAIL_HINT = " - the domain's nameservers may be malfunctioning"
+NXDOMAIN_HINT = " - check that a DNS record exists for this domain"
 TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "MX": 15, "TXT": 16, "AAAA": 28, "DNAME": 39,
          "DS": 43, "CAA": 257}
 TYPE_NAMES = {v: k for k, v in TYPES.items()}
@@ -294,6 +295,8 @@ def expected_detail_ok(exp, ident, where, errors):
         if detail is not None and reason in ("DNS_SERVFAIL", "DNS_NODATA_WITHOUT_SOA") \
                 and not detail.endswith(SERVFAIL_HINT):
             errors.append("%s: a SERVFAIL detail ends with the hint %r" % (where, SERVFAIL_HINT))
+        if detail is not None and reason == "DNS_NXDOMAIN_TLD" and not detail.endswith(NXDOMAIN_HINT):
+            errors.append("%s: an NXDOMAIN detail ends with the hint %r" % (where, NXDOMAIN_HINT))
         if reason == "DNSSEC_BOGUS" and not (prefix or "").endswith("DNS problem: DNSSEC: "):
             errors.append("%s: DNSSEC_BOGUS uses detail_prefix '... DNS problem: DNSSEC: '" % where)
 

@@ -16,6 +16,8 @@
 
 #define ACCT "https://ca.example/acme/acct/1"
 #define HINT " - the domain's nameservers may be malfunctioning"
+/* Boulder's bdns rcodeExplanations for NXDOMAIN (CAA.md §8) */
+#define NXHINT " - check that a DNS record exists for this domain"
 
 /* A label spec: outcome letter, optional "/S" (secure) "/I" (insecure), then
  * ":" and records "flags tag value" separated by '|'. */
@@ -65,7 +67,7 @@ static const row_t rows[] = {
 	{"DNSSEC bogus", "x.bogus.example", {"b:signature expired", NULL}, 0, "dns-01", L, CAA_R_DNSSEC_BOGUS, "", BOG, CAA_PROB_DNS,
 	 "While processing CAA for x.bogus.example: DNS problem: DNSSEC: signature expired looking up CAA for x.bogus.example"},
 	{"TLD NXDOMAIN fails by default", "www.nosuchtld", {"n", "n"}, 0, "dns-01", L, CAA_R_DNS_NXDOMAIN_TLD, "", IND, CAA_PROB_DNS,
-	 "While processing CAA for www.nosuchtld: DNS problem: NXDOMAIN looking up CAA for nosuchtld"},
+	 "While processing CAA for www.nosuchtld: DNS problem: NXDOMAIN looking up CAA for nosuchtld" NXHINT},
 	{"TLD NXDOMAIN under tld_nxdomain empty", "www.corp", {"n", "n"}, 1, "dns-01", P, CAA_R_NO_CAA, "", IND, 0, NULL},
 	{"NODATA without SOA is empty", "a.sloppy.example", {"o", "p:0 issue ca.example", "e"}, 0, "dns-01", P, CAA_R_AUTHORIZED, "sloppy.example", IND, 0, NULL},
 	{"NODATA without SOA under the strict reading", "a.sloppy.example", {"o", "p:0 issue ca.example", "e"}, 2, "dns-01", L, CAA_R_DNS_NODATA_WITHOUT_SOA, "", IND, CAA_PROB_DNS,
@@ -274,6 +276,15 @@ static void test_order_aggregate(void **state)
 	p = caa_problem_order(&three[1], 1, false);
 	assert_int_equal(p->type, CAA_PROB_DNS);
 	assert_string_equal(p->detail, b->problem->detail);
+	assert_int_equal(p->n_subproblems, 0);
+	caa_problem_free(p);
+
+	/* boulder_recheck_types: one failure is that caa/403 problem too (CAA.md §8) */
+	p = caa_problem_order(&three[1], 1, true);
+	assert_int_equal(p->type, CAA_PROB_CAA);
+	assert_int_equal(p->status, 403);
+	assert_string_equal(p->detail, b->problem->detail);
+	assert_string_equal(p->identifier, "a.broken.example");
 	assert_int_equal(p->n_subproblems, 0);
 	caa_problem_free(p);
 
