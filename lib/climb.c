@@ -133,6 +133,7 @@ struct caa_ctx {
 	const caa_config_t *cfg;
 	struct ub_ctx *ub;
 	caa_diag_t *diag; /* made on first need: explaining checks after SERVFAIL */
+	caa_ubconf_val_t val; /* what the validator can prove (INSECURE or not) */
 	caa_ubev_t *ev;   /* the loop: libunbound's sockets and timers, our eventfd */
 	int evfd;
 	caa_hmap_t *labels, *zones;
@@ -271,9 +272,13 @@ static void classify(lbl_t *l, int rcode, const uint8_t *packet, size_t len, int
 		return;
 	}
 	/* Only an answer (data, NODATA, NXDOMAIN) has a DNSSEC state; an error
-	 * proves nothing either way. */
-	if (rcode == 0 || rcode == 3)
-		l->dnssec = sec == 2 ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
+	 * proves nothing either way. An unsigned answer is Insecure only when
+	 * the validator could have proven it (validation from the root, name
+	 * not domain-insecure); otherwise it is INDETERMINATE. */
+	if ((rcode == 0 || rcode == 3) && sec == 2)
+		l->dnssec = CAA_DNSSEC_SECURE;
+	else if ((rcode == 0 || rcode == 3) && caa_ubconf_proves_insecure(&l->ctx->val, l->name))
+		l->dnssec = CAA_DNSSEC_INSECURE;
 	switch (rcode) {
 	case 0:
 		if (take_records(l, packet, len) != CAA_EOK) {
@@ -1264,6 +1269,12 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 		caa_ctx_free(ctx);
 		return rc;
 	}
+	if ((rc = caa_ubconf_validation(ctx->ub, &ctx->val)) != CAA_EOK) {
+		set_err(err, errlen, "cannot read the resolver's DNSSEC settings: %s",
+		        caa_strerror(rc));
+		caa_ctx_free(ctx);
+		return rc;
+	}
 	*out = ctx;
 	return CAA_EOK;
 }
@@ -1286,6 +1297,7 @@ void caa_ctx_free(caa_ctx_t *ctx)
 		ub_ctx_delete(ctx->ub); /* frees its events; calls nothing back */
 	caa_hmap_free(ctx->labels);
 	caa_hmap_free(ctx->zones);
+	caa_ubconf_val_deinit(&ctx->val);
 	pthread_mutex_destroy(&ctx->lock);
 	caa_ubev_free(ctx->ev); /* after ub_ctx_delete: owns the timer heap */
 	if (ctx->evfd >= 0)
