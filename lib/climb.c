@@ -35,6 +35,7 @@
 #include "climb.h"
 #include "diagnose.h"
 #include "hmap.h"
+#include "prove.h"
 #include "timerq.h"
 #include "ubconf.h"
 #include "ubevent.h"
@@ -46,8 +47,10 @@ typedef struct check check_t;
 typedef struct order order_t;
 typedef struct zone zone_t;
 
-/* LS_DIAG: answered with an error; an explaining check waits for the diagnosis. */
-typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_DONE } lstate_t;
+/* LS_DIAG: answered with an error; an explaining check waits for the diagnosis.
+ * LS_PROVE: failed; a check under insecure_lookup_failure_permits waits for
+ * the proof that the zone is Insecure (prove.h). */
+typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_PROVE, LS_DONE } lstate_t;
 
 typedef struct waiter {
 	check_t *chk;
@@ -68,6 +71,8 @@ typedef struct lbl {
 	bool orphan;    /* nobody wants it, but libunbound still may call back */
 	bool abandoned; /* nobody wants it; still in a zone FIFO */
 	bool in_table;
+	bool proved;           /* the Insecure proof ran (once per label) */
+	bool proven_insecure;  /* ... and succeeded: told to the checks that asked */
 	unsigned refs;
 	unsigned retries, queries;
 	uint64_t first_us;
@@ -134,6 +139,7 @@ struct caa_ctx {
 	struct ub_ctx *ub;
 	caa_diag_t *diag; /* made on first need: explaining checks after SERVFAIL */
 	caa_ubconf_val_t val; /* what the validator can prove (INSECURE or not) */
+	caa_prover_t *prover; /* made on first need: the BR carve-out (prove.h) */
 	caa_ubev_t *ev;   /* the loop: libunbound's sockets and timers, our eventfd */
 	int evfd;
 	caa_hmap_t *labels, *zones;
@@ -567,7 +573,11 @@ static void lbl_deliver(lbl_t *l)
 			continue; /* already completed by an earlier waiter's callback */
 		caa_label_t *cl = &chk->labels[idx];
 		cl->outcome = l->outcome;
-		cl->dnssec = l->dnssec;
+		/* a failure is INSECURE only for checks that asked for the proof:
+		 * the others' results do not depend on who shared the label */
+		cl->dnssec = l->proven_insecure && chk->pol->insecure_lookup_failure_permits
+		                 ? CAA_DNSSEC_INSECURE
+		                 : l->dnssec;
 		cl->rrs = l->rrs;
 		cl->n_rrs = l->n_rrs;
 		cl->why = l->why;
@@ -631,11 +641,67 @@ static bool lbl_diagnose(lbl_t *l)
 	return true;
 }
 
+static void on_proved(void *arg, bool insecure, const char *why);
+
+/* BR 3.2.2.8 carve-out (CAA.md §6): an upstream failure, retried, may count
+ * as empty for a check whose policy allows it, if the zone is proven
+ * Insecure. The failure itself proves nothing: ask for the zone's DS. */
+static bool lbl_prove(lbl_t *l)
+{
+	caa_ctx_t *ctx = l->ctx;
+	if (l->proved || l->retries < 1 || !caa_policy_upstream_failure(l->outcome) ||
+	    !caa_ubconf_proves_insecure(&ctx->val, l->name))
+		return false;
+	bool wanted = false;
+	uint64_t latest = 0;
+	for (size_t i = 0; i < l->nw; i++) {
+		wanted = wanted || l->w[i].chk->pol->insecure_lookup_failure_permits;
+		if (l->w[i].chk->deadline.when_us > latest)
+			latest = l->w[i].chk->deadline.when_us;
+	}
+	if (!wanted)
+		return false;
+	l->proved = true;
+	if (ctx->prover == NULL &&
+	    caa_prover_new(ctx->ub, ctx->timers, &ctx->val, ctx->cfg->dns.query_timeout_ms * 1000u,
+	                   &ctx->prover) != CAA_EOK)
+		return false;
+	l->refs++; /* held until the proof comes back */
+	if (caa_prove_start(ctx->prover, l->name, latest, on_proved, l) != CAA_EOK) {
+		l->refs--;
+		return false;
+	}
+	l->state = LS_PROVE;
+	return true;
+}
+
 static void lbl_finish(lbl_t *l)
 {
 	l->elapsed_us = (uint32_t)(caa_now_us() - l->first_us);
+	if (lbl_prove(l))
+		return; /* on_proved finishes it */
 	if (!lbl_diagnose(l))
 		lbl_deliver(l);
+}
+
+/* From the prover's timer: the zone is Insecure, or the failure stays. */
+static void on_proved(void *arg, bool insecure, const char *why)
+{
+	lbl_t *l = arg;
+	l->proven_insecure = insecure;
+	size_t len = (l->why ? strlen(l->why) : 0) + strlen(why) + 48;
+	char *text = malloc(len);
+	if (text != NULL) {
+		snprintf(text, len, "%s%szone %s insecure: %s", l->why ? l->why : "",
+		         l->why ? "; " : "", insecure ? "proven" : "not proven", why);
+		free(l->why);
+		l->why = text;
+	}
+	if (l->nw > 0)
+		lbl_finish(l);
+	else
+		l->state = LS_DONE;
+	lbl_unref(l);
 }
 
 /* Back on the loop: the diagnosis names the cause in the explanation. */
@@ -718,6 +784,7 @@ static void lbl_unref(lbl_t *l)
 	case LS_ANSWERED:
 	case LS_RETRY:
 	case LS_DIAG:
+	case LS_PROVE:
 	case LS_DONE:
 		break;
 	}
@@ -863,8 +930,9 @@ static void on_check_deadline(caa_timer_t *t, void *arg)
 		if (cl->outcome != CAA_OUT_PENDING)
 			continue;
 		lbl_t *l = chk->lbls[i];
-		if (l != NULL && l->state == LS_DIAG) {
-			/* answered; only the diagnosis is late */
+		if (l != NULL && (l->state == LS_DIAG || l->state == LS_PROVE)) {
+			/* answered; only the diagnosis (or the Insecure proof: not
+			 * proven, so the failure stays) is late */
 			cl->outcome = l->outcome;
 			cl->dnssec = l->dnssec;
 			cl->why = l->why;
@@ -1293,6 +1361,10 @@ void caa_ctx_free(caa_ctx_t *ctx)
 			check_end(ctx->active, CAA_ESHUTDOWN, NULL);
 		process_ready(ctx); /* answered labels nobody wants any more */
 	}
+	/* proofs end (not proven) and let go of their labels; before
+	 * ub_ctx_delete(), which would call their queries back */
+	caa_prover_free(ctx->prover);
+	ctx->prover = NULL;
 	if (ctx->ub != NULL)
 		ub_ctx_delete(ctx->ub); /* frees its events; calls nothing back */
 	caa_hmap_free(ctx->labels);

@@ -194,15 +194,20 @@ const char *caa_result_flag_name(unsigned flag)
 	switch (flag) {
 	case CAA_RESULT_NODATA_WITHOUT_SOA: return "NODATA_WITHOUT_SOA";
 	case CAA_RESULT_RETRIED: return "RETRIED";
+	case CAA_RESULT_INSECURE_LOOKUP_FAILURE: return "INSECURE_LOOKUP_FAILURE";
 	}
 	return NULL;
 }
 
 /* Flags over the labels that were read to decide (labels[0..n)). */
-static unsigned label_flags(const caa_label_t *labels, size_t n)
+static unsigned label_flags(const caa_label_t *labels, size_t n, const caa_policy_t *pol)
 {
 	unsigned f = 0;
 	for (size_t i = 0; i < n; i++) {
+		/* a failure that did not fail the check: the BR carve-out took it */
+		if (caa_policy_upstream_failure(labels[i].outcome) &&
+		    !caa_policy_label_failed(labels, n, i, pol))
+			f |= CAA_RESULT_INSECURE_LOOKUP_FAILURE;
 		if (labels[i].outcome == CAA_OUT_NODATA_NOSOA)
 			f |= CAA_RESULT_NODATA_WITHOUT_SOA;
 		if (labels[i].retries > 0)
@@ -252,7 +257,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->reason = d.reason;
 		res->decided_by = d.decided_by;
 		res->dnssec = weakest(labels, idx + 1);
-		res->flags = label_flags(labels, idx + 1);
+		res->flags = label_flags(labels, idx + 1, pol);
 		if (!(res->relevant_domain = dup_s(l->name)))
 			goto fail;
 		if (copy_records(l->rrs, l->n_rrs, notes, &res->records, &res->n_records) != CAA_EOK)
@@ -266,7 +271,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->verdict = CAA_PERMITTED;
 		res->reason = CAA_R_NO_CAA;
 		res->dnssec = weakest(labels, n);
-		res->flags = label_flags(labels, n);
+		res->flags = label_flags(labels, n, pol);
 		if (!(res->relevant_domain = dup_s("")))
 			goto fail;
 		break;
@@ -274,7 +279,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->verdict = CAA_LOOKUP_FAILED;
 		res->dnssec = labels[idx].outcome == CAA_OUT_BOGUS ? CAA_DNSSEC_BOGUS
 		                                                  : weakest(labels, idx + 1);
-		res->flags = label_flags(labels, idx + 1);
+		res->flags = label_flags(labels, idx + 1, pol);
 		if (!(res->relevant_domain = dup_s("")))
 			goto fail;
 		if (!(res->problem = failure_problem(res->identifier, &labels[idx], &res->reason)))

@@ -58,6 +58,7 @@ bool caa_wire_next(caa_wire_t *w, caa_wire_rr_t *rr)
 		w->section++;
 		w->left = w->count[w->section];
 	}
+	rr->owner = w->off;
 	if (!skip_name(w) || w->off + 10 > w->len)
 		return false;
 	const uint8_t *p = w->pkt + w->off;
@@ -72,4 +73,40 @@ bool caa_wire_next(caa_wire_t *w, caa_wire_rr_t *rr)
 	w->off += 10u + rr->rdlen;
 	w->left--;
 	return true;
+}
+
+static uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+bool caa_wire_name_equals(const caa_wire_t *w, size_t off, const char *name)
+{
+	const uint8_t *t = (const uint8_t *)name;
+	unsigned hops = 0;
+	for (;;) {
+		if (off >= w->len)
+			return false;
+		uint8_t c = w->pkt[off];
+		if ((c & 0xc0) == 0xc0) {
+			/* a pointer; the hop bound ends loops */
+			if (off + 1 >= w->len || ++hops > 127)
+				return false;
+			off = (size_t)(c & 0x3f) << 8 | w->pkt[off + 1];
+			continue;
+		}
+		if (c & 0xc0)
+			return false;
+		if (c == 0)
+			return *t == '\0';
+		if (off + 1 + c > w->len)
+			return false;
+		/* one label of the text: up to the next dot */
+		if (t != (const uint8_t *)name && *t++ != '.')
+			return false;
+		for (uint8_t i = 0; i < c; i++, t++)
+			if (*t == '\0' || *t == '.' || lower(*t) != lower(w->pkt[off + 1 + i]))
+				return false;
+		off += 1u + c;
+	}
 }

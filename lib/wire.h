@@ -17,6 +17,7 @@
 /* One resource record; rdata points into the message. */
 typedef struct caa_wire_rr {
 	int section; /* CAA_WIRE_ANSWER .. CAA_WIRE_ADDITIONAL */
+	size_t owner; /* offset of the (possibly compressed) owner name in the message */
 	uint16_t type, rclass;
 	uint32_t ttl;
 	const uint8_t *rdata;
@@ -40,5 +41,10 @@ int caa_wire_open(caa_wire_t *w, const uint8_t *pkt, size_t len);
 /* The next record of the answer, authority and additional sections in order.
  * Returns false at the end or when the rest of the message is malformed. */
 bool caa_wire_next(caa_wire_t *w, caa_wire_rr_t *rr);
+
+/* Is the name at offset off of the message (compression followed, at most
+ * 127 pointers) equal to name, dotted text without a trailing dot ("" is the
+ * root), ASCII case-insensitively? A malformed name equals nothing. */
+bool caa_wire_name_equals(const caa_wire_t *w, size_t off, const char *name);
 
 #endif

@@ -115,8 +115,11 @@ static bool problem_matches(const caa_problem_t *p, json_t *e, char *why, size_t
 
 static bool has_flag(const caa_result_t *r, const char *flag)
 {
-	if (strcmp(flag, "NODATA_WITHOUT_SOA") == 0)
-		return (r->flags & CAA_RESULT_NODATA_WITHOUT_SOA) != 0;
+	for (unsigned bit = 1; bit != 0; bit <<= 1) {
+		const char *name = caa_result_flag_name(bit);
+		if (name != NULL && strcmp(name, flag) == 0)
+			return (r->flags & bit) != 0;
+	}
 	return false;
 }
 

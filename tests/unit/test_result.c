@@ -19,13 +19,14 @@
 /* Boulder's bdns rcodeExplanations for NXDOMAIN (CAA.md §8) */
 #define NXHINT " - check that a DNS record exists for this domain"
 
-/* A label spec: outcome letter, optional "/S" (secure) "/I" (insecure), then
- * ":" and records "flags tag value" separated by '|'. */
+/* A label spec: outcome letter, optional "/S" (secure) "/I" (insecure), optional
+ * "+" (retried once), then ":" and records "flags tag value" separated by '|'. */
 typedef struct {
 	const char *what;
 	const char *ident;
 	const char *labels[8]; /* full name first; NULL = not given (pending) */
-	int knobs;             /* 1: tld_nxdomain empty, 2: nodata_without_soa error */
+	int knobs;             /* 1: tld_nxdomain empty, 2: nodata_without_soa error,
+	                        * 4: insecure_lookup_failure_permits */
 	const char *method;
 	caa_verdict_t verdict;
 	caa_reason_t reason;
@@ -79,6 +80,19 @@ static const row_t rows[] = {
 	 "While processing CAA for a.b.example: internal error: the lookup did not complete"},
 	{"validation method mismatch", "m.example", {"p:0 issue ca.example; validationmethods=http-01", NULL}, 0, "dns-01", F, CAA_R_VALIDATION_METHOD_MISMATCH, "m.example", IND, CAA_PROB_CAA,
 	 "While processing CAA for m.example: CAA record for m.example prevents issuance"},
+	/* BR 3.2.2.8 carve-out (CAA.md §6): an upstream failure, retried, in a zone proven Insecure */
+	{"carve-out: retried SERVFAIL in a proven-insecure zone is empty", "a.broken.example", {"s/I+", "e/I", "e/S"}, 4, "dns-01", P, CAA_R_NO_CAA, "", INS, 0, NULL},
+	{"carve-out: a timeout too", "a.broken.example", {"t/I+", "e/I", "e/S"}, 4, "dns-01", P, CAA_R_NO_CAA, "", INS, 0, NULL},
+	{"carve-out: records above still decide", "a.broken.example", {"s/I+", "p/I:0 issue other-ca.example", NULL}, 4, "dns-01", F, CAA_R_NOT_AUTHORIZED, "broken.example", INS, CAA_PROB_CAA,
+	 "While processing CAA for a.broken.example: CAA record for broken.example prevents issuance"},
+	{"carve-out needs a retry", "a.broken.example", {"s/I", "e/I", "e/S"}, 4, "dns-01", L, CAA_R_DNS_SERVFAIL, "", INS, CAA_PROB_DNS,
+	 "While processing CAA for a.broken.example: DNS problem: SERVFAIL looking up CAA for a.broken.example" HINT},
+	{"carve-out needs a proven-insecure zone", "a.broken.example", {"s+", "e/I", "e/S"}, 4, "dns-01", L, CAA_R_DNS_SERVFAIL, "", IND, CAA_PROB_DNS,
+	 "While processing CAA for a.broken.example: DNS problem: SERVFAIL looking up CAA for a.broken.example" HINT},
+	{"carve-out off by default", "a.broken.example", {"s/I+", "e/I", "e/S"}, 0, "dns-01", L, CAA_R_DNS_SERVFAIL, "", INS, CAA_PROB_DNS,
+	 "While processing CAA for a.broken.example: DNS problem: SERVFAIL looking up CAA for a.broken.example" HINT},
+	{"carve-out never covers a network error", "a.broken.example", {"w/I+", "e/I", "e/S"}, 4, "dns-01", L, CAA_R_DNS_NETWORK, "", INS, CAA_PROB_DNS,
+	 "While processing CAA for a.broken.example: DNS problem: networking error looking up CAA for a.broken.example"},
 	{"IP identifier not applicable", "192.0.2.1", {NULL}, 0, "dns-01", P, CAA_R_NOT_APPLICABLE, "", IND, 0, NULL},
 	{"onion not applicable", "abc.onion", {NULL}, 0, "dns-01", P, CAA_R_NOT_APPLICABLE, "", IND, 0, NULL},
 };
@@ -110,6 +124,10 @@ static caa_label_t make_label(const char *name, const char *spec, caa_rr_t *rrs,
 	if (*p == '/') {
 		l.dnssec = p[1] == 'S' ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
 		p += 2;
+	}
+	if (*p == '+') {
+		l.retries = 1;
+		p++;
 	}
 	if (*p != ':')
 		return l;
@@ -146,6 +164,7 @@ static void policy(caa_policy_t *pol, int knobs)
 	pol->n_account_uri_prefixes = 1;
 	pol->tld_nxdomain_error = !(knobs & 1);
 	pol->nodata_without_soa_error = (knobs & 2) != 0;
+	pol->insecure_lookup_failure_permits = (knobs & 4) != 0;
 }
 
 /* Evaluate a row; the caller frees the result. */
@@ -241,6 +260,24 @@ static void test_bad_names(void **state)
 	caa_result_free(res);
 }
 
+/* A failure the carve-out took is flagged; one it did not take is not. */
+static void test_carve_out_flag(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (strncmp(rows[i].what, "carve-out", 9) != 0)
+			continue;
+		caa_result_t *res = run_row(&rows[i], false);
+		bool took = res->verdict != CAA_LOOKUP_FAILED;
+		if (((res->flags & CAA_RESULT_INSECURE_LOOKUP_FAILURE) != 0) != took)
+			fail_msg("row \"%s\": flags %#x", rows[i].what, res->flags);
+		if (took)
+			assert_string_equal(caa_result_flag_name(CAA_RESULT_INSECURE_LOOKUP_FAILURE),
+			                    "INSECURE_LOOKUP_FAILURE");
+		caa_result_free(res);
+	}
+}
+
 /* An order: 2 vs 3 failing identifiers (CAA.md §8). */
 static void test_order_aggregate(void **state)
 {
@@ -300,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_records_and_trace),
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_order_aggregate),
+		cmocka_unit_test(test_carve_out_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

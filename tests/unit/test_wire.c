@@ -87,12 +87,49 @@ static void test_rcode_and_bad_header(void **state)
 	assert_int_equal(caa_wire_open(&w, qd, sizeof(qd)), CAA_EINVAL);
 }
 
+/* Owner names, compressed or not, compare with dotted text. */
+static void test_owner_names(void **state)
+{
+	(void)state;
+	caa_wire_t w;
+	caa_wire_rr_t rr;
+	const char *owners[4] = {"x.example", "y.example", "y.example", "example"};
+	assert_int_equal(caa_wire_open(&w, answer, sizeof(answer)), CAA_EOK);
+	for (int i = 0; i < 4; i++) {
+		assert_true(caa_wire_next(&w, &rr));
+		assert_true(caa_wire_name_equals(&w, rr.owner, owners[i]));
+	}
+	assert_int_equal(caa_wire_open(&w, answer, sizeof(answer)), CAA_EOK);
+	assert_true(caa_wire_next(&w, &rr)); /* x.example, a pointer to the question */
+	assert_true(caa_wire_name_equals(&w, rr.owner, "X.EXAMPLE"));
+	const char *not_it[] = {"", "x", "example", "x.example.com", "xx.example", "x.exampl",
+	                        "x.example.", ".x.example", "x..example", "y.example"};
+	for (size_t i = 0; i < sizeof(not_it) / sizeof(not_it[0]); i++)
+		if (caa_wire_name_equals(&w, rr.owner, not_it[i]))
+			fail_msg("x.example equals \"%s\"", not_it[i]);
+
+	/* the root, a pointer loop, a pointer out of the message, a label past the end */
+	uint8_t m[] = {0, 0, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0,
+	               0,             /* 12: the root */
+	               0xc0, 13,      /* 13: points at itself */
+	               0xc0, 0xff,    /* 15: out of the message */
+	               5, 'a', 'b'};  /* 17: label longer than what is left */
+	assert_int_equal(caa_wire_open(&w, m, sizeof(m)), CAA_EOK);
+	assert_true(caa_wire_name_equals(&w, 12, ""));
+	assert_false(caa_wire_name_equals(&w, 12, "a"));
+	assert_false(caa_wire_name_equals(&w, 13, ""));
+	assert_false(caa_wire_name_equals(&w, 15, ""));
+	assert_false(caa_wire_name_equals(&w, 17, "ab"));
+	assert_false(caa_wire_name_equals(&w, sizeof(m), ""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_truncated_everywhere),
 		cmocka_unit_test(test_rcode_and_bad_header),
+		cmocka_unit_test(test_owner_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
