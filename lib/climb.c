@@ -50,7 +50,9 @@ typedef struct zone zone_t;
 /* LS_DIAG: answered with an error; an explaining check waits for the diagnosis.
  * LS_PROVE: failed; a check under insecure_lookup_failure_permits waits for
  * the proof that the zone is Insecure (prove.h). */
-typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_PROVE, LS_DONE } lstate_t;
+typedef enum {
+	LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_PROVE, LS_DONE
+} lstate_t;
 
 typedef struct waiter {
 	check_t *chk;

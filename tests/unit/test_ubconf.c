@@ -21,8 +21,10 @@
 #include "codes.h"
 #include "ubconf.h"
 
-#define ROOT_DS ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
-#define COM_DS "com. IN DS 19718 13 2 8ACBB0CD28F41250A80A491389424D341522D946B0DA0C0291F2D3D771D7805A"
+#define ROOT_DS                                                                                    \
+	". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
+#define COM_DS                                                                                     \
+	"com. IN DS 19718 13 2 8ACBB0CD28F41250A80A491389424D341522D946B0DA0C0291F2D3D771D7805A"
 
 struct text_row {
 	const char *what;
