@@ -75,6 +75,7 @@ typedef struct lbl {
 	bool in_table;
 	bool proved;           /* the Insecure proof ran (once per label) */
 	bool proven_insecure;  /* ... and succeeded: told to the checks that asked */
+	char *proof_why;       /* what the proof found, added to why on delivery */
 	unsigned refs;
 	unsigned retries, queries;
 	uint64_t first_us;
@@ -347,6 +348,7 @@ static zone_t *zone_get(caa_ctx_t *ctx, const char *name)
 
 static void lbl_free(lbl_t *l)
 {
+	free(l->proof_why);
 	free(l->name);
 	free(l->w);
 	free(l->why);
@@ -541,10 +543,28 @@ static void on_lbl_timer(caa_timer_t *t, void *arg)
 		lbl_finish(l);
 }
 
+/* Add "; more" to l->why (kept as it is without memory). */
+static void append_why(lbl_t *l, const char *more)
+{
+	size_t len = (l->why ? strlen(l->why) + 2 : 0) + strlen(more) + 1;
+	char *text = malloc(len);
+	if (text == NULL)
+		return;
+	snprintf(text, len, "%s%s%s", l->why ? l->why : "", l->why ? "; " : "", more);
+	free(l->why);
+	l->why = text;
+}
+
 /* The label has its final outcome: hand it to every waiting check. */
 static void lbl_deliver(lbl_t *l)
 {
 	caa_ctx_t *ctx = l->ctx;
+	if (l->proof_why != NULL) {
+		/* after the diagnosis, which rewrites why */
+		append_why(l, l->proof_why);
+		free(l->proof_why);
+		l->proof_why = NULL;
+	}
 	l->state = LS_DONE;
 	if (l->in_table) {
 		/* Later checks ask libunbound's cache, not us. */
@@ -691,14 +711,10 @@ static void on_proved(void *arg, bool insecure, const char *why)
 {
 	lbl_t *l = arg;
 	l->proven_insecure = insecure;
-	size_t len = (l->why ? strlen(l->why) : 0) + strlen(why) + 48;
-	char *text = malloc(len);
-	if (text != NULL) {
-		snprintf(text, len, "%s%szone %s insecure: %s", l->why ? l->why : "",
-		         l->why ? "; " : "", insecure ? "proven" : "not proven", why);
-		free(l->why);
-		l->why = text;
-	}
+	size_t len = strlen(why) + 32;
+	if ((l->proof_why = malloc(len)) != NULL)
+		snprintf(l->proof_why, len, "zone %s insecure: %s", insecure ? "proven" : "not proven",
+		         why);
 	if (l->nw > 0)
 		lbl_finish(l);
 	else

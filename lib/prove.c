@@ -1,4 +1,5 @@
 /* prove.c — proving a failed label's zone Insecure with validated DS lookups (prove.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,10 +211,10 @@ static void on_proof_timer(caa_timer_t *t, void *arg)
 		p->step = CAA_PROVE_UP;
 		p->why = "no answer for DS in time";
 	}
-	if (p->step == CAA_PROVE_INSECURE) {
-		proof_end(p, true, p->why);
-	} else if (p->step == CAA_PROVE_NOT) {
-		proof_end(p, false, p->why);
+	if (p->step != CAA_PROVE_UP) {
+		char why[384];
+		snprintf(why, sizeof(why), "DS %s: %s", p->cand, p->why);
+		proof_end(p, p->step == CAA_PROVE_INSECURE, why);
 	} else {
 		const char *dot = strchr(p->cand, '.');
 		if (dot == NULL) {
