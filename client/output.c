@@ -235,6 +235,9 @@ static const char *flag_text(unsigned flag)
 		       "counted as empty";
 	case CAA_RESULT_RETRIED:
 		return "some lookups needed retries";
+	case CAA_RESULT_INSECURE_LOOKUP_FAILURE:
+		return "a lookup failed in a zone proven insecure and counted as empty "
+		       "(insecure_lookup_failure_permits)";
 	}
 	return "";
 }

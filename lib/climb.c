@@ -43,6 +43,7 @@
 #include "diagnose.h"
 #include "dnsmsg.h"
 #include "hmap.h"
+#include "prove.h"
 #include "timerq.h"
 #include "ubconf.h"
 #include "ubevent.h"
@@ -53,8 +54,12 @@ typedef struct check check_t;
 typedef struct order order_t;
 typedef struct zone zone_t;
 
-/* LS_DIAG: answered with an error; an explaining check waits for the diagnosis. */
-typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_DONE } lstate_t;
+/* LS_DIAG: answered with an error; an explaining check waits for the diagnosis.
+ * LS_PROVE: failed; a check under insecure_lookup_failure_permits waits for
+ * the proof that the zone is Insecure (prove.h). */
+typedef enum {
+	LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_PROVE, LS_DONE
+} lstate_t;
 
 /* Labels waiting for a slot: a zone's (max_per_zone) or the context's
  * (max_outstanding). Doubly linked, so a label nobody waits for leaves at
@@ -83,6 +88,9 @@ typedef struct lbl {
 	bool zslot;     /* holds a slot of its zone */
 	bool uslot;     /* holds one of the max_outstanding slots */
 	bool in_table;
+	bool proved;           /* the Insecure proof ran (once per label) */
+	bool proven_insecure;  /* ... and succeeded: told to the checks that asked */
+	char *proof_why;       /* what the proof found, added to why on delivery */
 	unsigned refs;
 	unsigned retries, queries;
 	uint64_t first_us;
@@ -149,6 +157,8 @@ struct caa_ctx {
 	const caa_config_t *cfg;
 	struct ub_ctx *ub;
 	caa_diag_t *diag; /* made on first need: explaining checks after SERVFAIL */
+	caa_ubconf_val_t val; /* what the validator can prove (INSECURE or not) */
+	caa_prover_t *prover; /* made on first need: the BR carve-out (prove.h) */
 	caa_ubev_t *ev;   /* the loop: libunbound's sockets and timers, our eventfd */
 	int evfd;
 	caa_hmap_t *labels, *zones;
@@ -285,8 +295,8 @@ static void set_why(lbl_t *l, const char *why)
 	l->why = why ? strdup(why) : NULL;
 }
 
-caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, const char *why_bogus,
-                              caa_dnssec_t *dnssec, const char **why)
+caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, bool provable,
+                              const char *why_bogus, caa_dnssec_t *dnssec, const char **why)
 {
 	size_t octets;
 	*dnssec = CAA_DNSSEC_INDETERMINATE;
@@ -310,9 +320,13 @@ caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, const 
 		return CAA_OUT_SERVFAIL;
 	}
 	/* Only an answer (data, NODATA, NXDOMAIN) has a DNSSEC state; an error
-	 * proves nothing either way. */
-	if (rcode == CAA_DNS_R_NOERROR || rcode == CAA_DNS_R_NXDOMAIN)
-		*dnssec = sec == 2 ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
+	 * proves nothing either way. An unsigned answer is Insecure only when
+	 * the validator could have proven it (provable: validation from the
+	 * root, name not domain-insecure); otherwise it is INDETERMINATE. */
+	if ((rcode == CAA_DNS_R_NOERROR || rcode == CAA_DNS_R_NXDOMAIN) && sec == 2)
+		*dnssec = CAA_DNSSEC_SECURE;
+	else if ((rcode == CAA_DNS_R_NOERROR || rcode == CAA_DNS_R_NXDOMAIN) && provable)
+		*dnssec = CAA_DNSSEC_INSECURE;
 	switch (rcode) {
 	case CAA_DNS_R_NOERROR:
 		if (count_caa(m, &octets) > 0)
@@ -348,7 +362,9 @@ static void classify(lbl_t *l, int rcode, const uint8_t *packet, size_t len, int
 	caa_dns_msg_t m;
 	const char *why;
 	bool readable = packet != NULL && caa_dns_msg_parse(&m, packet, len, NULL) == CAA_EOK;
-	l->outcome = caa_climb_reply(rcode, readable ? &m : NULL, sec, why_bogus, &l->dnssec, &why);
+	bool provable = caa_ubconf_proves_insecure(&l->ctx->val, l->name);
+	l->outcome = caa_climb_reply(rcode, readable ? &m : NULL, sec, provable, why_bogus,
+	                             &l->dnssec, &why);
 	set_why(l, why);
 	if (l->outcome == CAA_OUT_PRESENT && take_records(l, &m) != CAA_EOK) {
 		l->outcome = CAA_OUT_NETWORK;
@@ -418,6 +434,7 @@ static void zone_idle(caa_ctx_t *ctx, zone_t *z)
 
 static void lbl_free(lbl_t *l)
 {
+	free(l->proof_why);
 	free(l->w);
 	free(l->why);
 	free(l->rdata);
@@ -643,10 +660,28 @@ static void on_lbl_timer(caa_timer_t *t, void *arg)
 		lbl_finish(l);
 }
 
+/* Add "; more" to l->why (kept as it is without memory). */
+static void append_why(lbl_t *l, const char *more)
+{
+	size_t len = (l->why ? strlen(l->why) + 2 : 0) + strlen(more) + 1;
+	char *text = malloc(len);
+	if (text == NULL)
+		return;
+	snprintf(text, len, "%s%s%s", l->why ? l->why : "", l->why ? "; " : "", more);
+	free(l->why);
+	l->why = text;
+}
+
 /* The label has its final outcome: hand it to every waiting check. */
 static void lbl_deliver(lbl_t *l)
 {
 	caa_ctx_t *ctx = l->ctx;
+	if (l->proof_why != NULL) {
+		/* after the diagnosis, which rewrites why */
+		append_why(l, l->proof_why);
+		free(l->proof_why);
+		l->proof_why = NULL;
+	}
 	l->state = LS_DONE;
 	if (l->in_table) {
 		/* Later checks ask libunbound's cache, not us. */
@@ -680,7 +715,11 @@ static void lbl_deliver(lbl_t *l)
 			continue; /* ended by an earlier waiter's completion */
 		caa_label_t *cl = &chk->labels[idx];
 		cl->outcome = l->outcome;
-		cl->dnssec = l->dnssec;
+		/* a failure is INSECURE only for checks that asked for the proof:
+		 * the others' results do not depend on who shared the label */
+		cl->dnssec = l->proven_insecure && chk->pol->insecure_lookup_failure_permits
+		                 ? CAA_DNSSEC_INSECURE
+		                 : l->dnssec;
 		cl->rrs = l->rrs;
 		cl->n_rrs = l->n_rrs;
 		cl->why = l->why;
@@ -750,11 +789,63 @@ static bool lbl_diagnose(lbl_t *l)
 	return true;
 }
 
+static void on_proved(void *arg, bool insecure, const char *why);
+
+/* BR 3.2.2.8 carve-out (CAA.md §6): an upstream failure, retried, may count
+ * as empty for a check whose policy allows it, if the zone is proven
+ * Insecure. The failure itself proves nothing: ask for the zone's DS. */
+static bool lbl_prove(lbl_t *l)
+{
+	caa_ctx_t *ctx = l->ctx;
+	if (l->proved || l->retries < 1 || !caa_policy_upstream_failure(l->outcome) ||
+	    !caa_ubconf_proves_insecure(&ctx->val, l->name))
+		return false;
+	bool wanted = false;
+	uint64_t latest = 0;
+	for (size_t i = 0; i < l->nw; i++) {
+		wanted = wanted || l->w[i].chk->pol->insecure_lookup_failure_permits;
+		if (l->w[i].chk->deadline.when_us > latest)
+			latest = l->w[i].chk->deadline.when_us;
+	}
+	if (!wanted)
+		return false;
+	l->proved = true;
+	if (ctx->prover == NULL &&
+	    caa_prover_new(ctx->ub, ctx->timers, &ctx->val, ctx->cfg->dns.query_timeout_ms * 1000u,
+	                   &ctx->prover) != CAA_EOK)
+		return false;
+	l->refs++; /* held until the proof comes back */
+	if (caa_prove_start(ctx->prover, l->name, latest, on_proved, l) != CAA_EOK) {
+		l->refs--;
+		return false;
+	}
+	l->state = LS_PROVE;
+	return true;
+}
+
 static void lbl_finish(lbl_t *l)
 {
 	l->elapsed_us = (uint32_t)(caa_now_us() - l->first_us);
+	if (lbl_prove(l))
+		return; /* on_proved finishes it */
 	if (!lbl_diagnose(l))
 		lbl_deliver(l);
+}
+
+/* From the prover's timer: the zone is Insecure, or the failure stays. */
+static void on_proved(void *arg, bool insecure, const char *why)
+{
+	lbl_t *l = arg;
+	l->proven_insecure = insecure;
+	size_t len = strlen(why) + 32;
+	if ((l->proof_why = malloc(len)) != NULL)
+		snprintf(l->proof_why, len, "zone %s insecure: %s", insecure ? "proven" : "not proven",
+		         why);
+	if (l->nw > 0)
+		lbl_finish(l);
+	else
+		l->state = LS_DONE;
+	lbl_unref(l);
 }
 
 /* Back on the loop: the diagnosis names the cause in the explanation. */
@@ -990,8 +1081,9 @@ static void on_check_deadline(caa_timer_t *t, void *arg)
 		if (cl->outcome != CAA_OUT_PENDING)
 			continue;
 		lbl_t *l = chk->lbls[i];
-		if (l != NULL && l->state == LS_DIAG) {
-			/* answered; only the diagnosis is late */
+		if (l != NULL && (l->state == LS_DIAG || l->state == LS_PROVE)) {
+			/* answered; only the diagnosis (or the Insecure proof: not
+			 * proven, so the failure stays) is late */
 			cl->outcome = l->outcome;
 			cl->dnssec = l->dnssec;
 			cl->why = l->why;
@@ -1410,6 +1502,12 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 		caa_ctx_free(ctx);
 		return rc;
 	}
+	if ((rc = caa_ubconf_validation(ctx->ub, &ctx->val)) != CAA_EOK) {
+		set_err(err, errlen, "cannot read the resolver's DNSSEC settings: %s",
+		        caa_strerror(rc));
+		caa_ctx_free(ctx);
+		return rc;
+	}
 	*out = ctx;
 	return CAA_EOK;
 }
@@ -1428,6 +1526,10 @@ void caa_ctx_free(caa_ctx_t *ctx)
 			check_end(ctx->active, CAA_ESHUTDOWN, NULL);
 		process_ready(ctx); /* answered labels nobody wants any more */
 	}
+	/* proofs end (not proven) and let go of their labels; their DS
+	 * queries are cancelled, so ub_ctx_delete() calls none of them back */
+	caa_prover_free(ctx->prover);
+	ctx->prover = NULL;
 	/* Queries still running are called back now (never cancelled): their
 	 * labels are freed, nothing more is sent. */
 	ctx->closing = true;
@@ -1437,6 +1539,7 @@ void caa_ctx_free(caa_ctx_t *ctx)
 	}
 	caa_hmap_free(ctx->labels);
 	caa_hmap_free(ctx->zones);
+	caa_ubconf_val_deinit(&ctx->val);
 	pthread_mutex_destroy(&ctx->lock);
 	caa_ubev_free(ctx->ev); /* after ub_ctx_delete: owns the timer heap */
 	if (ctx->evfd >= 0)

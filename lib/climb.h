@@ -106,10 +106,11 @@ int caa_order(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n, caa_result_t 
 /*
  * How the climb reads one reply of libunbound (exposed for tests): rcode is
  * the callback's, m the parsed reply (NULL: none, or unreadable), sec 0
- * insecure or unchecked, 1 bogus, 2 secure. Returns the label's outcome and
+ * insecure or unchecked, 1 bogus, 2 secure; provable: the validator could
+ * prove an unsigned answer Insecure. Returns the label's outcome and
  * sets its DNSSEC state and why (static text or why_bogus; NULL for none).
  */
-caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, const char *why_bogus,
-                              caa_dnssec_t *dnssec, const char **why);
+caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, bool provable,
+                              const char *why_bogus, caa_dnssec_t *dnssec, const char **why);
 
 #endif

@@ -38,7 +38,7 @@ const char *caa_strerror(int code)
 	case CAA_EDNS: return "DNS resolver could not be set up";
 	case CAA_EBUSY: return "too many checks in flight";
 	case CAA_ENAME_DNS_IP: return "identifier of type \"dns\" is an IP address: give it type \"ip\"";
-	case CAA_EMETHOD: return "not a validation method this CA uses (http-01, dns-01, tls-alpn-01, dns-account-01, or one in policy.method_labels)";
+	case CAA_EMETHOD: return "not a validation method this CA uses (an ACME method or one in method_labels)";
 	case CAA_EMSG: return "malformed DNS message";
 	}
 	return "unknown error";

@@ -19,6 +19,20 @@ void caa_policy_init(caa_policy_t *pol)
 
 /* ---- relevant RRset selection ---- */
 
+bool caa_policy_upstream_failure(caa_outcome_t outcome)
+{
+	switch (outcome) {
+	case CAA_OUT_SERVFAIL:
+	case CAA_OUT_REFUSED:
+	case CAA_OUT_NOTIMP:
+	case CAA_OUT_FORMERR:
+	case CAA_OUT_TIMEOUT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool caa_policy_label_failed(const caa_label_t *labels, size_t n, size_t i,
                              const caa_policy_t *pol)
 {
@@ -42,8 +56,8 @@ bool caa_policy_label_failed(const caa_label_t *labels, size_t n, size_t i,
 	case CAA_OUT_TIMEOUT:
 		/* BR 3.2.2.8 carve-out: an upstream failure in a zone proven
 		 * insecure, retried at least once, may be taken as permission. */
-		if (pol->insecure_lookup_failure_permits && l->dnssec == CAA_DNSSEC_INSECURE &&
-		    l->retries >= 1)
+		if (pol->insecure_lookup_failure_permits && caa_policy_upstream_failure(l->outcome) &&
+		    l->dnssec == CAA_DNSSEC_INSECURE && l->retries >= 1)
 			return false;
 		return true;
 	case CAA_OUT_NETWORK:

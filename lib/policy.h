@@ -94,6 +94,11 @@ typedef enum caa_select {
 caa_select_t caa_policy_select(const caa_label_t *labels, size_t n, const caa_policy_t *pol,
                                size_t *idx);
 
+/* An upstream failure the BR 3.2.2.8 carve-out may cover (SERVFAIL, REFUSED,
+ * NOTIMP, FORMERR, timeout); never a network error (possibly the CA's own
+ * side) or a bogus answer. */
+bool caa_policy_upstream_failure(caa_outcome_t outcome);
+
 /* True when labels[i] counts as an error under pol (see caa_policy_select).
  * Under insecure_lookup_failure_permits, an upstream failure (not NETWORK, not
  * BOGUS) on a label proven INSECURE and retried at least once does not count. */

@@ -5,8 +5,9 @@
  * Decisions where CAA.md is silent:
  * - An unknown type maps to serverInternal (500): fail closed, never 2xx.
  * - NULL strings given to the detail builders print as "" rather than crash.
- * - caa_problem_order() with one failure returns it unchanged even with
- *   boulder_types: that policy only rewrites sub-problems.
+ * - caa_problem_order() with one failure returns a copy of it; under
+ *   boulder_types it is typed caa (403) like the sub-problems of a larger
+ *   order, its detail kept (CAA.md §8).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -190,7 +191,12 @@ caa_problem_t *caa_problem_order(const caa_problem_t *const *failed, size_t n, b
 		}
 	}
 	if (n == 1) {
-		return problem_dup(failed[0]);
+		caa_problem_t *one = problem_dup(failed[0]);
+		if (one != NULL && boulder_types) {
+			one->type = CAA_PROB_CAA;
+			one->status = caa_problem_status(CAA_PROB_CAA);
+		}
+		return one;
 	}
 
 	caa_problem_t *agg = caa_problem_new(CAA_PROB_CAA, NULL,

@@ -56,8 +56,9 @@ caa_problem_t *caa_problem_dns(const char *ident, const char *what, const char *
  * request order (n >= 1). One failure → a deep copy of it. Two or more → type
  * caa, 403, detail "Rechecking CAA for \"<first>\" and <n-1> more identifiers
  * failed. Refer to sub-problems for more information", with deep copies of the
- * problems as sub-problems; boulder_types turns each sub-problem's type into
- * caa (403) as Boulder does. Returns NULL on allocation failure.
+ * problems as sub-problems. boulder_types turns each sub-problem's type into
+ * caa (403) as Boulder's RA does, and so the one problem of a one-failure
+ * order too; details are kept. Returns NULL on allocation failure.
  */
 caa_problem_t *caa_problem_order(const caa_problem_t *const *failed, size_t n, bool boulder_types);
 

@@ -88,11 +88,14 @@ static void free_records(caa_record_t *recs, size_t n)
 /* The reason and the "<what>" / hint of CAA.md §8 for a failed label. */
 static caa_reason_t failure_reason(const caa_label_t *l, const char **what, const char **hint)
 {
+	/* Boulder's hints (bdns rcodeExplanations), word for word. */
 	static const char servfail_hint[] = "the domain's nameservers may be malfunctioning";
+	static const char nxdomain_hint[] = "check that a DNS record exists for this domain";
 	*hint = NULL;
 	switch (l->outcome) {
 	case CAA_OUT_NXDOMAIN:
 		*what = "NXDOMAIN";
+		*hint = nxdomain_hint;
 		return CAA_R_DNS_NXDOMAIN_TLD;
 	case CAA_OUT_NODATA_NOSOA:
 		/* The strict (unbound 1.18) reading: what users saw was SERVFAIL. */
@@ -191,15 +194,20 @@ const char *caa_result_flag_name(unsigned flag)
 	switch (flag) {
 	case CAA_RESULT_NODATA_WITHOUT_SOA: return "NODATA_WITHOUT_SOA";
 	case CAA_RESULT_RETRIED: return "RETRIED";
+	case CAA_RESULT_INSECURE_LOOKUP_FAILURE: return "INSECURE_LOOKUP_FAILURE";
 	}
 	return NULL;
 }
 
 /* Flags over the labels that were read to decide (labels[0..n)). */
-static unsigned label_flags(const caa_label_t *labels, size_t n)
+static unsigned label_flags(const caa_label_t *labels, size_t n, const caa_policy_t *pol)
 {
 	unsigned f = 0;
 	for (size_t i = 0; i < n; i++) {
+		/* a failure that did not fail the check: the BR carve-out took it */
+		if (caa_policy_upstream_failure(labels[i].outcome) &&
+		    !caa_policy_label_failed(labels, n, i, pol))
+			f |= CAA_RESULT_INSECURE_LOOKUP_FAILURE;
 		if (labels[i].outcome == CAA_OUT_NODATA_NOSOA)
 			f |= CAA_RESULT_NODATA_WITHOUT_SOA;
 		if (labels[i].retries > 0)
@@ -249,7 +257,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->reason = d.reason;
 		res->decided_by = d.decided_by;
 		res->dnssec = weakest(labels, idx + 1);
-		res->flags = label_flags(labels, idx + 1);
+		res->flags = label_flags(labels, idx + 1, pol);
 		if (!(res->relevant_domain = dup_s(l->name)))
 			goto fail;
 		if (copy_records(l->rrs, l->n_rrs, notes, &res->records, &res->n_records) != CAA_EOK)
@@ -263,7 +271,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->verdict = CAA_PERMITTED;
 		res->reason = CAA_R_NO_CAA;
 		res->dnssec = weakest(labels, n);
-		res->flags = label_flags(labels, n);
+		res->flags = label_flags(labels, n, pol);
 		if (!(res->relevant_domain = dup_s("")))
 			goto fail;
 		break;
@@ -271,7 +279,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->verdict = CAA_LOOKUP_FAILED;
 		res->dnssec = labels[idx].outcome == CAA_OUT_BOGUS ? CAA_DNSSEC_BOGUS
 		                                                  : weakest(labels, idx + 1);
-		res->flags = label_flags(labels, idx + 1);
+		res->flags = label_flags(labels, idx + 1, pol);
 		if (!(res->relevant_domain = dup_s("")))
 			goto fail;
 		if (!(res->problem = failure_problem(res->identifier, &labels[idx], &res->reason)))

@@ -42,6 +42,8 @@ typedef struct caa_trace {
 enum caa_result_flag {
 	CAA_RESULT_NODATA_WITHOUT_SOA = 1 << 0, /* a label counted as empty answered NODATA without SOA */
 	CAA_RESULT_RETRIED = 1 << 1,            /* some label needed retries */
+	/* a failed lookup counted as empty: insecure_lookup_failure_permits, zone proven Insecure */
+	CAA_RESULT_INSECURE_LOOKUP_FAILURE = 1 << 2,
 };
 
 /* Name of one flag bit ("NODATA_WITHOUT_SOA"), NULL for unknown bits. */

@@ -203,27 +203,26 @@ static bool scan_domain(scan_t *sc)
 	return true;
 }
 
-/* RFC 8657 §4: value = [*(label ",") label]. An empty list is well formed
- * (it permits no method); an empty label or one with a leading or trailing
- * hyphen, or any other character, is not. */
+/* RFC 8657 §4: value = [*(label ",") label], label = 1*(ALPHA / DIGIT / "-")
+ * ([A-Za-z0-9-]+, as Boulder: hyphens anywhere, so "foo-" is a well-formed
+ * unknown label that is skipped). An empty list is well formed (it permits no
+ * method); an empty label or any other character is not. */
 static bool methods_wellformed(const unsigned char *m, size_t len)
 {
-	if (len == 0) {
-		return true;
-	}
-	scan_t sc = {m, len, 0};
-	for (;;) {
-		if (!scan_label(&sc)) {
+	size_t run = 0; /* octets in the current label */
+	for (size_t i = 0; i < len; i++) {
+		if (m[i] == ',') {
+			if (run == 0) {
+				return false;
+			}
+			run = 0;
+		} else if (is_ldh(m[i])) {
+			run++;
+		} else {
 			return false;
 		}
-		if (sc.pos == len) {
-			return true;
-		}
-		if (m[sc.pos] != ',') {
-			return false;
-		}
-		sc.pos++;
 	}
+	return len == 0 || run > 0;
 }
 
 /* Record one parameter. Duplicates are counted, not merged: the first value

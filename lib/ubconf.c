@@ -1,7 +1,10 @@
 /* ubconf.c — one way to configure libunbound from caad's config. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <unbound.h>
@@ -41,4 +44,146 @@ int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size
 		return CAA_EDNS;
 	}
 	return CAA_EOK;
+}
+
+/* ---- what the validator can prove ---- */
+
+/* The next whitespace-separated token of line (quotes kept), or NULL. */
+static const char *next_token(const char **p, size_t *len)
+{
+	const char *s = *p;
+	while (*s == ' ' || *s == '\t' || *s == '{')
+		s++;
+	if (*s == '\0' || *s == ';' || *s == '#' || *s == '\n' || *s == '\r')
+		return NULL;
+	const char *e = s;
+	while (*e != '\0' && !isspace((unsigned char)*e))
+		e++;
+	*p = e;
+	*len = (size_t)(e - s);
+	return s;
+}
+
+bool caa_ubconf_text_has_root_anchor(const char *text)
+{
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+		const char *p = line;
+		size_t len;
+		const char *owner = next_token(&p, &len);
+		if (owner != NULL && ((len == 1 && owner[0] == '.') ||
+		                      (len == 3 && memcmp(owner, "\".\"", 3) == 0))) {
+			/* BIND blocks have the key right after the owner: no type word */
+			if (owner[0] == '"')
+				return true;
+			const char *t;
+			for (int i = 0; i < 4 && (t = next_token(&p, &len)) != NULL; i++)
+				if ((len == 2 && strncasecmp(t, "DS", 2) == 0) ||
+				    (len == 6 && strncasecmp(t, "DNSKEY", 6) == 0))
+					return true;
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static bool file_has_root_anchor(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	char line[8192];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = caa_ubconf_text_has_root_anchor(line);
+	fclose(f);
+	return found;
+}
+
+/* Call fn on every line of a collated option (one item a line). */
+static bool any_item(struct ub_ctx *ub, const char *opt, bool (*fn)(const char *item))
+{
+	char *all = NULL;
+	bool found = false;
+	if (ub_ctx_get_option(ub, opt, &all) != 0 || all == NULL) {
+		free(all);
+		return false;
+	}
+	for (char *save = NULL, *it = strtok_r(all, "\n", &save); it != NULL && !found;
+	     it = strtok_r(NULL, "\n", &save))
+		found = fn(it);
+	free(all);
+	return found;
+}
+
+static int add_insecure(caa_ubconf_val_t *v, const char *item)
+{
+	size_t n = strlen(item);
+	while (n > 0 && item[n - 1] == '.')
+		n--;
+	char **grown = realloc(v->insecure, (v->n_insecure + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return CAA_ENOMEM;
+	v->insecure = grown;
+	char *d = malloc(n + 1);
+	if (d == NULL)
+		return CAA_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		d[i] = (char)tolower((unsigned char)item[i]);
+	d[n] = '\0';
+	v->insecure[v->n_insecure++] = d;
+	return CAA_EOK;
+}
+
+int caa_ubconf_validation(struct ub_ctx *ub, caa_ubconf_val_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	char *modules = NULL;
+	bool validator = ub_ctx_get_option(ub, "module-config", &modules) == 0 &&
+	                 modules != NULL && strstr(modules, "validator") != NULL;
+	free(modules);
+	/* ub_ctx_add_ta_file() puts dns.trust_anchor_file in the same list as an
+	 * unbound.conf's trust-anchor-file: one place to look. */
+	bool root = any_item(ub, "trust-anchor", caa_ubconf_text_has_root_anchor) ||
+	            any_item(ub, "trust-anchor-file", file_has_root_anchor) ||
+	            any_item(ub, "auto-trust-anchor-file", file_has_root_anchor) ||
+	            any_item(ub, "trusted-keys-file", file_has_root_anchor);
+	out->validating = validator && root;
+
+	char *all = NULL;
+	if (ub_ctx_get_option(ub, "domain-insecure", &all) == 0 && all != NULL) {
+		for (char *save = NULL, *it = strtok_r(all, "\n", &save); it != NULL;
+		     it = strtok_r(NULL, "\n", &save))
+			if (add_insecure(out, it) != CAA_EOK) {
+				free(all);
+				caa_ubconf_val_deinit(out);
+				return CAA_ENOMEM;
+			}
+	}
+	free(all);
+	return CAA_EOK;
+}
+
+void caa_ubconf_val_deinit(caa_ubconf_val_t *v)
+{
+	for (size_t i = 0; i < v->n_insecure; i++)
+		free(v->insecure[i]);
+	free(v->insecure);
+	memset(v, 0, sizeof(*v));
+}
+
+bool caa_ubconf_proves_insecure(const caa_ubconf_val_t *v, const char *name)
+{
+	if (!v->validating)
+		return false;
+	size_t n = strlen(name);
+	for (size_t i = 0; i < v->n_insecure; i++) {
+		const char *d = v->insecure[i];
+		size_t dn = strlen(d);
+		/* the root (""), the name itself, or a parent of it */
+		if (dn == 0 || (dn == n && strcasecmp(name, d) == 0) ||
+		    (dn < n && name[n - dn - 1] == '.' && strcasecmp(name + n - dn, d) == 0))
+			return false;
+	}
+	return true;
 }

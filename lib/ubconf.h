@@ -6,6 +6,7 @@
 #ifndef CAA_UBCONF_H
 #define CAA_UBCONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -23,5 +24,30 @@ struct ub_ctx;
  * naming the key in err.
  */
 int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size_t errlen);
+
+/*
+ * What the validator of a configured context can prove (CAA.md §1, §6): an
+ * answer it did not find secure or bogus is Insecure (RFC 4035 §4.3) only
+ * when it validated from the root and the name is not exempted by
+ * domain-insecure. With validation off, or only non-root anchors, nothing is
+ * proven: such answers are INDETERMINATE.
+ */
+typedef struct caa_ubconf_val {
+	bool validating;  /* the validator module runs and a root trust anchor is set */
+	char **insecure;  /* domain-insecure names (lowercase, no trailing dot) */
+	size_t n_insecure;
+} caa_ubconf_val_t;
+
+/* Read it from ub after caa_ubconf_apply(). Returns CAA_EOK or CAA_ENOMEM. */
+int caa_ubconf_validation(struct ub_ctx *ub, caa_ubconf_val_t *out);
+void caa_ubconf_val_deinit(caa_ubconf_val_t *v);
+
+/* True when an unsigned answer for name (no trailing dot) proves Insecure. */
+bool caa_ubconf_proves_insecure(const caa_ubconf_val_t *v, const char *name);
+
+/* Does anchor text (a trust anchor file's content, or one trust-anchor
+ * string) hold a DS or DNSKEY for the root? Zone-file lines (";" comments)
+ * and BIND trusted-keys / trust-anchors blocks ("\".\"" owner) are read. */
+bool caa_ubconf_text_has_root_anchor(const char *text);
 
 #endif

@@ -115,8 +115,11 @@ static bool problem_matches(const caa_problem_t *p, json_t *e, char *why, size_t
 
 static bool has_flag(const caa_result_t *r, const char *flag)
 {
-	if (strcmp(flag, "NODATA_WITHOUT_SOA") == 0)
-		return (r->flags & CAA_RESULT_NODATA_WITHOUT_SOA) != 0;
+	for (unsigned bit = 1; bit != 0; bit <<= 1) {
+		const char *name = caa_result_flag_name(bit);
+		if (name != NULL && strcmp(name, flag) == 0)
+			return (r->flags & bit) != 0;
+	}
 	return false;
 }
 
@@ -420,20 +423,34 @@ int main(int argc, char **argv)
 	}
 	/* Scenarios that count queries run alone, so the count is theirs, and
 	 * those tagged fresh-context get a libunbound context of their own
-	 * (unbound marks a silent server's address down for a minute); the
-	 * rest run concurrently, as a busy CA's checks would. */
+	 * (unbound marks a silent server's address down for a minute), as do
+	 * those tagged no-validation (one without a trust anchor,
+	 * caa-novalidate.json); the rest run concurrently, as a busy CA's checks
+	 * would. */
 	size_t m = 0;
 	for (size_t i = 0; i < k; i++)
-		if (json_object_get(scs[i].j, "queries") == NULL && !has_tag(scs[i].j, "fresh-context")) {
+		if (json_object_get(scs[i].j, "queries") == NULL && !has_tag(scs[i].j, "fresh-context") &&
+		    !has_tag(scs[i].j, "no-validation")) {
 			sc_t t = scs[m];
 			scs[m++] = scs[i];
 			scs[i] = t;
 		}
 	run_batch(ctx, scs, m);
+	caa_config_t *novalidate = NULL;
 	for (size_t i = m; i < k; i++) {
 		caa_ctx_t *own = ctx;
-		if (has_tag(scs[i].j, "fresh-context") &&
-		    caa_ctx_new(cfg, &own, err, sizeof(err)) != CAA_EOK) {
+		const caa_config_t *c = cfg;
+		if (has_tag(scs[i].j, "no-validation")) {
+			snprintf(cfgpath, sizeof(cfgpath), "%s/caa-novalidate.json", labdir);
+			if (novalidate == NULL &&
+			    caa_config_load(cfgpath, &novalidate, err, sizeof(err)) != CAA_EOK) {
+				fprintf(stderr, "%s\n", err);
+				return 2;
+			}
+			c = novalidate;
+		}
+		if ((c != cfg || has_tag(scs[i].j, "fresh-context")) &&
+		    caa_ctx_new(c, &own, err, sizeof(err)) != CAA_EOK) {
 			fprintf(stderr, "%s\n", err);
 			return 2;
 		}
@@ -441,6 +458,7 @@ int main(int argc, char **argv)
 		if (own != ctx)
 			caa_ctx_free(own);
 	}
+	caa_config_free(novalidate);
 
 	for (size_t i = 0; i < k; i++) {
 		if (check_scenario(&scs[i])) {

@@ -93,9 +93,17 @@ static void test_replies(void **state)
 			len = CAA_DNS_HDR_LEN + 3; /* the question cut short */
 		bool ok = caa_dns_msg_parse(&m, buf, len, NULL) == CAA_EOK;
 		assert_int_equal(ok, !r->unreadable);
-		caa_outcome_t o = caa_climb_reply(r->cb_rcode, ok ? &m : NULL, r->sec, NULL, &dnssec, &why);
+		caa_outcome_t o =
+		    caa_climb_reply(r->cb_rcode, ok ? &m : NULL, r->sec, true, NULL, &dnssec, &why);
 		assert_int_equal(o, r->want);
 		assert_int_equal(dnssec, r->dnssec);
+		/* where nothing could prove it, an unsigned answer is never INSECURE */
+		const char *why2;
+		caa_outcome_t o2 =
+		    caa_climb_reply(r->cb_rcode, ok ? &m : NULL, r->sec, false, NULL, &dnssec, &why2);
+		assert_int_equal(o2, o);
+		assert_int_equal(dnssec, r->dnssec == CAA_DNSSEC_INSECURE ? CAA_DNSSEC_INDETERMINATE
+		                                                          : r->dnssec);
 		if (o != CAA_OUT_PRESENT && o != CAA_OUT_EMPTY && o != CAA_OUT_NXDOMAIN &&
 		    o != CAA_OUT_REFUSED)
 			assert_non_null(why);

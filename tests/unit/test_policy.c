@@ -118,6 +118,10 @@ static const eval_row_t eval_rows[] = {
 	{"method_labels overrides the mapping", {{0, "issue", "ca.example; validationmethods=ca-tbr-7"}, END}, false, ACCT, 0, "dns-01", K_MAP, F, CAA_R_VALIDATION_METHOD_MISMATCH, 0},
 	{"method_labels custom label", {{0, "issue", "ca.example; validationmethods=ca-tbr-7"}, END}, false, ACCT, 0, "http-01", K_MAP, P, CAA_R_AUTHORIZED, 0},
 	{"unknown well-formed label skipped", {{0, "issue", "ca.example; validationmethods=future-99,dns-01"}, END}, false, ACCT, 0, "dns-01", 0, P, CAA_R_AUTHORIZED, 0},
+	{"unknown label with a trailing hyphen skipped", {{0, "issue", "ca.example; validationmethods=foo-,dns-01"}, END}, false, ACCT, 0, "dns-01", 0, P, CAA_R_AUTHORIZED, 0},
+	{"unknown label with a leading hyphen skipped", {{0, "issue", "ca.example; validationmethods=-foo,http-01"}, END}, false, ACCT, 0, "http-01", 0, P, CAA_R_AUTHORIZED, 0},
+	{"hyphenated unknown label alone", {{0, "issue", "ca.example; validationmethods=foo-"}, END}, false, ACCT, 0, "dns-01", 0, F, CAA_R_VALIDATION_METHOD_MISMATCH, 0},
+	{"label with a dot still malformed", {{0, "issue", "ca.example; validationmethods=dns.01,dns-01"}, END}, false, ACCT, 0, "dns-01", 0, F, CAA_R_VALIDATION_METHOD_MISMATCH, 0},
 	{"ValidationMethods tag case-insensitive", {{0, "issue", "ca.example; ValidationMethods=http-01"}, END}, false, ACCT, 0, "dns-01", 0, F, CAA_R_VALIDATION_METHOD_MISMATCH, 0},
 	/* most specific reason */
 	{"method beats account beats issuer", {{0, "issue", "other.example"}, {0, "issue", "ca.example; accounturi=x"}, {0, "issue", "ca.example; validationmethods=http-01"}, END}, false, ACCT, 0, "dns-01", 0, F, CAA_R_VALIDATION_METHOD_MISMATCH, 2},

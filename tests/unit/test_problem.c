@@ -163,6 +163,10 @@ static const struct detail_row detail_rows[] = {
 	  "for www.example.com" },
 	{ true, "a.example", "NXDOMAIN", "example", NULL, CAA_PROB_DNS, 400,
 	  "While processing CAA for a.example: DNS problem: NXDOMAIN looking up CAA for example" },
+	{ true, "a.example", "NXDOMAIN", "example", "check that a DNS record exists for this domain",
+	  CAA_PROB_DNS, 400,
+	  "While processing CAA for a.example: DNS problem: NXDOMAIN looking up CAA for example - "
+	  "check that a DNS record exists for this domain" },
 	{ true, "a.example", "DNSSEC: signature expired", "a.example", NULL, CAA_PROB_DNS, 400,
 	  "While processing CAA for a.example: DNS problem: DNSSEC: signature expired looking up "
 	  "CAA for a.example" },
@@ -205,7 +209,8 @@ static const char *const order_idents[] = {"a.example", "b.example", "c.example"
 static const struct order_row order_rows[] = {
 	{ "f", false, NULL },
 	{ "d", false, NULL },
-	{ "d", true, NULL }, /* one failure is returned as it is */
+	{ "d", true, NULL }, /* one failure: its detail, typed caa/403 (CAA.md §8) */
+	{ "f", true, NULL },
 	{ "fd", false,
 	  "Rechecking CAA for \"a.example\" and 1 more identifiers failed. Refer to sub-problems "
 	  "for more information" },
@@ -256,8 +261,9 @@ static void test_problem_order(void **state)
 		}
 
 		if (row->detail == NULL) {
-			assert_int_equal(agg->type, want[0].type);
-			assert_int_equal(agg->status, want[0].status);
+			caa_problem_type_t type = row->boulder_types ? CAA_PROB_CAA : want[0].type;
+			assert_int_equal(agg->type, type);
+			assert_int_equal(agg->status, caa_problem_status(type));
 			assert_string_equal(agg->detail, want[0].detail);
 			assert_string_equal(agg->identifier, want[0].identifier);
 			assert_int_equal(agg->n_subproblems, 0);
@@ -348,6 +354,8 @@ static caa_problem_t *fi_build(int what, caa_problem_t *const *in)
 		return caa_problem_order((const caa_problem_t *const *)in, 3, false);
 	case 5:
 		return caa_problem_order((const caa_problem_t *const *)in, 3, true);
+	case 6:
+		return caa_problem_order((const caa_problem_t *const *)in, 1, true);
 	}
 	return NULL;
 }
@@ -372,7 +380,7 @@ static void test_problem_alloc_failures(void **state)
 	in[2] = caa_problem_order((const caa_problem_t *const *)in, 2, false); /* nested */
 	assert_non_null(in[2]);
 
-	for (int what = 0; what <= 5; what++) {
+	for (int what = 0; what <= 6; what++) {
 		long k;
 		for (k = 0;; k++) {
 			fi_live = 0;

@@ -16,14 +16,17 @@
 
 #define ACCT "https://ca.example/acme/acct/1"
 #define HINT " - the domain's nameservers may be malfunctioning"
+/* Boulder's bdns rcodeExplanations for NXDOMAIN (CAA.md §8) */
+#define NXHINT " - check that a DNS record exists for this domain"
 
-/* A label spec: outcome letter, optional "/S" (secure) "/I" (insecure), then
- * ":" and records "flags tag value" separated by '|'. */
+/* A label spec: outcome letter, optional "/S" (secure) "/I" (insecure), optional
+ * "+" (retried once), then ":" and records "flags tag value" separated by '|'. */
 typedef struct {
 	const char *what;
 	const char *ident;
 	const char *labels[8]; /* full name first; NULL = not given (pending) */
-	int knobs;             /* 1: tld_nxdomain empty, 2: nodata_without_soa error */
+	int knobs;             /* 1: tld_nxdomain empty, 2: nodata_without_soa error,
+	                        * 4: insecure_lookup_failure_permits */
 	const char *method;
 	caa_verdict_t verdict;
 	caa_reason_t reason;
@@ -65,7 +68,7 @@ static const row_t rows[] = {
 	{"DNSSEC bogus", "x.bogus.example", {"b:signature expired", NULL}, 0, "dns-01", L, CAA_R_DNSSEC_BOGUS, "", BOG, CAA_PROB_DNS,
 	 "While processing CAA for x.bogus.example: DNS problem: DNSSEC: signature expired looking up CAA for x.bogus.example"},
 	{"TLD NXDOMAIN fails by default", "www.nosuchtld", {"n", "n"}, 0, "dns-01", L, CAA_R_DNS_NXDOMAIN_TLD, "", IND, CAA_PROB_DNS,
-	 "While processing CAA for www.nosuchtld: DNS problem: NXDOMAIN looking up CAA for nosuchtld"},
+	 "While processing CAA for www.nosuchtld: DNS problem: NXDOMAIN looking up CAA for nosuchtld" NXHINT},
 	{"TLD NXDOMAIN under tld_nxdomain empty", "www.corp", {"n", "n"}, 1, "dns-01", P, CAA_R_NO_CAA, "", IND, 0, NULL},
 	{"NODATA without SOA is empty", "a.sloppy.example", {"o", "p:0 issue ca.example", "e"}, 0, "dns-01", P, CAA_R_AUTHORIZED, "sloppy.example", IND, 0, NULL},
 	{"NODATA without SOA under the strict reading", "a.sloppy.example", {"o", "p:0 issue ca.example", "e"}, 2, "dns-01", L, CAA_R_DNS_NODATA_WITHOUT_SOA, "", IND, CAA_PROB_DNS,
@@ -77,6 +80,19 @@ static const row_t rows[] = {
 	 "While processing CAA for a.b.example: internal error: the lookup did not complete"},
 	{"validation method mismatch", "m.example", {"p:0 issue ca.example; validationmethods=http-01", NULL}, 0, "dns-01", F, CAA_R_VALIDATION_METHOD_MISMATCH, "m.example", IND, CAA_PROB_CAA,
 	 "While processing CAA for m.example: CAA record for m.example prevents issuance"},
+	/* BR 3.2.2.8 carve-out (CAA.md §6): an upstream failure, retried, in a zone proven Insecure */
+	{"carve-out: retried SERVFAIL in a proven-insecure zone is empty", "a.broken.example", {"s/I+", "e/I", "e/S"}, 4, "dns-01", P, CAA_R_NO_CAA, "", INS, 0, NULL},
+	{"carve-out: a timeout too", "a.broken.example", {"t/I+", "e/I", "e/S"}, 4, "dns-01", P, CAA_R_NO_CAA, "", INS, 0, NULL},
+	{"carve-out: records above still decide", "a.broken.example", {"s/I+", "p/I:0 issue other-ca.example", NULL}, 4, "dns-01", F, CAA_R_NOT_AUTHORIZED, "broken.example", INS, CAA_PROB_CAA,
+	 "While processing CAA for a.broken.example: CAA record for broken.example prevents issuance"},
+	{"carve-out needs a retry", "a.broken.example", {"s/I", "e/I", "e/S"}, 4, "dns-01", L, CAA_R_DNS_SERVFAIL, "", INS, CAA_PROB_DNS,
+	 "While processing CAA for a.broken.example: DNS problem: SERVFAIL looking up CAA for a.broken.example" HINT},
+	{"carve-out needs a proven-insecure zone", "a.broken.example", {"s+", "e/I", "e/S"}, 4, "dns-01", L, CAA_R_DNS_SERVFAIL, "", IND, CAA_PROB_DNS,
+	 "While processing CAA for a.broken.example: DNS problem: SERVFAIL looking up CAA for a.broken.example" HINT},
+	{"carve-out off by default", "a.broken.example", {"s/I+", "e/I", "e/S"}, 0, "dns-01", L, CAA_R_DNS_SERVFAIL, "", INS, CAA_PROB_DNS,
+	 "While processing CAA for a.broken.example: DNS problem: SERVFAIL looking up CAA for a.broken.example" HINT},
+	{"carve-out never covers a network error", "a.broken.example", {"w/I+", "e/I", "e/S"}, 4, "dns-01", L, CAA_R_DNS_NETWORK, "", INS, CAA_PROB_DNS,
+	 "While processing CAA for a.broken.example: DNS problem: networking error looking up CAA for a.broken.example"},
 	{"onion not applicable", "abc.onion", {NULL}, 0, "dns-01", P, CAA_R_NOT_APPLICABLE, "", IND, 0, NULL},
 };
 
@@ -107,6 +123,10 @@ static caa_label_t make_label(const char *name, const char *spec, caa_rr_t *rrs,
 	if (*p == '/') {
 		l.dnssec = p[1] == 'S' ? CAA_DNSSEC_SECURE : CAA_DNSSEC_INSECURE;
 		p += 2;
+	}
+	if (*p == '+') {
+		l.retries = 1;
+		p++;
 	}
 	if (*p != ':')
 		return l;
@@ -143,6 +163,7 @@ static void policy(caa_policy_t *pol, int knobs)
 	pol->n_account_uri_prefixes = 1;
 	pol->tld_nxdomain_error = !(knobs & 1);
 	pol->nodata_without_soa_error = (knobs & 2) != 0;
+	pol->insecure_lookup_failure_permits = (knobs & 4) != 0;
 }
 
 /* Evaluate a row; the caller frees the result. */
@@ -275,6 +296,24 @@ static void test_unknown_method(void **state)
 	assert_false(caa_policy_method_known(NULL, NULL));
 }
 
+/* A failure the carve-out took is flagged; one it did not take is not. */
+static void test_carve_out_flag(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (strncmp(rows[i].what, "carve-out", 9) != 0)
+			continue;
+		caa_result_t *res = run_row(&rows[i], false);
+		bool took = res->verdict != CAA_LOOKUP_FAILED;
+		if (((res->flags & CAA_RESULT_INSECURE_LOOKUP_FAILURE) != 0) != took)
+			fail_msg("row \"%s\": flags %#x", rows[i].what, res->flags);
+		if (took)
+			assert_string_equal(caa_result_flag_name(CAA_RESULT_INSECURE_LOOKUP_FAILURE),
+			                    "INSECURE_LOOKUP_FAILURE");
+		caa_result_free(res);
+	}
+}
+
 /* An order: 2 vs 3 failing identifiers (CAA.md §8). */
 static void test_order_aggregate(void **state)
 {
@@ -313,6 +352,15 @@ static void test_order_aggregate(void **state)
 	assert_int_equal(p->n_subproblems, 0);
 	caa_problem_free(p);
 
+	/* boulder_recheck_types: one failure is that caa/403 problem too (CAA.md §8) */
+	p = caa_problem_order(&three[1], 1, true);
+	assert_int_equal(p->type, CAA_PROB_CAA);
+	assert_int_equal(p->status, 403);
+	assert_string_equal(p->detail, b->problem->detail);
+	assert_string_equal(p->identifier, "a.broken.example");
+	assert_int_equal(p->n_subproblems, 0);
+	caa_problem_free(p);
+
 	caa_result_free(a);
 	caa_result_free(b);
 	caa_result_free(c);
@@ -326,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_unknown_method),
 		cmocka_unit_test(test_order_aggregate),
+		cmocka_unit_test(test_carve_out_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
