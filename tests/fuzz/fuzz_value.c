@@ -62,13 +62,28 @@ static bool ref_label(span_t s)
 	return true;
 }
 
-/* The whole span is a sep-separated list of labels (at least one). */
-static bool ref_labels(span_t s, char sep)
+/* A validationmethods label (CAA.md §5, as Boulder): [A-Za-z0-9-]+. */
+static bool ref_method_label(span_t s)
+{
+	if (s.n == 0) {
+		return false;
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		if (!ref_alnum(s.p[i]) && s.p[i] != '-') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The whole span is a sep-separated list of labels (at least one), each
+ * accepted by is_label. */
+static bool ref_labels(span_t s, char sep, bool (*is_label)(span_t))
 {
 	for (;;) {
 		const char *e = memchr(s.p, sep, s.n);
 		span_t l = {s.p, e != NULL ? (size_t)(e - s.p) : s.n};
-		if (!ref_label(l)) {
+		if (!is_label(l)) {
 			return false;
 		}
 		if (e == NULL) {
@@ -129,7 +144,7 @@ static bool ref_param(span_t piece, ref_t *r)
 		if (r->n_m++ == 0) {
 			r->m = val;
 		}
-		if (val.n > 0 && !ref_labels(val, ',')) {
+		if (val.n > 0 && !ref_labels(val, ',', ref_method_label)) {
 			r->malformed = true;
 		}
 	}
@@ -141,7 +156,7 @@ static bool ref_parse(span_t s, ref_t *r)
 	memset(r, 0, sizeof(*r));
 	const char *semi = memchr(s.p, ';', s.n);
 	span_t head = trim((span_t){s.p, semi != NULL ? (size_t)(semi - s.p) : s.n});
-	if (head.n > 0 && !ref_labels(head, '.')) {
+	if (head.n > 0 && !ref_labels(head, '.', ref_label)) {
 		return false;
 	}
 	r->issuer = head;
@@ -181,7 +196,7 @@ static void check_methods(const caa_issue_value_t *v)
 		CHECK(l >= v->methods && l + ll <= v->methods + v->methods_len);
 		CHECK(pos <= v->methods_len);
 		if (!v->methods_malformed) {
-			CHECK(ref_label((span_t){l, ll}));
+			CHECK(ref_method_label((span_t){l, ll}));
 			/* labels and commas tile the list exactly */
 			CHECK(l == v->methods + joined);
 			joined += ll + (joined + ll < v->methods_len ? 1 : 0);
