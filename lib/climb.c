@@ -46,8 +46,7 @@ typedef struct check check_t;
 typedef struct order order_t;
 typedef struct zone zone_t;
 
-/* LS_DIAG: answered with an error; an explaining check waits for the diagnosis. */
-typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_DONE } lstate_t;
+typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DONE } lstate_t;
 
 typedef struct waiter {
 	check_t *chk;
@@ -68,6 +67,7 @@ typedef struct lbl {
 	bool orphan;    /* nobody wants it, but libunbound still may call back */
 	bool abandoned; /* nobody wants it; still in a zone FIFO */
 	bool in_table;
+	bool diagnosing; /* delivered; a diagnosis of its failure is running (holds a ref) */
 	unsigned refs;
 	unsigned retries, queries;
 	uint64_t first_us;
@@ -102,6 +102,7 @@ struct check {
 	const caa_policy_t *pol;
 	caa_name_t name;
 	bool not_applicable;
+	bool diag_wait; /* decided by a failure being diagnosed: explaining, so it waits */
 	uint64_t start_us, timeout_us;
 	unsigned queries;
 	unsigned n;
@@ -132,7 +133,7 @@ typedef struct sub {
 struct caa_ctx {
 	const caa_config_t *cfg;
 	struct ub_ctx *ub;
-	caa_diag_t *diag; /* made on first need: explaining checks after SERVFAIL */
+	caa_diag_t *diag; /* made on first need: explaining checks after a failure */
 	caa_ubev_t *ev;   /* the loop: libunbound's sockets and timers, our eventfd */
 	int evfd;
 	caa_hmap_t *labels, *zones;
@@ -583,7 +584,7 @@ static void on_diagnosis(void *arg, caa_diag_result_t *res)
 	lbl_t *l = arg;
 	sub_t *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		/* The label stays in LS_DIAG until its checks' deadlines. */
+		/* Its waiting checks end at their deadlines; the label stays. */
 		free(res);
 		return;
 	}
@@ -594,46 +595,46 @@ static void on_diagnosis(void *arg, caa_diag_result_t *res)
 
 /* An explaining check wants to know why the resolver failed (libunbound
  * reports REFUSED, NOTIMP, lame servers... all as SERVFAIL): ask the zone's
- * servers ourselves, off the loop thread, within the waiters' time. */
-static bool lbl_diagnose(lbl_t *l)
+ * servers ourselves, off the loop thread, within the explaining waiters'
+ * time. Only a check that asked to explain, and that this failure decides,
+ * waits for it (check_progress); every other waiter has the label now. */
+static void lbl_diagnose(lbl_t *l)
 {
 	caa_ctx_t *ctx = l->ctx;
 	if (l->outcome != CAA_OUT_SERVFAIL && l->outcome != CAA_OUT_TIMEOUT &&
 	    l->outcome != CAA_OUT_NETWORK)
-		return false;
+		return;
 	uint64_t latest = 0;
-	bool explain = false;
-	for (size_t i = 0; i < l->nw; i++) {
-		explain = explain || l->w[i].chk->req.explain;
-		if (l->w[i].chk->deadline.when_us > latest)
+	for (size_t i = 0; i < l->nw; i++)
+		if (l->w[i].chk->req.explain && l->w[i].chk->deadline.when_us > latest)
 			latest = l->w[i].chk->deadline.when_us;
-	}
 	uint64_t now = caa_now_us();
 	/* leave a tenth of the time (at least 100 ms) to answer */
-	if (!explain || latest <= now + 200000)
-		return false;
+	if (latest <= now + 200000)
+		return;
 	uint64_t budget_ms = (latest - now) / 1000;
 	budget_ms -= budget_ms / 10 > 100 ? budget_ms / 10 : 100;
 	char err[256];
 	if (ctx->diag == NULL && caa_diag_new(ctx->cfg, &ctx->diag, err, sizeof(err)) != CAA_EOK)
-		return false;
+		return;
 	l->refs++; /* held until the diagnosis comes back */
+	/* CAA_EBUSY (a burst): no diagnosis, the answer does not wait */
 	if (caa_diag_start(ctx->diag, l->name, budget_ms, on_diagnosis, l) != CAA_EOK) {
 		l->refs--;
-		return false;
+		return;
 	}
-	l->state = LS_DIAG;
-	return true;
+	l->diagnosing = true;
 }
 
 static void lbl_finish(lbl_t *l)
 {
 	l->elapsed_us = (uint32_t)(caa_now_us() - l->first_us);
-	if (!lbl_diagnose(l))
-		lbl_deliver(l);
+	lbl_diagnose(l);
+	lbl_deliver(l);
 }
 
-/* Back on the loop: the diagnosis names the cause in the explanation. */
+/* Back on the loop: the diagnosis names the cause in the explanation, and
+ * the checks that waited for it complete. */
 static void diag_done(lbl_t *l, caa_diag_result_t *res)
 {
 	if (res != NULL && l->nw > 0) {
@@ -649,10 +650,24 @@ static void diag_done(lbl_t *l, caa_diag_result_t *res)
 		}
 	}
 	free(res);
-	if (l->nw > 0)
-		lbl_deliver(l);
-	else
-		l->state = LS_DONE;
+	l->diagnosing = false;
+	/* The waiters borrow l->why: the old text is gone. */
+	for (size_t i = 0; i < l->nw; i++)
+		l->w[i].chk->labels[l->w[i].idx].why = l->why;
+	/* Completing a check detaches it (and, for a failed order, others):
+	 * look again from the start after each. l stays: the diagnosis' ref. */
+	for (bool again = true; again;) {
+		again = false;
+		for (size_t i = 0; i < l->nw; i++) {
+			check_t *chk = l->w[i].chk;
+			if (!chk->diag_wait)
+				continue;
+			chk->diag_wait = false;
+			check_complete(chk);
+			again = true;
+			break;
+		}
+	}
 	lbl_unref(l);
 }
 
@@ -712,7 +727,6 @@ static void lbl_unref(lbl_t *l)
 	case LS_NEW:
 	case LS_ANSWERED:
 	case LS_RETRY:
-	case LS_DIAG:
 	case LS_DONE:
 		break;
 	}
@@ -833,7 +847,7 @@ static void check_complete(check_t *chk)
 		rc = caa_result_not_applicable(&chk->req, &res);
 	else
 		rc = caa_result_build(chk->pol, &chk->req, &chk->name, chk->labels, chk->n,
-		                      chk->req.explain, &res);
+		                      chk->req.explain || chk->req.trace, &res);
 	if (res != NULL) {
 		res->queries = chk->queries;
 		res->elapsed_us = (uint32_t)(caa_now_us() - chk->start_us);
@@ -844,8 +858,17 @@ static void check_complete(check_t *chk)
 static void check_progress(check_t *chk)
 {
 	size_t idx;
-	if (caa_policy_select(chk->labels, chk->n, chk->pol, &idx) != CAA_SEL_UNDECIDED)
-		check_complete(chk);
+	caa_select_t sel = caa_policy_select(chk->labels, chk->n, chk->pol, &idx);
+	if (sel == CAA_SEL_UNDECIDED)
+		return;
+	/* Decided by a failure whose diagnosis is running: a check that asked
+	 * to explain waits for it (diag_done), at most until its deadline. */
+	if (sel == CAA_SEL_ERROR && chk->req.explain && idx < chk->n && chk->lbls[idx] != NULL &&
+	    chk->lbls[idx]->diagnosing) {
+		chk->diag_wait = true;
+		return;
+	}
+	check_complete(chk);
 }
 
 /* The check's own deadline: whatever is still pending timed out. */
@@ -857,16 +880,6 @@ static void on_check_deadline(caa_timer_t *t, void *arg)
 		caa_label_t *cl = &chk->labels[i];
 		if (cl->outcome != CAA_OUT_PENDING)
 			continue;
-		lbl_t *l = chk->lbls[i];
-		if (l != NULL && l->state == LS_DIAG) {
-			/* answered; only the diagnosis is late */
-			cl->outcome = l->outcome;
-			cl->dnssec = l->dnssec;
-			cl->why = l->why;
-			cl->retries = l->retries;
-			cl->elapsed_us = l->elapsed_us;
-			continue;
-		}
 		cl->outcome = CAA_OUT_TIMEOUT;
 		cl->why = "the check's overall deadline ran out while this label was pending";
 		if (chk->lbls[i] != NULL) {
