@@ -102,5 +102,8 @@ void case_metrics(void);
 void case_cli(void);
 void case_grpcjs(void);
 void case_bench_evaluate(void);
+/* t_diag.c */
+void case_deadline_load(void);
+void case_diag_explain(void);
 
 #endif

@@ -228,6 +228,8 @@ static const struct tcase {
     {"cli", case_cli, NULL},
     {"grpcjs", NULL, case_grpcjs},
     {"bench-evaluate", NULL, case_bench_evaluate},
+    {"deadline_load", NULL, case_deadline_load},
+    {"diag_explain", NULL, case_diag_explain},
 };
 
 int main(int argc, char **argv)
