@@ -5,7 +5,10 @@
  * shutdown with diagnoses pending, a burst larger than the workers; and that
  * a server address the configuration forbids never gets a packet.
  *
- *   test_diagnose [CASE... | api | forbidden | burst] LABDIR
+ * And in the climb: a check that did not ask to explain never waits for the
+ * diagnosis of a failure it shares with one that did.
+ *
+ *   test_diagnose [CASE... | api | forbidden | burst | climb] LABDIR
  *
  * The lab must be up (tests/lab/run.sh brings it up and down around this and
  * appends LABDIR). Addresses come from LABDIR/lab.json, so any CAA_LAB_NET works.
@@ -26,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "climb.h"
 #include "codes.h"
 #include "config.h"
 #include "diagnose.h"
@@ -418,6 +422,65 @@ static void test_api(const caa_config_t *cfg)
 	      atomic_load(&q.calls), ok);
 }
 
+/* ---- the climb: only an explaining check waits ---- */
+
+typedef struct cdone {
+	bool done;
+	int rc, round;
+	caa_result_t *res;
+} cdone_t;
+
+static int climb_round;
+
+static void climb_cb(void *arg, int rc, caa_result_t *res)
+{
+	cdone_t *c = arg;
+	c->done = true;
+	c->rc = rc;
+	c->round = climb_round;
+	c->res = res;
+}
+
+/* Two checks of one failing name share its lookup; the one that asked to
+ * explain waits for the diagnosis, which comes back to the loop in a later
+ * round than the failure: the other must have its answer in an earlier round,
+ * not with the diagnosis. */
+static void test_climb(const caa_config_t *cfg)
+{
+	caa_ctx_t *ctx;
+	char err[256];
+	int rc = caa_ctx_new(cfg, &ctx, err, sizeof(err));
+	CHECK(rc == CAA_EOK, "caa_ctx_new: %s", err);
+	if (rc != CAA_EOK)
+		return;
+	caa_request_t plain = {.identifier = "a.refused.lab", .method = "dns-01"};
+	caa_request_t expl = plain;
+	expl.explain = true;
+	cdone_t a = {0}, b = {0};
+	CHECK(caa_check_async(ctx, &plain, TIMEOUT_MS, climb_cb, &a, NULL) == CAA_EOK, "plain");
+	CHECK(caa_check_async(ctx, &expl, TIMEOUT_MS, climb_cb, &b, NULL) == CAA_EOK, "explain");
+	uint64_t t0 = now_ms();
+	for (climb_round = 1; !(a.done && b.done) && now_ms() - t0 < 2 * TIMEOUT_MS; climb_round++)
+		caa_ctx_wait(ctx, 100);
+	const char *why = NULL;
+	for (size_t i = 0; b.res != NULL && i < b.res->n_trace; i++)
+		if (b.res->trace[i].relevant)
+			why = b.res->trace[i].why;
+	printf("     climb: plain answered in round %d, explaining in round %d: %s\n", a.round,
+	       b.round, why ? why : "(no why)");
+	CHECK(a.done && b.done && a.res != NULL && b.res != NULL &&
+	          a.res->verdict == CAA_LOOKUP_FAILED && b.res->verdict == CAA_LOOKUP_FAILED,
+	      "climb: both LOOKUP_FAILED");
+	CHECK(a.round < b.round, "climb: the plain check answered in round %d, not before the "
+	                         "explaining one (round %d)", a.round, b.round);
+	CHECK(why != NULL && strstr(why, "diagnosis: ") != NULL &&
+	          strstr(why, "answered REFUSED to CAA a.refused.lab") != NULL,
+	      "climb: the explaining check's why: %s", why ? why : "(none)");
+	caa_result_free(a.res);
+	caa_result_free(b.res);
+	caa_ctx_free(ctx);
+}
+
 /* ---- a burst: more diagnoses than workers ---- */
 
 #define BURST_N  (3 * CAA_DIAG_WORKERS)
@@ -652,6 +715,8 @@ int main(int argc, char **argv)
 		test_api(cfg);
 	if (all || (argc == 3 && strcmp(argv[1], "burst") == 0))
 		test_burst(cfg);
+	if (all || (argc == 3 && strcmp(argv[1], "climb") == 0))
+		test_climb(cfg);
 	/* last: it listens where the "unreachable" case expects nothing */
 	if (all || (argc == 3 && strcmp(argv[1], "forbidden") == 0))
 		test_forbidden(labdir);
