@@ -102,7 +102,8 @@ struct check {
 	const caa_policy_t *pol;
 	caa_name_t name;
 	bool not_applicable;
-	bool diag_wait; /* decided by a failure being diagnosed: explaining, so it waits */
+	struct lbl *diag_wait; /* explaining, decided by this label's failure: waits for its
+	                        * diagnosis (NULL: does not wait) */
 	uint64_t start_us, timeout_us;
 	unsigned queries;
 	unsigned n;
@@ -654,16 +655,18 @@ static void diag_done(lbl_t *l, caa_diag_result_t *res)
 	/* The waiters borrow l->why: the old text is gone. */
 	for (size_t i = 0; i < l->nw; i++)
 		l->w[i].chk->labels[l->w[i].idx].why = l->why;
-	/* Completing a check detaches it (and, for a failed order, others):
+	/* Only the checks that wait for this label's diagnosis go on (another
+	 * label of theirs may still be diagnosed, but not the one that decides).
+	 * Completing a check detaches it (and, for a failed order, others):
 	 * look again from the start after each. l stays: the diagnosis' ref. */
 	for (bool again = true; again;) {
 		again = false;
 		for (size_t i = 0; i < l->nw; i++) {
 			check_t *chk = l->w[i].chk;
-			if (!chk->diag_wait)
+			if (chk->diag_wait != l)
 				continue;
-			chk->diag_wait = false;
-			check_complete(chk);
+			chk->diag_wait = NULL;
+			check_progress(chk);
 			again = true;
 			break;
 		}
@@ -865,7 +868,7 @@ static void check_progress(check_t *chk)
 	 * to explain waits for it (diag_done), at most until its deadline. */
 	if (sel == CAA_SEL_ERROR && chk->req.explain && idx < chk->n && chk->lbls[idx] != NULL &&
 	    chk->lbls[idx]->diagnosing) {
-		chk->diag_wait = true;
+		chk->diag_wait = chk->lbls[idx];
 		return;
 	}
 	check_complete(chk);
