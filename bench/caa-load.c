@@ -97,7 +97,7 @@ static struct {
 	int64_t account_id;
 	const char *method;
 	const char *wire; /* both | new | old */
-	bool validated, probe;
+	bool validated, probe, explain;
 	int64_t validated_off_ms;
 	const char *policy;
 	const char *label;
@@ -439,6 +439,7 @@ static void fill_check(Caa__V1__CheckRequest *r, Caa__V1__Identifier *id,
 	r->validation_method = (char *)opt.method;
 	r->account_id = opt.account_id;
 	r->policy = (char *)opt.policy;
+	r->explain = opt.explain;
 	if (opt.validated) {
 		set_now(ts);
 		r->validated_at = ts;
@@ -1168,6 +1169,7 @@ static void usage(void)
 	    "  --account-id N, --account-uri URI, --method M (dns-01), --policy NAME\n"
 	    "  --wire both|new|old           DoCAA: identifier (5), domain (1), or both (both)\n"
 	    "  --validated-at now[-DUR]      Check/CheckOrder: send validated_at (reuse window)\n"
+	    "  --explain                     Check/CheckOrder: ask for the trace (and diagnosis)\n"
 	    "  --timeout S                   per-call deadline (20)\n"
 	    "  --pid PID                     the server: CPU per check, VmRSS, VmHWM (repeatable)\n"
 	    "  --lab-pid PID                 lab DNS servers: their CPU per check (repeatable)\n"
@@ -1208,6 +1210,7 @@ static void parse_args(int argc, char **argv)
 		O_LABPID,
 		O_LABEL,
 		O_PROBE,
+		O_EXPLAIN,
 		O_TARGET
 	};
 	static const struct option lo[] = {{"target", required_argument, NULL, O_TARGET},
@@ -1233,6 +1236,7 @@ static void parse_args(int argc, char **argv)
 	                                   {"lab-pid", required_argument, NULL, O_LABPID},
 	                                   {"label", required_argument, NULL, O_LABEL},
 	                                   {"probe", no_argument, NULL, O_PROBE},
+	                                   {"explain", no_argument, NULL, O_EXPLAIN},
 	                                   {"help", no_argument, NULL, 'h'},
 	                                   {NULL, 0, NULL, 0}};
 	const char *pattern = "{rand}.bench.lab";
@@ -1336,6 +1340,9 @@ static void parse_args(int argc, char **argv)
 		case O_PROBE:
 			opt.probe = true;
 			break;
+		case O_EXPLAIN:
+			opt.explain = true;
+			break;
 		default:
 			usage();
 		}
@@ -1344,6 +1351,8 @@ static void parse_args(int argc, char **argv)
 		usage();
 	if (opt.rpc == RPC_DOCAA && opt.validated)
 		die("--validated-at: DoCAA has no such field");
+	if (opt.rpc == RPC_DOCAA && opt.explain)
+		die("--explain: DoCAA has no such field");
 	size_t plen = strlen(pattern) + 8;
 	opt.pattern = xcalloc(1, plen);
 	if (opt.order > 1 && strstr(pattern, "{i}") == NULL)

@@ -54,11 +54,10 @@ typedef struct check check_t;
 typedef struct order order_t;
 typedef struct zone zone_t;
 
-/* LS_DIAG: answered with an error; an explaining check waits for the diagnosis.
- * LS_PROVE: failed; a check under insecure_lookup_failure_permits waits for
+/* LS_PROVE: failed; a check under insecure_lookup_failure_permits waits for
  * the proof that the zone is Insecure (prove.h). */
 typedef enum {
-	LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_DIAG, LS_PROVE, LS_DONE
+	LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_PROVE, LS_DONE
 } lstate_t;
 
 /* Labels waiting for a slot: a zone's (max_per_zone) or the context's
@@ -91,6 +90,7 @@ typedef struct lbl {
 	bool proved;           /* the Insecure proof ran (once per label) */
 	bool proven_insecure;  /* ... and succeeded: told to the checks that asked */
 	char *proof_why;       /* what the proof found, added to why on delivery */
+	bool diagnosing; /* delivered; a diagnosis of its failure is running (holds a ref) */
 	unsigned refs;
 	unsigned retries, queries;
 	uint64_t first_us;
@@ -124,6 +124,8 @@ struct check {
 	caa_request_t req; /* strings in the check's own allocation */
 	const caa_policy_t *pol;
 	bool not_applicable;
+	struct lbl *diag_wait; /* explaining, decided by this label's failure: waits for its
+	                        * diagnosis (NULL: does not wait) */
 	uint64_t start_us, timeout_us;
 	unsigned queries;
 	unsigned n;
@@ -156,7 +158,7 @@ typedef struct sub {
 struct caa_ctx {
 	const caa_config_t *cfg;
 	struct ub_ctx *ub;
-	caa_diag_t *diag; /* made on first need: explaining checks after SERVFAIL */
+	caa_diag_t *diag; /* made on first need: explaining checks after a failure */
 	caa_ubconf_val_t val; /* what the validator can prove (INSECURE or not) */
 	caa_prover_t *prover; /* made on first need: the BR carve-out (prove.h) */
 	caa_ubev_t *ev;   /* the loop: libunbound's sockets and timers, our eventfd */
@@ -746,7 +748,7 @@ static void on_diagnosis(void *arg, caa_diag_result_t *res)
 	lbl_t *l = arg;
 	sub_t *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		/* The label stays in LS_DIAG until its checks' deadlines. */
+		/* Its waiting checks end at their deadlines; the label stays. */
 		free(res);
 		return;
 	}
@@ -757,36 +759,35 @@ static void on_diagnosis(void *arg, caa_diag_result_t *res)
 
 /* An explaining check wants to know why the resolver failed (libunbound
  * reports REFUSED, NOTIMP, lame servers... all as SERVFAIL): ask the zone's
- * servers ourselves, off the loop thread, within the waiters' time. */
-static bool lbl_diagnose(lbl_t *l)
+ * servers ourselves, off the loop thread, within the explaining waiters'
+ * time. Only a check that asked to explain, and that this failure decides,
+ * waits for it (check_progress); every other waiter has the label now. */
+static void lbl_diagnose(lbl_t *l)
 {
 	caa_ctx_t *ctx = l->ctx;
 	if (l->outcome != CAA_OUT_SERVFAIL && l->outcome != CAA_OUT_TIMEOUT &&
 	    l->outcome != CAA_OUT_NETWORK)
-		return false;
+		return;
 	uint64_t latest = 0;
-	bool explain = false;
-	for (size_t i = 0; i < l->nw; i++) {
-		explain = explain || l->w[i].chk->req.explain;
-		if (l->w[i].chk->deadline.when_us > latest)
+	for (size_t i = 0; i < l->nw; i++)
+		if (l->w[i].chk->req.explain && l->w[i].chk->deadline.when_us > latest)
 			latest = l->w[i].chk->deadline.when_us;
-	}
 	uint64_t now = caa_now_us();
 	/* leave a tenth of the time (at least 100 ms) to answer */
-	if (!explain || latest <= now + 200000)
-		return false;
+	if (latest <= now + 200000)
+		return;
 	uint64_t budget_ms = (latest - now) / 1000;
 	budget_ms -= budget_ms / 10 > 100 ? budget_ms / 10 : 100;
 	char err[256];
 	if (ctx->diag == NULL && caa_diag_new(ctx->cfg, &ctx->diag, err, sizeof(err)) != CAA_EOK)
-		return false;
+		return;
 	l->refs++; /* held until the diagnosis comes back */
+	/* CAA_EBUSY (a burst): no diagnosis, the answer does not wait */
 	if (caa_diag_start(ctx->diag, l->name, budget_ms, on_diagnosis, l) != CAA_EOK) {
 		l->refs--;
-		return false;
+		return;
 	}
-	l->state = LS_DIAG;
-	return true;
+	l->diagnosing = true;
 }
 
 static void on_proved(void *arg, bool insecure, const char *why);
@@ -828,8 +829,8 @@ static void lbl_finish(lbl_t *l)
 	l->elapsed_us = (uint32_t)(caa_now_us() - l->first_us);
 	if (lbl_prove(l))
 		return; /* on_proved finishes it */
-	if (!lbl_diagnose(l))
-		lbl_deliver(l);
+	lbl_diagnose(l);
+	lbl_deliver(l);
 }
 
 /* From the prover's timer: the zone is Insecure, or the failure stays. */
@@ -848,7 +849,8 @@ static void on_proved(void *arg, bool insecure, const char *why)
 	lbl_unref(l);
 }
 
-/* Back on the loop: the diagnosis names the cause in the explanation. */
+/* Back on the loop: the diagnosis names the cause in the explanation, and
+ * the checks that waited for it complete. */
 static void diag_done(lbl_t *l, caa_diag_result_t *res)
 {
 	if (res != NULL && l->nw > 0) {
@@ -864,10 +866,26 @@ static void diag_done(lbl_t *l, caa_diag_result_t *res)
 		}
 	}
 	free(res);
-	if (l->nw > 0)
-		lbl_deliver(l);
-	else
-		l->state = LS_DONE;
+	l->diagnosing = false;
+	/* The waiters borrow l->why: the old text is gone. */
+	for (size_t i = 0; i < l->nw; i++)
+		l->w[i].chk->labels[l->w[i].idx].why = l->why;
+	/* Only the checks that wait for this label's diagnosis go on (another
+	 * label of theirs may still be diagnosed, but not the one that decides).
+	 * Completing a check detaches it (and, for a failed order, others):
+	 * look again from the start after each. l stays: the diagnosis' ref. */
+	for (bool again = true; again;) {
+		again = false;
+		for (size_t i = 0; i < l->nw; i++) {
+			check_t *chk = l->w[i].chk;
+			if (chk->diag_wait != l)
+				continue;
+			chk->diag_wait = NULL;
+			check_progress(chk);
+			again = true;
+			break;
+		}
+	}
 	lbl_unref(l);
 }
 
@@ -1055,7 +1073,7 @@ static void check_complete(check_t *chk)
 		                          strlen(ident), &name);
 		if (rc == CAA_EOK)
 			rc = caa_result_build(chk->pol, &chk->req, &name, chk->labels, chk->n,
-			                      chk->req.explain, &res);
+			                      chk->req.explain || chk->req.trace, &res);
 	}
 	if (res != NULL) {
 		res->queries = chk->queries;
@@ -1067,8 +1085,17 @@ static void check_complete(check_t *chk)
 static void check_progress(check_t *chk)
 {
 	size_t idx;
-	if (caa_policy_select(chk->labels, chk->n, chk->pol, &idx) != CAA_SEL_UNDECIDED)
-		check_complete(chk);
+	caa_select_t sel = caa_policy_select(chk->labels, chk->n, chk->pol, &idx);
+	if (sel == CAA_SEL_UNDECIDED)
+		return;
+	/* Decided by a failure whose diagnosis is running: a check that asked
+	 * to explain waits for it (diag_done), at most until its deadline. */
+	if (sel == CAA_SEL_ERROR && chk->req.explain && idx < chk->n && chk->lbls[idx] != NULL &&
+	    chk->lbls[idx]->diagnosing) {
+		chk->diag_wait = chk->lbls[idx];
+		return;
+	}
+	check_complete(chk);
 }
 
 /* The check's own deadline: whatever is still pending timed out. */
@@ -1081,9 +1108,9 @@ static void on_check_deadline(caa_timer_t *t, void *arg)
 		if (cl->outcome != CAA_OUT_PENDING)
 			continue;
 		lbl_t *l = chk->lbls[i];
-		if (l != NULL && (l->state == LS_DIAG || l->state == LS_PROVE)) {
-			/* answered; only the diagnosis (or the Insecure proof: not
-			 * proven, so the failure stays) is late */
+		if (l != NULL && l->state == LS_PROVE) {
+			/* answered; only the Insecure proof is late: not proven,
+			 * so the failure stays */
 			cl->outcome = l->outcome;
 			cl->dnssec = l->dnssec;
 			cl->why = l->why;

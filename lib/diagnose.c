@@ -3,8 +3,9 @@
  * zone's authoritative servers, one sentence out (method in diagnose.h).
  *
  * Layout: reading a response into a compact view (through dnsmsg.h, the
- * one DNS message layer), UDP and TCP exchanges with deadlines, libunbound lookups with deadlines, the iteration and its
- * classification, and the queue + thread.
+ * one DNS message layer), UDP and TCP exchanges with deadlines, libunbound
+ * lookups with deadlines, the iteration and its classification, and the
+ * queue + workers.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include "codes.h"
 #include "diagnose.h"
 #include "dnsmsg.h"
+#include "donotquery.h"
 #include "ubconf.h"
 
 #define NAME_STR             CAA_DNS_NAME_STR_MAX /* any name in presentation form */
@@ -43,6 +45,7 @@
 #define UB_BUDGET_MS         1500u /* one libunbound lookup */
 #define PKT_MAX              65535
 #define PART_MAX             480 /* one server's part of a sentence */
+#define START_MIN_MS         50  /* a job with less left when a worker takes it is not started */
 
 /* Short names for dnsmsg.h's constants. */
 #define T_A     CAA_DNS_T_A
@@ -228,6 +231,7 @@ typedef struct job {
 	struct job *next;
 	char *name;
 	uint64_t timeout_ms;
+	uint64_t queued_us, deadline_us; /* the budget runs from caa_diag_start() */
 	caa_diag_cb cb;
 	void *arg;
 } job_t;
@@ -241,19 +245,27 @@ typedef struct ubq {
 	struct ub_result *res;
 } ubq_t;
 
+/* One diagnosis thread with its own libunbound context (a context's answers
+ * are read by one thread: ub_process() runs every callback of the context). */
+typedef struct worker {
+	caa_diag_t *d;
+	struct ub_ctx *ub;
+	pthread_t thread;
+	bool started;
+	ubq_t *orphans; /* this worker's thread only */
+} worker_t;
+
 struct caa_diag {
 	const caa_config_t *cfg;
-	struct ub_ctx *ub;
-	int wakefd; /* written once by caa_diag_free(): every wait then returns */
-	pthread_t thread;
-	bool have_thread;
+	caa_dnq_t *dnq; /* addresses our own queries never go to */
+	int wakefd;     /* written once by caa_diag_free(): every wait then returns */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	job_t *head, **tail;
-	size_t queued;
-	bool stopping; /* under lock */
+	size_t pending; /* queued and running, under lock */
+	bool stopping;  /* under lock */
 	atomic_bool stop;
-	ubq_t *orphans; /* diagnosis thread only */
+	worker_t workers[CAA_DIAG_WORKERS];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -274,7 +286,9 @@ typedef struct zoneset {
 	size_t n_ns;
 	server_t srv[MAX_ADDRS];
 	size_t n_srv;
-	char noaddr[PART_MAX]; /* why the last address lookup failed */
+	char noaddr[PART_MAX];    /* why the last address lookup failed */
+	char forbidden[PART_MAX]; /* server addresses we must not query, and why */
+	size_t n_forbidden;
 } zoneset_t;
 
 typedef enum { XR_OK, XR_TIMEOUT, XR_UNREACH, XR_NETERR, XR_MALFORMED, XR_ABORT, XR_NOTIME } xres_t;
@@ -290,6 +304,7 @@ typedef struct fail {
 
 typedef struct run {
 	caa_diag_t *d;
+	worker_t *w;
 	uint64_t start_us, deadline_us, timeout_ms;
 	bool out_of_time;
 	char doing[NAME_STR + 64]; /* what the diagnosis was doing, for "ran out of time" */
@@ -329,6 +344,14 @@ static uint16_t new_id(void)
 	return id;
 }
 
+/* Checked again at every socket: no path reaches a forbidden address, even
+ * one that forgot add_server(). */
+static bool may_query(const run_t *r, const server_t *s)
+{
+	char why[160];
+	return caa_dnq_refuses(r->d->dnq, (const struct sockaddr *)&s->sa, why, sizeof(why)) == NULL;
+}
+
 /* Wait for fd (events) or the wake fd for at most ms. Returns 1 ready, 0
  * timeout (or poll() failed: callers then stop waiting), -1 aborted. */
 static int wait_fd(run_t *r, int fd, short events, unsigned ms)
@@ -363,8 +386,12 @@ static xres_t udp_exchange(run_t *r, const server_t *s, size_t qlen, uint16_t id
                            unsigned *tries_done)
 {
 	xres_t res = XR_TIMEOUT;
-	int fd = socket(s->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	*tries_done = 0;
+	if (!may_query(r, s)) {
+		*err = EACCES;
+		return XR_NETERR;
+	}
+	int fd = socket(s->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (const struct sockaddr *)&s->sa, s->salen) != 0) {
 		*err = errno;
 		if (fd >= 0)
@@ -468,6 +495,10 @@ static xres_t tcp_exchange(run_t *r, const server_t *s, size_t qlen, uint16_t id
 	uint8_t len2[2];
 	uint64_t until = now_us() + (uint64_t)ms * 1000u;
 	xres_t res;
+	if (!may_query(r, s)) {
+		put(why, whylen, "the address may not be queried");
+		return XR_NETERR;
+	}
 	int fd = socket(s->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		put(why, whylen, "%s", strerror(errno));
@@ -543,10 +574,10 @@ typedef enum { L_OK, L_ERR, L_TIMEOUT, L_ABORT } lres_t;
 static lres_t ub_lookup(run_t *r, const char *name, int type, unsigned ms, struct ub_result **out,
                         char *why, size_t whylen)
 {
-	caa_diag_t *d = r->d;
+	worker_t *wk = r->w;
 	*out = NULL;
 	/* Forget orphans that have been answered meanwhile. */
-	for (ubq_t **pp = &d->orphans; *pp != NULL;) {
+	for (ubq_t **pp = &wk->orphans; *pp != NULL;) {
 		ubq_t *o = *pp;
 		if (o->done) {
 			*pp = o->next;
@@ -561,7 +592,7 @@ static lres_t ub_lookup(run_t *r, const char *name, int type, unsigned ms, struc
 		put(why, whylen, "out of memory");
 		return L_ERR;
 	}
-	if ((rc = ub_resolve_async(d->ub, name, type, C_IN, q, ub_done, &id)) != 0) {
+	if ((rc = ub_resolve_async(wk->ub, name, type, C_IN, q, ub_done, &id)) != 0) {
 		put(why, whylen, "%s", ub_strerror(rc));
 		free(q);
 		return L_ERR;
@@ -571,20 +602,20 @@ static lres_t ub_lookup(run_t *r, const char *name, int type, unsigned ms, struc
 	while (!q->done) {
 		uint64_t now = now_us();
 		int w = now >= until ? 0
-		                     : wait_fd(r, ub_fd(d->ub), POLLIN,
+		                     : wait_fd(r, ub_fd(wk->ub), POLLIN,
 		                               (unsigned)((until - now + 999) / 1000));
 		if (w == 1) {
-			ub_process(d->ub);
+			ub_process(wk->ub);
 			continue;
 		}
 		res = w == -1 ? L_ABORT : L_TIMEOUT;
 		break;
 	}
 	if (!q->done) {
-		if (ub_cancel(d->ub, id) != 0) {
+		if (ub_cancel(wk->ub, id) != 0) {
 			q->orphan = true; /* a late callback frees the result */
-			q->next = d->orphans;
-			d->orphans = q;
+			q->next = wk->orphans;
+			wk->orphans = q;
 		} else {
 			free(q);
 		}
@@ -616,7 +647,9 @@ static void server_label(const server_t *s, char *out, size_t cap)
 		put(out, cap, "%s", s->addr);
 }
 
-static bool add_server(zoneset_t *z, const char *ns, int family, const void *addr)
+/* Add an address of ns to z, unless the configuration forbids it (then it
+ * is only named in z->forbidden). Returns false when z is full. */
+static bool add_server(const run_t *r, zoneset_t *z, const char *ns, int family, const void *addr)
 {
 	if (z->n_srv >= MAX_ADDRS)
 		return false;
@@ -638,6 +671,15 @@ static bool add_server(zoneset_t *z, const char *ns, int family, const void *add
 	for (size_t i = 0; i < z->n_srv; i++)
 		if (z->srv[i].salen == s->salen && memcmp(&z->srv[i].sa, &s->sa, s->salen) == 0)
 			return true; /* one address, several names: ask it once */
+	char why[160], text[INET6_ADDRSTRLEN];
+	if (caa_dnq_refuses(r->d->dnq, (const struct sockaddr *)&s->sa, why, sizeof(why)) != NULL) {
+		/* Glue and NS names come from the applicant: never aim at us. */
+		inet_ntop(family, addr, text, sizeof(text));
+		if (z->n_forbidden++ < MAX_FAILS)
+			add(z->forbidden, sizeof(z->forbidden), "%s%s (%s): %s",
+			    z->n_forbidden > 1 ? "; " : "", ns, text, why);
+		return true;
+	}
 	inet_ntop(family, addr, s->addr, sizeof(s->addr));
 	put(s->ns, sizeof(s->ns), "%s", ns);
 	z->n_srv++;
@@ -673,7 +715,7 @@ static int resolve_servers(run_t *r, zoneset_t *z)
 			size_t want = types[t] == T_A ? 4 : 16;
 			for (int k = 0; res->havedata && res->data[k] != NULL; k++)
 				if ((size_t)res->len[k] == want)
-					add_server(z, z->ns[i],
+					add_server(r, z, z->ns[i],
 					           types[t] == T_A ? AF_INET : AF_INET6,
 					           res->data[k]);
 			if (!res->havedata)
@@ -918,8 +960,8 @@ static int take_referral(run_t *r, const zoneset_t *z, const char *qname, zonese
 	const msg_t *m = &r->m;
 	char owner[NAME_STR], name[NAME_STR];
 	bool any = false;
-	next->n_ns = next->n_srv = 0;
-	next->noaddr[0] = '\0';
+	next->n_ns = next->n_srv = next->n_forbidden = 0;
+	next->noaddr[0] = next->forbidden[0] = '\0';
 	for (size_t i = 0; i < m->n_ns; i++) {
 		if (m->ns[i].type != T_NS || rr_owner(m, &m->ns[i], owner, sizeof(owner)) != 0)
 			continue;
@@ -949,7 +991,7 @@ static int take_referral(run_t *r, const zoneset_t *z, const char *qname, zonese
 		for (size_t k = 0; k < next->n_ns; k++) {
 			if (strcmp(next->ns[k], name) != 0)
 				continue;
-			if (add_server(next, name, a->type == T_A ? AF_INET : AF_INET6,
+			if (add_server(r, next, name, a->type == T_A ? AF_INET : AF_INET6,
 			               m->p + a->rdoff))
 				next->glued[k] = true;
 		}
@@ -1195,6 +1237,8 @@ static int conclude(run_t *r, const char *qname, size_t nf, size_t ngood, size_t
 		if (asked < z->n_srv)
 			add(out, cap, "; ran out of time before asking the other %zu servers",
 			    z->n_srv - asked);
+		if (z->n_forbidden > 0)
+			add(out, cap, "; not asked: %s", z->forbidden);
 		return 0;
 	}
 	if (ngood == 0) {
@@ -1215,11 +1259,23 @@ static int conclude(run_t *r, const char *qname, size_t nf, size_t ngood, size_t
 		add(out, cap, " (%s)", r->bogus);
 	if (r->side[0] != '\0')
 		add(out, cap, "; on the way, %s", r->side);
+	if (z->n_forbidden > 0)
+		add(out, cap, "; not asked: %s", z->forbidden);
 	return 0;
 }
 
 static void no_address(const zoneset_t *z, caa_diag_result_t *res)
 {
+	if (z->n_forbidden > 0) {
+		res->kind = CAA_DIAG_FORBIDDEN;
+		put(res->zone, sizeof(res->zone), "%s", z->zone);
+		put(res->cause, sizeof(res->cause),
+		    "not asked: every server address of %s is one caad must not query (%s)",
+		    z->zone, z->forbidden);
+		if (z->noaddr[0] != '\0')
+			add(res->cause, sizeof(res->cause), "; %s", z->noaddr);
+		return;
+	}
 	res->kind = CAA_DIAG_NO_ADDRESS;
 	put(res->zone, sizeof(res->zone), "%s", z->zone);
 	put(res->cause, sizeof(res->cause), "no address for any server of %s (", z->zone);
@@ -1292,7 +1348,7 @@ static int diagnose_name(run_t *r, const char *qname, caa_diag_result_t *res)
 	return 0;
 }
 
-static caa_diag_result_t *run_job(caa_diag_t *d, const job_t *j)
+static caa_diag_result_t *run_job(worker_t *w, const job_t *j)
 {
 	run_t *r = calloc(1, sizeof(*r));
 	caa_diag_result_t *res = calloc(1, sizeof(*res));
@@ -1301,10 +1357,23 @@ static caa_diag_result_t *run_job(caa_diag_t *d, const job_t *j)
 		free(res);
 		return NULL;
 	}
-	r->d = d;
+	r->d = w->d;
+	r->w = w;
 	r->timeout_ms = j->timeout_ms;
 	r->start_us = now_us();
-	r->deadline_us = r->start_us + j->timeout_ms * 1000u;
+	r->deadline_us = j->deadline_us;
+	if (left_ms(r) < START_MIN_MS) {
+		/* Its time went by in the queue: say so rather than start late. */
+		res->kind = CAA_DIAG_INCONCLUSIVE;
+		res->rcode = -1;
+		put(res->cause, sizeof(res->cause),
+		    "no diagnosis within %llu ms: it waited %llu ms for one of the %d diagnosis "
+		    "workers, all busy",
+		    (unsigned long long)j->timeout_ms,
+		    (unsigned long long)((r->start_us - j->queued_us) / 1000u), CAA_DIAG_WORKERS);
+		free(r);
+		return res;
+	}
 	put(r->chain[r->n_chain++], NAME_STR, "%s", j->name);
 	int rc = diagnose_name(r, j->name, res);
 	free(r);
@@ -1342,6 +1411,8 @@ const char *caa_diag_kind_name(caa_diag_kind_t kind)
 		return "CNAME_LOOP";
 	case CAA_DIAG_NO_ADDRESS:
 		return "NO_ADDRESS";
+	case CAA_DIAG_FORBIDDEN:
+		return "FORBIDDEN";
 	}
 	return "UNKNOWN";
 }
@@ -1351,7 +1422,8 @@ const char *caa_diag_kind_name(caa_diag_kind_t kind)
 
 static void *diag_thread(void *arg)
 {
-	caa_diag_t *d = arg;
+	worker_t *w = arg;
+	caa_diag_t *d = w->d;
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		while (d->head == NULL && !d->stopping)
@@ -1362,17 +1434,36 @@ static void *diag_thread(void *arg)
 		d->head = j->next;
 		if (d->head == NULL)
 			d->tail = &d->head;
-		d->queued--;
 		bool stopping = d->stopping;
 		pthread_mutex_unlock(&d->lock);
-		caa_diag_result_t *res = stopping ? NULL : run_job(d, j);
+		caa_diag_result_t *res = stopping ? NULL : run_job(w, j);
 		j->cb(j->arg, res);
 		free(j->name);
 		free(j);
 		pthread_mutex_lock(&d->lock);
+		d->pending--;
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
+}
+
+/* A worker's libunbound context, configured as the climb's. */
+static int worker_ub(caa_diag_t *d, worker_t *w, char *err, size_t errlen)
+{
+	int rc;
+	w->d = d;
+	if ((w->ub = ub_ctx_create()) == NULL) {
+		set_err(err, errlen, "cannot create the diagnosis resolver context");
+		return CAA_ENOMEM;
+	}
+	/* As the climb's context (climb.c): threads, not a forked helper. */
+	if ((rc = ub_ctx_async(w->ub, 1)) != 0) {
+		set_err(err, errlen, "dns: ub_ctx_async: %s", ub_strerror(rc));
+		return CAA_EDNS;
+	}
+	/* Same resolver settings as the climb's (minimisation off: it would only
+	 * add queries to the very servers we suspect). */
+	return caa_ubconf_apply(w->ub, d->cfg, err, errlen);
 }
 
 int caa_diag_new(const caa_config_t *cfg, caa_diag_t **out, char *err, size_t errlen)
@@ -1396,31 +1487,32 @@ int caa_diag_new(const caa_config_t *cfg, caa_diag_t **out, char *err, size_t er
 	atomic_init(&d->stop, false);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
-	d->ub = ub_ctx_create();
 	d->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (d->ub == NULL || d->wakefd < 0) {
-		set_err(err, errlen, "cannot create the diagnosis resolver context");
+	if (d->wakefd < 0) {
+		set_err(err, errlen, "cannot create the diagnosis wake-up: %s", strerror(errno));
 		caa_diag_free(d);
 		return CAA_ENOMEM;
 	}
-	/* As the climb's context (climb.c): threads, not a forked helper. */
-	if ((rc = ub_ctx_async(d->ub, 1)) != 0) {
-		set_err(err, errlen, "dns: ub_ctx_async: %s", ub_strerror(rc));
-		caa_diag_free(d);
-		return CAA_EDNS;
+	for (size_t i = 0; i < CAA_DIAG_WORKERS; i++) {
+		if ((rc = worker_ub(d, &d->workers[i], err, errlen)) != CAA_EOK) {
+			caa_diag_free(d);
+			return rc;
+		}
 	}
-	/* Same resolver settings as the climb's (minimisation off: it would only
-	 * add queries to the very servers we suspect). */
-	if ((rc = caa_ubconf_apply(d->ub, cfg, err, errlen)) != CAA_EOK) {
+	/* What the configuration forbids libunbound, our own queries obey too. */
+	if ((rc = caa_ubconf_donotquery(d->workers[0].ub, &d->dnq, err, errlen)) != CAA_EOK) {
 		caa_diag_free(d);
 		return rc;
 	}
-	if ((rc = pthread_create(&d->thread, NULL, diag_thread, d)) != 0) {
-		set_err(err, errlen, "cannot start the diagnosis thread: %s", strerror(rc));
-		caa_diag_free(d);
-		return CAA_ENOMEM;
+	for (size_t i = 0; i < CAA_DIAG_WORKERS; i++) {
+		worker_t *w = &d->workers[i];
+		if ((rc = pthread_create(&w->thread, NULL, diag_thread, w)) != 0) {
+			set_err(err, errlen, "cannot start a diagnosis thread: %s", strerror(rc));
+			caa_diag_free(d);
+			return CAA_ENOMEM;
+		}
+		w->started = true;
 	}
-	d->have_thread = true;
 	*out = d;
 	return CAA_EOK;
 }
@@ -1439,15 +1531,20 @@ void caa_diag_free(caa_diag_t *d)
 		ssize_t n = write(d->wakefd, &one, sizeof(one));
 		(void)n; /* a full eventfd is readable anyway */
 	}
-	if (d->have_thread)
-		pthread_join(d->thread, NULL);
-	if (d->ub != NULL)
-		ub_ctx_delete(d->ub); /* no callback after this */
-	while (d->orphans != NULL) {
-		ubq_t *o = d->orphans;
-		d->orphans = o->next;
-		free(o); /* an orphan never holds a result: its callback frees it */
+	for (size_t i = 0; i < CAA_DIAG_WORKERS; i++)
+		if (d->workers[i].started)
+			pthread_join(d->workers[i].thread, NULL);
+	for (size_t i = 0; i < CAA_DIAG_WORKERS; i++) {
+		worker_t *w = &d->workers[i];
+		if (w->ub != NULL)
+			ub_ctx_delete(w->ub); /* no callback after this */
+		while (w->orphans != NULL) {
+			ubq_t *o = w->orphans;
+			w->orphans = o->next;
+			free(o); /* an orphan never holds a result: its callback frees it */
+		}
 	}
+	caa_dnq_free(d->dnq);
 	if (d->wakefd >= 0)
 		close(d->wakefd);
 	pthread_cond_destroy(&d->cond);
@@ -1505,18 +1602,20 @@ int caa_diag_start(caa_diag_t *d, const char *name, uint64_t timeout_ms, caa_dia
 	if (timeout_ms == 0 || timeout_ms > CAA_DIAG_MAX_TIMEOUT_MS)
 		timeout_ms = CAA_DIAG_MAX_TIMEOUT_MS;
 	j->timeout_ms = timeout_ms;
+	j->queued_us = now_us();
+	j->deadline_us = j->queued_us + timeout_ms * 1000u;
 	j->cb = cb;
 	j->arg = arg;
 	int rc = CAA_EOK;
 	pthread_mutex_lock(&d->lock);
 	if (d->stopping)
 		rc = CAA_ESHUTDOWN;
-	else if (d->queued >= CAA_DIAG_MAX_QUEUE)
+	else if (d->pending >= CAA_DIAG_MAX_QUEUE)
 		rc = CAA_EBUSY;
 	if (rc == CAA_EOK) {
 		*d->tail = j;
 		d->tail = &j->next;
-		d->queued++;
+		d->pending++;
 		pthread_cond_signal(&d->cond);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -1549,8 +1648,11 @@ int caa_diag_run(caa_diag_t *d, const char *name, uint64_t timeout_ms, caa_diag_
 	if (out == NULL)
 		return CAA_EINVAL;
 	*out = NULL;
-	if (d == NULL || (d->have_thread && pthread_equal(pthread_self(), d->thread)))
-		return CAA_EINVAL; /* would wait for itself */
+	if (d == NULL)
+		return CAA_EINVAL;
+	for (size_t i = 0; i < CAA_DIAG_WORKERS; i++)
+		if (d->workers[i].started && pthread_equal(pthread_self(), d->workers[i].thread))
+			return CAA_EINVAL; /* would wait for itself */
 	sync_wait_t w = {.done = false, .res = NULL};
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_cond_init(&w.cond, NULL);

@@ -43,11 +43,19 @@
  *         followed (at most 4 aliases, loops named).
  *     Failures seen at a zone that did refer (one of several servers broken)
  *     are mentioned after a healthy verdict ("on the way: ...").
- * Only addresses that libunbound or a delegation names are ever contacted.
+ * Only addresses that libunbound or a delegation names are ever contacted,
+ * and never one that the configuration forbids (donotquery.h: loopback unless
+ * do-not-query-localhost is "no", do-not-query-address, and the special-
+ * purpose ranges — private, link-local, multicast, ...): glue and NS names
+ * come from the applicant, and must not aim our queries at the CA's network.
+ * A zone whose servers are all forbidden is CAA_DIAG_FORBIDDEN.
  *
- * Threads: one diagnosis thread per context runs the queue in order; its
- * libunbound context is used by that thread only. caa_diag_start() may be
- * called from any thread, caa_diag_run() from any thread but the diagnosis
+ * Threads: CAA_DIAG_WORKERS diagnosis threads per context take the queue in
+ * order, each with its own libunbound context. A diagnosis' budget runs from
+ * caa_diag_start(): time spent waiting for a worker counts, and a job whose
+ * budget is (nearly) gone when a worker takes it ends INCONCLUSIVE at once,
+ * so a burst never holds a caller past its budget. caa_diag_start() may be
+ * called from any thread, caa_diag_run() from any thread but a diagnosis
  * thread (not from a callback).
  *
  * A result carries one sentence for people (match on it only in tests) and,
@@ -65,7 +73,8 @@
 
 typedef struct caa_diag caa_diag_t;
 
-#define CAA_DIAG_MAX_QUEUE      256    /* queued diagnoses before CAA_EBUSY */
+#define CAA_DIAG_WORKERS        4      /* diagnoses running at once */
+#define CAA_DIAG_MAX_QUEUE      256    /* accepted, unfinished diagnoses before CAA_EBUSY */
 #define CAA_DIAG_MAX_TIMEOUT_MS 60000u /* longer timeouts are cut to this */
 #define CAA_DIAG_CAUSE_MAX      1024   /* a sentence is at most this long, NUL included */
 #define CAA_DIAG_NAME_MAX       1024   /* a zone name in presentation form, NUL included */
@@ -89,6 +98,8 @@ typedef enum caa_diag_kind {
 	CAA_DIAG_NODATA_WITHOUT_SOA, /* NOERROR, AA, no CAA and no SOA (RFC 2308) */
 	CAA_DIAG_CNAME_LOOP,         /* the alias chain of the name loops */
 	CAA_DIAG_NO_ADDRESS,         /* no address for any of the zone's servers */
+	CAA_DIAG_FORBIDDEN,          /* the zone's servers are only at addresses the
+	                              * configuration forbids us to query: not asked */
 } caa_diag_kind_t;
 
 /* One diagnosis: a single allocation, free() it. */
@@ -107,40 +118,43 @@ typedef struct caa_diag_result {
 const char *caa_diag_kind_name(caa_diag_kind_t kind);
 
 /*
- * New context: starts the diagnosis thread and creates its libunbound context
- * from cfg (dns.unbound_conf, dns.trust_anchor_file as caa_ctx_new() reads
- * them; dns.timeout is the default diagnosis timeout). cfg must outlive the
- * context. Returns CAA_EOK, CAA_ENOMEM, CAA_EINVAL (NULL argument) or CAA_EDNS
- * with a one-line message in err (errlen octets, may be 0).
+ * New context: starts the diagnosis threads and creates their libunbound
+ * contexts from cfg (dns.unbound_conf, dns.trust_anchor_file as caa_ctx_new()
+ * reads them, and the do-not-query settings in it; dns.timeout is the default
+ * diagnosis timeout). cfg must outlive the context. Returns CAA_EOK,
+ * CAA_ENOMEM, CAA_EINVAL (NULL argument) or CAA_EDNS with a one-line message
+ * in err (errlen octets, may be 0).
  */
 int caa_diag_new(const caa_config_t *cfg, caa_diag_t **out, char *err, size_t errlen);
 
 /*
- * Stop: the diagnosis in progress ends at its next network wait, it and every
- * queued one get cb(arg, NULL) on the diagnosis thread, then the thread is
- * joined and everything freed. Not from a callback. NULL is a no-op.
+ * Stop: the diagnoses in progress end at their next network wait, they and
+ * every queued one get cb(arg, NULL) on a diagnosis thread, then the threads
+ * are joined and everything freed. Not from a callback. NULL is a no-op.
  */
 void caa_diag_free(caa_diag_t *d);
 
-/* Called once per caa_diag_start(), on the diagnosis thread, with a result
+/* Called once per caa_diag_start(), on a diagnosis thread, with a result
  * the callee owns (free() it), or NULL (shutdown, out of memory). */
 typedef void (*caa_diag_cb)(void *arg, caa_diag_result_t *res);
 
 /*
  * Queue a diagnosis of `name CAA`. name: presentation form, ASCII, a trailing
- * dot allowed (copied; lowercased). timeout_ms bounds the whole diagnosis once
- * it starts (0 = dns.timeout; at most CAA_DIAG_MAX_TIMEOUT_MS): out of time is
- * CAA_DIAG_INCONCLUSIVE or what the servers asked so far showed. Returns
- * CAA_EOK (cb will run exactly once), CAA_EINVAL (bad name or NULL cb),
- * CAA_EBUSY (CAA_DIAG_MAX_QUEUE waiting), CAA_ESHUTDOWN (caa_diag_free() has
- * begun) or CAA_ENOMEM; on error cb never runs.
+ * dot allowed (copied; lowercased). timeout_ms bounds the whole diagnosis from
+ * now, the wait for a free worker included (0 = dns.timeout; at most
+ * CAA_DIAG_MAX_TIMEOUT_MS): out of time is CAA_DIAG_INCONCLUSIVE or what the
+ * servers asked so far showed; cb runs within about timeout_ms (plus one
+ * network wait's rounding). Returns CAA_EOK (cb will run exactly once),
+ * CAA_EINVAL (bad name or NULL cb), CAA_EBUSY (CAA_DIAG_MAX_QUEUE accepted and
+ * not finished), CAA_ESHUTDOWN (caa_diag_free() has begun) or CAA_ENOMEM; on
+ * error cb never runs.
  */
 int caa_diag_start(caa_diag_t *d, const char *name, uint64_t timeout_ms, caa_diag_cb cb, void *arg);
 
 /*
  * Synchronous form (tests, the CLI): queue and wait. On CAA_EOK *out is a
  * result the caller frees. Errors as caa_diag_start(), plus CAA_EINVAL when
- * called on the diagnosis thread and CAA_ESHUTDOWN / CAA_ENOMEM when the
+ * called on a diagnosis thread and CAA_ESHUTDOWN / CAA_ENOMEM when the
  * diagnosis ended without a result. *out is NULL on error.
  */
 int caa_diag_run(caa_diag_t *d, const char *name, uint64_t timeout_ms, caa_diag_result_t **out);

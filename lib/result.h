@@ -78,7 +78,9 @@ typedef struct caa_request {
 	const char *method;      /* e.g. "dns-01"; may be NULL */
 	const char *policy;      /* profile name; NULL/"" = default */
 	int64_t validated_at_ms; /* authorization's validation time (Unix ms), 0 = none */
-	bool explain;            /* keep the trace */
+	bool explain;            /* keep the trace; a lookup failure that decides is diagnosed
+	                          * (docs/diagnosis.md), within the check's deadline */
+	bool trace;              /* keep the trace only: no diagnosis, no wait (caad's audit) */
 } caa_request_t;
 
 /*

@@ -10,6 +10,7 @@
 #include <unbound.h>
 
 #include "codes.h"
+#include "donotquery.h"
 #include "ubconf.h"
 
 int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size_t errlen)
@@ -26,6 +27,10 @@ int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size
 	char ports[16];
 	snprintf(ports, sizeof(ports), "%u", cfg->dns.max_outstanding + 64u);
 	ub_ctx_set_option(ub, "outgoing-range:", ports);
+	/* libunbound's own default is "no" (it expects a forwarder on localhost);
+	 * unbound's is "yes", and so is ours: an applicant's delegation must not
+	 * reach the CA's loopback unless the config says so (the lab does). */
+	ub_ctx_set_option(ub, "do-not-query-localhost:", "yes");
 	/* libunbound calls an unreadable file a "syntax error": say what it is. */
 	if (conf != NULL && access(conf, R_OK) != 0) {
 		snprintf(err, errlen, "dns.unbound_conf: %s: %s", conf, strerror(errno));
@@ -186,4 +191,27 @@ bool caa_ubconf_proves_insecure(const caa_ubconf_val_t *v, const char *name)
 			return false;
 	}
 	return true;
+}
+
+int caa_ubconf_donotquery(struct ub_ctx *ub, caa_dnq_t **out, char *err, size_t errlen)
+{
+	char *local = NULL, *list = NULL;
+	int rc = CAA_EDNS;
+	*out = NULL;
+	if (ub_ctx_get_option(ub, "do-not-query-localhost", &local) != 0 ||
+	    ub_ctx_get_option(ub, "do-not-query-address", &list) != 0) {
+		snprintf(err, errlen, "dns.unbound_conf: cannot read do-not-query-localhost / "
+		                      "do-not-query-address back from libunbound");
+	} else {
+		char why[160] = "";
+		rc = caa_dnq_new(local != NULL && strcmp(local, "no") == 0, list, out, why,
+		                 sizeof(why));
+		if (rc == CAA_ECONFIG) {
+			snprintf(err, errlen, "dns.unbound_conf: %s", why);
+			rc = CAA_EDNS;
+		}
+	}
+	free(local);
+	free(list);
+	return rc;
 }

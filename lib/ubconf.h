@@ -1,7 +1,9 @@
 /*
  * ubconf.h — configure a libunbound context from caad's config, the same way
  * for every context libcaa makes (the climb's, the diagnosis'): QNAME
- * minimisation off, dns.unbound_conf, trust anchor.
+ * minimisation off, do-not-query-localhost on unless dns.unbound_conf turns
+ * it off, dns.unbound_conf, trust anchor; and read back which server
+ * addresses that configuration forbids, for the queries caad sends itself.
  */
 #ifndef CAA_UBCONF_H
 #define CAA_UBCONF_H
@@ -10,6 +12,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "donotquery.h"
 
 struct ub_ctx;
 
@@ -18,7 +21,8 @@ struct ub_ctx;
 
 /*
  * Apply cfg->dns to ub: qname-minimisation off (the climb asks every label
- * itself; an unbound.conf may turn it back on), ub_ctx_config(unbound_conf),
+ * itself; an unbound.conf may turn it back on), do-not-query-localhost yes
+ * (unbound's default; libunbound's is no), ub_ctx_config(unbound_conf),
  * and the trust anchor file (with an unbound.conf, its anchors rule unless
  * dns.trust_anchor_file names one). Returns CAA_EOK or CAA_EDNS with a message
  * naming the key in err.
@@ -49,5 +53,13 @@ bool caa_ubconf_proves_insecure(const caa_ubconf_val_t *v, const char *name);
  * string) hold a DS or DNSKEY for the root? Zone-file lines (";" comments)
  * and BIND trusted-keys / trust-anchors blocks ("\".\"" owner) are read. */
 bool caa_ubconf_text_has_root_anchor(const char *text);
+
+/*
+ * The addresses ub (configured by caa_ubconf_apply) will not query, as a
+ * filter for caad's own queries (donotquery.h): do-not-query-localhost and
+ * do-not-query-address as libunbound reads them. Returns CAA_EOK, CAA_ENOMEM
+ * or CAA_EDNS with a message in err.
+ */
+int caa_ubconf_donotquery(struct ub_ctx *ub, caa_dnq_t **out, char *err, size_t errlen);
 
 #endif

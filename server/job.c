@@ -3,8 +3,10 @@
  *
  * The resolver gets the client's remaining time minus a margin to answer in,
  * so a check that cannot finish before the client gives up ends on our side
- * first, with its audit line. Such a check is answered DEADLINE_EXCEEDED:
- * the client's deadline, not the DNS, stopped it.
+ * first and is answered with its problem (LOOKUP_FAILED, "query timed out"),
+ * as a check bounded by dns.timeout is: the CA sees the DNS problem, not an
+ * error of the call. The margin grows with the deadline and with the checks
+ * in flight, since their answers may all leave at once.
  *
  * The resolver thread is the one serial stage, so it only records a finished
  * job (its results, owned by the job now) in the round's batch; after the
@@ -13,7 +15,6 @@
  * cache, metrics, audit lines, reply batch — and releases the call.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +25,12 @@
 #include "audit.h"
 #include "job.h"
 
-#define MARGIN_MIN_MS 5 /* left to encode and send the answer */
-#define MARGIN_MAX_MS 200
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+/* Kept from the client's time to finish, encode and send the answer: a tenth
+ * of it plus MARGIN_PER_CHECK_US per check in flight, within [MIN, MAX] and
+ * never more than half of it. */
+#define MARGIN_MIN_MS       20
+#define MARGIN_MAX_MS       1000
+#define MARGIN_PER_CHECK_US 500
 
 int64_t caad_now_ms(void)
 {
@@ -75,14 +73,6 @@ static void audit(caad_audit_buf_t *b, caad_job_t *job, size_t i, const char *er
 	caad_audit_append(b, &who, &job->reqs[i], job->results[i], error);
 }
 
-/* Did the client's deadline (rather than the DNS timeout) end this check? */
-static bool hit_client_deadline(const caad_job_t *job, const caa_result_t *res)
-{
-	return job->client_bound && !res->reused && res->reason == CAA_R_DNS_TIMEOUT &&
-	       (job->done_us ? job->done_us : mono_us()) - job->start_us >=
-	           (int64_t)job->timeout_ms * 1000;
-}
-
 static void job_free(caad_job_t *job)
 {
 	for (size_t i = 0; i < job->n; i++)
@@ -112,11 +102,6 @@ static void finish(caad_job_t *job, int rc)
 		caa_result_t *res = job->results[i];
 		const char *why = res ? NULL : error;
 		if (res != NULL) {
-			if (hit_client_deadline(job, res)) {
-				why = "deadline exceeded: the client's deadline ended the lookup";
-				if (code == GRPC_STATUS_OK)
-					code = GRPC_STATUS_DEADLINE_EXCEEDED;
-			}
 			/* under the result's checked_at: a permission to reuse, or a
 			 * refusal that beats every permission checked before it */
 			if (!res->reused)
@@ -130,11 +115,6 @@ static void finish(caad_job_t *job, int rc)
 	caad_audit_buf_free(&lines);
 	if (code == GRPC_STATUS_OK)
 		job->reply(job);
-	else if (code == GRPC_STATUS_DEADLINE_EXCEEDED)
-		caad_call_fail(job->call, code,
-		               "deadline exceeded: the DNS lookup did not finish within the call's "
-		               "deadline (%" PRIu64 " ms given to DNS)",
-		               job->timeout_ms);
 	else
 		caad_call_fail(job->call, code, "%s", error);
 	job_free(job);
@@ -187,7 +167,6 @@ static void done(caad_job_t *job, int rc)
 {
 	caad_done_t *p = job->d->done;
 	job->rc = rc;
-	job->done_us = mono_us();
 	job->next = NULL;
 	if (p == NULL || !atomic_load_explicit(&p->accepting, memory_order_acquire)) {
 		complete(job); /* no workers (yet, or any more): here */
@@ -318,6 +297,14 @@ static void cancel(void *ctx, uint64_t id)
 	caa_cancel(ctx, id);
 }
 
+/* The margin kept from left ms for the answer (MARGIN_* above). */
+static int64_t margin_ms(int64_t left, size_t in_flight)
+{
+	int64_t m = left / 10 + (int64_t)(in_flight * MARGIN_PER_CHECK_US / 1000);
+	m = m < MARGIN_MIN_MS ? MARGIN_MIN_MS : m > MARGIN_MAX_MS ? MARGIN_MAX_MS : m;
+	return m > left / 2 ? left / 2 : m;
+}
+
 /* The resolver's budget: dns.timeout, or less when the client's deadline is
  * nearer. false when there is no time left at all. */
 static bool budget(caad_job_t *job)
@@ -326,16 +313,11 @@ static bool budget(caad_job_t *job)
 	int64_t left = caad_call_time_left_ms(job->call);
 	if (left < 0)
 		return true;
-	int64_t margin = left / 10;
-	margin = margin < MARGIN_MIN_MS   ? MARGIN_MIN_MS
-	         : margin > MARGIN_MAX_MS ? MARGIN_MAX_MS
-	                                  : margin;
+	int64_t margin = margin_ms(left, caa_ctx_in_flight(job->d->dns));
 	if (left - margin < 1)
 		return false;
-	if ((uint64_t)(left - margin) < job->timeout_ms) {
+	if ((uint64_t)(left - margin) < job->timeout_ms)
 		job->timeout_ms = (uint64_t)(left - margin);
-		job->client_bound = true;
-	}
 	return true;
 }
 
@@ -349,7 +331,9 @@ static void start_dns(caad_job_t *job)
 		return;
 	}
 	/* The trace is always kept: the audit line names a failing label and
-	 * the metrics count failures by depth; the client gets it if asked. */
+	 * the metrics count failures by depth; the client gets it if asked.
+	 * Only a client that asked to explain has a failure diagnosed (and
+	 * waits for that, within its deadline): nobody else's answer waits. */
 	caa_request_t one, *reqs = &one;
 	if (job->n_dns > 1 || job->order) {
 		reqs = caad_arena_array(caad_call_arena(job->call), job->n_dns, sizeof(*reqs));
@@ -361,10 +345,9 @@ static void start_dns(caad_job_t *job)
 	}
 	for (size_t k = 0; k < job->n_dns; k++) {
 		reqs[k] = job->reqs[job->dns_idx[k]];
-		reqs[k].explain = true;
+		reqs[k].trace = true;
 	}
 	caad_call_hold(job->call, cancel, d->dns);
-	job->start_us = mono_us();
 	uint64_t id = 0;
 	int rc;
 	if (job->order)

@@ -35,8 +35,6 @@ struct caad_job {
 	/* private to job.c */
 	size_t *dns_idx, n_dns;
 	uint64_t timeout_ms, call_no;
-	bool client_bound;
-	int64_t start_us, done_us;
 	int rc;               /* how the DNS part ended */
 	caad_job_t *next;     /* in the completion queue */
 };

@@ -243,6 +243,8 @@ static const struct tcase {
     {"wire_docaa", NULL, case_wire_docaa},
     {"wire_ip_literal", NULL, case_wire_ip_literal},
     {"wire_metrics_http", NULL, case_wire_metrics_http},
+    {"deadline_load", NULL, case_deadline_load},
+    {"diag_explain", NULL, case_diag_explain},
 };
 
 int main(int argc, char **argv)
