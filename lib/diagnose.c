@@ -32,7 +32,6 @@
 #include "donotquery.h"
 #include "ubconf.h"
 
-#define NAME_STR             CAA_DNS_NAME_STR_MAX /* any name in presentation form */
 #define MAX_RRS              64    /* RRs kept per section; later ones are read past, not kept */
 #define MAX_NS               8     /* NS names taken from one delegation */
 #define MAX_ADDRS            6     /* server addresses asked per zone */
@@ -48,19 +47,6 @@
 #define START_MIN_MS         50  /* a job with less left when a worker takes it is not started */
 
 /* Short names for dnsmsg.h's constants. */
-#define T_A     CAA_DNS_T_A
-#define T_NS    CAA_DNS_T_NS
-#define T_CNAME CAA_DNS_T_CNAME
-#define T_SOA   CAA_DNS_T_SOA
-#define T_AAAA  CAA_DNS_T_AAAA
-#define T_CAA   CAA_DNS_T_CAA
-#define C_IN    CAA_DNS_C_IN
-#define R_NOERROR  CAA_DNS_R_NOERROR
-#define R_FORMERR  CAA_DNS_R_FORMERR
-#define R_SERVFAIL CAA_DNS_R_SERVFAIL
-#define R_NXDOMAIN CAA_DNS_R_NXDOMAIN
-#define R_NOTIMP   CAA_DNS_R_NOTIMP
-#define R_REFUSED  CAA_DNS_R_REFUSED
 
 /* ------------------------------------------------------------------------ */
 /* small helpers */
@@ -141,7 +127,7 @@ typedef struct msg {
 	uint16_t id;
 	bool aa, tc, ra;
 	int rcode; /* with the EDNS extension */
-	char qname[NAME_STR];
+	char qname[CAA_DNS_NAME_STR_MAX];
 	uint16_t qtype, qclass;
 	rr_t an[MAX_RRS], ns[MAX_RRS], ar[MAX_RRS];
 	size_t n_an, n_ns, n_ar;
@@ -155,7 +141,8 @@ static size_t build_query(uint8_t *q, size_t cap, uint16_t id, const char *qname
 	if (caa_dns_name_from_str(qname, name) < 0)
 		return 0;
 	/* RD=0: we ask the authoritative servers themselves */
-	n = caa_dns_query_write(q, cap, id, name, qtype, C_IN, false, edns ? CAA_DNS_EDNS_UDP : 0);
+	n = caa_dns_query_write(q, cap, id, name, qtype, CAA_DNS_C_IN, false,
+	                        edns ? CAA_DNS_EDNS_UDP : 0);
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -202,7 +189,7 @@ static int parse_msg(const uint8_t *p, size_t len, msg_t *m, const char **why)
 
 static bool msg_matches(const msg_t *m, uint16_t id, const char *qname, uint16_t qtype)
 {
-	return m->id == id && m->qtype == qtype && m->qclass == C_IN &&
+	return m->id == id && m->qtype == qtype && m->qclass == CAA_DNS_C_IN &&
 	       strcmp(m->qname, qname) == 0;
 }
 
@@ -272,16 +259,16 @@ struct caa_diag {
 /* one diagnosis */
 
 typedef struct server {
-	char ns[NAME_STR]; /* "" if unknown */
+	char ns[CAA_DNS_NAME_STR_MAX]; /* "" if unknown */
 	char addr[INET6_ADDRSTRLEN];
 	struct sockaddr_storage sa;
 	socklen_t salen;
 } server_t;
 
 typedef struct zoneset {
-	char zone[NAME_STR];
-	char parent[NAME_STR]; /* the zone that delegated it, "" if unknown */
-	char ns[MAX_NS][NAME_STR];
+	char zone[CAA_DNS_NAME_STR_MAX];
+	char parent[CAA_DNS_NAME_STR_MAX]; /* the zone that delegated it, "" if unknown */
+	char ns[MAX_NS][CAA_DNS_NAME_STR_MAX];
 	bool glued[MAX_NS];
 	size_t n_ns;
 	server_t srv[MAX_ADDRS];
@@ -307,11 +294,12 @@ typedef struct run {
 	worker_t *w;
 	uint64_t start_us, deadline_us, timeout_ms;
 	bool out_of_time;
-	char doing[NAME_STR + 64]; /* what the diagnosis was doing, for "ran out of time" */
+	char doing[CAA_DNS_NAME_STR_MAX +
+	           64];            /* what the diagnosis was doing, for "ran out of time" */
 	char bogus[320];           /* the first why_bogus one of our lookups met */
 	char side[PART_MAX + 64];  /* a failing server met at a zone that referred */
 	fail_t fails[MAX_FAILS];
-	char chain[MAX_ALIASES + 1][NAME_STR]; /* CNAME targets diagnosed so far */
+	char chain[MAX_ALIASES + 1][CAA_DNS_NAME_STR_MAX]; /* CNAME targets diagnosed so far */
 	size_t n_chain;
 	uint8_t q[512];
 	uint8_t buf[PKT_MAX + 1];
@@ -592,7 +580,7 @@ static lres_t ub_lookup(run_t *r, const char *name, int type, unsigned ms, struc
 		put(why, whylen, "out of memory");
 		return L_ERR;
 	}
-	if ((rc = ub_resolve_async(wk->ub, name, type, C_IN, q, ub_done, &id)) != 0) {
+	if ((rc = ub_resolve_async(wk->ub, name, type, CAA_DNS_C_IN, q, ub_done, &id)) != 0) {
 		put(why, whylen, "%s", ub_strerror(rc));
 		free(q);
 		return L_ERR;
@@ -690,7 +678,7 @@ static bool add_server(const run_t *r, zoneset_t *z, const char *ns, int family,
  * all, AAAA only if no address at all. Returns -1 if aborted. */
 static int resolve_servers(run_t *r, zoneset_t *z)
 {
-	static const int types[2] = {T_A, T_AAAA};
+	static const int types[2] = {CAA_DNS_T_A, CAA_DNS_T_AAAA};
 	for (int t = 0; t < 2 && (t == 0 || z->n_srv == 0); t++) {
 		for (size_t i = 0; i < z->n_ns && z->n_srv < MAX_ADDRS; i++) {
 			if (z->glued[i])
@@ -712,11 +700,11 @@ static int resolve_servers(run_t *r, zoneset_t *z)
 				    lr == L_TIMEOUT ? "no answer in time" : why);
 				continue;
 			}
-			size_t want = types[t] == T_A ? 4 : 16;
+			size_t want = types[t] == CAA_DNS_T_A ? 4 : 16;
 			for (int k = 0; res->havedata && res->data[k] != NULL; k++)
 				if ((size_t)res->len[k] == want)
 					add_server(r, z, z->ns[i],
-					           types[t] == T_A ? AF_INET : AF_INET6,
+					           types[t] == CAA_DNS_T_A ? AF_INET : AF_INET6,
 					           res->data[k]);
 			if (!res->havedata)
 				put(z->noaddr, sizeof(z->noaddr), "%s %s: %s", z->ns[i],
@@ -739,12 +727,12 @@ static void take_ns_answer(const struct ub_result *res, const char *owner, zones
 		free(m);
 		return;
 	}
-	char name[NAME_STR];
+	char name[CAA_DNS_NAME_STR_MAX];
 	for (size_t i = 0; i < m->n_an && z->n_ns < MAX_NS; i++) {
-		if (m->an[i].type != T_NS || rr_owner(m, &m->an[i], name, sizeof(name)) != 0 ||
-		    strcmp(name, owner) != 0)
+		if (m->an[i].type != CAA_DNS_T_NS ||
+		    rr_owner(m, &m->an[i], name, sizeof(name)) != 0 || strcmp(name, owner) != 0)
 			continue;
-		if (rr_target(m, &m->an[i], z->ns[z->n_ns], NAME_STR) == 0)
+		if (rr_target(m, &m->an[i], z->ns[z->n_ns], CAA_DNS_NAME_STR_MAX) == 0)
 			z->glued[z->n_ns++] = false;
 	}
 	free(m);
@@ -774,7 +762,7 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 			break;
 		}
 		struct ub_result *res;
-		lres_t lr = ub_lookup(r, s, T_NS, ms, &res, why, sizeof(why));
+		lres_t lr = ub_lookup(r, s, CAA_DNS_T_NS, ms, &res, why, sizeof(why));
 		if (lr == L_ABORT)
 			return -1;
 		if (lr != L_OK) {
@@ -787,20 +775,20 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 			if (r->bogus[0] == '\0')
 				put(r->bogus, sizeof(r->bogus), "libunbound: NS %s is bogus: %s", s,
 				    res->why_bogus != NULL ? res->why_bogus : "no reason given");
-		} else if (res->rcode == R_NOERROR && res->havedata) {
+		} else if (res->rcode == CAA_DNS_R_NOERROR && res->havedata) {
 			take_ns_answer(res, s, tmp);
 			if (tmp->n_ns > 0) {
 				/* the zone found before this one holds its delegation */
 				put(z->parent, sizeof(z->parent), "%s", found ? z->zone : ".");
 				put(z->zone, sizeof(z->zone), "%s", s);
 				for (size_t i = 0; i < tmp->n_ns; i++) {
-					memcpy(z->ns[i], tmp->ns[i], NAME_STR);
+					memcpy(z->ns[i], tmp->ns[i], CAA_DNS_NAME_STR_MAX);
 					z->glued[i] = false;
 				}
 				z->n_ns = tmp->n_ns;
 				found = go_on = true;
 			}
-		} else if (res->rcode == R_NOERROR) {
+		} else if (res->rcode == CAA_DNS_R_NOERROR) {
 			go_on = true; /* NODATA: no zone cut here, look further down */
 		}
 		ub_resolve_free(res);
@@ -817,11 +805,12 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 	/* Nothing below the root: the root's servers, from the resolver. */
 	unsigned ms = ub_budget(r);
 	struct ub_result *res = NULL;
-	lres_t lr = ms == 0 ? L_TIMEOUT : ub_lookup(r, ".", T_NS, ms, &res, why, sizeof(why));
+	lres_t lr =
+	    ms == 0 ? L_TIMEOUT : ub_lookup(r, ".", CAA_DNS_T_NS, ms, &res, why, sizeof(why));
 	if (lr == L_ABORT)
 		return -1;
 	if (lr == L_OK) {
-		if (!res->bogus && res->rcode == R_NOERROR && res->havedata)
+		if (!res->bogus && res->rcode == CAA_DNS_R_NOERROR && res->havedata)
 			take_ns_answer(res, ".", z);
 		ub_resolve_free(res);
 	}
@@ -858,27 +847,27 @@ static int probe_soa(run_t *r, const zoneset_t *z, const server_t *s, int *rcode
 	int err = 0;
 	unsigned tries;
 	*rcode = -1;
-	size_t ql = build_query(r->q, sizeof(r->q), id, z->zone, T_SOA, true);
+	size_t ql = build_query(r->q, sizeof(r->q), id, z->zone, CAA_DNS_T_SOA, true);
 	if (ql == 0)
 		return 0;
-	xres_t x =
-	    udp_exchange(r, s, ql, id, z->zone, T_SOA, 1, min_ms(TRY_MS, left_ms(r)), &err, &tries);
+	xres_t x = udp_exchange(r, s, ql, id, z->zone, CAA_DNS_T_SOA, 1, min_ms(TRY_MS, left_ms(r)),
+	                        &err, &tries);
 	if (x == XR_ABORT)
 		return -1;
 	if (x != XR_OK)
 		return 0;
 	*rcode = r->m.rcode;
-	if (r->m.rcode != R_NOERROR || !r->m.aa)
+	if (r->m.rcode != CAA_DNS_R_NOERROR || !r->m.aa)
 		return 0;
 	for (size_t i = 0; i < r->m.n_an; i++)
-		if (r->m.an[i].type == T_SOA)
+		if (r->m.an[i].type == CAA_DNS_T_SOA)
 			return 1;
 	return 0;
 }
 
 typedef struct verdict {
 	int rcode;             /* of a good answer */
-	char target[NAME_STR]; /* a CNAME chain in a good answer ends here ("" none) */
+	char target[CAA_DNS_NAME_STR_MAX]; /* a CNAME chain in a good answer ends here ("" none) */
 } verdict_t;
 
 static pres_t failed(fail_t *f, caa_diag_kind_t kind, int rcode)
@@ -893,15 +882,15 @@ static pres_t failed(fail_t *f, caa_diag_kind_t kind, int rcode)
 static pres_t classify_good(run_t *r, const char *who, const char *qname, verdict_t *v, fail_t *f)
 {
 	const msg_t *m = &r->m;
-	char owner[NAME_STR], tgt[NAME_STR];
-	char(*chain)[NAME_STR] = malloc(CHAIN_MAX * sizeof(*chain));
+	char owner[CAA_DNS_NAME_STR_MAX], tgt[CAA_DNS_NAME_STR_MAX];
+	char(*chain)[CAA_DNS_NAME_STR_MAX] = malloc(CHAIN_MAX * sizeof(*chain));
 	size_t n = 1;
 	bool has_data = false, has_soa = false;
 	if (chain == NULL) {
 		put(f->text, PART_MAX, "out of memory");
 		return failed(f, CAA_DIAG_INCONCLUSIVE, -1);
 	}
-	put(chain[0], NAME_STR, "%s", qname);
+	put(chain[0], CAA_DNS_NAME_STR_MAX, "%s", qname);
 	for (bool moved = true; moved;) {
 		moved = false;
 		for (size_t i = 0; i < m->n_an && !moved; i++) {
@@ -909,9 +898,9 @@ static pres_t classify_good(run_t *r, const char *who, const char *qname, verdic
 			if (rr_owner(m, a, owner, sizeof(owner)) != 0 ||
 			    strcmp(owner, chain[n - 1]) != 0)
 				continue;
-			if (a->type == T_CAA)
+			if (a->type == CAA_DNS_T_CAA)
 				has_data = true;
-			if (a->type != T_CNAME || rr_target(m, a, tgt, sizeof(tgt)) != 0)
+			if (a->type != CAA_DNS_T_CNAME || rr_target(m, a, tgt, sizeof(tgt)) != 0)
 				continue;
 			for (size_t k = 0; k < n; k++) {
 				if (strcmp(chain[k], tgt) != 0)
@@ -926,26 +915,26 @@ static pres_t classify_good(run_t *r, const char *who, const char *qname, verdic
 			}
 			if (n == CHAIN_MAX)
 				break;
-			memcpy(chain[n++], tgt, NAME_STR);
+			memcpy(chain[n++], tgt, CAA_DNS_NAME_STR_MAX);
 			has_data = false;
 			moved = true;
 		}
 	}
 	for (size_t i = 0; i < m->n_ns; i++)
-		if (m->ns[i].type == T_SOA)
+		if (m->ns[i].type == CAA_DNS_T_SOA)
 			has_soa = true;
 	v->rcode = m->rcode;
 	v->target[0] = '\0';
 	if (n > 1 && !has_data) {
 		/* The chain leaves the answer: diagnose where it ends. */
-		memcpy(v->target, chain[n - 1], NAME_STR);
-	} else if (m->rcode == R_NOERROR && !has_data && !has_soa) {
+		memcpy(v->target, chain[n - 1], CAA_DNS_NAME_STR_MAX);
+	} else if (m->rcode == CAA_DNS_R_NOERROR && !has_data && !has_soa) {
 		put(f->text, PART_MAX,
 		    "%s answered NOERROR without CAA records and without an SOA record to CAA %s "
 		    "(NODATA without SOA, RFC 2308)",
 		    who, chain[n - 1]);
 		free(chain);
-		return failed(f, CAA_DIAG_NODATA_WITHOUT_SOA, R_NOERROR);
+		return failed(f, CAA_DIAG_NODATA_WITHOUT_SOA, CAA_DNS_R_NOERROR);
 	}
 	free(chain);
 	return P_GOOD;
@@ -958,24 +947,26 @@ static int take_referral(run_t *r, const zoneset_t *z, const char *qname, zonese
                          char *owner_out, size_t cap)
 {
 	const msg_t *m = &r->m;
-	char owner[NAME_STR], name[NAME_STR];
+	char owner[CAA_DNS_NAME_STR_MAX], name[CAA_DNS_NAME_STR_MAX];
 	bool any = false;
 	next->n_ns = next->n_srv = next->n_forbidden = 0;
 	next->noaddr[0] = next->forbidden[0] = '\0';
 	for (size_t i = 0; i < m->n_ns; i++) {
-		if (m->ns[i].type != T_NS || rr_owner(m, &m->ns[i], owner, sizeof(owner)) != 0)
+		if (m->ns[i].type != CAA_DNS_T_NS ||
+		    rr_owner(m, &m->ns[i], owner, sizeof(owner)) != 0)
 			continue;
 		if (!any)
 			put(owner_out, cap, "%s", owner);
 		any = true;
-		if (strcmp(owner, z->zone) == 0 || !caa_dns_str_is_sub(owner, z->zone) || !caa_dns_str_is_sub(qname, owner))
+		if (strcmp(owner, z->zone) == 0 || !caa_dns_str_is_sub(owner, z->zone) ||
+		    !caa_dns_str_is_sub(qname, owner))
 			continue;
 		if (next->n_ns == 0)
 			put(next->zone, sizeof(next->zone), "%s", owner);
 		else if (strcmp(next->zone, owner) != 0)
 			continue;
 		if (next->n_ns < MAX_NS &&
-		    rr_target(m, &m->ns[i], next->ns[next->n_ns], NAME_STR) == 0)
+		    rr_target(m, &m->ns[i], next->ns[next->n_ns], CAA_DNS_NAME_STR_MAX) == 0)
 			next->glued[next->n_ns++] = false;
 	}
 	if (next->n_ns == 0)
@@ -984,14 +975,15 @@ static int take_referral(run_t *r, const zoneset_t *z, const char *qname, zonese
 	/* Glue: addresses of the NS names, and only of them. */
 	for (size_t i = 0; i < m->n_ar; i++) {
 		const rr_t *a = &m->ar[i];
-		if ((a->type != T_A || a->rdlen != 4) && (a->type != T_AAAA || a->rdlen != 16))
+		if ((a->type != CAA_DNS_T_A || a->rdlen != 4) &&
+		    (a->type != CAA_DNS_T_AAAA || a->rdlen != 16))
 			continue;
 		if (rr_owner(m, a, name, sizeof(name)) != 0)
 			continue;
 		for (size_t k = 0; k < next->n_ns; k++) {
 			if (strcmp(next->ns[k], name) != 0)
 				continue;
-			if (add_server(r, next, name, a->type == T_A ? AF_INET : AF_INET6,
+			if (add_server(r, next, name, a->type == CAA_DNS_T_A ? AF_INET : AF_INET6,
 			               m->p + a->rdoff))
 				next->glued[k] = true;
 		}
@@ -1004,9 +996,10 @@ static int take_referral(run_t *r, const zoneset_t *z, const char *qname, zonese
 static pres_t explain_rcode(run_t *r, const zoneset_t *z, const server_t *s, const char *who,
                             const char *qname, int rc, fail_t *f)
 {
-	char lame[NAME_STR + 32];
+	char lame[CAA_DNS_NAME_STR_MAX + 32];
 	int soa_rc = -1, soa = 0;
-	if ((rc == R_REFUSED || rc == R_SERVFAIL || rc == R_NOTIMP) && left_ms(r) > 0)
+	if ((rc == CAA_DNS_R_REFUSED || rc == CAA_DNS_R_SERVFAIL || rc == CAA_DNS_R_NOTIMP) &&
+	    left_ms(r) > 0)
 		soa = probe_soa(r, z, s, &soa_rc);
 	if (soa < 0)
 		return P_ABORT;
@@ -1015,15 +1008,15 @@ static pres_t explain_rcode(run_t *r, const zoneset_t *z, const server_t *s, con
 		put(f->text, PART_MAX,
 		    "%s answered %s to CAA %s (RD=0), though it answers SOA %s%s", who, name, qname,
 		    z->zone,
-		    rc == R_NOTIMP    ? ": it does not implement type CAA (257)"
-		    : rc == R_REFUSED ? ": it refuses this query only"
-		                      : ": only this name or type fails");
-	} else if (soa_rc == rc && rc == R_REFUSED) {
+		    rc == CAA_DNS_R_NOTIMP    ? ": it does not implement type CAA (257)"
+		    : rc == CAA_DNS_R_REFUSED ? ": it refuses this query only"
+		                              : ": only this name or type fails");
+	} else if (soa_rc == rc && rc == CAA_DNS_R_REFUSED) {
 		put(f->text, PART_MAX,
 		    "%s answered REFUSED to CAA %s (RD=0) and to SOA %s: it is not authoritative "
 		    "for %s (%s) or it refuses this client",
 		    who, qname, z->zone, z->zone, lame_from(z, lame, sizeof(lame)));
-	} else if (soa_rc == rc && rc == R_SERVFAIL) {
+	} else if (soa_rc == rc && rc == CAA_DNS_R_SERVFAIL) {
 		put(f->text, PART_MAX,
 		    "%s answered SERVFAIL to CAA %s (RD=0) and to SOA %s: it fails for the whole "
 		    "zone (not loaded, or expired?)",
@@ -1034,7 +1027,8 @@ static pres_t explain_rcode(run_t *r, const zoneset_t *z, const server_t *s, con
 	} else {
 		put(f->text, PART_MAX, "%s answered %s to CAA %s (RD=0)", who, name, qname);
 	}
-	return failed(f, soa_rc == rc && rc == R_REFUSED ? CAA_DIAG_LAME : CAA_DIAG_RCODE, rc);
+	return failed(f, soa_rc == rc && rc == CAA_DNS_R_REFUSED ? CAA_DIAG_LAME : CAA_DIAG_RCODE,
+	              rc);
 }
 
 /* Classify an answer of s (in r->m) for qname CAA at zone z. */
@@ -1042,12 +1036,12 @@ static pres_t classify(run_t *r, const zoneset_t *z, const server_t *s, const ch
                        const char *qname, verdict_t *v, fail_t *f)
 {
 	const msg_t *m = &r->m;
-	char lame[NAME_STR + 32], owner[NAME_STR] = "";
-	if (m->rcode != R_NOERROR && m->rcode != R_NXDOMAIN)
+	char lame[CAA_DNS_NAME_STR_MAX + 32], owner[CAA_DNS_NAME_STR_MAX] = "";
+	if (m->rcode != CAA_DNS_R_NOERROR && m->rcode != CAA_DNS_R_NXDOMAIN)
 		return explain_rcode(r, z, s, who, qname, m->rcode, f);
 	if (m->aa)
 		return classify_good(r, who, qname, v, f);
-	if (m->rcode == R_NOERROR && m->n_an == 0) {
+	if (m->rcode == CAA_DNS_R_NOERROR && m->n_an == 0) {
 		int ref = take_referral(r, z, qname, &r->next, owner, sizeof(owner));
 		if (ref == 1)
 			return P_REFERRAL;
@@ -1057,7 +1051,7 @@ static pres_t classify(run_t *r, const zoneset_t *z, const server_t *s, const ch
 			    "clear): %s",
 			    who, z->zone, caa_dns_str_is_sub(z->zone, owner) ? "an upward" : "a sideways",
 			    owner, lame_from(z, lame, sizeof(lame)));
-			return failed(f, CAA_DIAG_LAME, R_NOERROR);
+			return failed(f, CAA_DIAG_LAME, CAA_DNS_R_NOERROR);
 		}
 	}
 	put(f->text, PART_MAX, "%s is not authoritative for %s (answered %s without AA%s): %s", who,
@@ -1070,19 +1064,20 @@ static pres_t classify(run_t *r, const zoneset_t *z, const server_t *s, const ch
 static pres_t probe(run_t *r, const zoneset_t *z, const server_t *s, const char *qname,
                     verdict_t *v, fail_t *f)
 {
-	char who[NAME_STR + 64], why[160] = "";
+	char who[CAA_DNS_NAME_STR_MAX + 64], why[160] = "";
 	int err = 0;
 	unsigned tries = 0;
 	uint16_t id = new_id();
 	server_label(s, who, sizeof(who));
 	put(r->doing, sizeof(r->doing), "asking %s", who);
-	size_t ql = build_query(r->q, sizeof(r->q), id, qname, T_CAA, true);
+	size_t ql = build_query(r->q, sizeof(r->q), id, qname, CAA_DNS_T_CAA, true);
 	if (ql == 0) {
 		put(f->text, PART_MAX, "cannot build a query for %s", qname);
 		return failed(f, CAA_DIAG_INCONCLUSIVE, -1);
 	}
 	unsigned try_ms = min_ms(TRY_MS, left_ms(r));
-	xres_t x = udp_exchange(r, s, ql, id, qname, T_CAA, UDP_TRIES, try_ms, &err, &tries);
+	xres_t x =
+	    udp_exchange(r, s, ql, id, qname, CAA_DNS_T_CAA, UDP_TRIES, try_ms, &err, &tries);
 	switch (x) {
 	case XR_ABORT:
 		return P_ABORT;
@@ -1110,7 +1105,7 @@ static pres_t probe(run_t *r, const zoneset_t *z, const server_t *s, const char 
 		if (ms == 0)
 			return failed(f, CAA_DIAG_TIMEOUT, -1);
 		/* UDP filtered but TCP working is a cause of its own. */
-		x = tcp_exchange(r, s, ql, id, qname, T_CAA, ms, why, sizeof(why));
+		x = tcp_exchange(r, s, ql, id, qname, CAA_DNS_T_CAA, ms, why, sizeof(why));
 		if (x == XR_ABORT)
 			return P_ABORT;
 		if (x == XR_OK)
@@ -1125,8 +1120,9 @@ static pres_t probe(run_t *r, const zoneset_t *z, const server_t *s, const char 
 	}
 	if (r->m.tc) {
 		unsigned ms = min_ms(TRY_MS, left_ms(r));
-		x = ms == 0 ? XR_TIMEOUT
-		            : tcp_exchange(r, s, ql, id, qname, T_CAA, ms, why, sizeof(why));
+		x = ms == 0
+		        ? XR_TIMEOUT
+		        : tcp_exchange(r, s, ql, id, qname, CAA_DNS_T_CAA, ms, why, sizeof(why));
 		if (x == XR_ABORT)
 			return P_ABORT;
 		if (x != XR_OK) {
@@ -1141,23 +1137,23 @@ static pres_t probe(run_t *r, const zoneset_t *z, const server_t *s, const char 
 			return failed(f, CAA_DIAG_TRUNCATED, -1);
 		}
 	}
-	if (r->m.rcode == R_FORMERR) {
+	if (r->m.rcode == CAA_DNS_R_FORMERR) {
 		/* An EDNS-intolerant server? Ask the old way once. */
 		id = new_id();
-		ql = build_query(r->q, sizeof(r->q), id, qname, T_CAA, false);
-		x = udp_exchange(r, s, ql, id, qname, T_CAA, 1, min_ms(TRY_MS, left_ms(r)), &err,
-		                 &tries);
+		ql = build_query(r->q, sizeof(r->q), id, qname, CAA_DNS_T_CAA, false);
+		x = udp_exchange(r, s, ql, id, qname, CAA_DNS_T_CAA, 1, min_ms(TRY_MS, left_ms(r)),
+		                 &err, &tries);
 		if (x == XR_ABORT)
 			return P_ABORT;
-		if (x != XR_OK || r->m.rcode == R_FORMERR) {
+		if (x != XR_OK || r->m.rcode == CAA_DNS_R_FORMERR) {
 			put(f->text, PART_MAX, "%s answered FORMERR to CAA %s (RD=0)%s", who, qname,
 			    x == XR_OK ? ", with and without EDNS" : "");
-			return failed(f, CAA_DIAG_RCODE, R_FORMERR);
+			return failed(f, CAA_DIAG_RCODE, CAA_DNS_R_FORMERR);
 		}
 		put(f->text, PART_MAX,
 		    "%s answered FORMERR to CAA %s with EDNS; without EDNS it answers %s", who,
 		    qname, rcode_name(r->m.rcode));
-		return failed(f, CAA_DIAG_RCODE, R_FORMERR);
+		return failed(f, CAA_DIAG_RCODE, CAA_DNS_R_FORMERR);
 	}
 	return classify(r, z, s, who, qname, v, f);
 }
@@ -1195,8 +1191,8 @@ static int follow_alias(run_t *r, const char *qname, const char *target, caa_dia
 		    MAX_ALIASES);
 		return 0;
 	}
-	put(r->chain[r->n_chain++], NAME_STR, "%s", target);
-	char prefix[2 * NAME_STR + 40];
+	put(r->chain[r->n_chain++], CAA_DNS_NAME_STR_MAX, "%s", target);
+	char prefix[2 * CAA_DNS_NAME_STR_MAX + 40];
 	put(prefix, sizeof(prefix), "%s is an alias (CNAME) of %s: ", qname, target);
 	if (diagnose_name(r, r->chain[r->n_chain - 1], res) != 0)
 		return -1;
@@ -1212,7 +1208,7 @@ static int conclude(run_t *r, const char *qname, size_t nf, size_t ngood, size_t
                     const server_t *good_srv, const verdict_t *good, caa_diag_result_t *res)
 {
 	const zoneset_t *z = &r->cur;
-	char *out = res->cause, first_good[NAME_STR + 64] = "";
+	char *out = res->cause, first_good[CAA_DNS_NAME_STR_MAX + 64] = "";
 	size_t cap = sizeof(res->cause);
 	if (good_srv != NULL)
 		server_label(good_srv, first_good, sizeof(first_good));
@@ -1374,7 +1370,7 @@ static caa_diag_result_t *run_job(worker_t *w, const job_t *j)
 		free(r);
 		return res;
 	}
-	put(r->chain[r->n_chain++], NAME_STR, "%s", j->name);
+	put(r->chain[r->n_chain++], CAA_DNS_NAME_STR_MAX, "%s", j->name);
 	int rc = diagnose_name(r, j->name, res);
 	free(r);
 	if (rc != 0) {

@@ -52,33 +52,12 @@
 #include "codes.h"
 #include "dnsmsg.h"
 
-#define NAME_MAX_STR CAA_DNS_NAME_STR_MAX /* presentation form, \DDD escapes included */
-#define WIRE_MAX     CAA_DNS_NAME_MAX
-#define UDP_PAYLOAD  CAA_DNS_EDNS_UDP /* our EDNS buffer: the 2020 flag-day value */
 #define MAX_CONNS    512
 #define TCP_IDLE_MS  10000
 #define MAX_PENDING  65536
 #define FLAP_BUCKETS 1024
 
 /* Short names for dnsmsg.h's constants. */
-#define T_A        CAA_DNS_T_A
-#define T_NS       CAA_DNS_T_NS
-#define T_CNAME    CAA_DNS_T_CNAME
-#define T_SOA      CAA_DNS_T_SOA
-#define T_TXT      CAA_DNS_T_TXT
-#define T_AAAA     CAA_DNS_T_AAAA
-#define T_DS       CAA_DNS_T_DS
-#define T_DNAME    CAA_DNS_T_DNAME
-#define T_ANY      CAA_DNS_T_ANY
-#define C_IN       CAA_DNS_C_IN
-#define C_CH       CAA_DNS_C_CH
-#define R_NOERROR  CAA_DNS_R_NOERROR
-#define R_FORMERR  CAA_DNS_R_FORMERR
-#define R_SERVFAIL CAA_DNS_R_SERVFAIL
-#define R_NXDOMAIN CAA_DNS_R_NXDOMAIN
-#define R_NOTIMP   CAA_DNS_R_NOTIMP
-#define R_REFUSED  CAA_DNS_R_REFUSED
-#define R_YXDOMAIN CAA_DNS_R_YXDOMAIN
 
 enum action {
 	ACT_ANSWER,
@@ -104,7 +83,7 @@ enum proto { P_ANY = 0, P_UDP = 1, P_TCP = 2 };
 
 struct rr {
 	char *owner; /* lowercase, absolute, trailing dot */
-	uint8_t owner_wire[WIRE_MAX];
+	uint8_t owner_wire[CAA_DNS_NAME_MAX];
 	uint16_t type;
 	uint32_t ttl;
 	uint8_t *rdata;
@@ -262,7 +241,7 @@ static uint32_t get32(const uint8_t *p)
  * Returns 0 or -1. */
 static int name_str_at(const uint8_t *msg, size_t len, size_t off, char *out, size_t outsz)
 {
-	uint8_t w[WIRE_MAX];
+	uint8_t w[CAA_DNS_NAME_MAX];
 	if (caa_dns_name_read(msg, len, off, w, NULL) < 0 ||
 	    caa_dns_name_str(w, out, outsz, CAA_DNS_STR_ABSOLUTE) < 0)
 		return -1;
@@ -281,8 +260,8 @@ static const char *parent(const char *name)
 /* Normalise a configured name: dnsmsg.h's presentation form, absolute. */
 static char *norm_name(const char *s, const char *where)
 {
-	uint8_t w[WIRE_MAX];
-	char text[NAME_MAX_STR];
+	uint8_t w[CAA_DNS_NAME_MAX];
+	char text[CAA_DNS_NAME_STR_MAX];
 	if (*s == '\0' || caa_dns_name_from_str(s, w) < 0 ||
 	    caa_dns_name_str(w, text, sizeof(text), CAA_DNS_STR_ABSOLUTE) < 0)
 		die("%s: bad name \"%s\"", where, s);
@@ -404,7 +383,7 @@ static void load_zone(struct zone *z, json_t *jz, const char *where)
 				die("%s.rdata: not hex", w);
 			r->rdata[k] = (uint8_t)(hi << 4 | lo);
 		}
-		if (r->type == T_SOA && strcmp(r->owner, z->origin) == 0) {
+		if (r->type == CAA_DNS_T_SOA && strcmp(r->owner, z->origin) == 0) {
 			if (r->rdlen < 22)
 				die("%s: SOA RDATA too short", w);
 			z->soa = r;
@@ -585,7 +564,8 @@ static void log_query(const struct server *sv, enum proto proto, const char *qna
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	char line[NAME_MAX_STR + 512], tbuf[CAA_DNS_MNEMONIC_MAX], pbuf[INET6_ADDRSTRLEN + 8];
+	char line[CAA_DNS_NAME_STR_MAX + 512], tbuf[CAA_DNS_MNEMONIC_MAX],
+	    pbuf[INET6_ADDRSTRLEN + 8];
 	format_peer(peer, pbuf, sizeof(pbuf));
 	int n = snprintf(
 	    line, sizeof(line), "%lld.%06ld %s %s %s %s %s aa=%d tc=%d an=%u ns=%u ar=%u",
@@ -622,15 +602,15 @@ static void mb_zone_rr(struct msgbuf *m, caa_dns_section_t s, const struct rr *r
 {
 	uint32_t ttl = r->ttl < ttl_cap ? r->ttl : ttl_cap;
 	/* a record that does not fit sets overflow: the answer goes out truncated */
-	(void)caa_dns_wr_rr(&m->w, s, owner_wire ? owner_wire : r->owner_wire, r->type, C_IN, ttl,
-	                    r->rdata, r->rdlen);
+	(void)caa_dns_wr_rr(&m->w, s, owner_wire ? owner_wire : r->owner_wire, r->type,
+	                    CAA_DNS_C_IN, ttl, r->rdata, r->rdlen);
 }
 
 /* The parsed query. */
 struct query {
 	caa_dns_hdr_t hdr;
-	char qname[NAME_MAX_STR];
-	uint8_t qwire[WIRE_MAX]; /* the name as asked (case kept) */
+	char qname[CAA_DNS_NAME_STR_MAX];
+	uint8_t qwire[CAA_DNS_NAME_MAX]; /* the name as asked (case kept) */
 	int qtype, qclass;
 	bool edns;
 	uint16_t edns_size;
@@ -649,20 +629,20 @@ static int parse_query(const uint8_t *pkt, size_t len, struct query *q)
 	if (caa_dns_hdr_read(pkt, len, &q->hdr) != CAA_EOK || q->hdr.qr)
 		return -1; /* too short, or a response: never answer those */
 	if (q->hdr.count[CAA_DNS_QUESTION] != 1)
-		return R_FORMERR;
+		return CAA_DNS_R_FORMERR;
 	if (caa_dns_name_read_raw(pkt, len, CAA_DNS_HDR_LEN, q->qwire, &next) < 0 ||
 	    next + 4 > len ||
 	    caa_dns_name_str(q->qwire, q->qname, sizeof(q->qname), CAA_DNS_STR_ABSOLUTE) < 0) {
 		strcpy(q->qname, "-");
-		return R_FORMERR;
+		return CAA_DNS_R_FORMERR;
 	}
 	q->qtype = get16(pkt + next);
 	q->qclass = get16(pkt + next + 2);
 	if (q->hdr.opcode != CAA_DNS_OP_QUERY)
-		return R_NOTIMP;
+		return CAA_DNS_R_NOTIMP;
 	/* The rest (normally an OPT record alone): well-formed, one OPT at most. */
 	if (caa_dns_msg_parse(&m, pkt, len, NULL) != CAA_EOK)
-		return R_FORMERR;
+		return CAA_DNS_R_FORMERR;
 	q->edns = m.edns;
 	q->edns_size = m.edns_udp;
 	q->edns_do = m.edns_do;
@@ -687,7 +667,7 @@ static void mb_start(struct msgbuf *m, const struct query *q, int rcode, bool aa
 static void mb_finish(struct msgbuf *m, const struct query *q)
 {
 	if (q->edns)
-		(void)caa_dns_wr_opt(&m->w, UDP_PAYLOAD, 0, false);
+		(void)caa_dns_wr_opt(&m->w, CAA_DNS_EDNS_UDP, 0, false);
 	caa_dns_wr_finish(&m->w);
 }
 
@@ -736,7 +716,7 @@ static void add_rrset(struct msgbuf *m, caa_dns_section_t s, const struct zone *
 {
 	for (size_t i = 0; i < z->n_rrs; i++)
 		if (strcmp(z->rrs[i].owner, owner) == 0 &&
-		    (type == T_ANY || z->rrs[i].type == type))
+		    (type == CAA_DNS_T_ANY || z->rrs[i].type == type))
 			mb_zone_rr(m, s, &z->rrs[i], owner_wire, UINT32_MAX);
 }
 
@@ -745,15 +725,15 @@ static void add_glue(struct msgbuf *m, const struct zone *z, const char *owner)
 {
 	for (size_t i = 0; i < z->n_rrs; i++) {
 		const struct rr *ns = &z->rrs[i];
-		if (ns->type != T_NS || strcmp(ns->owner, owner) != 0)
+		if (ns->type != CAA_DNS_T_NS || strcmp(ns->owner, owner) != 0)
 			continue;
-		char target[NAME_MAX_STR];
+		char target[CAA_DNS_NAME_STR_MAX];
 		if (name_str_at(ns->rdata, ns->rdlen, 0, target, sizeof(target)) < 0)
 			continue;
 		if (!caa_dns_str_is_sub(target, z->origin))
 			continue;
 		for (size_t k = 0; k < z->n_rrs; k++)
-			if ((z->rrs[k].type == T_A || z->rrs[k].type == T_AAAA) &&
+			if ((z->rrs[k].type == CAA_DNS_T_A || z->rrs[k].type == CAA_DNS_T_AAAA) &&
 			    strcmp(z->rrs[k].owner, target) == 0)
 				mb_zone_rr(m, CAA_DNS_ADDITIONAL, &z->rrs[k], NULL, UINT32_MAX);
 	}
@@ -770,7 +750,7 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
 
 	*aa = false;
 	if (z == NULL)
-		return R_REFUSED; /* not ours: what a lame server says */
+		return CAA_DNS_R_REFUSED; /* not ours: what a lame server says */
 
 	/* Walk down from just below the apex: a delegation or a DNAME on the way wins. */
 	const char *labels[128] = {NULL}; /* a name has at most 127 labels */
@@ -781,33 +761,35 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
 	for (size_t d = depth; d-- > 0;) {
 		const char *n = labels[d];
 		bool at_qname = (d == 0);
-		if (has_type(z, n, T_NS) && !(at_qname && q->qtype == T_DS)) {
+		if (has_type(z, n, CAA_DNS_T_NS) && !(at_qname && q->qtype == CAA_DNS_T_DS)) {
 			/* Referral: the child's NS set, glue, no AA. */
-			add_rrset(m, CAA_DNS_AUTHORITY, z, n, T_NS, NULL);
+			add_rrset(m, CAA_DNS_AUTHORITY, z, n, CAA_DNS_T_NS, NULL);
 			add_glue(m, z, n);
-			return R_NOERROR;
+			return CAA_DNS_R_NOERROR;
 		}
-		if (!at_qname && has_type(z, n, T_DNAME)) {
+		if (!at_qname && has_type(z, n, CAA_DNS_T_DNAME)) {
 			/* DNAME (RFC 6672): the DNAME, and a CNAME synthesised for qname. */
 			const struct rr *dn = NULL;
 			for (size_t i = 0; i < z->n_rrs && !dn; i++)
-				if (z->rrs[i].type == T_DNAME && strcmp(z->rrs[i].owner, n) == 0)
+				if (z->rrs[i].type == CAA_DNS_T_DNAME &&
+				    strcmp(z->rrs[i].owner, n) == 0)
 					dn = &z->rrs[i];
 			*aa = rule->aa;
 			mb_zone_rr(m, CAA_DNS_ANSWER, dn, NULL, UINT32_MAX);
-			char target[NAME_MAX_STR], synth[2 * NAME_MAX_STR];
+			char target[CAA_DNS_NAME_STR_MAX], synth[2 * CAA_DNS_NAME_STR_MAX];
 			if (name_str_at(dn->rdata, dn->rdlen, 0, target, sizeof(target)) < 0)
-				return R_SERVFAIL;
+				return CAA_DNS_R_SERVFAIL;
 			size_t keep = strlen(q->qname) - strlen(n); /* "www." of www.<owner> */
 			snprintf(synth, sizeof(synth), "%.*s%s", (int)keep, q->qname,
 			         strcmp(target, ".") == 0 ? "" : target);
-			uint8_t sw[WIRE_MAX];
+			uint8_t sw[CAA_DNS_NAME_MAX];
 			int wl = caa_dns_name_from_str(synth, sw);
 			if (wl < 0)
-				return R_YXDOMAIN; /* the synthesised name would be too long */
-			(void)caa_dns_wr_rr(w, CAA_DNS_ANSWER, qwire, T_CNAME, C_IN, dn->ttl, sw,
-			                    (size_t)wl);
-			return R_NOERROR;
+				return CAA_DNS_R_YXDOMAIN; /* the synthesised name would be too long
+				                            */
+			(void)caa_dns_wr_rr(w, CAA_DNS_ANSWER, qwire, CAA_DNS_T_CNAME, CAA_DNS_C_IN,
+			                    dn->ttl, sw, (size_t)wl);
+			return CAA_DNS_R_NOERROR;
 		}
 	}
 
@@ -818,28 +800,28 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
 			/* empty non-terminal: NODATA */
 			if (rule->nodata_soa)
 				add_soa(m, z);
-			return R_NOERROR;
+			return CAA_DNS_R_NOERROR;
 		}
 		/* Wildcard at the closest encloser (RFC 4592). */
 		const char *ce = parent(owner);
 		while (ce && !name_exists(z, ce) && strcmp(ce, z->origin) != 0)
 			ce = parent(ce);
-		static char wild[NAME_MAX_STR + 2];
+		static char wild[CAA_DNS_NAME_STR_MAX + 2];
 		snprintf(wild, sizeof(wild), "*.%s", ce && strcmp(ce, ".") != 0 ? ce : "");
 		if (ce == NULL || !has_type(z, wild, -1)) {
 			add_soa(m, z);
-			return R_NXDOMAIN;
+			return CAA_DNS_R_NXDOMAIN;
 		}
 		owner = wild; /* synthesised records carry the query name */
 	}
-	if (q->qtype != T_CNAME && has_type(z, owner, T_CNAME)) {
-		add_rrset(m, CAA_DNS_ANSWER, z, owner, T_CNAME, qwire);
-		return R_NOERROR;
+	if (q->qtype != CAA_DNS_T_CNAME && has_type(z, owner, CAA_DNS_T_CNAME)) {
+		add_rrset(m, CAA_DNS_ANSWER, z, owner, CAA_DNS_T_CNAME, qwire);
+		return CAA_DNS_R_NOERROR;
 	}
 	add_rrset(m, CAA_DNS_ANSWER, z, owner, q->qtype, qwire);
 	if (w->hdr.count[CAA_DNS_ANSWER] == 0 && rule->nodata_soa)
 		add_soa(m, z);
-	return R_NOERROR;
+	return CAA_DNS_R_NOERROR;
 }
 
 /* ---- deciding what to do with a query ---- */
@@ -900,13 +882,14 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 	}
 
 	/* The health probe bypasses every rule. */
-	if (q.qclass == C_CH && q.qtype == T_TXT && strcmp(q.qname, "health.caa-faultdns.") == 0) {
+	if (q.qclass == CAA_DNS_C_CH && q.qtype == CAA_DNS_T_TXT &&
+	    strcmp(q.qname, "health.caa-faultdns.") == 0) {
 		uint8_t txt[256];
 		int tl = snprintf((char *)txt + 1, sizeof(txt) - 1, "ok %s", sv->name);
 		txt[0] = (uint8_t)(tl > 254 ? 254 : tl);
-		mb_start(m, &q, R_NOERROR, true);
-		(void)caa_dns_wr_rr(&m->w, CAA_DNS_ANSWER, q.qwire, T_TXT, C_CH, 0, txt,
-		                    (size_t)txt[0] + 1);
+		mb_start(m, &q, CAA_DNS_R_NOERROR, true);
+		(void)caa_dns_wr_rr(&m->w, CAA_DNS_ANSWER, q.qwire, CAA_DNS_T_TXT, CAA_DNS_C_CH, 0,
+		                    txt, (size_t)txt[0] + 1);
 		mb_finish(m, &q);
 		o->result = "NOERROR";
 		o->aa = o->health = true;
@@ -937,7 +920,7 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 	}
 	if (sv->max_inflight > 0 && o->delay_ms > 0 && sv->inflight >= sv->max_inflight) {
 		/* Flood protection: beyond N queries in progress, refuse at once. */
-		mb_start(m, &q, R_REFUSED, false);
+		mb_start(m, &q, CAA_DNS_R_REFUSED, false);
 		mb_finish(m, &q);
 		o->result = "REFUSED";
 		o->busy = true;
@@ -950,23 +933,23 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 	bool aa = false;
 	switch (act) {
 	case ACT_SERVFAIL:
-		rc = R_SERVFAIL;
+		rc = CAA_DNS_R_SERVFAIL;
 		break;
 	case ACT_REFUSED:
-		rc = R_REFUSED;
+		rc = CAA_DNS_R_REFUSED;
 		break;
 	case ACT_NOTIMP:
-		rc = R_NOTIMP;
+		rc = CAA_DNS_R_NOTIMP;
 		break;
 	case ACT_FORMERR:
-		rc = R_FORMERR;
+		rc = CAA_DNS_R_FORMERR;
 		break;
 	case ACT_TC:
-		rc = R_NOERROR;
+		rc = CAA_DNS_R_NOERROR;
 		aa = true;
 		break;
 	case ACT_UPWARD:
-		rc = R_NOERROR;
+		rc = CAA_DNS_R_NOERROR;
 		break;
 	default:
 		rc = -1;
@@ -976,11 +959,11 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		/* Lame: not authoritative, "ask the root" (NS at or above the delegation
 		 * point, AA clear), which resolvers classify as a lame answer. */
 		static const uint8_t root = 0;
-		uint8_t target[WIRE_MAX];
+		uint8_t target[CAA_DNS_NAME_MAX];
 		int tl = caa_dns_name_from_str("a.root-servers.lab-root.", target);
-		mb_start(m, &q, R_NOERROR, false);
-		(void)caa_dns_wr_rr(&m->w, CAA_DNS_AUTHORITY, &root, T_NS, C_IN, 86400, target,
-		                    (size_t)tl);
+		mb_start(m, &q, CAA_DNS_R_NOERROR, false);
+		(void)caa_dns_wr_rr(&m->w, CAA_DNS_AUTHORITY, &root, CAA_DNS_T_NS, CAA_DNS_C_IN,
+		                    86400, target, (size_t)tl);
 		mb_finish(m, &q);
 	} else if (rc >= 0) {
 		mb_start(m, &q, rc, aa);
@@ -991,14 +974,14 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 			o->tc = true;
 		}
 		mb_finish(m, &q);
-	} else if (q.qclass != C_IN) {
-		rc = R_REFUSED;
+	} else if (q.qclass != CAA_DNS_C_IN) {
+		rc = CAA_DNS_R_REFUSED;
 		mb_start(m, &q, rc, false);
 		mb_finish(m, &q);
 	} else {
-		mb_start(m, &q, R_NOERROR, false);
+		mb_start(m, &q, CAA_DNS_R_NOERROR, false);
 		rc = lookup(sv, r, &q, m, &aa);
-		if (rc == R_REFUSED) {
+		if (rc == CAA_DNS_R_REFUSED) {
 			mb_start(m, &q, rc, false);
 		} else {
 			m->w.hdr.aa = aa;
@@ -1010,8 +993,8 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		size_t limit = 65535;
 		if (proto == P_UDP) {
 			limit = q.edns ? (q.edns_size < 512 ? 512 : q.edns_size) : 512;
-			if (limit > UDP_PAYLOAD)
-				limit = UDP_PAYLOAD;
+			if (limit > CAA_DNS_EDNS_UDP)
+				limit = CAA_DNS_EDNS_UDP;
 		}
 		if (m->w.overflow || m->w.len > limit) {
 			caa_dns_wr_truncate(&m->w);
