@@ -27,6 +27,10 @@ int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size
 	char ports[16];
 	snprintf(ports, sizeof(ports), "%u", cfg->dns.max_outstanding + 64u);
 	ub_ctx_set_option(ub, "outgoing-range:", ports);
+	/* Its TCP default is 2 connections: two servers that stall or answer
+	 * TC over TCP (an applicant's zone can) hold them, and every other
+	 * large RRset's retry over TCP fails as SERVFAIL. */
+	ub_ctx_set_option(ub, "outgoing-num-tcp:", "64");
 	/* libunbound's own default is "no" (it expects a forwarder on localhost);
 	 * unbound's is "yes", and so is ours: an applicant's delegation must not
 	 * reach the CA's loopback unless the config says so (the lab does). */

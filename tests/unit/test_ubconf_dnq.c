@@ -106,11 +106,34 @@ static void test_conf_allows_loopback(void **state)
 	caa_dnq_free(q);
 }
 
+/* Enough TCP connections that servers which stall or answer TC over TCP (an
+ * applicant's zone can) do not hold them all: libunbound's library default
+ * is 2, and then other names' large RRsets fail as SERVFAIL (lab.scenarios:
+ * large-rrset-tcp beside truncated-no-tcp and truncated-over-tcp). */
+static void test_tcp_connections(void **state)
+{
+	(void)state;
+	char err[256] = "", json[512], *val = NULL;
+	snprintf(json, sizeof(json), "{\"issuer_domains\": [\"ca.example\"]}");
+	caa_config_t *cfg;
+	assert_int_equal(caa_config_parse(json, strlen(json), &cfg, err, sizeof(err)), CAA_EOK);
+	struct ub_ctx *ub = ub_ctx_create();
+	assert_non_null(ub);
+	assert_int_equal(caa_ubconf_apply(ub, cfg, err, sizeof(err)), CAA_EOK);
+	assert_int_equal(ub_ctx_get_option(ub, "outgoing-num-tcp", &val), 0);
+	assert_non_null(val);
+	assert_true(atoi(val) >= 64);
+	free(val);
+	ub_ctx_delete(ub);
+	caa_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_default_refuses_loopback),
 	    cmocka_unit_test(test_conf_allows_loopback),
+	    cmocka_unit_test(test_tcp_connections),
 	};
 	if (mkdtemp(dir) == NULL)
 		return 1;
