@@ -39,6 +39,7 @@ const char *caa_strerror(int code)
 	case CAA_EBUSY: return "too many checks in flight";
 	case CAA_ENAME_DNS_IP: return "identifier of type \"dns\" is an IP address: give it type \"ip\"";
 	case CAA_EMETHOD: return "not a validation method this CA uses (http-01, dns-01, tls-alpn-01, dns-account-01, or one in policy.method_labels)";
+	case CAA_EACCOUNT: return "the account URI and the account id name different accounts: the URI must be an account_uri_prefixes entry followed by the id (or give only one of them)";
 	case CAA_EMSG: return "malformed DNS message";
 	}
 	return "unknown error";

@@ -109,6 +109,8 @@ static void decided(const caa_request_t *req, bool docaa)
 	PROMISE(req->method == NULL || caa_policy_method_known(pol, req->method), "method %s",
 	        req->method);
 	PROMISE(req->account_id >= 0, "account_id %lld", (long long)req->account_id);
+	PROMISE(caa_request_validate(pol, req) == CAA_EOK, "decided, libcaa refuses it: %s",
+	        caa_strerror(caa_request_validate(pol, req)));
 	if (docaa)
 		PROMISE(req->method != NULL && req->account_id > 0, "incomplete DoCAA decided");
 }
