@@ -209,7 +209,8 @@ int check_local(const check_run_t *run, check_answer_t *ans)
 		return CLI_EXIT_USAGE;
 	}
 	/* the options every request shares: refused before any reuse or DNS */
-	if (run->n > 0 && output_request_refusal(stderr, run->prog, pol, &run->reqs[0]) != CAA_EOK) {
+	if (run->n > 0 &&
+	    output_request_refusal(stderr, run->prog, pol, &run->reqs[0]) != CAA_EOK) {
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}

@@ -333,7 +333,8 @@ int caa_result_not_applicable(const caa_request_t *req, caa_result_t **out)
 
 int caa_request_validate(const caa_policy_t *pol, const caa_request_t *req)
 {
-	if (req->method != NULL && req->method[0] != '\0' && !caa_policy_method_known(pol, req->method))
+	if (req->method != NULL && req->method[0] != '\0' &&
+	    !caa_policy_method_known(pol, req->method))
 		return CAA_EMETHOD;
 	if (!caa_policy_account_agrees(pol, req->account_uri, req->account_id))
 		return CAA_EACCOUNT;

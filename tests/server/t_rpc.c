@@ -476,9 +476,11 @@ void case_evaluate(void)
 		e.m.account_id = disagree[i].id;
 		r = evaluate(ch, &e, &code, msg, sizeof(msg));
 		char want[128];
-		snprintf(want, sizeof(want), "account_uri \"%s\" and account_id %lld: ",
-		         disagree[i].uri, (long long)disagree[i].id);
-		CHECK(!r && code == GRPC_STATUS_INVALID_ARGUMENT && strncmp(msg, want, strlen(want)) == 0 &&
+		snprintf(want, sizeof(want),
+		         "account_uri \"%s\" and account_id %lld: ", disagree[i].uri,
+		         (long long)disagree[i].id);
+		CHECK(!r && code == GRPC_STATUS_INVALID_ARGUMENT &&
+		          strncmp(msg, want, strlen(want)) == 0 &&
 		          strstr(msg, "name different accounts"),
 		      "Evaluate %s + %lld: %s %s", disagree[i].uri, (long long)disagree[i].id,
 		      gc_status_name(code), msg);

@@ -130,8 +130,12 @@ static void test_request_refused(void **state)
 	assert_int_equal(caa_config_parse(json, sizeof(json) - 1, &cfg, err, sizeof(err)), CAA_EOK);
 	assert_int_equal(caa_ctx_new(cfg, &ctx, err, sizeof(err)), CAA_EOK);
 	caa_request_t reqs[2] = {
-	    {.identifier = "a.example", .account_uri = "https://ca.example/acct/1", .account_id = 1},
-	    {.identifier = "b.example", .account_uri = "https://ca.example/acct/1", .account_id = 2},
+	    {.identifier = "a.example",
+	     .account_uri = "https://ca.example/acct/1",
+	     .account_id = 1},
+	    {.identifier = "b.example",
+	     .account_uri = "https://ca.example/acct/1",
+	     .account_id = 2},
 	};
 	assert_int_equal(caa_check_async(ctx, &reqs[1], 1000, never_called, NULL, NULL),
 	                 CAA_EACCOUNT);
@@ -140,9 +144,8 @@ static void test_request_refused(void **state)
 	                 CAA_EMETHOD);
 	reqs[1].method = NULL;
 	size_t bad = 99;
-	assert_int_equal(
-	    caa_order_async(ctx, reqs, 2, 1000, never_called_order, NULL, NULL, &bad),
-	    CAA_EACCOUNT);
+	assert_int_equal(caa_order_async(ctx, reqs, 2, 1000, never_called_order, NULL, NULL, &bad),
+	                 CAA_EACCOUNT);
 	assert_int_equal(bad, 1);
 	caa_ctx_free(ctx);
 	caa_config_free(cfg);

@@ -283,8 +283,8 @@ static void test_accounts_disagree(void **state)
 	caa_policy_t pol;
 	policy(&pol, 0);
 	static const char *const rdata_v = "ca.example; accounturi=https://ca.example/acme/acct/1";
-	caa_rr_t rr = {.tag = "issue", .tag_len = 5, .value = rdata_v,
-	              .value_len = (uint16_t)strlen(rdata_v)};
+	caa_rr_t rr = {
+	    .tag = "issue", .tag_len = 5, .value = rdata_v, .value_len = (uint16_t)strlen(rdata_v)};
 	caa_label_t l = {.name = "example.com", .outcome = CAA_OUT_PRESENT, .rrs = &rr, .n_rrs = 1};
 	static const struct {
 		const char *uri;
@@ -316,15 +316,18 @@ static void test_accounts_disagree(void **state)
 		caa_result_free(res);
 	}
 	/* an IP identifier too: the request is refused, not "not applicable" */
-	caa_request_t ip = {.type = "ip", .identifier = "192.0.2.1",
-	                    .account_uri = "https://ca.example/acme/acct/1", .account_id = 2};
+	caa_request_t ip = {.type = "ip",
+	                    .identifier = "192.0.2.1",
+	                    .account_uri = "https://ca.example/acme/acct/1",
+	                    .account_id = 2};
 	caa_result_t *res = (caa_result_t *)1;
 	assert_int_equal(caa_evaluate(&pol, &ip, NULL, 0, false, &res), CAA_EACCOUNT);
 	assert_null(res);
 	/* without prefixes no id names a URI: both forms together never agree */
 	pol.n_account_uri_prefixes = 0;
 	caa_request_t both = {.identifier = "example.com",
-	                      .account_uri = "https://ca.example/acme/acct/1", .account_id = 1};
+	                      .account_uri = "https://ca.example/acme/acct/1",
+	                      .account_id = 1};
 	assert_int_equal(caa_request_validate(&pol, &both), CAA_EACCOUNT);
 	assert_string_not_equal(caa_strerror(CAA_EACCOUNT), "unknown error");
 }
@@ -375,12 +378,12 @@ static void test_order_aggregate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rows),
-		cmocka_unit_test(test_records_and_trace),
-		cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_unknown_method),
-		cmocka_unit_test(test_accounts_disagree),
-		cmocka_unit_test(test_order_aggregate),
+	    cmocka_unit_test(test_rows),
+	    cmocka_unit_test(test_records_and_trace),
+	    cmocka_unit_test(test_bad_names),
+	    cmocka_unit_test(test_unknown_method),
+	    cmocka_unit_test(test_accounts_disagree),
+	    cmocka_unit_test(test_order_aggregate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
