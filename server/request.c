@@ -219,6 +219,11 @@ const char *caad_request_docaa(caad_arena_t *a, const caa_config_t *cfg,
 	if (m->accounturiid < 0)
 		return err_text(a, "accountURIID: must not be negative, got %lld",
 		                (long long)m->accounturiid);
+	/* Boulder's VA checks CAA for DNS identifiers only: any other type ("ip",
+	 * and "" too, which caa.v1 reads as "dns") is its MalformedError */
+	if (ident && strcmp(m->identifier->type, "dns") != 0)
+		return err_text(a, "identifier.type %s: Identifier type for CAA check was not DNS",
+		                caad_quote(a, m->identifier->type));
 	if (ident)
 		e = caad_request_ident(a, "", m->identifier->type, m->identifier->value, req);
 	else

@@ -111,5 +111,7 @@ void case_wire_methods(void);
 void case_wire_docaa(void);
 void case_wire_ip_literal(void);
 void case_wire_metrics_http(void);
+/* t_docaa.c: DoCAA takes DNS identifiers only, as Boulder */
+void case_docaa_ident_type(void);
 
 #endif

@@ -113,6 +113,8 @@ static void decided(const caa_request_t *req, bool docaa)
 	        caa_strerror(caa_request_validate(pol, req)));
 	if (docaa)
 		PROMISE(req->method != NULL && req->account_id > 0, "incomplete DoCAA decided");
+	if (docaa)
+		PROMISE(strcmp(req->type, "dns") == 0, "DoCAA decided type %s", req->type);
 }
 
 /* err (refused) or req (decided): exactly one. */

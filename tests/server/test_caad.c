@@ -243,6 +243,7 @@ static const struct tcase {
     {"wire_docaa", NULL, case_wire_docaa},
     {"wire_ip_literal", NULL, case_wire_ip_literal},
     {"wire_metrics_http", NULL, case_wire_metrics_http},
+    {"docaa_ident_type", NULL, case_docaa_ident_type},
 };
 
 int main(int argc, char **argv)
