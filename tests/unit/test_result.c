@@ -378,12 +378,12 @@ static void test_order_aggregate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rows),
-	    cmocka_unit_test(test_records_and_trace),
-	    cmocka_unit_test(test_bad_names),
-	    cmocka_unit_test(test_unknown_method),
-	    cmocka_unit_test(test_accounts_disagree),
-	    cmocka_unit_test(test_order_aggregate),
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_records_and_trace),
+		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_unknown_method),
+		cmocka_unit_test(test_accounts_disagree),
+		cmocka_unit_test(test_order_aggregate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
