@@ -243,9 +243,11 @@ int cli_evaluate(int argc, char **argv)
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
-	if (a.method != NULL && a.method[0] != '\0' && !caa_policy_method_known(base, a.method)) {
-		fprintf(stderr, "caa evaluate: --method %s: %s\n", a.method,
-		        caa_strerror(CAA_EMETHOD));
+	caa_request_t opts = {.account_uri = a.account_uri,
+	                      .account_id = a.account_id,
+	                      .method = a.method,
+	                      .policy = a.policy};
+	if (output_request_refusal(stderr, "caa evaluate", base, &opts) != CAA_EOK) {
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}

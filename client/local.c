@@ -15,6 +15,7 @@
 #include "check.h"
 #include "climb.h"
 #include "cli.h"
+#include "output.h"
 
 typedef struct local {
 	const check_run_t *run;
@@ -207,9 +208,9 @@ int check_local(const check_run_t *run, check_answer_t *ans)
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
-	const char *method = run->n > 0 ? run->reqs[0].method : NULL;
-	if (method != NULL && method[0] != '\0' && !caa_policy_method_known(pol, method)) {
-		fprintf(stderr, "%s: --method %s: %s\n", run->prog, method, caa_strerror(CAA_EMETHOD));
+	/* the options every request shares: refused before any reuse or DNS */
+	if (run->n > 0 &&
+	    output_request_refusal(stderr, run->prog, pol, &run->reqs[0]) != CAA_EOK) {
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}

@@ -463,3 +463,16 @@ int output_order_json(FILE *out, caa_result_t *const *results, size_t n,
 	}
 	return dump_line(out, j);
 }
+
+int output_request_refusal(FILE *err, const char *prog, const caa_policy_t *pol,
+                           const caa_request_t *req)
+{
+	int rc = caa_request_validate(pol, req);
+	if (rc == CAA_EACCOUNT)
+		fprintf(err, "%s: --account-uri %s and --account-id %lld: %s\n", prog,
+		        req->account_uri, (long long)req->account_id, caa_strerror(rc));
+	else if (rc != CAA_EOK)
+		fprintf(err, "%s: --method %s: %s\n", prog, req->method ? req->method : "",
+		        caa_strerror(rc));
+	return rc;
+}

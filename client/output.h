@@ -51,6 +51,16 @@ void output_order_human(FILE *out, caa_result_t *const *results, size_t n,
                         const caa_problem_t *aggregate, const caa_policy_t *pol,
                         const output_extra_t *extras, bool explain);
 
+/*
+ * A request libcaa refuses under pol (caa_request_validate), said on err in
+ * the options' terms: "caa check: --method dns-02: not a validation method
+ * ...", "caa check: --account-uri U and --account-id N: the account URI and
+ * the account id name different accounts ...". Returns the code; CAA_EOK
+ * says nothing. Both ways of checking refuse these before anything is asked.
+ */
+int output_request_refusal(FILE *err, const char *prog, const caa_policy_t *pol,
+                           const caa_request_t *req);
+
 /* A problem as "  <type URN> (<status>) <detail>", sub-problems indented below. */
 void output_problem_human(FILE *out, const caa_problem_t *p, int indent);
 

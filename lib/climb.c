@@ -1214,12 +1214,12 @@ static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_
 	const caa_policy_t *pol = caa_config_policy(ctx->cfg, req->policy);
 	if (pol == NULL)
 		return CAA_ECONFIG;
-	if (req->method != NULL && req->method[0] != '\0' &&
-	    !caa_policy_method_known(pol, req->method))
-		return CAA_EMETHOD;
+	int rc = caa_request_validate(pol, req);
+	if (rc != CAA_EOK)
+		return rc;
 	caa_name_t name;
 	const char *ident = req->identifier ? req->identifier : "";
-	int rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident), &name);
+	rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident), &name);
 	bool not_applicable = rc == CAA_ENOTAPPLICABLE;
 	if (rc != CAA_EOK && !not_applicable)
 		return rc;

@@ -54,8 +54,9 @@ typedef void (*caa_order_cb)(void *arg, int rc, caa_result_t **results, size_t n
  * Start a check. timeout_ms bounds the whole check (0 = dns.timeout). The
  * request is copied. Returns CAA_EOK (cb will be called, on the loop thread),
  * a CAA_ENAME_* code for a bad identifier, CAA_ECONFIG for an unknown policy
- * profile, CAA_EMETHOD for a method the CA cannot mean, CAA_EBUSY beyond max_in_flight, CAA_ENOMEM. *id (may be NULL) names
- * the check for caa_cancel().
+ * profile, CAA_EMETHOD or CAA_EACCOUNT for a request the CA cannot mean
+ * (caa_request_validate), CAA_EBUSY beyond max_in_flight, CAA_ENOMEM. *id
+ * (may be NULL) names the check for caa_cancel().
  */
 int caa_check_async(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
                     caa_check_cb cb, void *arg, uint64_t *id);

@@ -58,6 +58,7 @@ enum caa_code {
 	/* requests (name.c, policy.c) */
 	CAA_ENAME_DNS_IP = -100, /* identifier of type "dns" that is an IP address */
 	CAA_EMETHOD = -101,      /* validation method the CA cannot mean */
+	CAA_EACCOUNT = -102,     /* account_uri and account_id name different accounts */
 };
 
 /* A short constant English text for code; never NULL. */

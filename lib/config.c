@@ -915,6 +915,15 @@ static int parse_dns(parser_t *ps, const json_t *obj, const char *path)
 	    (ret = get_uint(ps, v, kp, 1, MAX_OUTSTANDING, &u)) == CAA_EOK) {
 		cfg->dns.max_outstanding = (unsigned)u;
 	}
+	/* A zone whose servers went silent keeps its max_per_zone queries in
+	 * libunbound until libunbound gives up on them (climb.c): at most half
+	 * of the outstanding slots, so the other zones always keep the rest. */
+	if (ret == CAA_EOK && cfg->dns.max_per_zone > cfg->dns.max_outstanding / 2) {
+		ret = FAIL(ps, CAA_ECONFIG,
+		           "%s.max_per_zone: %u is more than half of %s.max_outstanding %u: one "
+		           "silent zone could hold the query slots every other zone needs",
+		           path, cfg->dns.max_per_zone, path, cfg->dns.max_outstanding);
+	}
 	return ret;
 }
 

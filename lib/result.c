@@ -339,6 +339,16 @@ int caa_result_not_applicable(const caa_request_t *req, caa_result_t **out)
 	return CAA_EOK;
 }
 
+int caa_request_validate(const caa_policy_t *pol, const caa_request_t *req)
+{
+	if (req->method != NULL && req->method[0] != '\0' &&
+	    !caa_policy_method_known(pol, req->method))
+		return CAA_EMETHOD;
+	if (!caa_policy_account_agrees(pol, req->account_uri, req->account_id))
+		return CAA_EACCOUNT;
+	return CAA_EOK;
+}
+
 int caa_evaluate(const caa_policy_t *pol, const caa_request_t *req, const caa_label_t *labels,
                  size_t n, bool keep_trace, caa_result_t **out)
 {
@@ -347,8 +357,9 @@ int caa_evaluate(const caa_policy_t *pol, const caa_request_t *req, const caa_la
 	int rc = caa_name_parse_typed(req->type ? req->type : "dns", ident, strlen(ident), &name);
 
 	*out = NULL;
-	if (req->method != NULL && req->method[0] != '\0' && !caa_policy_method_known(pol, req->method))
-		return CAA_EMETHOD;
+	int bad = caa_request_validate(pol, req);
+	if (bad != CAA_EOK)
+		return bad;
 	if (rc == CAA_ENOTAPPLICABLE)
 		return caa_result_not_applicable(req, out);
 	if (rc != CAA_EOK)

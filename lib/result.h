@@ -84,13 +84,23 @@ typedef struct caa_request {
 } caa_request_t;
 
 /*
+ * Is req one the CA can mean under pol, apart from its identifier (which
+ * caa_name_parse_typed judges)? CAA_EMETHOD for a validation method the CA
+ * cannot mean (caa_policy_method_known), CAA_EACCOUNT for an account_uri and
+ * an account_id naming different accounts (caa_policy_account_agrees: a
+ * permission could come through either form), else CAA_EOK. Every way a
+ * request enters libcaa (caa_evaluate, the climb) refuses it with this code.
+ */
+int caa_request_validate(const caa_policy_t *pol, const caa_request_t *req);
+
+/*
  * Decide for req under pol from per-label outcomes: labels[i] must be the
  * lookup of caa_name_suffix(name, i), n = name->n_labels (a shorter list is
  * read as "the rest is pending" and fails closed). keep_trace copies every
  * label into result->trace.
- * Returns CAA_EOK with *out set; a CAA_ENAME_* code for a bad identifier or
- * CAA_EMETHOD for a method the CA cannot mean (caa_policy_method_known; no
- * result); CAA_ENOMEM. IP identifiers (type "ip") and .onion names give a
+ * Returns CAA_EOK with *out set; a CAA_ENAME_* code for a bad identifier,
+ * CAA_EMETHOD or CAA_EACCOUNT for a request the CA cannot mean
+ * (caa_request_validate; no result); CAA_ENOMEM. IP identifiers (type "ip") and .onion names give a
  * PERMITTED / NOT_APPLICABLE result without looking at labels.
  */
 int caa_evaluate(const caa_policy_t *pol, const caa_request_t *req, const caa_label_t *labels,

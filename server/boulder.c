@@ -3,8 +3,8 @@
  * a primary caad) can use this caad as a CAA checker or remote perspective.
  * The identifier comes from field 5, or from the older `domain` (field 1);
  * accountURIID is matched through account_uri_prefixes by the policy. A
- * request without identifier, validationMethod or accountURIID is refused
- * as Boulder refuses it. A
+ * request without identifier, validationMethod or accountURIID, or with an
+ * identifier whose type is not "dns", is refused as Boulder refuses it. A
  * permitted check answers with no problem; the answer names this
  * perspective and its RIR.
  */

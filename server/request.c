@@ -124,12 +124,20 @@ const char *caad_request_common(caad_arena_t *a, const caa_config_t *cfg, const 
 	const caa_policy_t *pol = caa_config_policy(cfg, policy);
 	if (pol == NULL)
 		return err_text(a, "%spolicy: unknown profile %s", prefix, caad_quote(a, policy));
-	if ((e = check_method(a, pol, prefix, "validation_method", method)) != NULL)
-		return e;
 	req->account_uri = account_uri[0] ? account_uri : NULL;
 	req->account_id = account_id;
 	req->method = method[0] ? method : NULL;
 	req->policy = policy;
+	/* libcaa's own rules (it refuses the same at caa_evaluate and the
+	 * climb), here with the fields named */
+	int rc = caa_request_validate(pol, req);
+	if (rc == CAA_EACCOUNT) /* a permission could come through either form */
+		return err_text(a, "%saccount_uri %s and %saccount_id %lld: %s", prefix,
+		                caad_quote(a, account_uri), prefix, (long long)account_id,
+		                caa_strerror(rc));
+	if (rc != CAA_EOK)
+		return err_text(a, "%svalidation_method %s: %s", prefix, caad_quote(a, method),
+		                caa_strerror(rc));
 	return NULL;
 }
 
@@ -144,15 +152,6 @@ const char *caad_request_check(caad_arena_t *a, const caa_config_t *cfg, const c
 	    (e = caad_request_common(a, cfg, prefix, m->account_uri, m->account_id,
 	                             m->validation_method, m->policy, req)))
 		return e;
-	/* both forms: a permission could come through either, so they must agree */
-	if (!caa_policy_account_agrees(caa_config_policy(cfg, m->policy), req->account_uri,
-	                               req->account_id))
-		return err_text(a,
-		                "%saccount_uri %s and %saccount_id %lld name different accounts: "
-		                "the URI must be an account_uri_prefixes entry followed by the id "
-		                "(or send only one of them)",
-		                prefix, caad_quote(a, m->account_uri), prefix,
-		                (long long)m->account_id);
 	if (m->validated_at != NULL) {
 		const Google__Protobuf__Timestamp *t = m->validated_at;
 		/* 0001-01-01 .. 9999-12-31, as the Timestamp spec allows; 0 means "none" */
@@ -220,6 +219,11 @@ const char *caad_request_docaa(caad_arena_t *a, const caa_config_t *cfg,
 	if (m->accounturiid < 0)
 		return err_text(a, "accountURIID: must not be negative, got %lld",
 		                (long long)m->accounturiid);
+	/* Boulder's VA checks CAA for DNS identifiers only: any other type ("ip",
+	 * and "" too, which caa.v1 reads as "dns") is its MalformedError */
+	if (ident && strcmp(m->identifier->type, "dns") != 0)
+		return err_text(a, "identifier.type %s: Identifier type for CAA check was not DNS",
+		                caad_quote(a, m->identifier->type));
 	if (ident)
 		e = caad_request_ident(a, "", m->identifier->type, m->identifier->value, req);
 	else

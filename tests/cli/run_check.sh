@@ -194,6 +194,18 @@ config-errors)
 		out_empty
 		err_has "caa order: --method $m: not a validation method this CA uses"
 	done
+	# So is an account URI and an id naming different accounts, as caad
+	# refuses them (issue 8); agreeing forms are one account.
+	printf '{"issuer_domains": ["ca.example"], "account_uri_prefixes": ["https://ca.example/acct/"]}\n' >"$tmp/acct.json"
+	for cmd in check order; do
+		run 2 $cmd --config "$tmp/acct.json" --account-uri https://ca.example/acct/1 \
+			--account-id 2 --validated-at "$recent" a.example
+		out_empty
+		err_has "caa $cmd: --account-uri https://ca.example/acct/1 and --account-id 2: the account URI and the account id name different accounts"
+		run 0 $cmd --config "$tmp/acct.json" --account-uri https://ca.example/acct/1 \
+			--account-id 1 --validated-at "$recent" a.example
+		out_has "PERMITTED  a.example"
+	done
 	;;
 unreachable)
 	# Nothing listens on port 1: UNAVAILABLE (gRPC fails fast; a client that
@@ -427,6 +439,22 @@ server)
 	run 0 check --server "$server" --timeout 10s issue-permit.lab
 	run 3 check --server "$server" --policy no-such-profile issue-permit.lab
 	err_has "INVALID_ARGUMENT"
+	# An account URI and an id naming different accounts: refused both ways,
+	# though the URI alone is the one acct.lab authorises.
+	acct=https://ca.example/acme/acct/1
+	run 2 check --config "$cfg" --account-uri "$acct" --account-id 2 acct.lab
+	out_empty
+	err_has "caa check: --account-uri $acct and --account-id 2: the account URI and the account id name different accounts"
+	run 2 order --config "$cfg" --account-uri "$acct" --account-id 2 acct.lab issue-permit.lab
+	out_empty
+	err_has "caa order: --account-uri $acct and --account-id 2: the account URI and the account id name different accounts"
+	run 3 check --server "$server" --account-uri "$acct" --account-id 2 acct.lab
+	out_empty
+	err_has "INVALID_ARGUMENT: account_uri \"$acct\" and account_id 2: the account URI and the account id name different accounts"
+	run 0 check --config "$cfg" --account-uri "$acct" --account-id 1 acct.lab
+	cp "$tmp/out" "$tmp/local.out"
+	run 0 check --server "$server" --account-uri "$acct" --account-id 1 acct.lab
+	cmp -s "$tmp/local.out" "$tmp/out" || fail "--server and --config differ on agreeing forms"
 	;;
 server-tls)
 	need_lab

@@ -99,6 +99,19 @@ accounturi)
 	out_has "FORBIDDEN  shop.example  relevant shop.example  ACCOUNT_URI_MISMATCH"
 	run 1 evaluate $demo --records "$ex/accounturi.records" shop.example
 	out_has "ACCOUNT_URI_MISMATCH"
+	# An account URI and an id naming different accounts: refused, as caad
+	# refuses them, though either form alone would be decided (issue 8).
+	for pair in "https://ca.example/acme/acct/1 2" "https://other.example/acct/1 1" "1 1"; do
+		uri=${pair% *}
+		id=${pair#* }
+		run 2 evaluate $demo --records "$ex/accounturi.records" \
+			--account-uri "$uri" --account-id "$id" shop.example
+		out_empty
+		err_has "caa evaluate: --account-uri $uri and --account-id $id: the account URI and the account id name different accounts"
+	done
+	run 0 evaluate $demo --records "$ex/accounturi.records" \
+		--account-uri https://ca.example/acme/acct/1 --account-id 1 shop.example
+	out_has "PERMITTED  shop.example  relevant shop.example  AUTHORIZED"
 	;;
 wildcard)
 	run 0 evaluate $demo --records "$ex/wildcard.records" www.shop.example

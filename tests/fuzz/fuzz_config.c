@@ -48,6 +48,10 @@ static void check_config(const caa_config_t *cfg)
 	    cfg->max_in_flight == 0 || cfg->cache.max_entries == 0 || cfg->dns.retries > 10) {
 		abort();
 	}
+	/* one silent zone holds at most half of libunbound's slots */
+	if (cfg->dns.max_per_zone == 0 || cfg->dns.max_per_zone > cfg->dns.max_outstanding / 2) {
+		abort();
+	}
 	if (cfg->perspective.n_remotes > 0 &&
 	    cfg->perspective.n_remotes < cfg->perspective.min_remotes) {
 		abort();

@@ -114,5 +114,7 @@ void case_wire_metrics_http(void);
 /* t_diag.c */
 void case_deadline_load(void);
 void case_diag_explain(void);
+/* t_docaa.c: DoCAA takes DNS identifiers only, as Boulder */
+void case_docaa_ident_type(void);
 
 #endif

@@ -71,18 +71,35 @@ static void clean(const char *what, const char *s)
 static const uint8_t *wire;
 static size_t wire_len;
 
+/* Does a varint of value n end just before wire[end]? Protobuf lets a
+ * sender pad a varint (0x83 0x00 is 3), so every encoding counts. */
+static bool length_before(size_t end, size_t n)
+{
+	for (size_t k = 1; k <= 10 && k <= end; k++) {
+		const uint8_t *p = wire + end - k;
+		if (p[k - 1] & 0x80)
+			return false; /* not the last octet of a varint */
+		uint64_t v = 0;
+		bool ok = true;
+		for (size_t j = 0; j < k && ok; j++) {
+			ok = j == k - 1 || (p[j] & 0x80);
+			v |= (uint64_t)(p[j] & 0x7f) << (7 * j);
+		}
+		if (ok && v == n)
+			return true;
+	}
+	return false;
+}
+
 /* s came as it is: its octets, with their length just before them, are in
  * the input (a string cut at a NUL has a longer length on the wire). */
 static bool on_wire(const char *s)
 {
 	if (s == NULL || s[0] == '\0')
 		return true;
-	uint8_t pre[10];
-	size_t n = strlen(s), k = 0;
-	for (uint64_t v = n; k == 0 || v != 0; v >>= 7)
-		pre[k++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
-	for (size_t i = 0; i + k + n <= wire_len; i++)
-		if (memcmp(wire + i, pre, k) == 0 && memcmp(wire + i + k, s, n) == 0)
+	size_t n = strlen(s);
+	for (size_t i = 1; i + n <= wire_len; i++)
+		if (memcmp(wire + i, s, n) == 0 && length_before(i, n))
 			return true;
 	return false;
 }
@@ -109,8 +126,12 @@ static void decided(const caa_request_t *req, bool docaa)
 	PROMISE(req->method == NULL || caa_policy_method_known(pol, req->method), "method %s",
 	        req->method);
 	PROMISE(req->account_id >= 0, "account_id %lld", (long long)req->account_id);
+	PROMISE(caa_request_validate(pol, req) == CAA_EOK, "decided, libcaa refuses it: %s",
+	        caa_strerror(caa_request_validate(pol, req)));
 	if (docaa)
 		PROMISE(req->method != NULL && req->account_id > 0, "incomplete DoCAA decided");
+	if (docaa)
+		PROMISE(strcmp(req->type, "dns") == 0, "DoCAA decided type %s", req->type);
 }
 
 /* err (refused) or req (decided): exactly one. */

@@ -461,6 +461,41 @@ void case_evaluate(void)
 	r = evaluate(ch, &e, &code, msg, sizeof(msg));
 	CHECK(!r && code == GRPC_STATUS_INVALID_ARGUMENT && strstr(msg, "at most 128"),
 	      "too many labels: %s", msg);
+
+	/* account_uri and account_id of different accounts: refused as Check
+	 * refuses them, though the URI alone would be authorised */
+	static const struct {
+		const char *uri;
+		int64_t id;
+	} disagree[] = {{ACCOUNT_1, 2}, {"https://other.example/acct/1", 1}, {"1", 1}};
+	for (size_t i = 0; i < sizeof(disagree) / sizeof(disagree[0]); i++) {
+		ev_init(&e, "shop.example");
+		ev_record(&e, ev_label(&e, "shop.example", NULL), 0, "issue",
+		          "ca.example; accounturi=https://ca.example/acme/acct/1");
+		e.m.account_uri = (char *)disagree[i].uri;
+		e.m.account_id = disagree[i].id;
+		r = evaluate(ch, &e, &code, msg, sizeof(msg));
+		char want[128];
+		snprintf(want, sizeof(want),
+		         "account_uri \"%s\" and account_id %lld: ", disagree[i].uri,
+		         (long long)disagree[i].id);
+		CHECK(!r && code == GRPC_STATUS_INVALID_ARGUMENT &&
+		          strncmp(msg, want, strlen(want)) == 0 &&
+		          strstr(msg, "name different accounts"),
+		      "Evaluate %s + %lld: %s %s", disagree[i].uri, (long long)disagree[i].id,
+		      gc_status_name(code), msg);
+		if (r)
+			protobuf_c_message_free_unpacked(&r->base, NULL);
+	}
+	ev_init(&e, "shop.example"); /* ACCOUNT_1 is prefix + "1": one account */
+	ev_record(&e, ev_label(&e, "shop.example", NULL), 0, "issue",
+	          "ca.example; accounturi=https://ca.example/acme/acct/1");
+	e.m.account_id = 1;
+	r = evaluate(ch, &e, &code, msg, sizeof(msg));
+	CHECK(r && r->verdict == CAA__V1__VERDICT__PERMITTED, "Evaluate agreeing forms: %s %s",
+	      gc_status_name(code), msg);
+	if (r)
+		protobuf_c_message_free_unpacked(&r->base, NULL);
 	t_stop(&p, ch);
 }
 

@@ -245,6 +245,7 @@ static const struct tcase {
     {"wire_metrics_http", NULL, case_wire_metrics_http},
     {"deadline_load", NULL, case_deadline_load},
     {"diag_explain", NULL, case_diag_explain},
+    {"docaa_ident_type", NULL, case_docaa_ident_type},
 };
 
 int main(int argc, char **argv)

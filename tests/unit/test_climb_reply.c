@@ -112,10 +112,58 @@ static void test_replies(void **state)
 	}
 }
 
+static void never_called(void *arg, int rc, caa_result_t *res)
+{
+	(void)arg, (void)rc, (void)res;
+	fail_msg("a refused check was called back");
+}
+
+static void never_called_order(void *arg, int rc, caa_result_t **results, size_t n,
+                               caa_problem_t *aggregate)
+{
+	(void)arg, (void)rc, (void)results, (void)n, (void)aggregate;
+	fail_msg("a refused order was called back");
+}
+
+/* The climb refuses what caa_evaluate refuses (caa_request_validate) before
+ * it asks anything: here an account URI and an id of different accounts. */
+static void test_request_refused(void **state)
+{
+	(void)state;
+	static const char json[] = "{\"issuer_domains\": [\"ca.example\"], "
+	                           "\"account_uri_prefixes\": [\"https://ca.example/acct/\"]}";
+	caa_config_t *cfg = NULL;
+	caa_ctx_t *ctx = NULL;
+	char err[256];
+	assert_int_equal(caa_config_parse(json, sizeof(json) - 1, &cfg, err, sizeof(err)), CAA_EOK);
+	assert_int_equal(caa_ctx_new(cfg, &ctx, err, sizeof(err)), CAA_EOK);
+	caa_request_t reqs[2] = {
+	    {.identifier = "a.example",
+	     .account_uri = "https://ca.example/acct/1",
+	     .account_id = 1},
+	    {.identifier = "b.example",
+	     .account_uri = "https://ca.example/acct/1",
+	     .account_id = 2},
+	};
+	assert_int_equal(caa_check_async(ctx, &reqs[1], 1000, never_called, NULL, NULL),
+	                 CAA_EACCOUNT);
+	reqs[1].method = "dns-02";
+	assert_int_equal(caa_check_async(ctx, &reqs[1], 1000, never_called, NULL, NULL),
+	                 CAA_EMETHOD);
+	reqs[1].method = NULL;
+	size_t bad = 99;
+	assert_int_equal(caa_order_async(ctx, reqs, 2, 1000, never_called_order, NULL, NULL, &bad),
+	                 CAA_EACCOUNT);
+	assert_int_equal(bad, 1);
+	caa_ctx_free(ctx);
+	caa_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replies),
+		cmocka_unit_test(test_request_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

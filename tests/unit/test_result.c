@@ -314,6 +314,63 @@ static void test_carve_out_flag(void **state)
 	}
 }
 
+/* An account URI and an id naming different accounts are a request error:
+ * either form alone could be authorised, and no answer would say which. */
+static void test_accounts_disagree(void **state)
+{
+	(void)state;
+	caa_policy_t pol;
+	policy(&pol, 0);
+	static const char *const rdata_v = "ca.example; accounturi=https://ca.example/acme/acct/1";
+	caa_rr_t rr = {
+	    .tag = "issue", .tag_len = 5, .value = rdata_v, .value_len = (uint16_t)strlen(rdata_v)};
+	caa_label_t l = {.name = "example.com", .outcome = CAA_OUT_PRESENT, .rrs = &rr, .n_rrs = 1};
+	static const struct {
+		const char *uri;
+		int64_t id;
+		int want;
+	} forms[] = {
+	    {"https://ca.example/acme/acct/1", 2, CAA_EACCOUNT},
+	    {"https://other.example/acct/1", 1, CAA_EACCOUNT},
+	    {"1", 1, CAA_EACCOUNT},
+	    {"https://ca.example/acme/acct/12", 1, CAA_EACCOUNT},
+	    {"https://ca.example/acme/acct/1", 1, CAA_EOK},
+	    {"https://ca.example/acme/acct/1", 0, CAA_EOK},
+	    {NULL, 2, CAA_EOK},
+	    {"", 2, CAA_EOK},
+	};
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		caa_request_t req = {.identifier = "example.com",
+		                     .account_uri = forms[i].uri,
+		                     .account_id = forms[i].id,
+		                     .method = "dns-01"};
+		caa_result_t *res = (caa_result_t *)1;
+		assert_int_equal(caa_request_validate(&pol, &req), forms[i].want);
+		assert_int_equal(caa_evaluate(&pol, &req, &l, 1, false, &res), forms[i].want);
+		if (forms[i].want != CAA_EOK) {
+			assert_null(res);
+			continue;
+		}
+		assert_non_null(res);
+		caa_result_free(res);
+	}
+	/* an IP identifier too: the request is refused, not "not applicable" */
+	caa_request_t ip = {.type = "ip",
+	                    .identifier = "192.0.2.1",
+	                    .account_uri = "https://ca.example/acme/acct/1",
+	                    .account_id = 2};
+	caa_result_t *res = (caa_result_t *)1;
+	assert_int_equal(caa_evaluate(&pol, &ip, NULL, 0, false, &res), CAA_EACCOUNT);
+	assert_null(res);
+	/* without prefixes no id names a URI: both forms together never agree */
+	pol.n_account_uri_prefixes = 0;
+	caa_request_t both = {.identifier = "example.com",
+	                      .account_uri = "https://ca.example/acme/acct/1",
+	                      .account_id = 1};
+	assert_int_equal(caa_request_validate(&pol, &both), CAA_EACCOUNT);
+	assert_string_not_equal(caa_strerror(CAA_EACCOUNT), "unknown error");
+}
+
 /* An order: 2 vs 3 failing identifiers (CAA.md §8). */
 static void test_order_aggregate(void **state)
 {
@@ -373,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_records_and_trace),
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_unknown_method),
+		cmocka_unit_test(test_accounts_disagree),
 		cmocka_unit_test(test_order_aggregate),
 		cmocka_unit_test(test_carve_out_flag),
 	};
