@@ -69,7 +69,8 @@ bool caa_cache_entry_newer(const caa_cache_entry_t *a, const caa_cache_entry_t *
  * would have beaten. Forgetting permissions is always safe (a miss checks
  * DNS). A refusal may be forgotten once at_ms + the window has passed (what
  * it beats is outside the window by then), so an expiry that long is safe;
- * a refusal evicted earlier must leave a floor behind: the memory backend
+ * a refusal evicted earlier, or replaced by a newer permission (which may
+ * itself be evicted), must leave a floor behind: the memory backend
  * keeps, per shard, the newest refusal it forgot and stores no permission
  * checked at or before it. A put that cannot store a refusal must do the same.
  */

@@ -23,9 +23,9 @@
  *   demand, so a large bound costs nothing until used.
  * - Entries are never deleted (a refusal is an entry); eviction reuses the
  *   least recently used entry in place, so the array stays dense.
- * - An evicted refusal, or one that found no room, raises its shard's floor
- *   to its time: no permission checked at or before the floor is stored in
- *   that shard again, so forgetting a refusal never revives what it beat.
+ * - An evicted refusal, one replaced by a newer permission, or one that found
+ *   no room, raises its shard's floor to its time: no permission checked at
+ *   or before the floor is stored in that shard again, so forgetting a refusal never revives what it beat.
  *   Refusals evicted are the least recently used, so the floor trails the
  *   clock by about the time the cache takes to turn over; a permission
  *   finishing later than that is only a miss.
@@ -266,8 +266,14 @@ static int mem_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t
 		/* Checks of one key finish out of order: keep the newest. */
 		uint32_t x = sh->slot[i] - 1;
 		caa_cache_entry_t held = entry_of(sh->e[x].stamp);
-		if (!caa_cache_entry_newer(&held, e))
+		if (!caa_cache_entry_newer(&held, e)) {
+			/* a refusal replaced (by a newer permission) is forgotten too:
+			 * once that permission is evicted, nothing else would stop a
+			 * permission older than the refusal */
+			if (!e->refused)
+				forget(sh, sh->e[x].stamp);
 			sh->e[x].stamp = stamp;
+		}
 		lru_touch(sh, x);
 	} else if (sh->n < SHARD_MAX - 1 && reserve(m)) {
 		if ((rc = shard_grow(sh, m->max < SHARD_MAX ? m->max : SHARD_MAX)) == CAA_EOK) {

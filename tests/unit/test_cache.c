@@ -949,28 +949,38 @@ static int be_put(void *impl, const uint8_t d[16], int64_t at, bool refused, caa
 #define MODEL_IDS 300
 
 /* What the memory backend must do, written the slow way: entries ordered
- * by (time, refused), LRU eviction, and the floor an evicted refusal leaves
- * (one shard, or a cache that never fills). */
+ * by (time, refused), LRU eviction, and the floor an evicted (or superseded)
+ * refusal leaves (one shard, or a cache that never fills). */
 typedef struct {
 	bool in[MODEL_IDS];
 	caa_cache_entry_t e[MODEL_IDS];
 	uint64_t used[MODEL_IDS];
 	uint64_t clock;
-	int64_t floor;
+	int64_t floors[16]; /* per shard: 16 from 16 x 1024 entries on, else one */
+	int64_t *floor;     /* the floor of the entry being put */
 	size_t n, max;
 } model_t;
 
+/* The shard a digest lands in (cache_memory.c: the top 4 bits of its second
+ * word, when the cache has 16 shards). */
+static void model_shard(model_t *m, const uint8_t d[16])
+{
+	uint64_t w;
+	memcpy(&w, d + 8, sizeof(w));
+	m->floor = &m->floors[m->max >= 16 * 1024 ? w >> 60 : 0];
+}
+
 static void model_put(model_t *m, unsigned id, const caa_cache_entry_t *e)
 {
-	if (!e->refused && e->at_ms <= m->floor)
+	if (!e->refused && e->at_ms <= *m->floor)
 		return;
 	if (!m->in[id] && m->n == m->max) {
 		unsigned lru = MODEL_IDS;
 		for (unsigned i = 0; i < MODEL_IDS; i++)
 			if (m->in[i] && (lru == MODEL_IDS || m->used[i] < m->used[lru]))
 				lru = i;
-		if (m->e[lru].refused && m->e[lru].at_ms > m->floor)
-			m->floor = m->e[lru].at_ms;
+		if (m->e[lru].refused && m->e[lru].at_ms > *m->floor)
+			*m->floor = m->e[lru].at_ms; /* one shard when it fills */
 		m->in[lru] = false;
 		m->n--;
 	}
@@ -979,6 +989,9 @@ static void model_put(model_t *m, unsigned id, const caa_cache_entry_t *e)
 		m->e[id] = *e;
 		m->n++;
 	} else if (!caa_cache_entry_newer(&m->e[id], e)) {
+		/* a refusal a newer permission replaces leaves its floor too */
+		if (m->e[id].refused && !e->refused && m->e[id].at_ms > *m->floor)
+			*m->floor = m->e[id].at_ms;
 		m->e[id] = *e;
 	}
 	m->used[id] = ++m->clock;
@@ -992,7 +1005,8 @@ static void run_model(size_t max, bool clustered, unsigned ops, unsigned seed)
 
 	assert_non_null(m);
 	m->max = max;
-	m->floor = -1;
+	for (size_t i = 0; i < 16; i++)
+		m->floors[i] = -1;
 	assert_int_equal(caa_cache_memory_new(max, &impl), CAA_EOK);
 	srand(seed);
 	for (unsigned op = 0; op < ops; op++) {
@@ -1011,6 +1025,7 @@ static void run_model(size_t max, bool clustered, unsigned ops, unsigned seed)
 		case 2:
 		case 3:
 			assert_int_equal(be->put(impl, d, &e), CAA_EOK);
+			model_shard(m, d);
 			model_put(m, id, &e);
 			break;
 		default:
@@ -1050,6 +1065,35 @@ static void test_memory_model(void **state)
 /* An evicted refusal leaves its time as the shard's floor: the permission it
  * beat, finishing later, is not stored, and neither is any other permission
  * of that shard checked at or before it. One checked after it is. */
+/* A refusal replaced by a newer permission is forgotten as if evicted: when
+ * that permission goes in turn, a permission older than the refusal (a check
+ * that finished late) must not land. unit.cache test_forbid_race found it. */
+static void test_superseded_refusal(void **state)
+{
+	void *impl;
+	uint8_t a[16], b[16], c[16];
+	caa_cache_entry_t got;
+	(void)state;
+
+	digest_of(1, false, a);
+	digest_of(2, false, b);
+	digest_of(3, false, c);
+	assert_int_equal(caa_cache_memory_new(2, &impl), CAA_EOK);
+	assert_int_equal(be_put(impl, a, NOW + 10, true, CAA_R_NOT_AUTHORIZED), CAA_EOK);
+	assert_int_equal(be_put(impl, a, NOW + 12, false, CAA_R_AUTHORIZED), CAA_EOK);
+	assert_int_equal(be_put(impl, b, NOW + 20, false, CAA_R_NO_CAA), CAA_EOK);
+	assert_int_equal(be_put(impl, c, NOW + 20, false, CAA_R_NO_CAA), CAA_EOK); /* a goes */
+	assert_false(be->get(impl, a, &got));
+	/* checked before the refusal, finishing now */
+	assert_int_equal(be_put(impl, a, NOW + 9, false, CAA_R_AUTHORIZED), CAA_EOK);
+	assert_false(be->get(impl, a, &got));
+	/* checked after it: stored */
+	assert_int_equal(be_put(impl, a, NOW + 11, false, CAA_R_AUTHORIZED), CAA_EOK);
+	assert_true(be->get(impl, a, &got));
+	assert_int_equal(got.at_ms, NOW + 11);
+	be->free(impl);
+}
+
 static void test_evicted_refusal(void **state)
 {
 	void *impl;
@@ -1292,6 +1336,7 @@ int main(void)
 	    cmocka_unit_test(test_forbidden_drops),
 	    cmocka_unit_test(test_newest_wins),
 	    cmocka_unit_test(test_forbid_race),
+	    cmocka_unit_test(test_superseded_refusal),
 	    cmocka_unit_test(test_account_forms),
 	    cmocka_unit_test(test_put_errors),
 	    cmocka_unit_test(test_key_separation),
