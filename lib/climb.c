@@ -765,19 +765,14 @@ static void lbl_deliver(lbl_t *l)
 
 static void submit(caa_ctx_t *ctx, sub_t *s);
 
-/* On the diagnosis thread: hand the result to the loop. */
+/* On the diagnosis thread: hand the result to the loop, in the submission
+ * lbl_diagnose() made for it (nothing to allocate here, so nothing to fail:
+ * the label's ref always comes back). */
 static void on_diagnosis(void *arg, caa_diag_result_t *res)
 {
-	lbl_t *l = arg;
-	sub_t *s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		/* Its waiting checks end at their deadlines; the label stays. */
-		free(res);
-		return;
-	}
-	s->diag_lbl = l;
+	sub_t *s = arg;
 	s->diag_res = res;
-	submit(l->ctx, s);
+	submit(s->diag_lbl->ctx, s);
 }
 
 /* An explaining check wants to know why the resolver failed (libunbound
@@ -804,10 +799,15 @@ static void lbl_diagnose(lbl_t *l)
 	char err[256];
 	if (ctx->diag == NULL && caa_diag_new(ctx->cfg, &ctx->diag, err, sizeof(err)) != CAA_EOK)
 		return;
+	sub_t *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return;
+	s->diag_lbl = l;
 	l->refs++; /* held until the diagnosis comes back */
 	/* CAA_EBUSY (a burst): no diagnosis, the answer does not wait */
-	if (caa_diag_start(ctx->diag, l->name, budget_ms, on_diagnosis, l) != CAA_EOK) {
+	if (caa_diag_start(ctx->diag, l->name, budget_ms, on_diagnosis, s) != CAA_EOK) {
 		l->refs--;
+		free(s);
 		return;
 	}
 	l->diagnosing = true;
