@@ -20,8 +20,8 @@
  * taken as the zone's. A CA never validates that loosely (CAA.md §6).
  */
 static const struct {
-	const char *opt;   /* as ub_ctx_get_option() names it */
-	const char *safe;  /* the only value accepted */
+	const char *opt;  /* as ub_ctx_get_option() names it */
+	const char *safe; /* the only value accepted */
 	const char *why;
 } bogus_passing[] = {
     {"val-permissive-mode", "no", "bogus answers are handed over as indeterminate"},
@@ -39,7 +39,8 @@ static int refuse_bogus_passing(struct ub_ctx *ub, const char *conf, char *err, 
 		int rc = ub_ctx_get_option(ub, bogus_passing[i].opt, &val);
 		bool ok = rc == 0 && val != NULL && strcmp(val, bogus_passing[i].safe) == 0;
 		if (!ok && rc != 0)
-			snprintf(err, errlen, "dns.unbound_conf: cannot read %s back from libunbound",
+			snprintf(err, errlen,
+			         "dns.unbound_conf: cannot read %s back from libunbound",
 			         bogus_passing[i].opt);
 		else if (!ok)
 			snprintf(err, errlen,

@@ -182,8 +182,8 @@ static bool order_once(caa_ctx_t *ctx, const char *sweep, unsigned long n, bool 
  * the nth on failing to start (!alloc); n 0: nothing fails. With rec, the
  * result becomes the expectation want; else it is judged against it.
  * Returns whether the injected failure happened. */
-static bool check_run(caa_ctx_t *ctx, const char *sweep, const caa_request_t *req,
-                      unsigned long n, bool alloc, expect_t *want, bool rec)
+static bool check_run(caa_ctx_t *ctx, const char *sweep, const caa_request_t *req, unsigned long n,
+                      bool alloc, expect_t *want, bool rec)
 {
 	done_t d = {0};
 	if (alloc)

@@ -21,18 +21,18 @@
 
 static int failures;
 
-#define FAIL(...)                                                                          \
-	do {                                                                               \
-		printf("FAIL ");                                                           \
-		printf(__VA_ARGS__);                                                       \
-		printf("\n");                                                              \
-		failures++;                                                                \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		printf("FAIL ");                                                                   \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		failures++;                                                                        \
 	} while (0)
 
 /* The Internet's root DS: not the lab root's, so the lab root's DNSKEYs fail
  * against it (a forged key set, as far as this validator can tell). */
-#define WRONG_ROOT_DS                                                                      \
-	"trust-anchor: \". IN DS 20326 8 2 "                                               \
+#define WRONG_ROOT_DS                                                                              \
+	"trust-anchor: \". IN DS 20326 8 2 "                                                       \
 	"E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\""
 
 /* A setting, the lab name whose bogus answer it would let through
