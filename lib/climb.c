@@ -109,6 +109,8 @@ typedef struct lbl {
 struct zone {
 	char *key;
 	unsigned inflight;
+	bool pending;       /* on ctx->pumps: slots_pump() has yet to look at it */
+	struct zone *pnext; /* ctx->pumps */
 	lq_t q;
 };
 
@@ -168,6 +170,8 @@ struct caa_ctx {
 	lbl_t *ready, **ready_tail; /* answered labels, processed after the event round */
 	lq_t waiting;     /* labels with a zone slot, waiting for max_outstanding */
 	unsigned outstanding;
+	zone_t *pumps;    /* zones whose slots came free, for the running slots_pump() */
+	bool pumping;     /* slots_pump() runs: it does not nest */
 	bool closing;     /* ub_ctx_delete() calls back: send nothing more */
 	unsigned delivering;   /* lbl_deliver() depth */
 	check_t *ended;        /* checks ended meanwhile (linked through next) */
@@ -424,10 +428,11 @@ static zone_t *zone_get(caa_ctx_t *ctx, const char *name)
 	return z;
 }
 
-/* Forget z once nothing holds or waits for one of its slots. */
+/* Forget z once nothing holds or waits for one of its slots, and no pump
+ * has it still to do. */
 static void zone_idle(caa_ctx_t *ctx, zone_t *z)
 {
-	if (z->inflight == 0 && z->q.head == NULL) {
+	if (z->inflight == 0 && z->q.head == NULL && !z->pending) {
 		caa_hmap_del(ctx->zones, z->key);
 		free(z->key);
 		free(z);
@@ -460,24 +465,42 @@ static void lbl_launch(lbl_t *l)
 		ctx->stats.waiting_peak = ctx->waiting.n;
 }
 
-/* Slots came free: labels waiting for an outstanding slot go first (they
- * hold their zone's already), then z's own FIFO. */
+/* Slots came free in z: labels waiting for an outstanding slot go first
+ * (they hold their zone's already), then z's own FIFO. A send that fails at
+ * once gives its slots back from inside the loop (lbl_release), and so does
+ * a check it completes: such a call only notes its zone for the pump that
+ * runs, so pumps never nest (nor deepen the stack per failed send), and no
+ * zone is freed while a pump still looks at it. */
 static void slots_pump(caa_ctx_t *ctx, zone_t *z)
 {
-	while (!ctx->closing && ctx->waiting.head != NULL &&
-	       ctx->outstanding < ctx->cfg->dns.max_outstanding) {
-		lbl_t *l = ctx->waiting.head;
-		lq_remove(l);
-		lbl_send(l);
+	if (!z->pending) {
+		z->pending = true;
+		z->pnext = ctx->pumps;
+		ctx->pumps = z;
 	}
-	while (!ctx->closing && z->q.head != NULL && z->inflight < ctx->cfg->dns.max_per_zone) {
-		lbl_t *l = z->q.head;
-		lq_remove(l);
-		z->inflight++;
-		l->zslot = true;
-		lbl_launch(l);
+	if (ctx->pumping)
+		return;
+	ctx->pumping = true;
+	while ((z = ctx->pumps) != NULL) {
+		ctx->pumps = z->pnext;
+		z->pending = false;
+		while (!ctx->closing && ctx->waiting.head != NULL &&
+		       ctx->outstanding < ctx->cfg->dns.max_outstanding) {
+			lbl_t *l = ctx->waiting.head;
+			lq_remove(l);
+			lbl_send(l);
+		}
+		while (!ctx->closing && z->q.head != NULL &&
+		       z->inflight < ctx->cfg->dns.max_per_zone) {
+			lbl_t *l = z->q.head;
+			lq_remove(l);
+			z->inflight++;
+			l->zslot = true;
+			lbl_launch(l);
+		}
+		zone_idle(ctx, z);
 	}
-	zone_idle(ctx, z);
+	ctx->pumping = false;
 }
 
 /* Give back whatever slots l holds (its query ended, or never started). */
@@ -742,19 +765,14 @@ static void lbl_deliver(lbl_t *l)
 
 static void submit(caa_ctx_t *ctx, sub_t *s);
 
-/* On the diagnosis thread: hand the result to the loop. */
+/* On the diagnosis thread: hand the result to the loop, in the submission
+ * lbl_diagnose() made for it (nothing to allocate here, so nothing to fail:
+ * the label's ref always comes back). */
 static void on_diagnosis(void *arg, caa_diag_result_t *res)
 {
-	lbl_t *l = arg;
-	sub_t *s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		/* Its waiting checks end at their deadlines; the label stays. */
-		free(res);
-		return;
-	}
-	s->diag_lbl = l;
+	sub_t *s = arg;
 	s->diag_res = res;
-	submit(l->ctx, s);
+	submit(s->diag_lbl->ctx, s);
 }
 
 /* An explaining check wants to know why the resolver failed (libunbound
@@ -781,10 +799,15 @@ static void lbl_diagnose(lbl_t *l)
 	char err[256];
 	if (ctx->diag == NULL && caa_diag_new(ctx->cfg, &ctx->diag, err, sizeof(err)) != CAA_EOK)
 		return;
+	sub_t *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return;
+	s->diag_lbl = l;
 	l->refs++; /* held until the diagnosis comes back */
 	/* CAA_EBUSY (a burst): no diagnosis, the answer does not wait */
-	if (caa_diag_start(ctx->diag, l->name, budget_ms, on_diagnosis, l) != CAA_EOK) {
+	if (caa_diag_start(ctx->diag, l->name, budget_ms, on_diagnosis, s) != CAA_EOK) {
 		l->refs--;
+		free(s);
 		return;
 	}
 	l->diagnosing = true;

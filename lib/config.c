@@ -10,12 +10,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -1302,6 +1304,7 @@ int caa_config_load(const char *path, caa_config_t **out, char *err, size_t errl
 typedef struct gen {
 	EVP_MD_CTX *md;
 	bool ok;
+	unsigned files; /* files read so far (gen_file) */
 } gen_t;
 
 static void gen_bytes(gen_t *g, const void *p, size_t n)
@@ -1423,6 +1426,128 @@ static void gen_policy(gen_t *g, const caa_policy_t *pol)
 	gen_bytes(g, "", 1);
 }
 
+/*
+ * Files named by path count by content (read when the generation is
+ * computed): a file is its path, then 'R' and its lines (each after a 0x01)
+ * and a 0x00, or 'U' when it cannot be read as a regular file (a context
+ * fails on it anyway), 'D' beyond GEN_FILE_DEPTH nested includes, 'L'
+ * beyond GEN_FILE_MAX files. In an unbound.conf (depth >= 0), the files it
+ * names for libunbound to read follow the line naming them, each after a
+ * 0x02: include:/include-toplevel: (globbed, read as unbound.conf text
+ * themselves), trust anchors, root hints, zone files.
+ */
+#define GEN_FILE_DEPTH 8
+#define GEN_FILE_MAX   256
+
+static const char *const gen_conf_files[] = {
+    "include:",           "include-toplevel:", "trust-anchor-file:", "auto-trust-anchor-file:",
+    "trusted-keys-file:", "root-hints:",       "zonefile:",
+};
+
+static void gen_file(gen_t *g, const char *path, int depth);
+
+/* The next token of an unbound.conf line from *p (quotes removed, into tok),
+ * or false at its end or a comment. */
+static bool gen_conf_token(const char **p, char *tok, size_t size)
+{
+	const char *s = *p;
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+		s++;
+	}
+	if (*s == '\0' || *s == '#') {
+		return false;
+	}
+	size_t n = 0;
+	char quote = (*s == '"' || *s == '\'') ? *s++ : '\0';
+	while (*s != '\0' && (quote ? *s != quote : !isspace((unsigned char)*s) && *s != '#')) {
+		if (n + 1 < size) {
+			tok[n++] = *s;
+		}
+		s++;
+	}
+	if (quote && *s == quote) {
+		s++;
+	}
+	tok[n] = '\0';
+	*p = s;
+	return true;
+}
+
+/* The files one unbound.conf line names, as gen_file() hashes them. */
+static void gen_conf_line(gen_t *g, const char *line, int depth)
+{
+	char tok[4096];
+	const char *p = line;
+	size_t n = sizeof(gen_conf_files) / sizeof(gen_conf_files[0]);
+	while (gen_conf_token(&p, tok, sizeof(tok))) {
+		size_t k = 0;
+		while (k < n && strcmp(tok, gen_conf_files[k]) != 0) {
+			k++;
+		}
+		if (k == n || !gen_conf_token(&p, tok, sizeof(tok))) {
+			continue;
+		}
+		bool include = k < 2;
+		/* libunbound globs include: patterns; no match is no file */
+		glob_t gl;
+		if (include && strpbrk(tok, "*?[") != NULL) {
+			if (glob(tok, 0, NULL, &gl) == 0) {
+				for (size_t i = 0; i < gl.gl_pathc; i++) {
+					gen_bytes(g, "\x02", 1);
+					gen_file(g, gl.gl_pathv[i], depth + 1);
+				}
+			}
+			globfree(&gl);
+			continue;
+		}
+		gen_bytes(g, "\x02", 1);
+		gen_file(g, tok, include ? depth + 1 : -1);
+	}
+}
+
+static void gen_file(gen_t *g, const char *path, int depth)
+{
+	gen_text(g, path, false);
+	if (path == NULL) {
+		return;
+	}
+	if (depth > GEN_FILE_DEPTH || g->files >= GEN_FILE_MAX) {
+		gen_bytes(g, depth > GEN_FILE_DEPTH ? "D" : "L", 1);
+		return;
+	}
+	g->files++;
+	/* non-blocking: a FIFO or a device is neither read nor waited for */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f = NULL;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		gen_bytes(g, "U", 1);
+		return;
+	}
+	gen_bytes(g, "R", 1);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		gen_bytes(g, "\x01", 1);
+		gen_u64(g, (uint64_t)len);
+		gen_bytes(g, line, (size_t)len);
+		if (depth >= 0) {
+			gen_conf_line(g, line, depth);
+		}
+	}
+	if (ferror(f)) {
+		g->ok = false; /* a file read in part has no generation */
+	}
+	free(line);
+	fclose(f);
+	gen_bytes(g, "", 1);
+}
+
 static const char *gen_key_profile(const void *a, size_t i)
 {
 	return ((const caa_policy_t *)a)[i].name;
@@ -1443,13 +1568,15 @@ int caa_config_generation(const caa_config_t *cfg, uint8_t out[CAA_CONFIG_GENERA
 		return CAA_ENOMEM;
 	}
 	g.ok = EVP_DigestInit_ex(g.md, EVP_sha256(), NULL) == 1;
-	gen_tag(&g, "caa config generation 1");
+	gen_tag(&g, "caa config generation 2");
 	gen_strings(&g, "issuer_domains", (const char *const *)cfg->issuer_domains,
 	            cfg->n_issuer_domains, true);
 	gen_strings(&g, "account_uri_prefixes", (const char *const *)cfg->account_uri_prefixes,
 	            cfg->n_account_uri_prefixes, false);
-	gen_str(&g, "dns.unbound_conf", cfg->dns.unbound_conf);
-	gen_str(&g, "dns.trust_anchor_file", cfg->dns.trust_anchor_file);
+	gen_tag(&g, "dns.unbound_conf");
+	gen_file(&g, cfg->dns.unbound_conf, 0);
+	gen_tag(&g, "dns.trust_anchor_file");
+	gen_file(&g, cfg->dns.trust_anchor_file, -1);
 	gen_num(&g, "dns.timeout", cfg->dns.timeout_ms);
 	gen_num(&g, "dns.query_timeout", cfg->dns.query_timeout_ms);
 	gen_num(&g, "dns.retries", cfg->dns.retries);

@@ -91,14 +91,17 @@ int caa_config_default(caa_config_t **out);
  * The generation of cfg: SHA-256 over everything in it that can change a
  * verdict — issuer_domains, account_uri_prefixes, the default policy and
  * every profile by name (all knobs, method_labels spelled out), and the DNS
- * settings a check depends on (unbound_conf and trust_anchor_file by path,
- * timeout, query_timeout, retries) and the perspective's remotes, quorum and
- * remote_timeout. Not in it: listen, tls, metrics_listen, max_in_flight,
- * recheck_window (the reuse window applies the live one), dns.max_per_zone,
- * cache, the perspective's own name and rir. Equal configs give equal
+ * settings a check depends on (unbound_conf and trust_anchor_file by path and
+ * content — read now — with the files the unbound.conf names: include:,
+ * trust anchors, root hints, zone files; timeout, query_timeout, retries) and
+ * the perspective's remotes, quorum and remote_timeout. Not in it: listen,
+ * tls, metrics_listen, max_in_flight, recheck_window (the reuse window
+ * applies the live one), dns.max_per_zone, cache, the perspective's own name
+ * and rir. Equal configs give equal
  * generations whatever their key order, profile order or spelling of
  * defaults; the reuse cache keys every permission with it. Returns CAA_EOK,
- * CAA_EINVAL, or CAA_EINTERNAL when the hash is not available.
+ * CAA_EINVAL, or CAA_EINTERNAL when the hash is not available or a named file
+ * fails while being read.
  */
 #define CAA_CONFIG_GENERATION_LEN 32
 int caa_config_generation(const caa_config_t *cfg, uint8_t out[CAA_CONFIG_GENERATION_LEN]);

@@ -14,6 +14,8 @@
  *    benchmarking, reserved and broadcast, the unspecified address, the
  *    deprecated IPv4-compatible ::/96 and 6to4 relay anycast, local-use NAT64
  *    and discard-only (the list is in donotquery.c; no setting allows them).
+ *    libunbound has no such list: the climb's queries avoid these ranges only
+ *    when do-not-query-address names them.
  * IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16)
  * addresses are judged by the IPv4 address they carry.
  */

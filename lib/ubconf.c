@@ -13,6 +13,48 @@
 #include "donotquery.h"
 #include "ubconf.h"
 
+/*
+ * Settings under which libunbound hands over what failed validation as if it
+ * had not (unbound.conf(5)): the answer comes back with sec 0 (insecure) or 2
+ * (secure) instead of bogus and no SERVFAIL, so a forged CAA RRset would be
+ * taken as the zone's. A CA never validates that loosely (CAA.md §6).
+ */
+static const struct {
+	const char *opt;  /* as ub_ctx_get_option() names it */
+	const char *safe; /* the only value accepted */
+	const char *why;
+} bogus_passing[] = {
+    {"val-permissive-mode", "no", "bogus answers are handed over as indeterminate"},
+    {"harden-dnssec-stripped", "yes",
+     "a trust anchor whose key set is missing or fails to validate makes everything "
+     "below it insecure instead of bogus (a downgrade)"},
+    {"val-override-date", "0",
+     "signatures are checked against another date than now (expired ones validate)"},
+};
+
+static int refuse_bogus_passing(struct ub_ctx *ub, const char *conf, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(bogus_passing) / sizeof(bogus_passing[0]); i++) {
+		char *val = NULL;
+		int rc = ub_ctx_get_option(ub, bogus_passing[i].opt, &val);
+		bool ok = rc == 0 && val != NULL && strcmp(val, bogus_passing[i].safe) == 0;
+		if (!ok && rc != 0)
+			snprintf(err, errlen,
+			         "dns.unbound_conf: cannot read %s back from libunbound",
+			         bogus_passing[i].opt);
+		else if (!ok)
+			snprintf(err, errlen,
+			         "dns.unbound_conf: %s: %s: %s is refused: %s; a CA validates "
+			         "strictly (remove it)",
+			         conf != NULL ? conf : "(none)", bogus_passing[i].opt,
+			         val != NULL ? val : "", bogus_passing[i].why);
+		free(val);
+		if (!ok)
+			return CAA_ECONFIG;
+	}
+	return CAA_EOK;
+}
+
 int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size_t errlen)
 {
 	const char *conf = cfg->dns.unbound_conf;
@@ -52,7 +94,7 @@ int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size
 		         rc == UB_READFILE ? "cannot read the file" : ub_strerror(rc));
 		return CAA_EDNS;
 	}
-	return CAA_EOK;
+	return refuse_bogus_passing(ub, conf, err, errlen);
 }
 
 /* ---- what the validator can prove ---- */

@@ -24,8 +24,12 @@ struct ub_ctx;
  * itself; an unbound.conf may turn it back on), do-not-query-localhost yes
  * (unbound's default; libunbound's is no), ub_ctx_config(unbound_conf),
  * and the trust anchor file (with an unbound.conf, its anchors rule unless
- * dns.trust_anchor_file names one). Returns CAA_EOK or CAA_EDNS with a message
- * naming the key in err.
+ * dns.trust_anchor_file names one). Then the settings that would let bogus
+ * answers through as insecure or secure are read back and refused:
+ * val-permissive-mode other than no, harden-dnssec-stripped other than yes,
+ * val-override-date other than 0. Returns CAA_EOK, CAA_EDNS (libunbound could
+ * not be set up) or CAA_ECONFIG (a refused setting), with a message naming
+ * the key in err.
  */
 int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size_t errlen);
 

@@ -12,6 +12,16 @@
  *          lab, libunbound's events and timers on caad's loop
  *   check  single checks of the order's names, warm
  *
+ * Then with dns.max_per_zone 1, so a name's labels wait in their zone's FIFO
+ * and are sent from it as slots come free (a send that fails there gives a
+ * slot back inside the pump that sent it):
+ *
+ *   zone-ub     a fresh context per N, a multi-label name, every CAA query
+ *               from the Nth on failing to start (ub_resolve_event UB_NOMEM)
+ *   zone-alloc  the same name, the Nth allocation failing, cold
+ *   explain     an explaining check of a SERVFAIL zone (a diagnosis runs and
+ *               comes back through a submission), the Nth allocation failing
+ *
  *   test_enomem LABDIR
  */
 #include <stdbool.h>
@@ -100,20 +110,28 @@ static bool drive(caa_ctx_t *ctx, done_t *d)
 
 /* A result under injected failure: anything but PERMITTED fails closed; a
  * PERMITTED must be the one the run without failures gave. */
-static void judge(const char *sweep, unsigned long n, size_t i, const caa_result_t *r)
+static void judge(const char *sweep, unsigned long n, const char *name, const expect_t *want,
+                  const caa_result_t *r)
 {
 	if (r == NULL) {
-		FAIL("%s N=%lu: %s: CAA_EOK without a result", sweep, n, names[i]);
+		FAIL("%s N=%lu: %s: CAA_EOK without a result", sweep, n, name);
 		return;
 	}
 	if (r->verdict != CAA_PERMITTED)
 		return;
-	if (base[i].verdict != CAA_PERMITTED || r->reason != base[i].reason ||
-	    strcmp(r->relevant_domain, base[i].relevant) != 0)
+	if (want->verdict != CAA_PERMITTED || r->reason != want->reason ||
+	    strcmp(r->relevant_domain, want->relevant) != 0)
 		FAIL("%s N=%lu: %s PERMITTED (reason %d, relevant \"%s\") where the run without "
 		     "failures said verdict %d reason %d relevant \"%s\"",
-		     sweep, n, names[i], (int)r->reason, r->relevant_domain, (int)base[i].verdict,
-		     (int)base[i].reason, base[i].relevant);
+		     sweep, n, name, (int)r->reason, r->relevant_domain, (int)want->verdict,
+		     (int)want->reason, want->relevant);
+}
+
+static void record_result(expect_t *e, const caa_result_t *r)
+{
+	e->verdict = r->verdict;
+	e->reason = r->reason;
+	snprintf(e->relevant, sizeof(e->relevant), "%s", r->relevant_domain);
 }
 
 /* One order with the nth allocation failing (0: none). Returns whether the
@@ -147,14 +165,10 @@ static bool order_once(caa_ctx_t *ctx, const char *sweep, unsigned long n, bool 
 			FAIL("%s N=%lu: %zu results", sweep, n, d.n);
 		for (size_t i = 0; i < d.n; i++) {
 			const caa_result_t *r = d.results[i];
-			if (record && r != NULL) {
-				base[i].verdict = r->verdict;
-				base[i].reason = r->reason;
-				snprintf(base[i].relevant, sizeof(base[i].relevant), "%s",
-				         r->relevant_domain);
-			} else {
-				judge(sweep, n, i, r);
-			}
+			if (record && r != NULL)
+				record_result(&base[i], r);
+			else
+				judge(sweep, n, names[i], &base[i], r);
 		}
 	}
 	for (size_t i = 0; i < d.n; i++)
@@ -164,27 +178,38 @@ static bool order_once(caa_ctx_t *ctx, const char *sweep, unsigned long n, bool 
 	return fired;
 }
 
-static bool check_once(caa_ctx_t *ctx, size_t i, unsigned long n)
+/* One check with the nth allocation failing (alloc), or every CAA query from
+ * the nth on failing to start (!alloc); n 0: nothing fails. With rec, the
+ * result becomes the expectation want; else it is judged against it.
+ * Returns whether the injected failure happened. */
+static bool check_run(caa_ctx_t *ctx, const char *sweep, const caa_request_t *req, unsigned long n,
+                      bool alloc, expect_t *want, bool rec)
 {
 	done_t d = {0};
-	failalloc_arm(n);
-	int rc = caa_check_async(ctx, &reqs[i], 0, on_check, &d, NULL);
+	if (alloc)
+		failalloc_arm(n);
+	else
+		failalloc_ub_arm(n);
+	int rc = caa_check_async(ctx, req, 0, on_check, &d, NULL);
 	bool started = rc == CAA_EOK;
 	if (started && !drive(ctx, &d))
-		FAIL("check N=%lu: %s did not end", n, names[i]);
+		FAIL("%s N=%lu: %s did not end", sweep, n, req->identifier);
 	failalloc_disarm();
-	bool fired = failalloc_fired();
+	failalloc_ub_disarm();
+	bool fired = alloc ? failalloc_fired() : failalloc_ub_fired();
 	if (!started) {
-		if (rc != CAA_ENOMEM)
-			FAIL("check N=%lu: caa_check_async: %d", n, rc);
+		if (rc != CAA_ENOMEM || !alloc)
+			FAIL("%s N=%lu: caa_check_async: %d", sweep, n, rc);
 		return fired;
 	}
 	if (d.calls != 1)
-		FAIL("check N=%lu: callback called %u times", n, d.calls);
-	if (d.rc == CAA_EOK)
-		judge("check", n, i, d.res);
-	else if (d.rc != CAA_ENOMEM || d.res != NULL || !fired)
-		FAIL("check N=%lu: %s rc %d", n, names[i], d.rc);
+		FAIL("%s N=%lu: callback called %u times", sweep, n, d.calls);
+	if (d.rc == CAA_EOK && rec && d.res != NULL)
+		record_result(want, d.res);
+	else if (d.rc == CAA_EOK)
+		judge(sweep, n, req->identifier, want, d.res);
+	else if (d.rc != CAA_ENOMEM || d.res != NULL || !alloc || !fired)
+		FAIL("%s N=%lu: %s rc %d", sweep, n, req->identifier, d.rc);
 	caa_result_free(d.res);
 	return fired;
 }
@@ -207,6 +232,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char path[4096], err[512];
+	setvbuf(stdout, NULL, _IOLBF, 0); /* what ran before a sanitizer ends the run */
 	snprintf(path, sizeof(path), "%s/caa.json", argv[1]);
 	caa_config_t *cfg;
 	if (caa_config_load(path, &cfg, err, sizeof(err)) != CAA_EOK) {
@@ -238,7 +264,8 @@ int main(int argc, char **argv)
 	struct {
 		const char *name;
 		unsigned long runs, fired;
-	} sw[3] = {{"warm", 0, 0}, {"cold", 0, 0}, {"check", 0, 0}};
+	} sw[6] = {{"warm", 0, 0},    {"cold", 0, 0},       {"check", 0, 0},
+	           {"zone-ub", 0, 0}, {"zone-alloc", 0, 0}, {"explain", 0, 0}};
 
 	for (unsigned long n = 1; n < MAX_N; n++) {
 		sw[0].runs++;
@@ -258,18 +285,58 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_NAMES; i++)
 		for (unsigned long n = 1; n < MAX_N; n++) {
 			sw[2].runs++;
-			if (!check_once(warm, i, n))
+			if (!check_run(warm, "check", &reqs[i], n, true, &base[i], false))
 				break;
 			sw[2].fired++;
 		}
 	caa_ctx_free(warm);
+
+	/* One slot per zone: a.b.nocaa.lab's three labels in zone nocaa.lab go
+	 * one after the other, each sent from the pump when the last ends. */
+	cfg->dns.max_per_zone = 1;
+	caa_request_t deep = reqs[0], expl = reqs[0];
+	deep.identifier = "a.b.nocaa.lab";
+	expl.identifier = "a.servfail.lab";
+	expl.explain = true;
+	expect_t deep_want, expl_want;
+	caa_ctx_t *ctx = ctx_make(cfg);
+	check_run(ctx, "baseline", &deep, 0, true, &deep_want, true);
+	caa_ctx_free(ctx);
+	if (deep_want.verdict != CAA_PERMITTED)
+		FAIL("baseline: %s verdict %d, want PERMITTED", deep.identifier,
+		     (int)deep_want.verdict);
+	for (int alloc = 0; alloc < 2; alloc++)
+		for (unsigned long n = 1; n < MAX_N; n++) {
+			ctx = ctx_make(cfg);
+			sw[3 + alloc].runs++;
+			bool fired =
+			    check_run(ctx, sw[3 + alloc].name, &deep, n, alloc, &deep_want, false);
+			caa_ctx_free(ctx);
+			if (!fired)
+				break;
+			sw[3 + alloc].fired++;
+		}
+	ctx = ctx_make(cfg);
+	check_run(ctx, "baseline", &expl, 0, true, &expl_want, true);
+	if (expl_want.verdict == CAA_PERMITTED)
+		FAIL("baseline: %s PERMITTED", expl.identifier);
+	for (unsigned long n = 1; n < MAX_N; n++) {
+		sw[5].runs++;
+		if (!check_run(ctx, "explain", &expl, n, true, &expl_want, false))
+			break;
+		sw[5].fired++;
+	}
+	caa_ctx_free(ctx);
 	caa_config_free(cfg);
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 6; i++) {
 		printf("%s: %lu runs, %lu with an injected failure\n", sw[i].name, sw[i].runs,
 		       sw[i].fired);
-	if (sw[0].fired == 0 || sw[1].fired == 0 || sw[2].fired == 0)
-		FAIL("a sweep injected nothing: is the allocator wrapped?");
+		if (sw[i].fired == 0)
+			FAIL("sweep %s injected nothing: are the allocator and "
+			     "ub_resolve_event wrapped?",
+			     sw[i].name);
+	}
 	printf("%s test_enomem (%d failures)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }

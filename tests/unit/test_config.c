@@ -1059,6 +1059,104 @@ static void test_generation(void **state)
 #undef CFG
 #undef BASE_WITH
 
+/* The generation of {"dns": {"unbound_conf": DIR/u.conf, "trust_anchor_file": DIR/root.key}}. */
+static void generation_files(const char *dir, uint8_t out[CAA_CONFIG_GENERATION_LEN])
+{
+	char json[1024];
+	snprintf(json, sizeof(json),
+	         "{\"dns\": {\"unbound_conf\": \"%s/u.conf\", \"trust_anchor_file\": \"%s/root.key\"}}",
+	         dir, dir);
+	generation_of(json, out);
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	write_file(path, text, strlen(text));
+}
+
+/* The files named by path are hashed by content: the same path with other
+ * content (forwarders, domain-insecure, anchors) is another generation, and
+ * so are the files the unbound.conf names (include:, trust-anchor-file:,
+ * root-hints:, ...). A file that cannot be read is a generation of its own. */
+static void test_generation_files(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_config_gen.XXXXXX", conf[2048];
+	uint8_t a[CAA_CONFIG_GENERATION_LEN], b[CAA_CONFIG_GENERATION_LEN],
+	    c[CAA_CONFIG_GENERATION_LEN];
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf),
+	         "server:\n  domain-insecure: corp\n  include: \"%s/inc-*.conf\"\n"
+	         "  trust-anchor-file: %s/ta.key # comment\n"
+	         "  # include: %s/commented.conf\n"
+	         "forward-zone:\n  name: \".\"\n  forward-addr: 192.0.2.1\n",
+	         dir, dir, dir);
+	put(dir, "u.conf", conf);
+	put(dir, "root.key", ". IN DS 20326 8 2 E06D\n");
+	put(dir, "inc-1.conf", "server:\n  val-log-level: 2\n");
+	put(dir, "ta.key", "example. IN DS 1 8 2 AA\n");
+	put(dir, "commented.conf", "server:\n");
+	generation_files(dir, a);
+	generation_files(dir, b);
+	assert_memory_equal(a, b, sizeof(a)); /* files unchanged: the same */
+
+	static const struct {
+		const char *what, *name, *text;
+	} edits[] = {
+	    {"unbound_conf: another forwarder", "u.conf", NULL},
+	    {"trust_anchor_file: another anchor", "root.key", ". IN DS 20326 8 2 E06E\n"},
+	    {"an included file", "inc-1.conf", "server:\n  domain-insecure: example\n"},
+	    {"a file the include's pattern now matches", "inc-2.conf", "server:\n"},
+	    {"a trust-anchor-file the unbound.conf names", "ta.key", "example. IN DS 1 8 2 AB\n"},
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		print_message("generation files: %s\n", edits[i].what);
+		char other[2048];
+		const char *text = edits[i].text;
+		if (text == NULL) {
+			snprintf(other, sizeof(other), "%s", conf);
+			char *addr = strstr(other, "192.0.2.1");
+			assert_non_null(addr);
+			addr[8] = '2';
+			text = other;
+		}
+		put(dir, edits[i].name, text);
+		generation_files(dir, b);
+		assert_memory_not_equal(a, b, sizeof(a));
+		memcpy(a, b, sizeof(a));
+	}
+
+	/* a file in a commented-out include is not read */
+	put(dir, "commented.conf", "server:\n  domain-insecure: example\n");
+	generation_files(dir, b);
+	assert_memory_equal(a, b, sizeof(a));
+
+	/* unreadable, empty and present differ; the same content twice is the same */
+	char path[600];
+	snprintf(path, sizeof(path), "%s/root.key", dir);
+	assert_int_equal(unlink(path), 0);
+	generation_files(dir, b); /* missing */
+	assert_memory_not_equal(a, b, sizeof(a));
+	put(dir, "root.key", "");
+	generation_files(dir, c); /* empty */
+	assert_memory_not_equal(b, c, sizeof(b));
+	assert_memory_not_equal(a, c, sizeof(a));
+	put(dir, "root.key", ". IN DS 20326 8 2 E06E\n");
+	generation_files(dir, b);
+	assert_memory_equal(a, b, sizeof(a));
+
+	/* an include of itself ends (nesting is bounded) */
+	snprintf(conf, sizeof(conf), "server:\n  include: \"%s/u.conf\"\n", dir);
+	put(dir, "u.conf", conf);
+	generation_files(dir, b);
+
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1067,6 +1165,7 @@ int main(void)
 		cmocka_unit_test(test_err_buffer), cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_limits),    cmocka_unit_test(test_files),
 		cmocka_unit_test(test_examples),  cmocka_unit_test(test_generation),
+		cmocka_unit_test(test_generation_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * test_ubconf.c — what the validator of a configured libunbound context can
  * prove (ubconf.h, CAA.md §1, §6): INSECURE needs validation from the root;
  * without a trust anchor, with only non-root anchors, without the validator
- * module, or under domain-insecure, an unsigned answer proves nothing.
+ * module, or under domain-insecure, an unsigned answer proves nothing; and
+ * an unbound.conf that would let bogus answers through is refused.
  * No network: contexts are configured, never asked anything.
  */
 #include <stdarg.h>
@@ -151,6 +152,63 @@ static void test_validation(void **state)
 	caa_ubconf_val_deinit(&v); /* twice is fine */
 }
 
+/* Settings that let bogus answers through are refused (ubconf.h): the error
+ * names dns.unbound_conf and the setting; the strict values written out, and
+ * settings that let nothing bogus through, are accepted. */
+static void test_refuse_bogus_passing(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *opt;
+	} bad[] = {
+	    {"val-permissive-mode: yes", "val-permissive-mode"},
+	    {"harden-dnssec-stripped: no", "harden-dnssec-stripped"},
+	    {"val-override-date: -1", "val-override-date"},
+	    {"val-override-date: \"20200101000000\"", "val-override-date"},
+	    {"val-override-date: 1577836800", "val-override-date"},
+	};
+	static const char *const good[] = {
+	    "val-permissive-mode: no\n  harden-dnssec-stripped: yes\n  val-override-date: 0",
+	    "val-override-date: \"\"",
+	    "trust-anchor-signaling: no\n  root-key-sentinel: no",
+	    "harden-algo-downgrade: no\n  val-sig-skew-max: 172800\n  val-clean-additional: no",
+	};
+	char text[512], err[512];
+	caa_config_t cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "server:\n  %s\n", bad[i].line);
+		cfg.dns.unbound_conf = (char *)write_file("loose.conf", text);
+		struct ub_ctx *ub = ub_ctx_create();
+		assert_non_null(ub);
+		err[0] = '\0';
+		int rc = caa_ubconf_apply(ub, &cfg, err, sizeof(err));
+		ub_ctx_delete(ub);
+		if (rc != CAA_ECONFIG || strstr(err, "dns.unbound_conf") == NULL ||
+		    strstr(err, bad[i].opt) == NULL)
+			fail_msg("\"%s\": rc %d \"%s\": want CAA_ECONFIG naming dns.unbound_conf "
+			         "and %s",
+			         bad[i].line, rc, err, bad[i].opt);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "server:\n  %s\n", good[i]);
+		cfg.dns.unbound_conf = (char *)write_file("strict.conf", text);
+		struct ub_ctx *ub = ub_ctx_create();
+		assert_non_null(ub);
+		int rc = caa_ubconf_apply(ub, &cfg, err, sizeof(err));
+		ub_ctx_delete(ub);
+		if (rc != CAA_EOK)
+			fail_msg("\"%s\": rc %d \"%s\": want accepted", good[i], rc, err);
+	}
+	/* no unbound.conf at all: libunbound's defaults are strict */
+	cfg.dns.unbound_conf = NULL;
+	cfg.dns.trust_anchor_file = (char *)write_file("root.key", ROOT_DS "\n");
+	struct ub_ctx *ub = ub_ctx_create();
+	assert_non_null(ub);
+	assert_int_equal(caa_ubconf_apply(ub, &cfg, err, sizeof(err)), CAA_EOK);
+	ub_ctx_delete(ub);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -171,6 +229,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_root_anchor_text),
 	    cmocka_unit_test(test_validation),
+	    cmocka_unit_test(test_refuse_bogus_passing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
