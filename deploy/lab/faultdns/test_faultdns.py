@@ -26,15 +26,23 @@ def check(cond, what):
         FAILED.append(what)
 
 
+_given = set()
+
+
 def free_port():
-    """A port free for both UDP and TCP on 127.0.0.1 (small race, fine for a test)."""
+    """A port free for both UDP and TCP on 127.0.0.1 and not handed out before
+    (nothing listens on a port until the server starts: without the set two
+    servers could be given the same one)."""
     while True:
         port = random.randrange(20000, 60000)
+        if port in _given:
+            continue
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, \
                     socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
                 u.bind(("127.0.0.1", port))
                 t.bind(("127.0.0.1", port))
+                _given.add(port)
                 return port
         except OSError:
             continue
