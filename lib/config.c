@@ -601,7 +601,8 @@ static const char *prefix_check(char *s)
 static const char *client_name_check(char *s)
 {
 	if (strchr(s, ':') != NULL) {
-		return uri_valid(s) ? NULL : "is neither a DNS name nor a URI (scheme:..., no spaces)";
+		return uri_valid(s) ? NULL
+		                    : "is neither a DNS name nor a URI (scheme:..., no spaces)";
 	}
 	return issuer_domain_check(s);
 }

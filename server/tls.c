@@ -255,7 +255,8 @@ bool caad_tls_client_allowed(grpc_call *call, const caa_tls_config_t *t, char **
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		if (g->type != GEN_DNS && g->type != GEN_URI)
 			continue;
-		const ASN1_IA5STRING *a = g->type == GEN_DNS ? g->d.dNSName : g->d.uniformResourceIdentifier;
+		const ASN1_IA5STRING *a =
+		    g->type == GEN_DNS ? g->d.dNSName : g->d.uniformResourceIdentifier;
 		const char *v = (const char *)ASN1_STRING_get0_data(a);
 		size_t len = (size_t)ASN1_STRING_length(a);
 		allowed = name_listed(t, g->type == GEN_DNS, v, len);
