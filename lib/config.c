@@ -42,6 +42,7 @@
 #define MAX_MIN_REMOTES    64
 #define MAX_ISSUER_DOMAINS 256
 #define MAX_PREFIXES       256
+#define MAX_CLIENT_NAMES   256
 #define MAX_PROFILES       256
 #define MAX_METHOD_LABELS  256
 #define MAX_METHODS        32
@@ -595,6 +596,17 @@ static const char *prefix_check(char *s)
 	return uri_valid(s) ? NULL : "is not a URI (scheme:..., no spaces)";
 }
 
+/* A client name: a URI when it has a colon (a DNS name never does), else a
+ * DNS name, lowercased. No wildcards: a certificate's SAN must equal it. */
+static const char *client_name_check(char *s)
+{
+	if (strchr(s, ':') != NULL) {
+		return uri_valid(s) ? NULL
+		                    : "is neither a DNS name nor a URI (scheme:..., no spaces)";
+	}
+	return issuer_domain_check(s);
+}
+
 /* No prefix may start another: account id 23 under ".../acct/1" would be
  * account 123 under ".../acct/", and a record for one would authorise the other. */
 static int prefixes_disjoint(parser_t *ps, const char *path, char *const *p, size_t n)
@@ -830,11 +842,12 @@ static int parse_profiles(parser_t *ps, const json_t *obj, const char *path)
 	return CAA_EOK;
 }
 
-/* The server's tls (cert, key, client_ca) or a remote's (cert, key, ca). */
+/* The server's tls (cert, key, client_ca, client_names) or a remote's (cert, key, ca). */
 static int parse_tls(parser_t *ps, const json_t *obj, const char *path, caa_tls_config_t *tls,
                      bool remote)
 {
-	static const char *const server_keys[] = {"cert", "key", "client_ca", NULL};
+	static const char *const server_keys[] = {"cert", "key", "client_ca", "client_names",
+	                                          NULL};
 	static const char *const remote_keys[] = {"cert", "key", "ca", NULL};
 	char kp[PATH_LEN];
 	const json_t *v;
@@ -843,6 +856,12 @@ static int parse_tls(parser_t *ps, const json_t *obj, const char *path, caa_tls_
 	if (remote && KEY("client_ca")) {
 		return FAIL(ps, CAA_ECONFIG,
 		            "%s: a remote has no clients; \"ca\" verifies the remote's certificate",
+		            kp);
+	}
+	if (remote && KEY("client_names")) {
+		return FAIL(ps, CAA_ECONFIG,
+		            "%s: a remote has no clients; client_names belongs in the top-level "
+		            "tls of the caad that is called",
 		            kp);
 	}
 	ret = check_object(ps, obj, path, remote ? remote_keys : server_keys);
@@ -857,6 +876,23 @@ static int parse_tls(parser_t *ps, const json_t *obj, const char *path, caa_tls_
 	}
 	if (KEY("ca")) {
 		ret = get_string(ps, v, kp, &tls->ca);
+	}
+	if (KEY("client_names")) {
+		ret = get_string_array(ps, v, kp, MAX_CLIENT_NAMES, client_name_check,
+		                       &tls->client_names, &tls->n_client_names);
+		if (ret == CAA_EOK && tls->n_client_names == 0) {
+			/* an empty list would refuse every client: almost surely a mistake */
+			ret = FAIL(ps, CAA_ECONFIG,
+			           "%s: empty; list at least one name, or leave the key out to "
+			           "admit every client certificate %s.client_ca signed",
+			           kp, path);
+		}
+		if (ret == CAA_EOK && tls->client_ca == NULL) {
+			ret = FAIL(ps, CAA_ECONFIG,
+			           "%s: needs %s.client_ca (only a client certificate verified "
+			           "against it names its holder)",
+			           kp, path);
+		}
 	}
 	if (ret != CAA_EOK) {
 		return ret;

@@ -19,6 +19,9 @@ typedef struct caa_tls_config {
 	char *cert;      /* PEM paths; NULL when absent */
 	char *key;
 	char *client_ca; /* set => mTLS required */
+	char **client_names; /* server only: SAN DNS names (lowercase) or URIs a client
+	                      * certificate must carry one of; NULL = any client_ca client */
+	size_t n_client_names;
 	char *ca;        /* remotes only: CA bundle that verifies the remote; NULL = system roots */
 } caa_tls_config_t;
 

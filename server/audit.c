@@ -388,3 +388,32 @@ void caad_audit_check(const caad_audit_t *who, const caa_request_t *req, const c
 	caad_audit_flush(&b);
 	caad_audit_buf_free(&b);
 }
+
+void caad_audit_refused(const char *rpc, const char *peer, const char *client,
+                        char *const *sans, const char *error)
+{
+	caad_audit_buf_t b;
+	caad_audit_buf_init(&b);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	PUT_LIT(&b, "{\"time\":");
+	time_value(&b, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	PUT_LIT(&b, ",\"msg\":\"refused\"");
+	str_field(&b, "rpc", rpc);
+	str_field(&b, "peer", peer);
+	if (client != NULL)
+		str_field(&b, "client", client);
+	key(&b, "sans");
+	put(&b, "[", 1);
+	for (size_t i = 0; sans != NULL && sans[i] != NULL; i++) {
+		if (i > 0)
+			put(&b, ",", 1);
+		str(&b, sans[i]);
+	}
+	put(&b, "]", 1);
+	str_field(&b, "error", error);
+	PUT_LIT(&b, "}\n");
+	if (!b.failed) /* out of memory: no line rather than half of one */
+		caad_audit_flush(&b);
+	caad_audit_buf_free(&b);
+}

@@ -23,6 +23,7 @@
 #include <grpc/grpc.h>
 
 #include "caa/v1/caa.pb-c.h"
+#include "audit.h"
 #include "caad.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "http.h"
@@ -44,12 +45,15 @@ static const struct route {
 	const char *method;
 	caad_handler_fn handle;
 	const char *metric;
+	bool open; /* answered whoever asks: tls.client_names does not apply */
 } routes[] = {
-    {&caa__v1__caa__descriptor, "Check", caad_handle_check, "Check"},
-    {&caa__v1__caa__descriptor, "CheckOrder", caad_handle_order, "CheckOrder"},
-    {&caa__v1__caa__descriptor, "Evaluate", caad_handle_evaluate, "Evaluate"},
-    {&va__caa__descriptor, "DoCAA", caad_handle_docaa, "DoCAA"},
-    {&grpc__health__v1__health__descriptor, "Check", caad_handle_health, "Health.Check"},
+    {&caa__v1__caa__descriptor, "Check", caad_handle_check, "Check", false},
+    {&caa__v1__caa__descriptor, "CheckOrder", caad_handle_order, "CheckOrder", false},
+    {&caa__v1__caa__descriptor, "Evaluate", caad_handle_evaluate, "Evaluate", false},
+    {&va__caa__descriptor, "DoCAA", caad_handle_docaa, "DoCAA", false},
+    /* a load balancer or orchestrator probes health with a certificate of its
+     * own; the answer says nothing about any domain */
+    {&grpc__health__v1__health__descriptor, "Check", caad_handle_health, "Health.Check", true},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -183,10 +187,27 @@ static int build_routes(daemon_t *dm, routing_t *rt)
 			return -1;
 		snprintf(rt->paths[i], sizeof(rt->paths[i]), "/%s/%s", routes[i].service->name,
 		         routes[i].method);
-		rt->methods[i] = (caad_method_t){rt->paths[i], routes[i].handle, &dm->d};
+		rt->methods[i] =
+		    (caad_method_t){rt->paths[i], routes[i].handle, &dm->d, routes[i].open};
 		rt->metric_names[i] = routes[i].metric;
 	}
 	return 0;
+}
+
+/* tls.client_names: a client whose certificate names none of them is refused
+ * before anything else happens (no DNS, no check, no cache). */
+static bool admit(void *arg, caad_call_t *c, size_t method)
+{
+	const daemon_t *dm = arg;
+	char **sans;
+	if (caad_call_client_allowed(c, &dm->cfg->tls, &sans))
+		return true;
+	static const char why[] = "client certificate names none of tls.client_names";
+	caad_audit_refused(method < N_ROUTES ? routes[method].metric : "unknown",
+	                   caad_call_peer(c), caad_call_identity(c), sans, why);
+	caad_tls_sans_free(sans);
+	caad_call_fail(c, GRPC_STATUS_PERMISSION_DENIED, "%s", why);
+	return false;
 }
 
 static int serve(daemon_t *dm, const char *config_path)
@@ -226,7 +247,9 @@ static int serve(daemon_t *dm, const char *config_path)
 	                        .methods = rt.methods,
 	                        .n_methods = N_ROUTES,
 	                        .on_status = caad_metrics_rpc,
-	                        .status_arg = dm->d.metrics};
+	                        .status_arg = dm->d.metrics,
+	                        .admit = dm->cfg->tls.n_client_names > 0 ? admit : NULL,
+	                        .admit_arg = dm};
 	/* as many completion workers as completion-queue threads */
 	if (caad_done_start(&dm->d, opts.threads) != 0) {
 		grpc_server_credentials_release(creds);

@@ -281,6 +281,11 @@ const char *caad_call_identity(caad_call_t *c)
 	return c->identity;
 }
 
+bool caad_call_client_allowed(caad_call_t *c, const caa_tls_config_t *t, char ***sans)
+{
+	return caad_tls_client_allowed(c->call, t, sans);
+}
+
 void caad_call_hold(caad_call_t *c, void (*cancel)(void *arg, uint64_t id), void *arg)
 {
 	call_ref(c);
@@ -423,10 +428,15 @@ static void on_slot(caad_tag_t *t, bool ok)
 	if (grpc_call_start_batch(c->call, &close_op, 1, &c->close_tag, NULL) != GRPC_CALL_OK)
 		call_unref(c);
 
-	if (c->method < r->opts.n_methods)
-		r->opts.methods[c->method].handle(c, r->opts.methods[c->method].arg);
-	else
-		unimplemented(c, NULL);
+	const caad_method_t *m =
+	    c->method < r->opts.n_methods ? &r->opts.methods[c->method] : NULL;
+	if ((m != NULL && m->open) || r->opts.admit == NULL ||
+	    r->opts.admit(r->opts.admit_arg, c, c->method)) {
+		if (m != NULL)
+			m->handle(c, m->arg);
+		else
+			unimplemented(c, NULL);
+	}
 	call_unref(c); /* the handler's reference */
 }
 

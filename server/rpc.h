@@ -21,6 +21,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "arena.h"
+#include "config.h"
 
 typedef struct caad_rpc caad_rpc_t;
 typedef struct caad_call caad_call_t;
@@ -33,7 +34,12 @@ typedef struct caad_method {
 	const char *path; /* "/caa.v1.CAA/Check" */
 	caad_handler_fn handle;
 	void *arg;
+	bool open; /* answered without asking admit (the health check) */
 } caad_method_t;
+
+/* Decide whether a call may reach its handler (method as for caad_status_fn).
+ * On false it must have failed the call itself. */
+typedef bool (*caad_admit_fn)(void *arg, caad_call_t *call, size_t method);
 
 /* Called once per finished call with the method index (n_methods = unknown
  * method) and the status sent. Any thread. */
@@ -48,6 +54,9 @@ typedef struct caad_rpc_opts {
 	size_t n_methods;
 	caad_status_fn on_status; /* may be NULL */
 	void *status_arg;
+	caad_admit_fn admit; /* NULL = every call; else asked first for all but open methods,
+	                      * unknown ones included */
+	void *admit_arg;
 } caad_rpc_opts_t;
 
 /*
@@ -90,6 +99,9 @@ int64_t caad_call_time_left_ms(const caad_call_t *c);
  * the call. */
 const char *caad_call_peer(caad_call_t *c);
 const char *caad_call_identity(caad_call_t *c);
+
+/* caad_tls_client_allowed() for this call's client certificate. */
+bool caad_call_client_allowed(caad_call_t *c, const caa_tls_config_t *t, char ***sans);
 
 /* Answer OK with msg (packed now), or fail with code and a message. */
 void caad_call_reply(caad_call_t *c, const ProtobufCMessage *msg);

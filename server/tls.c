@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "tls.h"
 
@@ -193,4 +195,84 @@ char *caad_tls_peer_identity(grpc_call *call)
 	}
 	grpc_auth_context_release(ctx);
 	return id;
+}
+
+void caad_tls_sans_free(char **sans)
+{
+	for (size_t i = 0; sans != NULL && sans[i] != NULL; i++)
+		free(sans[i]);
+	free(sans);
+}
+
+/* Whether SAN value v (len octets, of type DNS or URI) equals a listed name. */
+static bool name_listed(const caa_tls_config_t *t, bool dns, const char *v, size_t len)
+{
+	if (memchr(v, '\0', len) != NULL)
+		return false; /* "ra.example\0.evil" is not ra.example */
+	for (size_t i = 0; i < t->n_client_names; i++) {
+		const char *n = t->client_names[i];
+		/* the config made URIs the names with a colon */
+		if ((strchr(n, ':') == NULL) != dns || strlen(n) != len)
+			continue;
+		if (dns ? strncasecmp(n, v, len) == 0 : memcmp(n, v, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The leaf certificate of the call's verified peer, or NULL. */
+static X509 *peer_cert(grpc_call *call)
+{
+	grpc_auth_context *ctx = grpc_call_auth_context(call);
+	if (ctx == NULL)
+		return NULL;
+	char *pem = NULL;
+	if (grpc_auth_context_peer_is_authenticated(ctx))
+		pem = first_property(ctx, GRPC_X509_PEM_CERT_PROPERTY_NAME);
+	grpc_auth_context_release(ctx);
+	if (pem == NULL)
+		return NULL;
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	ERR_clear_error();
+	BIO_free(bio);
+	free(pem);
+	return x;
+}
+
+bool caad_tls_client_allowed(grpc_call *call, const caa_tls_config_t *t, char ***sans)
+{
+	*sans = NULL;
+	if (t->n_client_names == 0)
+		return true;
+	X509 *x = peer_cert(call);
+	GENERAL_NAMES *gens = x ? X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL) : NULL;
+	int n = gens ? sk_GENERAL_NAME_num(gens) : 0;
+	bool allowed = false;
+	char **list = n > 0 ? calloc((size_t)n + 1, sizeof(*list)) : NULL;
+	size_t k = 0;
+	for (int i = 0; i < n && !allowed; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type != GEN_DNS && g->type != GEN_URI)
+			continue;
+		const ASN1_IA5STRING *a =
+		    g->type == GEN_DNS ? g->d.dNSName : g->d.uniformResourceIdentifier;
+		const char *v = (const char *)ASN1_STRING_get0_data(a);
+		size_t len = (size_t)ASN1_STRING_length(a);
+		allowed = name_listed(t, g->type == GEN_DNS, v, len);
+		if (list != NULL && (list[k] = malloc(len + 5)) != NULL) {
+			memcpy(list[k], g->type == GEN_DNS ? "DNS:" : "URI:", 4);
+			memcpy(list[k] + 4, v, len);
+			list[k][len + 4] = '\0'; /* an embedded NUL just cuts it short */
+			k++;
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	X509_free(x);
+	if (allowed || k == 0) {
+		caad_tls_sans_free(list);
+		list = NULL;
+	}
+	*sans = list;
+	return allowed;
 }

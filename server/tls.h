@@ -5,6 +5,7 @@
 #ifndef CAAD_TLS_H
 #define CAAD_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <grpc/grpc.h>
@@ -30,5 +31,18 @@ const char *caad_tls_mode(const caa_config_t *cfg);
 /* The client certificate's subject (or its first SAN, or CN) of a call over
  * TLS; NULL without a client certificate. Free with free(). */
 char *caad_tls_peer_identity(grpc_call *call);
+
+/*
+ * Whether a call's client may use caad: true without tls.client_names;
+ * with it, only when the verified client certificate carries a DNS SAN
+ * (case-insensitive) or a URI SAN (exact) equal to one of the names. A DNS
+ * name matches only a DNS SAN, a URI only a URI SAN; IP and e-mail SANs and
+ * the subject never match. Refused (false), *sans gets the certificate's DNS
+ * and URI SANs for the audit line ("DNS:ra.example", "URI:spiffe://..."),
+ * NULL-terminated, or NULL when there are none or memory ran out; free with
+ * caad_tls_sans_free().
+ */
+bool caad_tls_client_allowed(grpc_call *call, const caa_tls_config_t *t, char ***sans);
+void caad_tls_sans_free(char **sans);
 
 #endif

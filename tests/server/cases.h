@@ -54,6 +54,13 @@ grpc_status_code t_raw(grpc_channel *ch, const char *method, const void *req, si
 /* Health/Check of service: the serving status, or -1 on a gRPC error. */
 int t_health(grpc_channel *ch, const char *service);
 
+/* t_ops.c: a test CA (h_tmp/ca.pem, .key), another (evil-ca), a server
+ * certificate for localhost, a client (CN=ra-client, no SAN) and a client of
+ * the other CA (evil). Before grpc_init. t_pem: a file of h_tmp, exit(1) when
+ * absent. */
+void t_make_certs(void);
+char *t_pem(const char *name);
+
 /* One call on its own thread. */
 typedef struct pcall {
 	grpc_channel *ch;
@@ -114,6 +121,9 @@ void case_wire_metrics_http(void);
 /* t_diag.c */
 void case_deadline_load(void);
 void case_diag_explain(void);
+/* t_clientnames.c: tls.client_names refuses strangers */
+void case_clientnames_prepare(void);
+void case_clientnames(void);
 /* t_docaa.c: DoCAA takes DNS identifiers only, as Boulder */
 void case_docaa_ident_type(void);
 

@@ -320,7 +320,7 @@ void case_bad_input(void)
 
 /* ---- TLS ---- */
 
-static void make_certs(void)
+void t_make_certs(void)
 {
 	int rc = h_run(
 	    "set -e; cd '%s'; exec 2>openssl.log\n"
@@ -345,10 +345,10 @@ static void make_certs(void)
 
 void case_mtls_prepare(void)
 {
-	make_certs();
+	t_make_certs();
 }
 
-static char *pem(const char *name)
+char *t_pem(const char *name)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", h_tmp, name);
@@ -386,8 +386,8 @@ static int tls_health(const char *target, const char *cert, const char *key, con
 
 void case_mtls(void)
 {
-	char *ca = pem("ca.pem"), *cert = pem("client.pem"), *key = pem("client.key");
-	char *evil = pem("evil.pem"), *evil_key = pem("evil.key");
+	char *ca = t_pem("ca.pem"), *cert = t_pem("client.pem"), *key = t_pem("client.key");
+	char *evil = t_pem("evil.pem"), *evil_key = t_pem("evil.key");
 	caad_proc_t p;
 	json_t *cfg = tls_config(true);
 	CHECK(h_start(&p, cfg) == 0, "caad with mTLS did not start");
@@ -766,7 +766,7 @@ static bool one_line(const char *s)
 void case_cli(void)
 {
 	char out[2048], args[1024];
-	make_certs();
+	t_make_certs();
 	json_t *cfg = h_lab_config();
 	snprintf(args, sizeof(args), "--check-config '%s'", h_write_config(cfg, "good.json"));
 	CHECK(caad_cmd(args, out, sizeof(out)) == 0 && strcmp(out, "config OK\n") == 0,

@@ -229,6 +229,7 @@ static const struct tcase {
     {"profiles", NULL, case_profiles},
     {"bad_input", NULL, case_bad_input},
     {"mtls", case_mtls_prepare, case_mtls},
+    {"clientnames", case_clientnames_prepare, case_clientnames},
     {"backpressure", NULL, case_backpressure},
     {"deadline", NULL, case_deadline},
     {"cancel", NULL, case_cancel},

@@ -94,6 +94,46 @@ static const row_t rows[] = {
 	ERR("tls.ca is for remotes", "{\"tls\": {\"ca\": \"/ca.pem\"}}", "unknown key \"tls.ca\""),
 	ERR("tls not an object", "{\"tls\": true}", "tls: expected an object, got true"),
 
+	/* tls.client_names */
+#define MTLS "\"cert\": \"/c.pem\", \"key\": \"/k.pem\", \"client_ca\": \"/ca.pem\""
+	OK("tls.client_names DNS lowercased and URIs kept",
+	   "{\"tls\": {" MTLS ", \"client_names\": [\"RA.CA.Example\", "
+	   "\"spiffe://ca.example/ra\", \"urn:caa:Primary\"]}}",
+	   {"tls.client_names", "ra.ca.example,spiffe://ca.example/ra,urn:caa:Primary"}),
+	OK("tls.client_names absent", "{\"tls\": {" MTLS "}}", {"tls.client_names", ""}),
+	ERR("tls.client_names without client_ca",
+	    "{\"tls\": {\"cert\": \"/c.pem\", \"key\": \"/k.pem\", \"client_names\": [\"ra.example\"]}}",
+	    "tls.client_names: needs tls.client_ca"),
+	ERR("tls.client_names alone", "{\"tls\": {\"client_names\": [\"ra.example\"]}}",
+	    "tls.client_names: needs tls.client_ca"),
+	ERR("tls.client_names empty", "{\"tls\": {" MTLS ", \"client_names\": []}}",
+	    "tls.client_names: empty; list at least one name"),
+	ERR("tls.client_names a string", "{\"tls\": {" MTLS ", \"client_names\": \"ra.example\"}}",
+	    "tls.client_names: expected an array of strings, got \"ra.example\""),
+	ERR("tls.client_names empty string", "{\"tls\": {" MTLS ", \"client_names\": [\"\"]}}",
+	    "tls.client_names[0]: expected a non-empty string, got \"\""),
+	ERR("tls.client_names a number", "{\"tls\": {" MTLS ", \"client_names\": [\"a.example\", 7]}}",
+	    "tls.client_names[1]: expected a non-empty string, got 7"),
+	ERR("tls.client_names wildcard", "{\"tls\": {" MTLS ", \"client_names\": [\"*.ca.example\"]}}",
+	    "tls.client_names[0]: \"*.ca.example\" is not a hostname"),
+	ERR("tls.client_names space", "{\"tls\": {" MTLS ", \"client_names\": [\"ra example\"]}}",
+	    "tls.client_names[0]: \"ra example\" is not a hostname"),
+	ERR("tls.client_names trailing dot", "{\"tls\": {" MTLS ", \"client_names\": [\"ra.example.\"]}}",
+	    "tls.client_names[0]: \"ra.example.\" has a trailing dot"),
+	ERR("tls.client_names bad URI", "{\"tls\": {" MTLS ", \"client_names\": [\"spiffe:\"]}}",
+	    "tls.client_names[0]: \"spiffe:\" is neither a DNS name nor a URI"),
+	ERR("tls.client_names URI with a space",
+	    "{\"tls\": {" MTLS ", \"client_names\": [\"urn:a b\"]}}",
+	    "tls.client_names[0]: \"urn:a b\" is neither a DNS name nor a URI"),
+	ERR("tls.client_names repeated (case)",
+	    "{\"tls\": {" MTLS ", \"client_names\": [\"ra.example\", \"RA.example\"]}}",
+	    "tls.client_names[1]: \"RA.example\" repeats tls.client_names[0]"),
+	ERR("remote tls.client_names",
+	    "{\"perspective\": {\"remotes\": [{\"name\": \"a\", \"rir\": \"RIPE\", \"address\": \"a:1\","
+	    " \"tls\": {\"client_names\": [\"ra.example\"]}}]}}",
+	    "perspective.remotes[0].tls.client_names: a remote has no clients"),
+#undef MTLS
+
 	/* issuer_domains, account_uri_prefixes */
 	OK("issuer domains lowercased", "{\"issuer_domains\": [\"CA.Example\", \"ca2.example\"]}",
 	   {"issuer_domains", "ca.example,ca2.example"},
@@ -532,6 +572,8 @@ static void render(const caa_config_t *cfg, const char *field, char *buf, size_t
 #undef U
 	if (strcmp(field, "issuer_domains") == 0) {
 		join(buf, size, (const char *const *)cfg->issuer_domains, cfg->n_issuer_domains);
+	} else if (strcmp(field, "tls.client_names") == 0) {
+		join(buf, size, (const char *const *)cfg->tls.client_names, cfg->tls.n_client_names);
 	} else if (strcmp(field, "account_uri_prefixes") == 0) {
 		join(buf, size, (const char *const *)cfg->account_uri_prefixes,
 		     cfg->n_account_uri_prefixes);
