@@ -40,6 +40,7 @@ const char *caa_strerror(int code)
 	case CAA_ENAME_DNS_IP: return "identifier of type \"dns\" is an IP address: give it type \"ip\"";
 	case CAA_EMETHOD: return "not a validation method this CA uses (an ACME method or one in method_labels)";
 	case CAA_EACCOUNT: return "the account URI and the account id name different accounts";
+	case CAA_EACCOUNT_PREFIX: return "the account URI is no account_uri_prefixes entry followed by an account id";
 	case CAA_EMSG: return "malformed DNS message";
 	}
 	return "unknown error";

@@ -59,6 +59,7 @@ enum caa_code {
 	CAA_ENAME_DNS_IP = -100, /* identifier of type "dns" that is an IP address */
 	CAA_EMETHOD = -101,      /* validation method the CA cannot mean */
 	CAA_EACCOUNT = -102,     /* account_uri and account_id name different accounts */
+	CAA_EACCOUNT_PREFIX = -103, /* account URI under no account_uri_prefixes entry (mpic.c) */
 };
 
 /* A short constant English text for code; never NULL. */
