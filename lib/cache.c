@@ -224,6 +224,11 @@ void caa_cache_free(caa_cache_t *c)
 	free(c);
 }
 
+const uint8_t *caa_cache_generation(const caa_cache_t *c)
+{
+	return c->generation;
+}
+
 size_t caa_cache_count(const caa_cache_t *c)
 {
 	return c == NULL ? 0 : c->be->count(c->impl);

@@ -123,6 +123,11 @@ bool caa_cache_reuse(caa_cache_t *c, const caa_request_t *req, int64_t now_ms,
 /* Entries held. */
 size_t caa_cache_count(const caa_cache_t *c);
 
+/* The config generation c keys its entries under (caa_config_generation of
+ * the config it was made with), for logs: replicas sharing entries must show
+ * the same. */
+const uint8_t *caa_cache_generation(const caa_cache_t *c);
+
 /*
  * caa_cache_put() under the key derived from req exactly as caa_cache_reuse()
  * derives it (identifier, account_uri and account_id, method, policy), so that

@@ -282,10 +282,10 @@ static int serve(daemon_t *dm, const char *config_path)
 	if (f != NULL && dm->http != NULL)
 		json_object_set_new(f, "metrics_port", json_integer(dm->metrics_port));
 	/* replicas sharing reuse entries must show the same generation */
-	uint8_t gen[CAA_CONFIG_GENERATION_LEN];
+	const uint8_t *gen = caa_cache_generation(dm->d.cache);
 	char hex[2 * CAA_CONFIG_GENERATION_LEN + 1];
-	if (f != NULL && caa_config_generation(dm->cfg, gen) == CAA_EOK) {
-		for (size_t i = 0; i < sizeof(gen); i++)
+	if (f != NULL) {
+		for (size_t i = 0; i < CAA_CONFIG_GENERATION_LEN; i++)
 			snprintf(hex + 2 * i, 3, "%02x", gen[i]);
 		json_object_set_new(f, "config_generation", json_string(hex));
 	}

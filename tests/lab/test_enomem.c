@@ -37,15 +37,7 @@
 #define HANG_US 60000000u /* a run that takes this long hangs */
 #define MAX_N   20000u    /* no sweep gets near: the order makes a few hundred */
 
-static int failures;
-
-#define FAIL(...)                                                                          \
-	do {                                                                               \
-		printf("FAIL ");                                                           \
-		printf(__VA_ARGS__);                                                       \
-		printf("\n");                                                              \
-		failures++;                                                                \
-	} while (0)
+#include "labcheck.h"
 
 /* Two names decided by one shared label (issue-permit.lab): the second
  * check's waiter follows the first's in that label's waiter list. */

@@ -19,15 +19,7 @@
 
 #include "climb.h"
 
-static int failures;
-
-#define FAIL(...)                                                                                  \
-	do {                                                                                       \
-		printf("FAIL ");                                                                   \
-		printf(__VA_ARGS__);                                                               \
-		printf("\n");                                                                      \
-		failures++;                                                                        \
-	} while (0)
+#include "labcheck.h"
 
 /* The Internet's root DS: not the lab root's, so the lab root's DNSKEYs fail
  * against it (a forged key set, as far as this validator can tell). */
