@@ -842,13 +842,14 @@ static int parse_profiles(parser_t *ps, const json_t *obj, const char *path)
 	return CAA_EOK;
 }
 
-/* The server's tls (cert, key, client_ca, client_names) or a remote's (cert, key, ca). */
+/* The server's tls (cert, key, client_ca, client_names) or a remote's (cert, key, ca,
+ * server_name). */
 static int parse_tls(parser_t *ps, const json_t *obj, const char *path, caa_tls_config_t *tls,
                      bool remote)
 {
 	static const char *const server_keys[] = {"cert", "key", "client_ca", "client_names",
 	                                          NULL};
-	static const char *const remote_keys[] = {"cert", "key", "ca", NULL};
+	static const char *const remote_keys[] = {"cert", "key", "ca", "server_name", NULL};
 	char kp[PATH_LEN];
 	const json_t *v;
 	int ret = CAA_EOK;
@@ -877,6 +878,10 @@ static int parse_tls(parser_t *ps, const json_t *obj, const char *path, caa_tls_
 	if (KEY("ca")) {
 		ret = get_string(ps, v, kp, &tls->ca);
 	}
+	if (KEY("server_name")) {
+		ret = get_string(ps, v, kp, &tls->server_name);
+	}
+	tls->set = remote;
 	if (KEY("client_names")) {
 		ret = get_string_array(ps, v, kp, MAX_CLIENT_NAMES, client_name_check,
 		                       &tls->client_names, &tls->n_client_names);
@@ -1636,6 +1641,7 @@ int caa_config_generation(const caa_config_t *cfg, uint8_t out[CAA_CONFIG_GENERA
 		gen_str(&g, "name", r->name);
 		gen_str(&g, "rir", r->rir);
 		gen_str(&g, "address", r->address);
+		gen_num(&g, "tls", r->tls.set);
 	}
 	gen_bytes(&g, "", 1);
 	unsigned int len = 0;

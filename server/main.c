@@ -29,6 +29,7 @@
 #include "http.h"
 #include "job.h"
 #include "log.h"
+#include "remote.h"
 #include "tls.h"
 #include "va/va.pb-c.h"
 
@@ -97,14 +98,6 @@ static int prepare(daemon_t *dm, const char *path, char *err, size_t errlen)
 	int rc = caa_config_load(path, &dm->cfg, err, errlen);
 	if (rc != CAA_EOK)
 		return -1;
-	if (dm->cfg->perspective.n_remotes > 0) {
-		snprintf(err, errlen,
-		         "%s: perspective.remotes: remote perspectives are not "
-		         "supported by this caad yet (remove them to run "
-		         "single-perspective)",
-		         path);
-		return -1;
-	}
 	if (caad_tls_check(dm->cfg, err, errlen) != 0 ||
 	    readable("dns.unbound_conf", dm->cfg->dns.unbound_conf, err, errlen) != 0 ||
 	    readable("dns.trust_anchor_file", dm->cfg->dns.trust_anchor_file, err, errlen) != 0)
@@ -217,7 +210,7 @@ static int serve(daemon_t *dm, const char *config_path)
 	if (build_routes(dm, &rt) != 0)
 		return startup_error("internal: a route names a method the protos lack");
 	dm->d.metrics = caad_metrics_new(rt.metric_names, N_ROUTES, gauges, dm);
-	if (dm->d.metrics == NULL)
+	if (dm->d.metrics == NULL || caad_metrics_remotes(dm->d.metrics, dm->cfg) != 0)
 		return startup_error("out of memory");
 	if (dm->cfg->metrics_listen != NULL &&
 	    !(dm->http =
@@ -250,8 +243,16 @@ static int serve(daemon_t *dm, const char *config_path)
 	                        .status_arg = dm->d.metrics,
 	                        .admit = dm->cfg->tls.n_client_names > 0 ? admit : NULL,
 	                        .admit_arg = dm};
+	/* the remotes' channels start connecting now, before the first check */
+	if (dm->cfg->perspective.n_remotes > 0 &&
+	    caad_remotes_new(dm->cfg, &dm->d.remotes, err, sizeof(err)) != 0) {
+		grpc_server_credentials_release(creds);
+		grpc_shutdown_blocking();
+		return startup_error(err);
+	}
 	/* as many completion workers as completion-queue threads */
 	if (caad_done_start(&dm->d, opts.threads) != 0) {
+		caad_remotes_free(dm->d.remotes);
 		grpc_server_credentials_release(creds);
 		grpc_shutdown_blocking();
 		return startup_error("cannot start threads");
@@ -261,6 +262,7 @@ static int serve(daemon_t *dm, const char *config_path)
 	grpc_server_credentials_release(creds);
 	if (rc != 0) {
 		caad_done_stop(&dm->d);
+		caad_remotes_free(dm->d.remotes);
 		grpc_shutdown_blocking();
 		return startup_error(err);
 	}
@@ -279,6 +281,10 @@ static int serve(daemon_t *dm, const char *config_path)
 	    "port", port, "tls", caad_tls_mode(dm->cfg), "threads", (int)opts.threads,
 	    "max_in_flight", (json_int_t)dm->cfg->max_in_flight, "perspective",
 	    dm->cfg->perspective.name ? dm->cfg->perspective.name : "", "config", config_path);
+	if (f != NULL) {
+		json_object_set_new(f, "rir", json_string(dm->cfg->perspective.rir));
+		json_object_set_new(f, "remotes", json_integer((json_int_t)dm->cfg->perspective.n_remotes));
+	}
 	if (f != NULL && dm->http != NULL)
 		json_object_set_new(f, "metrics_port", json_integer(dm->metrics_port));
 	/* replicas sharing reuse entries must show the same generation */
@@ -305,6 +311,8 @@ static int serve(daemon_t *dm, const char *config_path)
 	caa_ctx_stop(dm->d.dns);
 	pthread_join(dm->dns_thread, NULL);
 	caad_done_stop(&dm->d); /* after the resolver: its last round is queued */
+	caad_remotes_free(dm->d.remotes); /* no call is held: none of theirs is in flight */
+	dm->d.remotes = NULL;
 	caad_http_free(dm->http); /* its page reads the server's call count */
 	dm->http = NULL;
 	caad_rpc_free(dm->rpc);
