@@ -269,7 +269,7 @@ static void records(caad_audit_buf_t *b, const caa_result_t *res)
 /* The label whose failure decided a LOOKUP_FAILED result (from the trace). */
 static const char *failed_label(const caa_result_t *res)
 {
-	if (res->verdict != CAA_LOOKUP_FAILED)
+	if (res->verdict != CAA_LOOKUP_FAILED || res->reason == CAA_R_NOT_CORROBORATED)
 		return NULL;
 	for (size_t i = 0; i < res->n_trace; i++)
 		if (res->trace[i].relevant)
@@ -297,7 +297,9 @@ static void perspectives(caad_audit_buf_t *b, const caa_result_t *res)
 	for (size_t i = 0; i < res->n_perspectives; i++) {
 		const caa_perspective_t *p = &res->perspectives[i];
 		passed += p->state == CAA_MPIC_CORROBORATED;
-		PUT_LIT(b, i ? ",{\"name\":" : "{\"name\":");
+		if (i > 0)
+			put(b, ",", 1);
+		PUT_LIT(b, "{\"name\":");
 		str(b, p->name);
 		str_field(b, "rir", p->rir);
 		name_field(b, "outcome", caa_mpic_state_name(p->state));

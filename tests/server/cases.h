@@ -121,6 +121,14 @@ void case_wire_metrics_http(void);
 /* t_diag.c */
 void case_deadline_load(void);
 void case_diag_explain(void);
+/* t_mpic.c: multi-perspective corroboration with real remote caads */
+void case_mpic_quorum(void);
+void case_mpic_rir(void);
+void case_mpic_timeout(void);
+void case_mpic_mismatch(void);
+void case_mpic_request(void);
+void case_mpic_order(void);
+void case_mpic_metrics(void);
 /* t_clientnames.c: tls.client_names refuses strangers */
 void case_clientnames_prepare(void);
 void case_clientnames(void);

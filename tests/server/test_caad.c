@@ -247,6 +247,13 @@ static const struct tcase {
     {"deadline_load", NULL, case_deadline_load},
     {"diag_explain", NULL, case_diag_explain},
     {"docaa_ident_type", NULL, case_docaa_ident_type},
+    {"mpic_quorum", NULL, case_mpic_quorum},
+    {"mpic_rir", NULL, case_mpic_rir},
+    {"mpic_timeout", NULL, case_mpic_timeout},
+    {"mpic_mismatch", NULL, case_mpic_mismatch},
+    {"mpic_request", NULL, case_mpic_request},
+    {"mpic_order", NULL, case_mpic_order},
+    {"mpic_metrics", NULL, case_mpic_metrics},
 };
 
 int main(int argc, char **argv)
