@@ -129,6 +129,9 @@ void case_mpic_mismatch(void);
 void case_mpic_request(void);
 void case_mpic_order(void);
 void case_mpic_metrics(void);
+void case_mpic_tls_prepare(void);
+void case_mpic_tls(void);
+void case_mpic_deadline(void);
 /* t_clientnames.c: tls.client_names refuses strangers */
 void case_clientnames_prepare(void);
 void case_clientnames(void);

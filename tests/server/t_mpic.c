@@ -32,6 +32,9 @@ typedef struct remote {
 	const char *name, *rir;
 	kind_t kind;
 	const char *unbound_conf; /* NULL: the lab's own view */
+	bool mtls;                /* serves mTLS (h_tmp's server cert, client_ca, client_names) */
+	const char *client;       /* the primary's client cert for it (h_tmp/<client>.pem);
+	                           * with mtls, NULL = TLS without a client cert */
 	caad_proc_t p;
 	int fd; /* SILENT: the listening socket */
 	int port;
@@ -80,6 +83,15 @@ static void remote_start(remote_t *r)
 	if (r->unbound_conf != NULL)
 		json_object_set_new(json_object_get(cfg, "dns"), "unbound_conf",
 		                    json_string(r->unbound_conf));
+	if (r->mtls) {
+		char cert[512], key[512], ca[512];
+		snprintf(cert, sizeof(cert), "%s/server.pem", h_tmp);
+		snprintf(key, sizeof(key), "%s/server.key", h_tmp);
+		snprintf(ca, sizeof(ca), "%s/ca.pem", h_tmp);
+		json_object_set_new(cfg, "tls",
+		                    json_pack("{s:s, s:s, s:s, s:[s]}", "cert", cert, "key", key,
+		                              "client_ca", ca, "client_names", "primary.ca.example"));
+	}
 	if (h_start(&r->p, cfg) != 0) {
 		fprintf(stderr, "FAIL: remote caad %s did not start\n", r->name);
 		exit(1);
@@ -96,8 +108,21 @@ static json_t *primary_config(const topo_t *t)
 	for (size_t i = 0; i < t->n; i++) {
 		char addr[32];
 		snprintf(addr, sizeof(addr), "127.0.0.1:%d", t->r[i].port);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", t->r[i].name, "rir",
-		                                      t->r[i].rir, "address", addr));
+		json_t *r = json_pack("{s:s, s:s, s:s}", "name", t->r[i].name, "rir", t->r[i].rir,
+		                      "address", addr);
+		if (t->r[i].mtls) {
+			char ca[512], cert[512], key[512];
+			snprintf(ca, sizeof(ca), "%s/ca.pem", h_tmp);
+			json_t *tls = json_pack("{s:s, s:s}", "ca", ca, "server_name", "localhost");
+			if (t->r[i].client != NULL) {
+				snprintf(cert, sizeof(cert), "%s/%s.pem", h_tmp, t->r[i].client);
+				snprintf(key, sizeof(key), "%s/%s.key", h_tmp, t->r[i].client);
+				json_object_set_new(tls, "cert", json_string(cert));
+				json_object_set_new(tls, "key", json_string(key));
+			}
+			json_object_set_new(r, "tls", tls);
+		}
+		json_array_append_new(list, r);
 	}
 	json_t *cfg = h_lab_config();
 	json_object_set_new(cfg, "metrics_listen", json_string("127.0.0.1:0"));
@@ -552,5 +577,102 @@ void case_mpic_metrics(void)
 	                                   "\"r2\"} 1") != NULL,
 	      "r2's latency not counted");
 	free(page);
+	topo_down(&t);
+}
+
+/* mTLS between perspectives: the primary's per-remote client certificate,
+ * the remote's client_ca and client_names. A client the remote does not
+ * list is refused (PERMISSION_DENIED, a "refused" audit line there), one
+ * without a certificate never gets through the handshake: both are
+ * non-corroborations. */
+void case_mpic_tls_prepare(void)
+{
+	t_make_certs();
+	int rc = h_run(
+	    "set -e; cd '%s'; exec 2>>openssl.log\n"
+	    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out primary.key\n"
+	    "openssl req -new -key primary.key -out primary.csr -subj /CN=primary\n"
+	    "printf 'extendedKeyUsage=clientAuth\\nsubjectAltName=DNS:primary.ca.example\\n' "
+	    ">primary.ext\n"
+	    "openssl x509 -req -in primary.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+	    "-out primary.pem -days 2 -extfile primary.ext\n",
+	    h_tmp);
+	if (rc != 0) {
+		fprintf(stderr, "FAIL: openssl could not make the primary's certificate\n");
+		h_run("cat '%s/openssl.log' >&2", h_tmp);
+		exit(1);
+	}
+}
+
+void case_mpic_tls(void)
+{
+	remote_t spec[] = {SPEC("r1", "ARIN", CAAD), SPEC("r2", "RIPE", CAAD)};
+	for (size_t i = 0; i < 2; i++) {
+		spec[i].mtls = true;
+		spec[i].client = "primary";
+	}
+	topo_t t;
+	topo_up(&t, spec, 2);
+	Caa__V1__CheckResponse *m = check(&t, "issue-permit.lab");
+	if (m != NULL) {
+		CHECK(m->verdict == CAA__V1__VERDICT__PERMITTED, "over mTLS: verdict %d (%s)",
+		      m->verdict, m->problem ? m->problem->detail : "");
+		CHECK(corroborated(m) == 2, "%zu corroborated over mTLS", corroborated(m));
+		caa__v1__check_response__free_unpacked(m, NULL);
+	}
+	primary_stop(&t);
+
+	/* r2 gets a certificate of the right CA that names nobody it lists */
+	t.r[1].client = "client";
+	primary_start(&t);
+	m = check(&t, "issue-permit.lab");
+	if (m != NULL) {
+		check_failed(m, "During secondary validation: remote perspective r2 unreachable: "
+		                "PERMISSION_DENIED: client certificate names none of "
+		                "tls.client_names");
+		caa__v1__check_response__free_unpacked(m, NULL);
+	}
+	json_t *line = h_log_find(&t.r[1].p, "refused", NULL, NULL, 5000);
+	CHECK(line != NULL && h_str_eq(json_string_value(json_object_get(line, "rpc")), "DoCAA"),
+	      "r2 wrote no refused line for DoCAA");
+	json_decref(line);
+	primary_stop(&t);
+
+	/* no client certificate at all: the handshake fails */
+	t.r[1].client = NULL;
+	primary_start(&t);
+	m = check(&t, "issue-permit.lab");
+	if (m != NULL) {
+		check_failed(m, "During secondary validation: remote perspective r2 unreachable: "
+		                "UNAVAILABLE");
+		caa__v1__check_response__free_unpacked(m, NULL);
+	}
+	topo_down(&t);
+}
+
+/* A client deadline shorter than remote_timeout bounds the remotes' calls:
+ * the answer comes inside the deadline, a TIMEOUT naming the time it had. */
+void case_mpic_deadline(void)
+{
+	static const remote_t spec[] = {SPEC("quiet", "ARIN", SILENT), SPEC("r2", "RIPE", CAAD)};
+	topo_t t;
+	topo_up(&t, spec, 2);
+	creq_t r;
+	gc_result_t res;
+	creq(&r, "issue-permit.lab");
+	Caa__V1__CheckResponse *m = (Caa__V1__CheckResponse *)t_call(
+	    t.ch, M_CHECK, &r.m.base, &caa__v1__check_response__descriptor, 600, &res);
+	CHECK(res.status == GRPC_STATUS_OK, "status %s: %s", gc_status_name(res.status),
+	      res.details);
+	if (m != NULL) {
+		check_failed(m, "During secondary validation: remote perspective quiet did not "
+		                "answer within ");
+		CHECK(m->problem != NULL && strstr(m->problem->detail, "within 1s") == NULL,
+		      "the remote had remote_timeout, not what was left of the deadline: %s",
+		      m->problem ? m->problem->detail : "");
+		CHECK_STR(outcome(m, 0), "TIMEOUT");
+		caa__v1__check_response__free_unpacked(m, NULL);
+	}
+	gc_result_free(&res);
 	topo_down(&t);
 }

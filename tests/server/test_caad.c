@@ -254,6 +254,8 @@ static const struct tcase {
     {"mpic_request", NULL, case_mpic_request},
     {"mpic_order", NULL, case_mpic_order},
     {"mpic_metrics", NULL, case_mpic_metrics},
+    {"mpic_tls", case_mpic_tls_prepare, case_mpic_tls},
+    {"mpic_deadline", NULL, case_mpic_deadline},
 };
 
 int main(int argc, char **argv)
