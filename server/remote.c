@@ -43,8 +43,6 @@
 #define BACKOFF_FIRST_MS  250
 #define BACKOFF_MAX_MS    10000
 #define MAX_ANSWER        (64 * 1024)
-#define MAX_DETAIL        1024
-#define MAX_NAME          64
 #define MAX_ERROR         256
 
 struct caad_ask {
@@ -101,45 +99,51 @@ static void read_problem(const Core__ProblemDetails *m, caa_problem_t *p, char *
 		/* a type caad does not know: serverInternal, with the remote's type named */
 		p->type = CAA_PROB_SERVER_INTERNAL;
 		p->status = caa_problem_status(p->type);
-		char type_text[MAX_NAME + 1];
+		char type_text[CAAD_ANSWER_MAX_NAME + 1];
 		snprintf(buf, size, "%s: %s", bounded(type_text, sizeof(type_text), m->problemtype),
 		         m->detail ? m->detail : "");
 	}
 	p->detail = buf;
 }
 
+void caad_remote_read(const uint8_t *data, size_t len, caad_answer_t *ans,
+                      caad_answer_buf_t *buf)
+{
+	Va__IsCAAValidResponse *m = va__is_caavalid_response__unpack(NULL, len, data);
+	ans->perspective = ans->rir = NULL;
+	ans->problem = NULL;
+	if (m == NULL) {
+		ans->status = GRPC_STATUS_INTERNAL;
+		ans->error = "INTERNAL: the answer is not an IsCAAValidResponse";
+		return;
+	}
+	ans->status = GRPC_STATUS_OK;
+	ans->perspective = bounded(buf->name, sizeof(buf->name), m->perspective);
+	ans->rir = bounded(buf->rir, sizeof(buf->rir), m->rir);
+	if (m->problem != NULL) {
+		read_problem(m->problem, &buf->problem, buf->detail, sizeof(buf->detail));
+		ans->problem = &buf->problem;
+	}
+	va__is_caavalid_response__free_unpacked(m, NULL);
+}
+
 static void answer(caad_ask_t *a, bool ok)
 {
 	caad_answer_t ans = {.status = a->status, .timeout_ms = a->timeout_ms};
-	char error[MAX_ERROR + 64], name[MAX_NAME + 1], rir[MAX_NAME + 1], detail[MAX_DETAIL + 1];
-	caa_problem_t problem;
-	Va__IsCAAValidResponse *m = NULL;
+	char error[MAX_ERROR + 64];
+	caad_answer_buf_t buf;
 	ans.elapsed_us = elapsed_us(&a->start);
-	if (!ok) { /* the batch itself failed: nothing was received */
+	if (!ok) /* the batch itself failed: nothing was received */
 		ans.status = GRPC_STATUS_UNAVAILABLE;
-		a->status = ans.status;
-	}
 	if (ans.status == GRPC_STATUS_OK) {
 		grpc_byte_buffer_reader rd;
 		grpc_slice all = grpc_empty_slice();
 		if (a->recv != NULL && grpc_byte_buffer_reader_init(&rd, a->recv)) {
 			all = grpc_byte_buffer_reader_readall(&rd);
 			grpc_byte_buffer_reader_destroy(&rd);
-			m = va__is_caavalid_response__unpack(NULL, GRPC_SLICE_LENGTH(all),
-			                                     GRPC_SLICE_START_PTR(all));
 		}
+		caad_remote_read(GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all), &ans, &buf);
 		grpc_slice_unref(all);
-		if (m == NULL) {
-			ans.status = GRPC_STATUS_INTERNAL;
-			ans.error = "INTERNAL: the answer is not an IsCAAValidResponse";
-		} else {
-			ans.perspective = bounded(name, sizeof(name), m->perspective);
-			ans.rir = bounded(rir, sizeof(rir), m->rir);
-			if (m->problem != NULL) {
-				read_problem(m->problem, &problem, detail, sizeof(detail));
-				ans.problem = &problem;
-			}
-		}
 	} else {
 		char *d = grpc_slice_to_c_string(a->details);
 		char text[MAX_ERROR + 1];
@@ -152,8 +156,6 @@ static void answer(caad_ask_t *a, bool ok)
 		                ans.elapsed_us / 1000 + 5 >= a->timeout_ms;
 	}
 	a->fn(a->arg, &ans);
-	if (m != NULL)
-		va__is_caavalid_response__free_unpacked(m, NULL);
 }
 
 static void ask_free(caad_ask_t *a)

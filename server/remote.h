@@ -40,6 +40,24 @@ typedef struct caad_answer {
 	uint32_t elapsed_us;
 } caad_answer_t;
 
+/* What a remote sent, bounded: names and RIR to 64 octets, the detail to 1024. */
+#define CAAD_ANSWER_MAX_NAME   64
+#define CAAD_ANSWER_MAX_DETAIL 1024
+typedef struct caad_answer_buf {
+	char name[CAAD_ANSWER_MAX_NAME + 1];
+	char rir[CAAD_ANSWER_MAX_NAME + 1];
+	char detail[CAAD_ANSWER_MAX_DETAIL + 1];
+	caa_problem_t problem; /* detail points into detail[] */
+} caad_answer_buf_t;
+
+/* Read an IsCAAValidResponse's octets into ans (status OK, perspective,
+ * rir, problem), or ans->status INTERNAL with error when they do not parse.
+ * The texts live in buf. A problem type caad does not know becomes
+ * serverInternal, the remote's type named in the detail; an HTTP status
+ * outside 400-599 becomes the type's own. (Fuzzed: fuzz_answer.) */
+void caad_remote_read(const uint8_t *data, size_t len, caad_answer_t *ans,
+                      caad_answer_buf_t *buf);
+
 /* Called exactly once per call that caad_remotes_ask() started, on the
  * remotes' thread. Must not block. */
 typedef void (*caad_answer_fn)(void *arg, const caad_answer_t *ans);
