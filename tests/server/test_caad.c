@@ -247,6 +247,9 @@ static const struct tcase {
     {"deadline_load", NULL, case_deadline_load},
     {"diag_explain", NULL, case_diag_explain},
     {"docaa_ident_type", NULL, case_docaa_ident_type},
+    {"schedule_config", case_schedule_config, NULL},
+    {"schedule_start", case_schedule_start, NULL},
+    {"schedule_running", case_schedule_running_prepare, case_schedule_running},
 };
 
 int main(int argc, char **argv)
