@@ -105,8 +105,7 @@ static bool step_in_force(int64_t now, caa_mpic_step_t *out)
 	return found;
 }
 
-int caad_schedule_start_check(const caa_config_t *cfg, const char *path, char *err,
-                              size_t errlen)
+int caad_schedule_start_check(const caa_config_t *cfg, const char *path, char *err, size_t errlen)
 {
 	if (!applies(cfg))
 		return 0;
@@ -179,8 +178,7 @@ void caad_schedule_log(const caa_config_t *cfg)
 	}
 	caa_problem_free(p);
 	char text[400];
-	if (caad_schedule_warning(cfg, now, text, sizeof(text)) &&
-	    caa_mpic_warn_br(n, now, &s)) {
+	if (caad_schedule_warning(cfg, now, text, sizeof(text)) && caa_mpic_warn_br(n, now, &s)) {
 		caad_log("schedule warning",
 		         json_pack("{s:s, s:I, s:i, s:s, s:I}", "warning", text, "remotes",
 		                   (json_int_t)n, "required", (int)s.min_remotes, "from", s.date,
@@ -193,7 +191,8 @@ int64_t caad_schedule_sleep_s(const caa_config_t *cfg)
 	if (!applies(cfg))
 		return -1;
 	int64_t now = caad_schedule_now_s();
-	int64_t wake = last_log_s + DAY_S;
+	/* a day after the last log, and never more than a day ahead (a clock set back) */
+	int64_t wake = (last_log_s < now ? last_log_s : now) + DAY_S;
 	caa_mpic_step_t s;
 	if (next_rise_above(cfg->perspective.n_remotes, now, &s)) {
 		/* a second late, so that the clock has surely passed the moment */

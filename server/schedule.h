@@ -57,13 +57,12 @@ int caad_schedule_check(const caa_config_t *cfg, caa_problem_t **out);
  * minimum now; -1 with err "<path>: perspective.remotes: <n> listed;
  * perspective.min_remotes \"br\" requires <m> from <date> ..." otherwise.
  */
-int caad_schedule_start_check(const caa_config_t *cfg, const char *path, char *err,
-                              size_t errlen);
+int caad_schedule_start_check(const caa_config_t *cfg, const char *path, char *err, size_t errlen);
 
 /* What the schedule looks like at now (the gauges of metrics.h). */
 typedef struct caad_schedule_state {
 	size_t remotes;       /* listed */
-	unsigned min_remotes; /* in force: the BR minimum, the integer override; 0 without remotes */
+	unsigned min_remotes; /* in force: BR's, or the integer override; 0 without remotes */
 	int64_t rise_s;       /* seconds until the BR minimum rises above what is listed; 0: none */
 	bool warning;         /* that rise is within CAA_MPIC_WARN_AHEAD_S (30 days) */
 } caad_schedule_state_t;

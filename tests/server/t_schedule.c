@@ -18,9 +18,9 @@
 #include "cases.h"
 
 /* UTC midnights of the schedule's last two steps (date -u -d 2026-06-15 +%s) */
-#define JUN15  1781481600LL /* 4 remotes from here */
-#define DEC15  1797292800LL /* 5 remotes from here */
-#define DAY    86400LL
+#define JUN15        1781481600LL /* 4 remotes from here */
+#define DEC15        1797292800LL /* 5 remotes from here */
+#define DAY          86400LL
 #define DEC14_235958 (DEC15 - 2)
 
 /* The lab's config with n remotes (unused loopback ports) and min_remotes
@@ -37,8 +37,8 @@ static json_t *config(size_t n, json_t *min_remotes)
 		json_array_append_new(remotes, json_pack("{s:s, s:s, s:s}", "name", name, "rir",
 		                                         rirs[i % 5], "address", addr));
 	}
-	json_t *persp = json_pack("{s:s, s:s, s:o}", "name", "primary", "rir", "ARIN", "remotes",
-	                          remotes);
+	json_t *persp =
+	    json_pack("{s:s, s:s, s:o}", "name", "primary", "rir", "ARIN", "remotes", remotes);
 	if (min_remotes != NULL)
 		json_object_set_new(persp, "min_remotes", min_remotes);
 	json_object_set_new(cfg, "perspective", persp);
@@ -162,7 +162,8 @@ void case_schedule_config(void)
 	unsetenv("CAAD_SCHEDULE_NOW");
 }
 
-/* caad at the test clock now with cfg (consumed) and a metrics endpoint; exit(1) if it does not start. */
+/* caad at the test clock now with cfg (consumed) and a metrics endpoint; exit(1) if it does not
+ * start. */
 static void start(caad_proc_t *p, json_t *cfg, long long now)
 {
 	json_object_set_new(cfg, "metrics_listen", json_string("127.0.0.1:0"));
@@ -214,8 +215,9 @@ void case_schedule_start(void)
 	CHECK(l != NULL, "no \"schedule warning\" line at start");
 	if (l != NULL) {
 		const char *w = json_string_value(json_object_get(l, "warning"));
-		CHECK(w && strstr(w, "4 listed; the Baseline Requirements require 5 from 2026-12-15 "
-		                     "(00:00 UTC, in 14 days)"),
+		CHECK(w &&
+		          strstr(w, "4 listed; the Baseline Requirements require 5 from 2026-12-15 "
+		                    "(00:00 UTC, in 14 days)"),
 		      "warning \"%s\"", h_str(w));
 		CHECK(json_integer_value(json_object_get(l, "remotes")) == 4 &&
 		          json_integer_value(json_object_get(l, "required")) == 5 &&
@@ -225,8 +227,8 @@ void case_schedule_start(void)
 	json_decref(l);
 	gauges_t g = scrape(&p);
 	/* the rise is 14 days away less the seconds caad has run (a generous hour) */
-	CHECK(g.remotes == 4 && g.min_remotes == 4 && g.warning == 1 &&
-	          g.rise_s <= 14 * DAY && g.rise_s > 14 * DAY - 3600,
+	CHECK(g.remotes == 4 && g.min_remotes == 4 && g.warning == 1 && g.rise_s <= 14 * DAY &&
+	          g.rise_s > 14 * DAY - 3600,
 	      "gauges %g %g %g %g", g.remotes, g.min_remotes, g.rise_s, g.warning);
 	stop(&p);
 
@@ -244,9 +246,9 @@ void case_schedule_start(void)
 	/* before the date the gauges warn; after it they show the shortfall: which
 	 * of the two this scrape sees depends on how fast this machine is */
 	g = scrape(&p);
-	CHECK(g.remotes == 4 && ((g.min_remotes == 4 && g.warning == 1 && g.rise_s >= 1 &&
-	                          g.rise_s <= 2) ||
-	                         (g.min_remotes == 5 && g.warning == 0 && g.rise_s == 0)),
+	CHECK(g.remotes == 4 &&
+	          ((g.min_remotes == 4 && g.warning == 1 && g.rise_s >= 1 && g.rise_s <= 2) ||
+	           (g.min_remotes == 5 && g.warning == 0 && g.rise_s == 0)),
 	      "gauges %g %g %g %g", g.remotes, g.min_remotes, g.rise_s, g.warning);
 	l = h_log_find(&p, "schedule not met", NULL, NULL, 30000);
 	CHECK(l != NULL, "no \"schedule not met\" line once 2026-12-15 passed");

@@ -43,9 +43,10 @@ static caa_config_t *config(size_t n, const char *min_remotes)
 	                              min_remotes ? "\"min_remotes\": " : "",
 	                              min_remotes ? min_remotes : "", min_remotes ? ", " : "");
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(json + len, sizeof(json) - len,
-		                        "%s{\"name\": \"r%zu\", \"rir\": \"RIPE\", \"address\": \"a:%zu\"}",
-		                        i ? ", " : "", i, i + 1);
+		len += (size_t)snprintf(
+		    json + len, sizeof(json) - len,
+		    "%s{\"name\": \"r%zu\", \"rir\": \"RIPE\", \"address\": \"a:%zu\"}",
+		    i ? ", " : "", i, i + 1);
 	snprintf(json + len, sizeof(json) - len, "]}}");
 	caa_config_t *cfg;
 	if (caa_config_parse(json, strlen(json), &cfg, err, sizeof(err)) != CAA_EOK)
@@ -63,8 +64,8 @@ static void test_clock(void **state)
 	assert_int_equal(base, DEC15);
 	int64_t now = caad_schedule_now_s();
 	assert_true(now >= DEC15 && now <= DEC15 + SLACK);
-	static const char *const bad[] = {"", "x", "-5", "+5", " 5", "5 ", "1e9", "253402300800",
-	                                  "99999999999999999999999"};
+	static const char *const bad[] = {
+	    "", "x", "-5", "+5", " 5", "5 ", "1e9", "253402300800", "99999999999999999999999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		setenv(CAAD_SCHEDULE_ENV, bad[i], 1);
 		if (caad_schedule_init(err, sizeof(err)) != -1)
@@ -99,17 +100,19 @@ static void test_check(void **state)
 		assert_non_null(p);
 		assert_int_equal(p->type, CAA_PROB_SERVER_INTERNAL);
 		assert_int_equal(p->status, 500);
-		assert_string_equal(p->detail, "During secondary validation: 4 remote perspectives "
-		                               "configured, the Baseline Requirements require 5 from "
-		                               "2026-12-15");
+		assert_string_equal(p->detail,
+		                    "During secondary validation: 4 remote perspectives "
+		                    "configured, the Baseline Requirements require 5 from "
+		                    "2026-12-15");
 		caa_problem_free(p);
-		assert_int_equal(caad_schedule_start_check(short_ones[i], "c.json", err, sizeof(err)),
-		                 -1);
-		assert_string_equal(err, "c.json: perspective.remotes: 4 listed; "
-		                         "perspective.min_remotes \"br\" requires 5, the Baseline "
-		                         "Requirements' minimum from 2026-12-15 (list more remotes, or "
-		                         "set an integer perspective.min_remotes for a lab or a private "
-		                         "CA)");
+		assert_int_equal(
+		    caad_schedule_start_check(short_ones[i], "c.json", err, sizeof(err)), -1);
+		assert_string_equal(err,
+		                    "c.json: perspective.remotes: 4 listed; "
+		                    "perspective.min_remotes \"br\" requires 5, the Baseline "
+		                    "Requirements' minimum from 2026-12-15 (list more remotes, or "
+		                    "set an integer perspective.min_remotes for a lab or a private "
+		                    "CA)");
 	}
 	/* an override and single-perspective: never */
 	caa_config_t *const never[] = {two, none};
@@ -117,7 +120,8 @@ static void test_check(void **state)
 		p = (caa_problem_t *)1;
 		assert_int_equal(caad_schedule_check(never[i], &p), CAA_EOK);
 		assert_null(p);
-		assert_int_equal(caad_schedule_start_check(never[i], "c.json", err, sizeof(err)), 0);
+		assert_int_equal(caad_schedule_start_check(never[i], "c.json", err, sizeof(err)),
+		                 0);
 	}
 	assert_int_equal(caad_schedule_check(NULL, &p), CAA_EINVAL);
 	assert_int_equal(caad_schedule_check(four, NULL), CAA_EINVAL);
