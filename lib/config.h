@@ -71,7 +71,10 @@ typedef struct caa_config {
 		char *rir;   /* default "" */
 		caa_remote_config_t *remotes;
 		size_t n_remotes;
-		unsigned min_remotes;       /* default 3 */
+		unsigned min_remotes;       /* 0 = "br" (the default): the BR §3.2.2.9 minimum
+		                             * on the date, checked by caad against its clock
+		                             * (server/schedule.h); 1..64 = an override (labs,
+		                             * private CAs), checked by the parser */
 		uint64_t remote_timeout_ms; /* default 5s */
 	} perspective;
 

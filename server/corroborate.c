@@ -15,6 +15,7 @@
 
 #include "corroborate.h"
 #include "remote.h"
+#include "schedule.h"
 
 typedef struct corr corr_t;
 
@@ -164,15 +165,6 @@ static void slot_end(corr_t *c, slot_t *s, caa_mpic_state_t state, const char *e
 }
 
 static void on_answer(void *arg, const caad_answer_t *ans);
-
-/* The BR minimum (CAA.md §9): a problem when a date passed while caad runs. */
-static int schedule_problem(const caad_t *d, caa_problem_t **out)
-{
-	*out = NULL;
-	if (d->cfg->perspective.min_remotes != 0) /* an integer overrides the schedule */
-		return CAA_EOK;
-	return caa_mpic_schedule_check(d->cfg->perspective.n_remotes, (int64_t)time(NULL), out);
-}
 
 /* Start remote r's next calls, up to CAAD_CORR_PER_REMOTE in flight. */
 static void pump(corr_t *c, size_t r)
@@ -404,7 +396,7 @@ void caad_corr_start(caad_job_t *job)
 
 	pthread_mutex_lock(&c->lock);
 	caa_problem_t *sched = NULL;
-	int rc = schedule_problem(c->d, &sched);
+	int rc = caad_schedule_check(c->d->cfg, &sched);
 	for (size_t i = 0; i < c->n_items; i++) {
 		item_t *it = &c->items[i];
 		caa_problem_t *p = NULL;

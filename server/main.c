@@ -3,7 +3,9 @@
  * before serving (TLS files, resolver setup, metrics address), then run:
  * signals blocked before gRPC starts its threads, N completion-queue
  * threads, one resolver thread driving libcaa, an optional metrics thread,
- * and main waiting in sigwait(). SIGTERM/SIGINT drain and exit 0.
+ * and main waiting in sigtimedwait(), waking once a day (and when a date of
+ * the BR schedule comes) to log the schedule's warnings. SIGTERM/SIGINT
+ * drain and exit 0.
  *
  *   caad --config FILE          serve
  *   caad --check-config FILE    validate and exit (0 "config OK", 2 error)
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 
@@ -30,6 +33,7 @@
 #include "job.h"
 #include "log.h"
 #include "remote.h"
+#include "schedule.h"
 #include "tls.h"
 #include "va/va.pb-c.h"
 
@@ -98,6 +102,9 @@ static int prepare(daemon_t *dm, const char *path, char *err, size_t errlen)
 	int rc = caa_config_load(path, &dm->cfg, err, errlen);
 	if (rc != CAA_EOK)
 		return -1;
+	/* "br": the minimum on the date is the clock's business, not the parser's */
+	if (caad_schedule_start_check(dm->cfg, path, err, errlen) != 0)
+		return -1;
 	if (caad_tls_check(dm->cfg, err, errlen) != 0 ||
 	    readable("dns.unbound_conf", dm->cfg->dns.unbound_conf, err, errlen) != 0 ||
 	    readable("dns.trust_anchor_file", dm->cfg->dns.trust_anchor_file, err, errlen) != 0)
@@ -147,6 +154,57 @@ static void gauges(void *arg, caad_gauges_t *g)
 	g->checks_in_flight = caa_ctx_in_flight(dm->d.dns);
 	g->cache_entries = caa_cache_count(dm->d.cache);
 	g->calls_in_flight = dm->rpc ? caad_rpc_calls(dm->rpc) : 0;
+	caad_schedule_state(dm->cfg, caad_schedule_now_s(), &g->schedule);
+}
+
+/* The test clock is for tests only: whoever runs caad must see it is on —
+ * first thing, next to whatever the clock decides after it. */
+static void announce_test_clock(bool check_only)
+{
+	int64_t base;
+	char at[32], text[256];
+	if (!caad_schedule_test_clock(&base))
+		return;
+	caad_log_time(at, sizeof(at), (long long)base * 1000);
+	snprintf(text, sizeof(text),
+	         "%s is set: the BR schedule of remote perspectives reads a test clock that "
+	         "started at %s, not the real time",
+	         CAAD_SCHEDULE_ENV, at);
+	if (check_only)
+		fprintf(stderr, "caad: warning: %s\n", text);
+	else
+		caad_log("test clock", json_pack("{s:s}", "warning", text));
+}
+
+/* --check-config: the schedule's warning on stderr, "config OK" on stdout. */
+static int config_ok(const caa_config_t *cfg)
+{
+	char text[512];
+	if (caad_schedule_warning(cfg, caad_schedule_now_s(), text, sizeof(text)))
+		fprintf(stderr, "caad: warning: %s\n", text);
+	printf("config OK\n");
+	return 0;
+}
+
+/* Wait for SIGTERM or SIGINT; meanwhile, log the BR schedule's warnings
+ * daily (no thread of its own: main has nothing else to do). */
+static int wait_signal(const sigset_t *sigs, const caa_config_t *cfg)
+{
+	for (;;) {
+		int64_t sleep_s = caad_schedule_sleep_s(cfg);
+		int sig;
+		if (sleep_s < 0) {
+			if (sigwait(sigs, &sig) == 0)
+				return sig;
+			continue;
+		}
+		struct timespec ts = {.tv_sec = (time_t)sleep_s, .tv_nsec = 0};
+		sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN)
+			caad_schedule_log(cfg);
+	}
 }
 
 static unsigned cq_threads(void)
@@ -295,11 +353,11 @@ static int serve(daemon_t *dm, const char *config_path)
 			snprintf(hex + 2 * i, 3, "%02x", gen[i]);
 		json_object_set_new(f, "config_generation", json_string(hex));
 	}
+	caad_schedule_log(dm->cfg); /* the schedule's warning, before "listening" */
 	caad_log("listening", f);
 	caad_log_grpc_quiet(false);
 
-	int sig = 0;
-	sigwait(&sigs, &sig);
+	int sig = wait_signal(&sigs, dm->cfg);
 	atomic_store(&dm->d.draining, true);
 	caad_log("draining",
 	         json_pack("{s:s, s:I, s:i}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
@@ -340,12 +398,17 @@ int main(int argc, char **argv)
 	atomic_init(&dm.d.draining, false);
 	char err[512];
 	int status;
-	if (prepare(&dm, argv[2], err, sizeof(err)) != 0)
+	if (caad_schedule_init(err, sizeof(err)) != 0) {
 		status = startup_error(err);
-	else if (check_only)
-		status = (printf("config OK\n"), 0);
-	else
-		status = serve(&dm, argv[2]);
+	} else {
+		announce_test_clock(check_only);
+		if (prepare(&dm, argv[2], err, sizeof(err)) != 0)
+			status = startup_error(err);
+		else if (check_only)
+			status = config_ok(dm.cfg);
+		else
+			status = serve(&dm, argv[2]);
+	}
 	release(&dm);
 	return status;
 }

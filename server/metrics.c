@@ -353,6 +353,27 @@ static void render_dns(caad_metrics_t *m, FILE *out)
 	        (unsigned long long)s.outstanding, (unsigned long long)s.waiting);
 }
 
+/* The BR schedule (schedule.h): alert on remotes < min_remotes (checks are
+ * failing) and on schedule_warning (a rise within 30 days). */
+static void render_schedule(const caad_schedule_state_t *s, FILE *out)
+{
+	fprintf(out,
+	        "# HELP caad_perspective_remotes Remote perspectives listed (perspective.remotes).\n"
+	        "# TYPE caad_perspective_remotes gauge\ncaad_perspective_remotes %zu\n"
+	        "# HELP caad_perspective_min_remotes Remote perspectives required now: the BR "
+	        "schedule's minimum under \"br\", else perspective.min_remotes; 0 without remotes.\n"
+	        "# TYPE caad_perspective_min_remotes gauge\ncaad_perspective_min_remotes %u\n"
+	        "# HELP caad_perspective_schedule_rise_seconds Seconds until the BR minimum rises "
+	        "above the remotes listed; 0 when no such rise is ahead.\n"
+	        "# TYPE caad_perspective_schedule_rise_seconds gauge\n"
+	        "caad_perspective_schedule_rise_seconds %lld\n"
+	        "# HELP caad_perspective_schedule_warning 1 while that rise is 30 days away or "
+	        "less (caad warns), else 0.\n"
+	        "# TYPE caad_perspective_schedule_warning gauge\n"
+	        "caad_perspective_schedule_warning %d\n",
+	        s->remotes, s->min_remotes, (long long)s->rise_s, s->warning ? 1 : 0);
+}
+
 void caad_metrics_render(caad_metrics_t *m, FILE *out)
 {
 	render_checks(m, out);
@@ -371,4 +392,5 @@ void caad_metrics_render(caad_metrics_t *m, FILE *out)
 	        "# HELP caad_reuse_entries Entries in the reuse cache: permissions and refusals.\n"
 	        "# TYPE caad_reuse_entries gauge\ncaad_reuse_entries %zu\n",
 	        g.checks_in_flight, g.calls_in_flight, g.cache_entries);
+	render_schedule(&g.schedule, out);
 }

@@ -18,12 +18,14 @@
 #include "climb.h"
 #include "config.h"
 #include "mpic.h"
+#include "schedule.h"
 
 typedef struct caad_metrics caad_metrics_t;
 
 /* Gauges read when the page is rendered. */
 typedef struct caad_gauges {
 	size_t checks_in_flight, calls_in_flight, cache_entries;
+	caad_schedule_state_t schedule; /* the BR schedule of remote perspectives */
 } caad_gauges_t;
 typedef void (*caad_gauges_fn)(void *arg, caad_gauges_t *out);
 

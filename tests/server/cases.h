@@ -60,6 +60,11 @@ int t_health(grpc_channel *ch, const char *service);
  * absent. */
 void t_make_certs(void);
 char *t_pem(const char *name);
+/* t_ops.c: run caad with args (a shell command line's tail), its stdout and
+ * stderr into out; its exit status. Forks: before grpc_init only. */
+int caad_cmd(const char *args, char *out, size_t outlen);
+/* t_ops.c: the value of the metric line "name value" in a page; -1 when absent. */
+double metric(const char *page, const char *name);
 
 /* One call on its own thread. */
 typedef struct pcall {
@@ -137,5 +142,11 @@ void case_clientnames_prepare(void);
 void case_clientnames(void);
 /* t_docaa.c: DoCAA takes DNS identifiers only, as Boulder */
 void case_docaa_ident_type(void);
+/* t_schedule.c: the BR schedule of remote perspectives (test clock CAAD_SCHEDULE_NOW) */
+void case_schedule_config(void);
+void case_schedule_start(void);
+/* needs primary mode: not registered in CMake until the lead enables it */
+void case_schedule_running_prepare(void);
+void case_schedule_running(void);
 
 #endif
