@@ -369,8 +369,7 @@ static void put_verdict_line(FILE *out, const caa_result_t *res)
 	fputc('\n', out);
 }
 
-void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol,
-                         bool explain)
+void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol, bool explain)
 {
 	put_verdict_line(out, res);
 	if (res->problem != NULL)

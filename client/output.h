@@ -21,8 +21,7 @@
  * line below the problem. explain prints res->trace when the result kept one,
  * the flags, each perspective, and the queries sent.
  */
-void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol,
-                         bool explain);
+void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol, bool explain);
 
 /*
  * Human output of an order: a verdict line per identifier (with explain the
