@@ -322,7 +322,7 @@ static void run_checks(remote_t *r, check_answer_t *ans)
 		grpc_slice_unref(s);
 		if (resp == NULL)
 			unexpected(r, what, "the answer is not a caa.v1.CheckResponse");
-		else if (from_proto_result(resp, &ans->results[i], &ans->extras[i]) != CAA_EOK)
+		else if (from_proto_result(resp, &ans->results[i]) != CAA_EOK)
 			unexpected(r, what, caa_strerror(CAA_ENOMEM));
 		caa__v1__check_response__free_unpacked(resp, NULL);
 	}
@@ -338,8 +338,7 @@ static int order_into(remote_t *r, const Caa__V1__CheckOrderResponse *resp, chec
 		return unexpected(r, what, why);
 	}
 	for (size_t i = 0; i < ans->n; i++)
-		if (from_proto_result(resp->results[i], &ans->results[i], &ans->extras[i]) !=
-		    CAA_EOK)
+		if (from_proto_result(resp->results[i], &ans->results[i]) != CAA_EOK)
 			return unexpected(r, what, caa_strerror(CAA_ENOMEM));
 	if (resp->problem != NULL && from_proto_problem(resp->problem, &ans->aggregate) != CAA_EOK)
 		return unexpected(r, what, caa_strerror(CAA_ENOMEM));
@@ -384,7 +383,6 @@ static void run_order(remote_t *r, check_answer_t *ans)
 		for (size_t i = 0; i < ans->n; i++) {
 			caa_result_free(ans->results[i]);
 			ans->results[i] = NULL;
-			output_extra_deinit(&ans->extras[i]);
 		}
 		caa_problem_free(ans->aggregate);
 		ans->aggregate = NULL;
@@ -430,10 +428,9 @@ int check_remote(const check_run_t *run, check_answer_t *ans)
 	*ans = (check_answer_t){.n = run->n};
 	r.n_calls = run->order ? 1 : run->n;
 	ans->results = calloc(run->n ? run->n : 1, sizeof(*ans->results));
-	ans->extras = calloc(run->n ? run->n : 1, sizeof(*ans->extras));
 	r.calls = calloc(r.n_calls ? r.n_calls : 1, sizeof(*r.calls));
 	int rc = -1;
-	if (ans->results == NULL || ans->extras == NULL || r.calls == NULL) {
+	if (ans->results == NULL || r.calls == NULL) {
 		fprintf(stderr, "%s: %s\n", run->prog, caa_strerror(CAA_ENOMEM));
 		rc = CLI_EXIT_USAGE;
 	}

@@ -234,6 +234,14 @@ void caa_perspective_deinit(caa_perspective_t *p)
 	memset(p, 0, sizeof(*p));
 }
 
+size_t caa_perspectives_passed(const caa_perspective_t *p, size_t n)
+{
+	size_t passed = 0;
+	for (size_t i = 0; i < n; i++)
+		passed += p[i].state == CAA_MPIC_CORROBORATED;
+	return passed;
+}
+
 /* Distinct RIRs of the remotes in the given states, counted up to 2. */
 static size_t rirs_span(const caa_mpic_remote_t *remotes, const caa_mpic_outcome_t *outcomes,
                         size_t n, bool with_pending)

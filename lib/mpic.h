@@ -110,6 +110,8 @@ typedef struct caa_perspective {
 int caa_perspective_set(caa_perspective_t *p, const caa_mpic_remote_t *r,
                         const caa_mpic_outcome_t *o, const char *identifier, uint32_t elapsed_us);
 void caa_perspective_deinit(caa_perspective_t *p);
+/* How many of p[0..n) corroborated: the "passed" of the quorum's "passed/total" (BR §5.4.1). */
+size_t caa_perspectives_passed(const caa_perspective_t *p, size_t n);
 
 /* Non-corroborations allowed among n remotes: 0 with 1, 1 with 2-5, 2 with 6+. */
 size_t caa_mpic_allowed_failures(size_t n);
