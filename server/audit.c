@@ -291,12 +291,10 @@ static void problem_value(caad_audit_buf_t *b, const caa_problem_t *p)
 /* Every remote's part and the quorum as "passed/total" (BR §5.4.1). */
 static void perspectives(caad_audit_buf_t *b, const caa_result_t *res)
 {
-	size_t passed = 0;
 	key(b, "perspectives");
 	put(b, "[", 1);
 	for (size_t i = 0; i < res->n_perspectives; i++) {
 		const caa_perspective_t *p = &res->perspectives[i];
-		passed += p->state == CAA_MPIC_CORROBORATED;
 		if (i > 0)
 			put(b, ",", 1);
 		PUT_LIT(b, "{\"name\":");
@@ -314,7 +312,9 @@ static void perspectives(caad_audit_buf_t *b, const caa_result_t *res)
 	}
 	put(b, "]", 1);
 	char q[48];
-	snprintf(q, sizeof(q), "%zu/%zu", passed, res->n_perspectives);
+	snprintf(q, sizeof(q), "%zu/%zu",
+	         caa_perspectives_passed(res->perspectives, res->n_perspectives),
+	         res->n_perspectives);
 	str_field(b, "quorum", q);
 }
 

@@ -9,6 +9,7 @@
  * before corr_t's, never after: the job is handed back with neither held.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,15 +51,21 @@ struct corr {
 	caa_mpic_remote_t *remotes;
 	size_t *next, *busy; /* per remote: the next item to ask, calls in flight */
 	int64_t deadline_ms; /* monotonic; -1: only remote_timeout bounds a call */
+	int64_t start_us;    /* monotonic: the corroboration's share of elapsed */
 	bool cancelled;      /* by the client: ask nobody more */
 	bool failed;         /* some quorum failed: rebuild the order's aggregate */
 };
 
-static int64_t mono_ms(void)
+static int64_t mono_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_ms(void)
+{
+	return mono_us() / 1000;
 }
 
 static void corr_free(corr_t *c)
@@ -107,6 +114,9 @@ static void decide(corr_t *c, item_t *it, caa_mpic_quorum_t *q, caa_problem_t *p
 	caa_result_t *res = c->job->results[it->idx];
 	it->decided = true;
 	c->open--;
+	/* the check's time includes the remotes' */
+	int64_t total = (int64_t)res->elapsed_us + (mono_us() - c->start_us);
+	res->elapsed_us = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
 	if (q == NULL) {
 		fail_result(c, res, p);
 		return;
@@ -389,6 +399,7 @@ void caad_corr_start(caad_job_t *job)
 		caad_job_resume(job, CAA_ENOMEM);
 		return;
 	}
+	c->start_us = mono_us();
 	int64_t left = caad_job_time_left_ms(job);
 	c->deadline_ms = left < 0 ? -1 : mono_ms() + left;
 	/* the client's cancel reaches the calls from now on (at once if it came already) */
