@@ -126,5 +126,10 @@ void case_clientnames_prepare(void);
 void case_clientnames(void);
 /* t_docaa.c: DoCAA takes DNS identifiers only, as Boulder */
 void case_docaa_ident_type(void);
+/* t_anchor.c: interop with Boulder's own DoCAA (skipped without the anchor) */
+void case_anchor_prepare(void);
+void case_anchor_remotes_prepare(void);
+void case_anchor_remotes(void);
+void case_anchor_loadgen(void);
 
 #endif
