@@ -145,8 +145,12 @@ void case_docaa_ident_type(void);
 /* t_schedule.c: the BR schedule of remote perspectives (test clock CAAD_SCHEDULE_NOW) */
 void case_schedule_config(void);
 void case_schedule_start(void);
-/* needs primary mode: not registered in CMake until the lead enables it */
 void case_schedule_running_prepare(void);
 void case_schedule_running(void);
+/* t_anchor.c: interop with Boulder's own DoCAA (skipped without the anchor) */
+void case_anchor_prepare(void);
+void case_anchor_remotes_prepare(void);
+void case_anchor_remotes(void);
+void case_anchor_loadgen(void);
 
 #endif
