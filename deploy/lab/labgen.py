@@ -13,6 +13,9 @@ PATH would work too, but the lab promises nothing beyond the stdlib).
   labgen.py summary  DIR                     print addresses, PIDs and files
   labgen.py smoke    CATALOGUE DIR           every NSD zone validates as declared (needs the
                                              lab's resolver)
+  labgen.py perspectives DIR N [--base-port P] [--view I=VIEW]...
+                                             configs for a primary caad and N remote caads
+                                             on loopback into DIR/perspectives (docs/lab.md)
   labgen.py table    CATALOGUE [--check|--update DOC]
                                              the scenario table of docs/lab.md (Markdown);
                                              --check: is DOC's table current; --update: rewrite it
@@ -1198,6 +1201,14 @@ def summary(lab_dir):
         print("  %-16s %s" % (k, v))
     print("  %-16s %s" % ("manifest", os.path.join(m["dir"], "lab.json")))
     print("  %-16s %s" % ("env", os.path.join(m["dir"], "lab.env")))
+    if m.get("views"):
+        print("perspective views (DIR/views/<view>/unbound.conf and caa.json):")
+        for v in m["views"]:
+            where = ("%s at %s" % (v["zone"].rstrip("."), v["address"]) if "zone" in v
+                     else "the lab as generated")
+            print("  %-16s %-28s %s" % (v["name"], where, v["about"]))
+        print("  a primary caad and N remote caads, each with its own view: "
+              "caa-lab perspectives %s N [--view I=VIEW]" % m["dir"])
 
 
 def md_escape(s):
@@ -1293,6 +1304,97 @@ def table_update(cat, doc):
         f.write(text[:start] + table(cat) + text[end:])
 
 
+# ---------------------------------------------------------------- perspectives
+
+MAX_REMOTES = 64  # lib/config.c
+
+
+def perspectives(lab_dir, n, base_port, views):
+    """Configs for a primary caad and n remote caads on loopback, from the lab's
+    caa.json: DIR/perspectives/primary.json (listening on base_port, every remote
+    in perspective.remotes, min_remotes n) and remote-<i>.json (base_port + i, RIRs
+    cycling). views: {i: view name}, i = 0 for the primary. Returns the files."""
+    with open(os.path.join(lab_dir, "lab.json")) as f:
+        manifest = json.load(f)
+    with open(manifest["files"]["caa_config"]) as f:
+        base = json.load(f)
+    known = {v["name"]: v for v in manifest.get("views", [])}
+    if not 1 <= n <= MAX_REMOTES:
+        raise LabError("N must be 1..%d" % MAX_REMOTES)
+    if not (1 <= base_port and base_port + n <= 65535):
+        raise LabError("--base-port %d: ports %d..%d are not all valid" %
+                       (base_port, base_port, base_port + n))
+    for i, v in views.items():
+        if not 0 <= i <= n:
+            raise LabError("--view %d=%s: there are remotes 1..%d (0: the primary)" % (i, v, n))
+        if v not in known:
+            raise LabError("--view %d=%s: the lab in %s has views %s" % (
+                i, v, lab_dir, ", ".join(sorted(known)) or "none"))
+    out = os.path.join(manifest["dir"], "perspectives")
+    os.makedirs(out, exist_ok=True)
+
+    def config(i, perspective):
+        conf = json.loads(json.dumps(base))
+        conf["listen"] = "127.0.0.1:%d" % (base_port + i)
+        if i in views:
+            conf["dns"]["unbound_conf"] = known[views[i]]["unbound_conf"]
+        conf["perspective"] = perspective
+        return conf
+
+    remotes = [{"name": "remote-%d" % i, "rir": RIRS[(i - 1) % len(RIRS)],
+                "address": "127.0.0.1:%d" % (base_port + i)} for i in range(1, n + 1)]
+    files = []
+    for i, r in enumerate(remotes, 1):
+        files.append((os.path.join(out, "remote-%d.json" % i),
+                      config(i, {"name": r["name"], "rir": r["rir"]}), r))
+    # An integer minimum: the BR's date schedule is for production, not the lab.
+    files.insert(0, (os.path.join(out, "primary.json"),
+                     config(0, {"name": "primary", "remotes": remotes, "min_remotes": n,
+                                "remote_timeout": "2s"}), None))
+    for path, conf, _ in files:
+        with open(path, "w") as f:
+            json.dump(conf, f, indent=2)
+            f.write("\n")
+    return files
+
+
+def perspectives_main(args):
+    if len(args) < 2 or not args[1].isdigit():
+        raise LabError("usage: perspectives DIR N [--base-port P] [--view I=VIEW]...")
+    lab_dir, n, base_port, views = args[0], int(args[1]), 8100, {}
+    rest = args[2:]
+    while rest:
+        opt = rest.pop(0)
+        val = rest.pop(0) if rest else None
+        if opt == "--base-port" and val and val.isdigit():
+            base_port = int(val)
+        elif opt == "--view" and val and re.match(r"^\d+=[a-z0-9-]+$", val):
+            i, v = val.split("=", 1)
+            views[int(i)] = v
+        else:
+            raise LabError("perspectives: bad option %s %s" % (opt, val or ""))
+    files = perspectives(lab_dir, n, base_port, views)
+    caad = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build",
+                        "server", "caad")
+    caad = os.path.normpath(caad) if os.access(caad, os.X_OK) else "caad"
+    print("caa-lab: a primary and %d remote perspectives in %s" % (
+        n, os.path.dirname(files[0][0])))
+    print("  %-10s %-16s %-8s %s" % ("caad", "listen", "rir", "DNS view"))
+    for path, conf, r in files:
+        p = conf["perspective"]
+        view = next((v for i, v in views.items()
+                     if os.path.basename(path) == ("primary.json" if i == 0 else
+                                                   "remote-%d.json" % i)), "real")
+        print("  %-10s %-16s %-8s %s" % (p["name"], conf["listen"], p.get("rir", "-"), view))
+    print("start the remotes, then the primary (each in the foreground, or as here in the "
+          "background):")
+    for path, _, r in files[1:]:
+        print("  %s --config %s &" % (caad, path))
+    print("  %s --config %s &" % (caad, files[0][0]))
+    print("then ask the primary, e.g.:")
+    print("  caa check --server %s permit.mpic.lab" % files[0][1]["listen"])
+
+
 # ---------------------------------------------------------------- main
 
 def main(argv):
@@ -1329,6 +1431,9 @@ def main(argv):
             return 0 if portcheck(argv[2]) else 1
         if cmd == "smoke" and len(argv) == 4:
             return 0 if smoke(load_catalogue(argv[2]), argv[3]) else 1
+        if cmd == "perspectives" and len(argv) >= 4:
+            perspectives_main(argv[2:])
+            return 0
         if cmd == "summary" and len(argv) == 3:
             summary(argv[2])
             return 0
