@@ -1314,10 +1314,13 @@ def perspectives(lab_dir, n, base_port, views):
     caa.json: DIR/perspectives/primary.json (listening on base_port, every remote
     in perspective.remotes, min_remotes n) and remote-<i>.json (base_port + i, RIRs
     cycling). views: {i: view name}, i = 0 for the primary. Returns the files."""
-    with open(os.path.join(lab_dir, "lab.json")) as f:
-        manifest = json.load(f)
-    with open(manifest["files"]["caa_config"]) as f:
-        base = json.load(f)
+    try:
+        with open(os.path.join(lab_dir, "lab.json")) as f:
+            manifest = json.load(f)
+        with open(manifest["files"]["caa_config"]) as f:
+            base = json.load(f)
+    except (OSError, ValueError, KeyError) as e:
+        raise LabError("no lab in %s (caa-lab up %s first): %s" % (lab_dir, lab_dir, e))
     known = {v["name"]: v for v in manifest.get("views", [])}
     if not 1 <= n <= MAX_REMOTES:
         raise LabError("N must be 1..%d" % MAX_REMOTES)
