@@ -345,7 +345,8 @@ static void setup_scenario(sc_t *sc, json_t *cat, json_t *s, json_t *expect)
 		sc->n = json_array_size(order);
 		sc->reqs = calloc(sc->n, sizeof(*sc->reqs));
 		for (size_t j = 0; j < sc->n; j++)
-			fill_request(&sc->reqs[j], cat, s, json_string_value(json_array_get(order, j)));
+			fill_request(&sc->reqs[j], cat, s,
+			             json_string_value(json_array_get(order, j)));
 	} else {
 		sc->n = 1;
 		sc->reqs = calloc(1, sizeof(*sc->reqs));
@@ -425,7 +426,8 @@ static int run_views(json_t *cat, json_t *list, int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			json_t *s = json_array_get(list, i);
 			json_t *views = json_object_get(s, "views");
-			json_t *e = real ? json_object_get(s, "expect") : json_object_get(views, vname);
+			json_t *e =
+			    real ? json_object_get(s, "expect") : json_object_get(views, vname);
 			if (views == NULL || e == NULL || !wanted(js(s, "name"), argc, argv))
 				continue;
 			sc_t *sc = &scs[k++];
