@@ -137,6 +137,7 @@ void case_mpic_metrics(void);
 void case_mpic_tls_prepare(void);
 void case_mpic_tls(void);
 void case_mpic_deadline(void);
+void case_mpic_views(void);
 /* t_clientnames.c: tls.client_names refuses strangers */
 void case_clientnames_prepare(void);
 void case_clientnames(void);

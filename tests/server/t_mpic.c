@@ -676,3 +676,78 @@ void case_mpic_deadline(void)
 	gc_result_free(&res);
 	topo_down(&t);
 }
+
+/* The lab's per-perspective views (docs/lab.md): what Boulder's tests fake
+ * with caaHijackedDNS / caaBrokenDNS, here real resolvers seeing other
+ * servers. One hijacked remote of five: still PERMITTED. Two: FORBIDDEN
+ * with the first hijacked remote's caa problem. SERVFAIL and silence: the
+ * first in configured order gives its problem. */
+void case_mpic_views(void)
+{
+	char view[4][512];
+	static const char *const names[] = {"real", "hijacked", "servfail", "silent"};
+	for (size_t i = 0; i < 4; i++)
+		snprintf(view[i], sizeof(view[i]), "%s/views/%s/unbound.conf", h_lab, names[i]);
+	remote_t spec[] = {SPEC("r1", "ARIN", CAAD), SPEC("r2", "RIPE", CAAD),
+	                   SPEC("r3", "APNIC", CAAD), SPEC("r4", "LACNIC", CAAD),
+	                   SPEC("r5", "RIPE", CAAD)};
+	spec[2].unbound_conf = view[1];
+	topo_t t;
+	topo_up(&t, spec, 5);
+	Caa__V1__CheckResponse *m = check(&t, "permit.mpic.lab");
+	if (m != NULL) {
+		CHECK(m->verdict == CAA__V1__VERDICT__PERMITTED, "one hijacked of 5: verdict %d",
+		      m->verdict);
+		CHECK(corroborated(m) == 4, "%zu corroborated", corroborated(m));
+		CHECK(h_str_eq(outcome(m, 2), "PROBLEM") || h_str_eq(outcome(m, 2), "NOT_NEEDED"),
+		      "the hijacked remote: %s", h_str(outcome(m, 2)));
+		if (h_str_eq(outcome(m, 2), "PROBLEM"))
+			CHECK(m->perspectives[2]->verdict == CAA__V1__VERDICT__FORBIDDEN,
+			      "the hijacked remote's verdict %d", m->perspectives[2]->verdict);
+		caa__v1__check_response__free_unpacked(m, NULL);
+	}
+	topo_down(&t);
+
+	spec[1].unbound_conf = view[1];
+	topo_up(&t, spec, 5);
+	m = check(&t, "permit.mpic.lab");
+	if (m != NULL) {
+		CHECK(m->verdict == CAA__V1__VERDICT__FORBIDDEN, "two hijacked: verdict %d",
+		      m->verdict);
+		CHECK(m->reason == CAA__V1__REASON__NOT_CORROBORATED, "reason %d", m->reason);
+		CHECK(m->problem != NULL && m->problem->status == 403 &&
+		          h_str_eq(m->problem->type, "urn:ietf:params:acme:error:caa") &&
+		          h_str_eq(m->problem->detail,
+		                   "During secondary validation: While processing CAA for "
+		                   "permit.mpic.lab: CAA record for permit.mpic.lab prevents issuance"),
+		      "problem: %s", m->problem ? m->problem->detail : "(none)");
+		CHECK_STR(outcome(m, 1), "PROBLEM");
+		caa__v1__check_response__free_unpacked(m, NULL);
+	}
+	topo_down(&t);
+
+	spec[0].unbound_conf = view[2];
+	spec[1].unbound_conf = NULL;
+	spec[2].unbound_conf = NULL;
+	spec[3].unbound_conf = view[3];
+	topo_up(&t, spec, 5);
+	m = check(&t, "1.bench.mpic.lab");
+	if (m != NULL) {
+		CHECK(m->verdict == CAA__V1__VERDICT__LOOKUP_FAILED, "servfail + silent: verdict %d",
+		      m->verdict);
+		CHECK(m->problem != NULL && m->problem->status == 400 &&
+		          h_str_eq(m->problem->type, "urn:ietf:params:acme:error:dns") &&
+		          starts_with(m->problem->detail, "During secondary validation: While "
+		                                          "processing CAA for 1.bench.mpic.lab"),
+		      "problem: %s", m->problem ? m->problem->detail : "(none)");
+		CHECK_STR(outcome(m, 0), "PROBLEM");
+		/* the silent view's remote gets the primary's deadline with the call: its
+		 * own DNS gives up first (a dns "timed out" problem), or the call does */
+		CHECK(h_str_eq(outcome(m, 3), "TIMEOUT") ||
+		          (h_str_eq(outcome(m, 3), "PROBLEM") &&
+		           strstr(m->perspectives[3]->problem->detail, "timed out") != NULL),
+		      "the silent remote: %s", h_str(outcome(m, 3)));
+		caa__v1__check_response__free_unpacked(m, NULL);
+	}
+	topo_down(&t);
+}
