@@ -54,6 +54,7 @@ struct corr {
 	int64_t start_us;    /* monotonic: the corroboration's share of elapsed */
 	bool cancelled;      /* by the client: ask nobody more */
 	bool failed;         /* some quorum failed: rebuild the order's aggregate */
+	bool nomem;          /* a result lacks its problem: the call fails (ENOMEM) */
 };
 
 static int64_t mono_us(void)
@@ -98,7 +99,9 @@ static void corr_unref(corr_t *c)
 		corr_free(c);
 }
 
-/* Result i failed corroboration with p (owned; NULL: out of memory). */
+/* Result i failed corroboration with p (owned; NULL: out of memory). A
+ * result without its problem must never reach a client (DoCAA says
+ * "permitted" by leaving the problem out): then the whole call fails. */
 static void fail_result(corr_t *c, caa_result_t *res, caa_problem_t *p)
 {
 	caa_problem_free(res->problem);
@@ -106,6 +109,7 @@ static void fail_result(corr_t *c, caa_result_t *res, caa_problem_t *p)
 	res->verdict = caa_mpic_verdict(p);
 	res->reason = p != NULL ? CAA_R_NOT_CORROBORATED : CAA_R_INTERNAL;
 	c->failed = true;
+	c->nomem |= p == NULL;
 }
 
 /* Item it is decided by q (NULL: a failure before anybody was asked, problem p). */
@@ -232,7 +236,7 @@ static void hand_back(corr_t *c, caad_job_t *job)
 {
 	/* from now on the client's cancel has nothing to reach */
 	caad_call_hold_next(job->call, noop_cancel, NULL, 0);
-	int rc = c->cancelled ? CAA_ECANCELED : CAA_EOK;
+	int rc = c->cancelled ? CAA_ECANCELED : c->nomem ? CAA_ENOMEM : CAA_EOK;
 	bool failed = c->failed;
 	corr_unref(c);
 	if (failed && rc == CAA_EOK && job->order && caad_job_aggregate(job) != CAA_EOK)
@@ -292,23 +296,37 @@ static void on_cancel(void *arg, uint64_t id)
 	pthread_mutex_lock(&c->lock);
 	if (c->job != NULL) {
 		c->cancelled = true;
-		for (size_t i = 0; i < c->n_items; i++)
-			for (size_t r = 0; !c->items[i].decided && r < c->n_remotes; r++)
-				if (c->items[i].slots[r].ask != NULL)
-					caad_ask_cancel(c->items[i].slots[r].ask);
+		for (size_t i = 0; i < c->n_items; i++) {
+			item_t *it = &c->items[i];
+			if (it->decided)
+				continue;
+			for (size_t r = 0; r < c->n_remotes; r++)
+				if (it->slots[r].ask != NULL)
+					caad_ask_cancel(it->slots[r].ask);
+			/* the remotes did nothing wrong: no outcome, no metric; an open
+			 * item keeps an ask in flight, whose answer hands the job back */
+			decide(c, it, NULL,
+			       caa_problem_new(CAA_PROB_SERVER_INTERNAL,
+			                       c->job->results[it->idx]->identifier,
+			                       "During secondary validation: the call was cancelled "
+			                       "before the quorum was decided"));
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Why result i cannot be asked of the remotes at all: a problem, or NULL. */
-static caa_problem_t *unaskable(corr_t *c, const caa_request_t *req, const caa_result_t *res,
-                                caad_question_t *q)
+
+/* The problem that keeps the request from the remotes; NULL when none (or out of memory). */
+static caa_problem_t *why_unaskable(corr_t *c, const caa_request_t *req, const caa_result_t *res,
+                                    caad_question_t *q)
 {
-	const caa_policy_t *pol = caa_config_policy(c->d->cfg, req->policy ? req->policy : "");
-	q->identifier = res->identifier;
-	q->method = req->method;
-	q->authz_id = c->job->authz_id;
-	q->account_id = req->account_id;
+	const caa_policy_t *pol = caa_config_policy(c->d->cfg, "");
+	if (req->policy != NULL && req->policy[0] != '\0') /* DoCAA carries no profile */
+		return caa_problem_new(CAA_PROB_SERVER_INTERNAL, res->identifier,
+		                       "During secondary validation: profile \"%s\" cannot be sent "
+		                       "to the remote perspectives, which decide under their default "
+		                       "policy (DoCAA carries no profile)",
+		                       req->policy);
 	if (q->account_id == 0 && pol != NULL &&
 	    caa_mpic_account_id(pol, req->account_uri, &q->account_id) != CAA_EOK)
 		return caa_problem_new(CAA_PROB_SERVER_INTERNAL, res->identifier,
@@ -324,6 +342,21 @@ static caa_problem_t *unaskable(corr_t *c, const caa_request_t *req, const caa_r
 		                       "During secondary validation: the request names no "
 		                       "validation method, and the remote perspectives need it");
 	return NULL;
+}
+
+/* Whether result i cannot be asked of the remotes at all, with why in *why
+ * (NULL when out of memory); fills the question when it can. */
+static bool unaskable(corr_t *c, const caa_request_t *req, const caa_result_t *res,
+                      caad_question_t *q, caa_problem_t **why)
+{
+	q->identifier = res->identifier;
+	q->method = req->method;
+	q->authz_id = c->job->authz_id;
+	q->account_id = req->account_id;
+	*why = why_unaskable(c, req, res, q);
+	/* no problem for an unaskable request: out of memory, still unaskable */
+	return *why != NULL || (req->policy != NULL && req->policy[0] != '\0') ||
+	       q->account_id == 0 || q->method == NULL || q->method[0] == '\0';
 }
 
 static bool askable(const caa_result_t *res)
@@ -411,14 +444,14 @@ void caad_corr_start(caad_job_t *job)
 	for (size_t i = 0; i < c->n_items; i++) {
 		item_t *it = &c->items[i];
 		caa_problem_t *p = NULL;
-		if (rc != CAA_EOK || sched != NULL) /* the BR minimum is not met: ask nobody */
-			p = sched ? caa_problem_new(sched->type, job->results[it->idx]->identifier, "%s",
-			                            sched->detail)
-			          : NULL;
-		else
-			p = unaskable(c, &job->reqs[it->idx], job->results[it->idx], &it->q);
-		if (p != NULL || rc != CAA_EOK)
+		if (rc != CAA_EOK || sched != NULL) { /* the BR minimum is not met: ask nobody */
+			if (sched != NULL)
+				p = caa_problem_new(sched->type, job->results[it->idx]->identifier, "%s",
+				                    sched->detail);
+			decide(c, it, NULL, p); /* p NULL: out of memory, the call fails */
+		} else if (unaskable(c, &job->reqs[it->idx], job->results[it->idx], &it->q, &p)) {
 			decide(c, it, NULL, p);
+		}
 	}
 	caa_problem_free(sched);
 	for (size_t r = 0; r < c->n_remotes; r++)

@@ -101,11 +101,12 @@ static void finish(caad_job_t *job, int rc)
 	caad_audit_buf_init(&lines);
 	for (size_t i = 0; i < job->n; i++) {
 		caa_result_t *res = job->results[i];
-		const char *why = res ? NULL : error;
+		/* a result the client never gets (cancelled, out of memory) says why too */
+		const char *why = error;
 		if (res != NULL) {
 			/* under the result's checked_at: a permission to reuse, or a
 			 * refusal that beats every permission checked before it */
-			if (!res->reused)
+			if (!res->reused && rc == CAA_EOK)
 				caa_cache_put_request(job->d->cache, &job->reqs[i], res);
 			caad_metrics_check(job->d->metrics, res);
 		}
@@ -354,6 +355,13 @@ static bool budget(caad_job_t *job)
 		return true;
 	if (left == 0)
 		return false;
+	/* a permission still needs its remotes: keep them their time, up to half */
+	if (job->d->remotes != NULL) {
+		int64_t keep = (int64_t)job->d->cfg->perspective.remote_timeout_ms;
+		left -= keep < left / 2 ? keep : left / 2;
+		if (left < 1)
+			return false;
+	}
 	if ((uint64_t)left < job->timeout_ms)
 		job->timeout_ms = (uint64_t)left;
 	return true;

@@ -2,10 +2,12 @@
  * remote.c — DoCAA calls to the remote perspectives (remote.h).
  *
  * Channel arguments, and why:
- * - keepalive every 330 s, also without calls: a dead connection is found
- *   between bursts, and 330 s stays above the 5 min minimum ping interval
+ * - keepalive every 330 s while calls are in flight: a dead connection is
+ *   found under load, and 330 s stays above the 5 min minimum ping interval
  *   that gRPC servers enforce by default (Go's and gRPC core's), which
- *   answer more frequent pings with GOAWAY "too_many_pings";
+ *   answer more frequent pings with GOAWAY "too_many_pings". No pings on an
+ *   idle connection: servers allow those only every 2 h unless configured
+ *   to; a connection that died while idle costs the next call a reconnect;
  * - reconnect backoff 250 ms .. 10 s (the default grows to 120 s, far too
  *   long for a perspective that restarted); a connection attempt keeps its
  *   default 20 s, so a remote that accepts and stays silent is a call that
@@ -199,7 +201,7 @@ static grpc_channel *channel_new(const caa_remote_config_t *r, char *err, size_t
 	args[n++] = (grpc_arg){.type = GRPC_ARG_INTEGER, .key = (char *)(k), .value.integer = (v)}
 	INT_ARG(GRPC_ARG_KEEPALIVE_TIME_MS, KEEPALIVE_MS);
 	INT_ARG(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, KEEPALIVE_WAIT_MS);
-	INT_ARG(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+	INT_ARG(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
 	INT_ARG(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
 	INT_ARG(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, BACKOFF_FIRST_MS);
 	INT_ARG(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, BACKOFF_MAX_MS);

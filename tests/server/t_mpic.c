@@ -274,6 +274,18 @@ void case_mpic_quorum(void)
 				CHECK(m->verdict == CAA__V1__VERDICT__PERMITTED, "%s: verdict %d (%s)",
 				      row->what, m->verdict, m->problem ? m->problem->detail : "");
 				CHECK(m->problem == NULL, "%s: a problem", row->what);
+				/* only live remotes corroborate, and enough of them did */
+				size_t live_n = 0;
+				for (size_t i = 0; i < row->n; i++)
+					live_n += row->kinds[i] != REFUSED;
+				size_t allowed = row->n >= 6 ? 2 : 1;
+				CHECK(corroborated(m) <= live_n && corroborated(m) + allowed >= row->n,
+				      "%s: %zu corroborated of %zu live", row->what, corroborated(m),
+				      live_n);
+				for (size_t i = 0; i < row->n; i++)
+					if (row->kinds[i] == REFUSED)
+						CHECK(!h_str_eq(outcome(m, i), "CORROBORATED"),
+						      "%s: a refusing remote corroborated", row->what);
 				/* every refusing remote that was not cancelled is UNREACHABLE */
 				for (size_t i = 0; i < row->n; i++)
 					if (row->kinds[i] == REFUSED)
@@ -473,6 +485,40 @@ void case_mpic_request(void)
 			caa__v1__check_response__free_unpacked(m, NULL);
 		}
 	}
+
+	/* a profile cannot travel over DoCAA: the remotes would judge under another policy */
+	creq(&r, "issue-permit.lab");
+	r.m.policy = "strict-critical";
+	m = t_check(t.ch, &r);
+	if (m != NULL) {
+		check_failed(m, "During secondary validation: profile \"strict-critical\" cannot be "
+		                "sent to the remote perspectives");
+		caa__v1__check_response__free_unpacked(m, NULL);
+	}
+
+	/* r2 goes away: a failed corroboration is not stored as a permission, and a
+	 * corroborated one stored before is still reused without asking anybody */
+	CHECK(h_stop(&t.r[1].p, SIGTERM, 15000) == 0, "r2 exit status");
+	h_free(&t.r[1].p);
+	t.r[1].running = false;
+	for (int k = 0; k < 2; k++) { /* the second time from the cache, if it were there */
+		creq(&r, "wild5.lab");
+		m = t_check(t.ch, &r);
+		if (m != NULL) {
+			check_failed(m, "During secondary validation: remote perspective r2 unreachable");
+			CHECK(!m->reused, "a failed corroboration was reused");
+			caa__v1__check_response__free_unpacked(m, NULL);
+		}
+	}
+	creq(&r, "issue-permit.lab"); /* no validated_at: the stored permission */
+	m = t_check(t.ch, &r);
+	if (m != NULL) {
+		CHECK(m->verdict == CAA__V1__VERDICT__PERMITTED && m->reused &&
+		          m->n_perspectives == 0,
+		      "the corroborated permission was not reused: verdict %d reused %d", m->verdict,
+		      m->reused);
+		caa__v1__check_response__free_unpacked(m, NULL);
+	}
 	topo_down(&t);
 }
 
@@ -566,6 +612,7 @@ void case_mpic_metrics(void)
 	topo_t t;
 	topo_up(&t, spec, 3);
 	Caa__V1__CheckResponse *m = check(&t, "issue-permit.lab");
+	CHECK(m != NULL && m->verdict == CAA__V1__VERDICT__PERMITTED, "the check was not permitted");
 	caa__v1__check_response__free_unpacked(m, NULL);
 	char *page = h_http_get(t.primary.metrics_port, "/metrics");
 	CHECK(page != NULL && strstr(page, "caad_corroborations_total{result=\"passed\"} 1") != NULL,
@@ -674,6 +721,26 @@ void case_mpic_deadline(void)
 		caa__v1__check_response__free_unpacked(m, NULL);
 	}
 	gc_result_free(&res);
+
+	/* the client cancels while the remotes run: CANCELLED, and no remote is
+	 * blamed for it (no UNREACHABLE or TIMEOUT counted, no quorum counted) */
+	creq(&r, "issue-permit.lab");
+	size_t len = protobuf_c_message_get_packed_size(&r.m.base);
+	uint8_t *buf = malloc(len ? len : 1);
+	protobuf_c_message_pack(&r.m.base, buf);
+	gc_call_cancel(t.ch, M_CHECK, buf, len, 200, &res);
+	free(buf);
+	CHECK(res.status == GRPC_STATUS_CANCELLED, "status %s", gc_status_name(res.status));
+	gc_result_free(&res);
+	json_t *line = h_log_find(&t.primary, "check", "error", "cancelled by the client", 5000);
+	CHECK(line != NULL, "no audit line for the cancelled check");
+	json_decref(line);
+	char *page = h_http_get(t.primary.metrics_port, "/metrics");
+	CHECK(page != NULL && strstr(page, "caad_corroborations_total{result=\"failed\"} 1\n") &&
+	          strstr(page, "outcome=\"TIMEOUT\"} 1\n") &&
+	          !strstr(page, "outcome=\"UNREACHABLE\"} 1"),
+	      "the cancel was counted against a remote:\n%s", page ? page : "");
+	free(page);
 	topo_down(&t);
 }
 
