@@ -35,6 +35,7 @@
 #include <grpc/support/time.h>
 
 #include "codes.h"
+#include "grpc_unary.h"
 #include "grpc_status.h"
 #include "remote.h"
 #include "tls.h"
@@ -50,10 +51,8 @@
 struct caad_ask {
 	caad_remotes_t *rs;
 	grpc_call *call;
-	grpc_byte_buffer *send, *recv;
-	grpc_metadata_array initial_md, trailing_md;
-	grpc_status_code status;
-	grpc_slice details;
+	grpc_byte_buffer *send; /* kept until the call ends, as gRPC core documents */
+	caa_grpc_unary_t u;
 	struct timespec start;
 	uint64_t timeout_ms;
 	caad_answer_fn fn;
@@ -131,7 +130,7 @@ void caad_remote_read(const uint8_t *data, size_t len, caad_answer_t *ans,
 
 static void answer(caad_ask_t *a, bool ok)
 {
-	caad_answer_t ans = {.status = a->status, .timeout_ms = a->timeout_ms};
+	caad_answer_t ans = {.status = a->u.status, .timeout_ms = a->timeout_ms};
 	char error[MAX_ERROR + 64];
 	caad_answer_buf_t buf;
 	ans.elapsed_us = elapsed_us(&a->start);
@@ -140,14 +139,14 @@ static void answer(caad_ask_t *a, bool ok)
 	if (ans.status == GRPC_STATUS_OK) {
 		grpc_byte_buffer_reader rd;
 		grpc_slice all = grpc_empty_slice();
-		if (a->recv != NULL && grpc_byte_buffer_reader_init(&rd, a->recv)) {
+		if (a->u.recv != NULL && grpc_byte_buffer_reader_init(&rd, a->u.recv)) {
 			all = grpc_byte_buffer_reader_readall(&rd);
 			grpc_byte_buffer_reader_destroy(&rd);
 		}
 		caad_remote_read(GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all), &ans, &buf);
 		grpc_slice_unref(all);
 	} else {
-		char *d = grpc_slice_to_c_string(a->details);
+		char *d = grpc_slice_to_c_string(a->u.details);
 		char text[MAX_ERROR + 1];
 		snprintf(error, sizeof(error), "%s: %s", caa_grpc_status_name((int)ans.status),
 		         bounded(text, sizeof(text), d));
@@ -164,11 +163,9 @@ static void ask_free(caad_ask_t *a)
 {
 	if (a->call != NULL)
 		grpc_call_unref(a->call);
-	grpc_byte_buffer_destroy(a->send);
-	grpc_byte_buffer_destroy(a->recv);
-	grpc_metadata_array_destroy(&a->initial_md);
-	grpc_metadata_array_destroy(&a->trailing_md);
-	grpc_slice_unref(a->details);
+	caa_grpc_unary_deinit(&a->u);
+	if (a->send != NULL)
+		grpc_byte_buffer_destroy(a->send);
 	free(a);
 }
 
@@ -266,9 +263,7 @@ caad_ask_t *caad_remotes_ask(caad_remotes_t *rs, size_t r, const caad_question_t
 	a->fn = fn;
 	a->arg = arg;
 	a->timeout_ms = timeout_ms;
-	a->details = grpc_empty_slice();
-	grpc_metadata_array_init(&a->initial_md);
-	grpc_metadata_array_init(&a->trailing_md);
+	caa_grpc_unary_init(&a->u);
 
 	Core__Identifier ident = CORE__IDENTIFIER__INIT;
 	ident.type = "dns";
@@ -279,35 +274,19 @@ caad_ask_t *caad_remotes_ask(caad_remotes_t *rs, size_t r, const caad_question_t
 	m.accounturiid = q->account_id;
 	m.authzid = q->authz_id;
 	size_t len = va__is_caavalid_request__get_packed_size(&m);
-	grpc_slice s = grpc_slice_malloc(len);
-	va__is_caavalid_request__pack(&m, GRPC_SLICE_START_PTR(s));
-	a->send = grpc_raw_byte_buffer_create(&s, 1);
-	grpc_slice_unref(s);
+	grpc_slice slice = grpc_slice_malloc(len);
+	va__is_caavalid_request__pack(&m, GRPC_SLICE_START_PTR(slice));
+	a->send = grpc_raw_byte_buffer_create(&slice, 1);
+	grpc_slice_unref(slice);
 
 	clock_gettime(CLOCK_MONOTONIC, &a->start);
 	gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
 	                                     gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
 	a->call = grpc_channel_create_call(rs->channels[r], NULL, GRPC_PROPAGATE_DEFAULTS, rs->cq,
 	                                   rs->method, NULL, deadline, NULL);
-	if (a->call == NULL) {
-		ask_free(a);
-		return NULL;
-	}
-	grpc_op ops[6];
-	memset(ops, 0, sizeof(ops));
-	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-	ops[1].op = GRPC_OP_SEND_MESSAGE;
-	ops[1].data.send_message.send_message = a->send;
-	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-	ops[3].data.recv_initial_metadata.recv_initial_metadata = &a->initial_md;
-	ops[4].op = GRPC_OP_RECV_MESSAGE;
-	ops[4].data.recv_message.recv_message = &a->recv;
-	ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-	ops[5].data.recv_status_on_client.trailing_metadata = &a->trailing_md;
-	ops[5].data.recv_status_on_client.status = &a->status;
-	ops[5].data.recv_status_on_client.status_details = &a->details;
-	if (grpc_call_start_batch(a->call, ops, 6, a, NULL) != GRPC_CALL_OK) {
+	grpc_call_error e =
+	    a->call != NULL ? caa_grpc_unary_start(a->call, a->send, &a->u, a) : GRPC_CALL_ERROR;
+	if (e != GRPC_CALL_OK) {
 		ask_free(a);
 		return NULL;
 	}
