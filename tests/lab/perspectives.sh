@@ -48,11 +48,14 @@ done
 # parses the primary's perspective.remotes with lib/config.c).
 expect() { # config name verdict (as the lab CA's account 1)
 	local got
-	got=$("$caa" check --config "$p/$1.json" --account-uri https://ca.example/acme/acct/1 "$2" 2>&1 |
-		head -1 | awk '{print $1}')
+	got=$("$caa" check --config "$p/$1.json" --account-uri https://ca.example/acme/acct/1 "$2" \
+		2>"$p/$1.stderr" | head -1 | awk '{print $1}')
 	if [ "$got" = "$3" ]; then ok "$1: $2 $3"; else fail "$1: $2 is '$got', expected $3"; fi
 }
 expect primary permit.mpic.lab PERMITTED
+# in-process, the primary's config corroborates nothing, and caa says so
+grep -q "corroborates nothing" "$p/primary.stderr" && ok "caa warns that --config primary.json is single-perspective" ||
+	fail "no warning from caa check --config primary.json: $(cat "$p/primary.stderr")"
 expect remote-1 permit.mpic.lab PERMITTED
 expect remote-3 permit.mpic.lab FORBIDDEN
 expect remote-3 acct.mpic.lab PERMITTED
