@@ -44,6 +44,7 @@
 #include <grpc/support/time.h>
 
 #include "grpc_status.h"
+#include "grpc_unary.h"
 #include "caa/v1/caa.pb-c.h"
 #include "va/va.pb-c.h"
 
@@ -149,10 +150,7 @@ typedef struct job job_t;
 typedef struct call_ctx {
 	job_t *job;
 	grpc_call *call;
-	grpc_byte_buffer *recv;
-	grpc_metadata_array md_init, md_trail;
-	grpc_status_code status;
-	grpc_slice details;
+	caa_grpc_unary_t u;
 	char name[NAME_MAX_LEN];
 } call_ctx_t;
 
@@ -528,29 +526,12 @@ static void start_call(job_t *job, int i, uint64_t seq)
 	    gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
 	                 gpr_time_from_millis((int64_t)(opt.timeout * 1000), GPR_TIMESPAN));
 	cc->job = job;
-	cc->recv = NULL;
-	cc->details = grpc_empty_slice();
-	grpc_metadata_array_init(&cc->md_init);
-	grpc_metadata_array_init(&cc->md_trail);
+	caa_grpc_unary_init(&cc->u);
 	cc->call =
 	    grpc_channel_create_registered_call(g.ch[job->channel], NULL, GRPC_PROPAGATE_DEFAULTS,
 	                                        job->w->cq, g.reg[job->channel], deadline, NULL);
 	grpc_byte_buffer *send = encode(job, i, seq);
-	grpc_op ops[6];
-	memset(ops, 0, sizeof(ops));
-	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-	ops[1].op = GRPC_OP_SEND_MESSAGE;
-	ops[1].data.send_message.send_message = send;
-	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-	ops[3].data.recv_initial_metadata.recv_initial_metadata = &cc->md_init;
-	ops[4].op = GRPC_OP_RECV_MESSAGE;
-	ops[4].data.recv_message.recv_message = &cc->recv;
-	ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-	ops[5].data.recv_status_on_client.trailing_metadata = &cc->md_trail;
-	ops[5].data.recv_status_on_client.status = &cc->status;
-	ops[5].data.recv_status_on_client.status_details = &cc->details;
-	grpc_call_error e = grpc_call_start_batch(cc->call, ops, 6, cc, NULL);
+	grpc_call_error e = caa_grpc_unary_start(cc->call, send, &cc->u, cc);
 	/* the message is copied into the call (or never used on failure) */
 	grpc_byte_buffer_destroy(send);
 	if (e != GRPC_CALL_OK)
@@ -635,10 +616,10 @@ static void count_check(worker_t *w, const Caa__V1__CheckResponse *r, const char
 /* Decode a reply and count its checks; false if it does not decode. */
 static bool count_reply(worker_t *w, call_ctx_t *cc)
 {
-	if (cc->recv == NULL)
+	if (cc->u.recv == NULL)
 		return false;
 	grpc_byte_buffer_reader rd;
-	if (!grpc_byte_buffer_reader_init(&rd, cc->recv))
+	if (!grpc_byte_buffer_reader_init(&rd, cc->u.recv))
 		return false;
 	grpc_slice s = grpc_byte_buffer_reader_readall(&rd);
 	grpc_byte_buffer_reader_destroy(&rd);
@@ -706,21 +687,17 @@ static void finish_call(worker_t *w, call_ctx_t *cc, bool success)
 		w->lat_us[w->n_lat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 		if (!success) {
 			add_error(w, ERR_BATCH, cc->name, "the batch failed");
-		} else if (cc->status != GRPC_STATUS_OK) {
-			char *d = grpc_slice_to_c_string(cc->details);
+		} else if (cc->u.status != GRPC_STATUS_OK) {
+			char *d = grpc_slice_to_c_string(cc->u.details);
 			add_error(w,
-			          (int)cc->status < N_CODES ? (int)cc->status : GRPC_STATUS_UNKNOWN,
+			          (int)cc->u.status < N_CODES ? (int)cc->u.status : GRPC_STATUS_UNKNOWN,
 			          cc->name, d);
 			gpr_free(d);
 		} else if (!count_reply(w, cc)) {
 			add_error(w, ERR_DECODE, cc->name, "the reply does not decode");
 		}
 	}
-	if (cc->recv != NULL)
-		grpc_byte_buffer_destroy(cc->recv);
-	grpc_metadata_array_destroy(&cc->md_init);
-	grpc_metadata_array_destroy(&cc->md_trail);
-	grpc_slice_unref(cc->details);
+	caa_grpc_unary_deinit(&cc->u);
 	grpc_call_unref(cc->call);
 	cc->call = NULL;
 	if (atomic_fetch_sub(&job->pending, 1) == 1)
@@ -866,10 +843,10 @@ static int probe(void)
 	json_str(stdout, cc->name);
 	if (ev.type != GRPC_OP_COMPLETE || !ev.success) {
 		printf(",\"code\":\"BATCH_FAILED\"}\n");
-	} else if (cc->status != GRPC_STATUS_OK) {
-		char *d = grpc_slice_to_c_string(cc->details);
+	} else if (cc->u.status != GRPC_STATUS_OK) {
+		char *d = grpc_slice_to_c_string(cc->u.details);
 		printf(",\"code\":\"%s\",\"message\":",
-		       caa_grpc_status_name((int)cc->status));
+		       caa_grpc_status_name((int)cc->u.status));
 		json_str(stdout, d);
 		printf("}\n");
 		gpr_free(d);
@@ -883,11 +860,7 @@ static int probe(void)
 		printf("}\n");
 		rc = 0;
 	}
-	if (cc->recv != NULL)
-		grpc_byte_buffer_destroy(cc->recv);
-	grpc_metadata_array_destroy(&cc->md_init);
-	grpc_metadata_array_destroy(&cc->md_trail);
-	grpc_slice_unref(cc->details);
+	caa_grpc_unary_deinit(&cc->u);
 	grpc_call_unref(cc->call);
 	free(job);
 	return rc;

@@ -415,26 +415,24 @@ static int print_answer(const check_run_t *run, const check_answer_t *ans)
 	int rc = 0;
 	if (run->order && run->json) {
 		if (complete)
-			rc = output_order_json(stdout, ans->results, ans->n, ans->aggregate,
-			                       ans->extras);
+			rc = output_order_json(stdout, ans->results, ans->n, ans->aggregate);
 	} else if (run->order) {
 		output_order_human(stdout, ans->results, ans->n, ans->aggregate, ans->pol,
-		                   ans->extras, run->explain);
+		                   run->explain);
 	} else {
 		size_t printed = 0;
 		for (size_t i = 0; i < ans->n; i++) {
 			const caa_result_t *r = ans->results[i];
-			const output_extra_t *x = ans->extras ? &ans->extras[i] : NULL;
 			if (r == NULL)
 				continue;
 			if (run->json) {
-				rc |= output_result_json(stdout, r, x);
+				rc |= output_result_json(stdout, r);
 				continue;
 			}
 			/* explanations of several names: a blank line between them */
 			if (run->explain && printed++ > 0)
 				fputc('\n', stdout);
-			output_result_human(stdout, r, ans->pol, x, run->explain);
+			output_result_human(stdout, r, ans->pol, run->explain);
 		}
 	}
 	if (fflush(stdout) != 0 || rc != 0) {
@@ -482,13 +480,9 @@ int cli_order(int argc, char **argv)
 
 void check_answer_free(check_answer_t *ans)
 {
-	for (size_t i = 0; ans->results != NULL && i < ans->n; i++) {
+	for (size_t i = 0; ans->results != NULL && i < ans->n; i++)
 		caa_result_free(ans->results[i]);
-		if (ans->extras != NULL)
-			output_extra_deinit(&ans->extras[i]);
-	}
 	free(ans->results);
-	free(ans->extras);
 	caa_problem_free(ans->aggregate);
 	caa_config_free(ans->cfg);
 	*ans = (check_answer_t){0};

@@ -43,15 +43,13 @@ typedef struct check_run {
 /*
  * What came back. results[i] answers reqs[i]; NULL when that check could not
  * be answered (the reason was printed on stderr). aggregate is the order's
- * problem (orders only; NULL when all permitted). extras (may be NULL) carries
- * what a caad sent beyond caa_result_t, per result. pol, when not NULL, is the
+ * problem (orders only; NULL when all permitted). pol, when not NULL, is the
  * policy the results were decided under (in-process only).
  */
 typedef struct check_answer {
 	caa_result_t **results;
 	size_t n;
 	caa_problem_t *aggregate;
-	output_extra_t *extras;
 	const caa_policy_t *pol;
 	caa_config_t *cfg; /* owns pol (in-process) */
 	int error_status;  /* exit status owed to the NULL results (1, 3), 0 if none */

@@ -206,11 +206,11 @@ static int evaluate_one(const args_t *a, const caa_policy_t *pol, const caa_reco
 		return CLI_EXIT_USAGE;
 	}
 	if (a->json) {
-		if (output_result_json(stdout, res, NULL) != 0)
+		if (output_result_json(stdout, res) != 0)
 			fprintf(stderr, "caa evaluate: \"%s\": %s\n", ident,
 			        caa_strerror(CAA_ENOMEM));
 	} else {
-		output_result_human(stdout, res, pol, NULL, a->explain);
+		output_result_human(stdout, res, pol, a->explain);
 	}
 	rc = res->verdict == CAA_PERMITTED ? CLI_EXIT_PERMITTED : CLI_EXIT_REFUSED;
 	caa_result_free(res);

@@ -180,17 +180,32 @@ static int trace_into(caa_result_t *res, const Caa__V1__CheckResponse *msg)
 	return CAA_EOK;
 }
 
-static int perspectives_into(output_extra_t *x, const Caa__V1__CheckResponse *msg)
+/* Perspective.outcome back to the state. Empty (a caad from before the field) or a
+ * text this client does not know: derived from what the perspective says —
+ * PERMITTED is CORROBORATED, a problem is PROBLEM, neither is NOT_NEEDED. Only the
+ * display depends on it: the verdict is the response's own. */
+static caa_mpic_state_t perspective_state(const Caa__V1__Perspective *m)
 {
-	if (x == NULL || msg->n_perspectives == 0)
+	for (int st = CAA_MPIC_PENDING; m->outcome != NULL && st <= CAA_MPIC_MISMATCH; st++)
+		if (strcmp(caa_mpic_state_name((caa_mpic_state_t)st), m->outcome) == 0)
+			return (caa_mpic_state_t)st;
+	if ((caa_verdict_t)m->verdict == CAA_PERMITTED)
+		return CAA_MPIC_CORROBORATED;
+	return m->problem != NULL ? CAA_MPIC_PROBLEM : CAA_MPIC_PENDING;
+}
+
+static int perspectives_into(caa_result_t *res, const Caa__V1__CheckResponse *msg)
+{
+	if (msg->n_perspectives == 0)
 		return CAA_EOK;
-	x->perspectives = calloc(msg->n_perspectives, sizeof(*x->perspectives));
-	if (x->perspectives == NULL)
+	res->perspectives = calloc(msg->n_perspectives, sizeof(*res->perspectives));
+	if (res->perspectives == NULL)
 		return CAA_ENOMEM;
-	x->n_perspectives = msg->n_perspectives;
+	res->n_perspectives = msg->n_perspectives;
 	for (size_t i = 0; i < msg->n_perspectives; i++) {
 		const Caa__V1__Perspective *m = msg->perspectives[i];
-		output_perspective_t *p = &x->perspectives[i];
+		caa_perspective_t *p = &res->perspectives[i];
+		p->state = perspective_state(m);
 		p->verdict = (caa_verdict_t)m->verdict;
 		p->elapsed_us = ms_to_us(m->elapsed_ms);
 		if ((p->name = dup_text(m->name)) == NULL || (p->rir = dup_text(m->rir)) == NULL)
@@ -224,18 +239,19 @@ static int result_into(caa_result_t *res, const Caa__V1__CheckResponse *msg)
 		return CAA_ENOMEM;
 	if (msg->problem != NULL && from_proto_problem(msg->problem, &res->problem) != CAA_EOK)
 		return CAA_ENOMEM;
+	if (perspectives_into(res, msg) != CAA_EOK)
+		return CAA_ENOMEM;
 	return trace_into(res, msg);
 }
 
-int from_proto_result(const Caa__V1__CheckResponse *msg, caa_result_t **out, output_extra_t *extra)
+int from_proto_result(const Caa__V1__CheckResponse *msg, caa_result_t **out)
 {
 	caa_result_t *res = calloc(1, sizeof(*res));
 	*out = NULL;
 	if (res == NULL)
 		return CAA_ENOMEM;
-	if (result_into(res, msg) != CAA_EOK || perspectives_into(extra, msg) != CAA_EOK) {
+	if (result_into(res, msg) != CAA_EOK) {
 		caa_result_free(res);
-		output_extra_deinit(extra);
 		return CAA_ENOMEM;
 	}
 	*out = res;

@@ -220,6 +220,12 @@ int check_local(const check_run_t *run, check_answer_t *ans)
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
+	if (cfg->perspective.n_remotes > 0) /* say so: this is not what the CA's caad answers */
+		fprintf(stderr,
+		        "%s: warning: %s lists %zu remote perspectives; an in-process check is "
+		        "single-perspective and corroborates nothing (use --server with the "
+		        "primary caad)\n",
+		        run->prog, run->config, cfg->perspective.n_remotes);
 	*ans = (check_answer_t){.cfg = cfg, .pol = pol, .n = run->n};
 	ans->results = calloc(run->n ? run->n : 1, sizeof(*ans->results));
 	if (ans->results == NULL) {

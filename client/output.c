@@ -269,25 +269,69 @@ static void put_time(FILE *out, int64_t ms)
 	fprintf(out, "%s.%03dZ", buf, (int)(ms % 1000));
 }
 
-static void put_perspectives(FILE *out, const output_extra_t *x)
+/* The columns of one remote perspective. */
+typedef struct perspective_row {
+	char who[160]; /* "name (RIR)", escaped as free text */
+	const char *outcome;
+	const char *verdict; /* "" when it gave none (not needed) */
+	char time[32];
+} perspective_row_t;
+
+static void perspective_row(const caa_perspective_t *p, perspective_row_t *r)
 {
-	for (size_t i = 0; x != NULL && i < x->n_perspectives; i++) {
-		const output_perspective_t *p = &x->perspectives[i];
-		fprintf(out, "    perspective %s", p->name ? p->name : "");
-		if (p->rir != NULL && p->rir[0] != '\0')
-			fprintf(out, " (%s)", p->rir);
-		fprintf(out, "  %s", p->verdict ? caa_verdict_name(p->verdict) : "-");
-		if (p->elapsed_us > 0)
-			fprintf(out, "  %.1f ms", p->elapsed_us / 1000.0);
+	char who[sizeof(r->who)];
+	const char *name = p->name ? p->name : "", *rir = p->rir ? p->rir : "";
+	if (rir[0] != '\0')
+		snprintf(who, sizeof(who), "%s (%s)", name, rir);
+	else
+		snprintf(who, sizeof(who), "%s", name);
+	caa_json_escape(r->who, sizeof(r->who), who, strlen(who), false);
+	r->outcome = caa_mpic_state_name(p->state);
+	r->verdict = p->verdict != 0 ? caa_verdict_name(p->verdict) : "";
+	r->time[0] = '\0';
+	if (p->elapsed_us > 0)
+		snprintf(r->time, sizeof(r->time), "%.1f ms", p->elapsed_us / 1000.0);
+}
+
+/* Each remote perspective a caad asked, in configured order, in columns: who,
+ * how it ended, its verdict, its time; below it the problem it contributed. */
+static void put_perspectives(FILE *out, const caa_result_t *res)
+{
+	size_t wwho = 0, wout = 0, wverdict = 0, wtime = 0;
+	perspective_row_t r;
+	for (size_t i = 0; i < res->n_perspectives; i++) {
+		perspective_row(&res->perspectives[i], &r);
+		widen(&wwho, r.who);
+		widen(&wout, r.outcome);
+		widen(&wverdict, r.verdict);
+		widen(&wtime, r.time);
+	}
+	for (size_t i = 0; i < res->n_perspectives; i++) {
+		size_t owed = 0;
+		perspective_row(&res->perspectives[i], &r);
+		fputs("    perspective ", out);
+		put_col(out, r.who, wwho, true, &owed);
+		put_col(out, r.outcome, wout, true, &owed);
+		put_col(out, r.verdict, wverdict, true, &owed);
+		if (r.time[0] != '\0')
+			put_col(out, r.time, wtime, false, &owed);
 		fputc('\n', out);
-		if (p->problem != NULL)
-			output_problem_human(out, p->problem, 6);
+		if (res->perspectives[i].problem != NULL)
+			output_problem_human(out, res->perspectives[i].problem, 6);
 	}
 }
 
+/* "  perspectives 4/5 corroborated": corroboration at a glance, explained or not. */
+static void put_quorum(FILE *out, const caa_result_t *res)
+{
+	if (res->n_perspectives > 0)
+		fprintf(out, "  perspectives %zu/%zu corroborated\n",
+		        caa_perspectives_passed(res->perspectives, res->n_perspectives),
+		        res->n_perspectives);
+}
+
 /* The explanation below the verdict line and the problem. */
-static void put_explanation(FILE *out, const caa_result_t *res, const caa_policy_t *pol,
-                            const output_extra_t *extra)
+static void put_explanation(FILE *out, const caa_result_t *res, const caa_policy_t *pol)
 {
 	if (res->reused) {
 		fputs("    reused: ", out);
@@ -303,7 +347,7 @@ static void put_explanation(FILE *out, const caa_result_t *res, const caa_policy
 		      out);
 	put_trace(out, res, pol);
 	put_flags(out, res->flags);
-	put_perspectives(out, extra);
+	put_perspectives(out, res);
 	if (res->queries > 0 || res->elapsed_us > 0)
 		fprintf(out, "    %u quer%s, %.1f ms\n", res->queries,
 		        res->queries == 1 ? "y" : "ies", res->elapsed_us / 1000.0);
@@ -325,19 +369,18 @@ static void put_verdict_line(FILE *out, const caa_result_t *res)
 	fputc('\n', out);
 }
 
-void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol,
-                         const output_extra_t *extra, bool explain)
+void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol, bool explain)
 {
 	put_verdict_line(out, res);
 	if (res->problem != NULL)
 		output_problem_human(out, res->problem, 2);
+	put_quorum(out, res);
 	if (explain)
-		put_explanation(out, res, pol, extra);
+		put_explanation(out, res, pol);
 }
 
 void output_order_human(FILE *out, caa_result_t *const *results, size_t n,
-                        const caa_problem_t *aggregate, const caa_policy_t *pol,
-                        const output_extra_t *extras, bool explain)
+                        const caa_problem_t *aggregate, const caa_policy_t *pol, bool explain)
 {
 	size_t forbidden = 0, failed = 0, missing = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -349,12 +392,14 @@ void output_order_human(FILE *out, caa_result_t *const *results, size_t n,
 		forbidden += r->verdict == CAA_FORBIDDEN;
 		failed += r->verdict != CAA_FORBIDDEN && r->verdict != CAA_PERMITTED;
 		/* Without explain each failure's problem is in the aggregate below:
-		 * one line per identifier keeps a 100-name order readable. */
+		 * one line per identifier keeps a 100-name order readable (and the
+		 * corroboration line, when remotes were asked). */
 		if (explain) {
-			output_result_human(out, r, pol, extras ? &extras[i] : NULL, true);
+			output_result_human(out, r, pol, true);
 			fputc('\n', out); /* one block per identifier */
 		} else {
 			put_verdict_line(out, r);
+			put_quorum(out, r);
 		}
 	}
 	size_t refused = forbidden + failed + missing;
@@ -380,53 +425,6 @@ void output_order_human(FILE *out, caa_result_t *const *results, size_t n,
 		output_problem_human(out, aggregate, 2);
 }
 
-void output_extra_deinit(output_extra_t *x)
-{
-	if (x == NULL)
-		return;
-	for (size_t i = 0; i < x->n_perspectives; i++) {
-		free(x->perspectives[i].name);
-		free(x->perspectives[i].rir);
-		caa_problem_free(x->perspectives[i].problem);
-	}
-	free(x->perspectives);
-	x->perspectives = NULL;
-	x->n_perspectives = 0;
-}
-
-/* CheckResponse fields caa_result_json() does not write: a caad's perspectives. */
-static int add_json_extras(json_t *j, const caa_result_t *res, const output_extra_t *extra)
-{
-	(void)res;
-	if (extra == NULL || extra->n_perspectives == 0)
-		return 0;
-	json_t *arr = json_array();
-	if (arr == NULL || json_object_set_new(j, "perspectives", arr) != 0)
-		return -1;
-	for (size_t i = 0; i < extra->n_perspectives; i++) {
-		const output_perspective_t *p = &extra->perspectives[i];
-		json_t *o = json_object();
-		if (o == NULL || json_array_append_new(arr, o) != 0)
-			return -1;
-		int rc = 0;
-		if (p->name != NULL && p->name[0] != '\0')
-			rc |= json_object_set_new(o, "name", json_string(p->name));
-		if (p->rir != NULL && p->rir[0] != '\0')
-			rc |= json_object_set_new(o, "rir", json_string(p->rir));
-		if (p->verdict != 0)
-			rc |= json_object_set_new(o, "verdict",
-			                          json_string(caa_verdict_name(p->verdict)));
-		if (p->problem != NULL)
-			rc |= json_object_set_new(o, "problem", caa_problem_json(p->problem));
-		if (p->elapsed_us > 0)
-			rc |=
-			    json_object_set_new(o, "elapsedMs", json_real(p->elapsed_us / 1000.0));
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int dump_line(FILE *out, json_t *j)
 {
 	int rc = json_dumpf(j, out, CAA_JSON_DUMP_FLAGS);
@@ -435,33 +433,17 @@ static int dump_line(FILE *out, json_t *j)
 	return rc;
 }
 
-int output_result_json(FILE *out, const caa_result_t *res, const output_extra_t *extra)
+int output_result_json(FILE *out, const caa_result_t *res)
 {
 	json_t *j = caa_result_json(res);
-	if (j == NULL || add_json_extras(j, res, extra) != 0) {
-		json_decref(j);
-		return -1;
-	}
-	return dump_line(out, j);
+	return j != NULL ? dump_line(out, j) : -1;
 }
 
 int output_order_json(FILE *out, caa_result_t *const *results, size_t n,
-                      const caa_problem_t *aggregate, const output_extra_t *extras)
+                      const caa_problem_t *aggregate)
 {
 	json_t *j = caa_order_json(results, n, aggregate);
-	json_t *arr = j != NULL ? json_object_get(j, "results") : NULL;
-	if (j == NULL || (n > 0 && arr == NULL)) {
-		json_decref(j);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (add_json_extras(json_array_get(arr, i), results[i],
-		                    extras ? &extras[i] : NULL) != 0) {
-			json_decref(j);
-			return -1;
-		}
-	}
-	return dump_line(out, j);
+	return j != NULL ? dump_line(out, j) : -1;
 }
 
 int output_request_refusal(FILE *err, const char *prog, const caa_policy_t *pol,

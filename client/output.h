@@ -14,42 +14,24 @@
 #include "problem.h"
 #include "result.h"
 
-/* One remote perspective's answer (caa.v1.Perspective), as a caad reports it. */
-typedef struct output_perspective {
-	char *name;
-	char *rir;
-	caa_verdict_t verdict;
-	caa_problem_t *problem; /* NULL when it corroborated */
-	uint32_t elapsed_us;
-} output_perspective_t;
-
-/* What a caad's CheckResponse carries beyond caa_result_t. */
-typedef struct output_extra {
-	output_perspective_t *perspectives;
-	size_t n_perspectives;
-} output_extra_t;
-
-/* Free what an extra holds (not the extra itself). NULL is fine. */
-void output_extra_deinit(output_extra_t *x);
-
 /*
  * Human output of one result. pol, when not NULL, is the policy the result
- * was decided under (its issuer domains explain "names another CA"); extra
- * (may be NULL) adds remote perspectives. explain prints res->trace when the
- * result kept one, the flags, and the queries sent.
+ * was decided under (its issuer domains explain "names another CA"). Remote
+ * perspectives, when a caad asked any, add a "perspectives P/N corroborated"
+ * line below the problem. explain prints res->trace when the result kept one,
+ * the flags, each perspective, and the queries sent.
  */
-void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol,
-                         const output_extra_t *extra, bool explain);
+void output_result_human(FILE *out, const caa_result_t *res, const caa_policy_t *pol, bool explain);
 
 /*
  * Human output of an order: a verdict line per identifier (with explain the
  * whole result as output_result_human prints it), then a summary line and the
  * aggregated problem with its sub-problems in order. results[i] may be NULL
- * (not answered; skipped). extras may be NULL.
+ * (not answered; skipped). Without explain, an identifier whose result has
+ * perspectives keeps its "perspectives P/N corroborated" line.
  */
 void output_order_human(FILE *out, caa_result_t *const *results, size_t n,
-                        const caa_problem_t *aggregate, const caa_policy_t *pol,
-                        const output_extra_t *extras, bool explain);
+                        const caa_problem_t *aggregate, const caa_policy_t *pol, bool explain);
 
 /*
  * A request libcaa refuses under pol (caa_request_validate), said on err in
@@ -64,13 +46,13 @@ int output_request_refusal(FILE *err, const char *prog, const caa_policy_t *pol,
 /* A problem as "  <type URN> (<status>) <detail>", sub-problems indented below. */
 void output_problem_human(FILE *out, const caa_problem_t *p, int indent);
 
-/* One CheckResponse JSON object and a newline. extra may be NULL.
+/* One CheckResponse JSON object (caa_result_json) and a newline.
  * Returns 0, or -1 when out of memory. */
-int output_result_json(FILE *out, const caa_result_t *res, const output_extra_t *extra);
+int output_result_json(FILE *out, const caa_result_t *res);
 
-/* One CheckOrderResponse JSON object and a newline. results[i] must not be
- * NULL; extras may be NULL. Returns 0, or -1 when out of memory. */
+/* One CheckOrderResponse JSON object (caa_order_json) and a newline. results[i]
+ * must not be NULL. Returns 0, or -1 when out of memory. */
 int output_order_json(FILE *out, caa_result_t *const *results, size_t n,
-                      const caa_problem_t *aggregate, const output_extra_t *extras);
+                      const caa_problem_t *aggregate);
 
 #endif

@@ -21,6 +21,7 @@
 #include <grpc/support/time.h>
 
 #include "grpc_status.h"
+#include "grpc_unary.h"
 #include "check.h"
 #include "cli.h"
 #include "from_proto.h"
@@ -31,11 +32,8 @@
 /* One unary call and everything gRPC fills in for it. */
 typedef struct rcall {
 	grpc_call *call;
-	grpc_byte_buffer *send, *recv;
-	grpc_metadata_array initial_md, trailing_md;
-	grpc_status_code status;
-	grpc_slice details;
-	const char *error_string;
+	grpc_byte_buffer *send;
+	caa_grpc_unary_t u;
 	bool started, done;
 } rcall_t;
 
@@ -136,9 +134,7 @@ static int open_channel(remote_t *r)
 static int start_call(remote_t *r, rcall_t *c, const char *path, const uint8_t *buf, size_t len,
                       gpr_timespec deadline)
 {
-	grpc_metadata_array_init(&c->initial_md);
-	grpc_metadata_array_init(&c->trailing_md);
-	c->details = grpc_empty_slice();
+	caa_grpc_unary_init(&c->u);
 	c->call =
 	    grpc_channel_create_call(r->channel, NULL, GRPC_PROPAGATE_DEFAULTS, r->cq,
 	                             grpc_slice_from_static_string(path), NULL, deadline, NULL);
@@ -148,23 +144,8 @@ static int start_call(remote_t *r, rcall_t *c, const char *path, const uint8_t *
 	c->send = grpc_raw_byte_buffer_create(&payload, 1);
 	grpc_slice_unref(payload);
 
-	grpc_op ops[6];
-	memset(ops, 0, sizeof(ops));
-	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-	ops[1].op = GRPC_OP_SEND_MESSAGE;
-	ops[1].data.send_message.send_message = c->send;
-	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-	ops[3].data.recv_initial_metadata.recv_initial_metadata = &c->initial_md;
-	ops[4].op = GRPC_OP_RECV_MESSAGE;
-	ops[4].data.recv_message.recv_message = &c->recv;
-	/* A non-OK status is a successful batch: it arrives here. */
-	ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-	ops[5].data.recv_status_on_client.trailing_metadata = &c->trailing_md;
-	ops[5].data.recv_status_on_client.status = &c->status;
-	ops[5].data.recv_status_on_client.status_details = &c->details;
-	ops[5].data.recv_status_on_client.error_string = &c->error_string;
-	if (grpc_call_start_batch(c->call, ops, 6, c, NULL) != GRPC_CALL_OK)
+	/* a non-OK status is a successful batch: it arrives in c->u */
+	if (caa_grpc_unary_start(c->call, c->send, &c->u, c) != GRPC_CALL_OK)
 		return -1;
 	c->started = true;
 	return 0;
@@ -176,12 +157,7 @@ static void free_call(rcall_t *c)
 		return;
 	grpc_call_unref(c->call);
 	grpc_byte_buffer_destroy(c->send);
-	if (c->recv != NULL)
-		grpc_byte_buffer_destroy(c->recv);
-	grpc_metadata_array_destroy(&c->initial_md);
-	grpc_metadata_array_destroy(&c->trailing_md);
-	grpc_slice_unref(c->details);
-	gpr_free((void *)c->error_string);
+	caa_grpc_unary_deinit(&c->u);
 }
 
 /* Wait until every started call has its status (deadlines bound this). */
@@ -197,8 +173,8 @@ static void wait_calls(remote_t *r)
 			break;
 		rcall_t *c = ev.tag;
 		c->done = true;
-		if (!ev.success && c->status == GRPC_STATUS_OK)
-			c->status = GRPC_STATUS_UNKNOWN; /* the batch itself failed */
+		if (!ev.success && c->u.status == GRPC_STATUS_OK)
+			c->u.status = GRPC_STATUS_UNKNOWN; /* the batch itself failed */
 		pending--;
 	}
 }
@@ -228,21 +204,21 @@ static grpc_slice *response_of(remote_t *r, rcall_t *c, const char *what, grpc_s
 		call_failed(r, what, GRPC_STATUS_INTERNAL, "the call could not be started");
 		return NULL;
 	}
-	if (c->status != GRPC_STATUS_OK) {
-		char *details = grpc_slice_to_c_string(c->details);
-		call_failed(r, what, c->status, details ? details : "");
-		if (r->run->verbose && c->error_string != NULL)
+	if (c->u.status != GRPC_STATUS_OK) {
+		char *details = grpc_slice_to_c_string(c->u.details);
+		call_failed(r, what, c->u.status, details ? details : "");
+		if (r->run->verbose && c->u.error_string != NULL)
 			fprintf(stderr, "%s: %s%s%s\n", r->run->prog, what ? what : "",
-			        what ? ": " : "", c->error_string);
+			        what ? ": " : "", c->u.error_string);
 		gpr_free(details);
 		return NULL;
 	}
-	if (c->recv == NULL) {
+	if (c->u.recv == NULL) {
 		call_failed(r, what, GRPC_STATUS_INTERNAL, "OK without a response message");
 		return NULL;
 	}
 	grpc_byte_buffer_reader reader;
-	if (!grpc_byte_buffer_reader_init(&reader, c->recv)) {
+	if (!grpc_byte_buffer_reader_init(&reader, c->u.recv)) {
 		call_failed(r, what, GRPC_STATUS_INTERNAL, "unreadable response message");
 		return NULL;
 	}
@@ -322,7 +298,7 @@ static void run_checks(remote_t *r, check_answer_t *ans)
 		grpc_slice_unref(s);
 		if (resp == NULL)
 			unexpected(r, what, "the answer is not a caa.v1.CheckResponse");
-		else if (from_proto_result(resp, &ans->results[i], &ans->extras[i]) != CAA_EOK)
+		else if (from_proto_result(resp, &ans->results[i]) != CAA_EOK)
 			unexpected(r, what, caa_strerror(CAA_ENOMEM));
 		caa__v1__check_response__free_unpacked(resp, NULL);
 	}
@@ -338,8 +314,7 @@ static int order_into(remote_t *r, const Caa__V1__CheckOrderResponse *resp, chec
 		return unexpected(r, what, why);
 	}
 	for (size_t i = 0; i < ans->n; i++)
-		if (from_proto_result(resp->results[i], &ans->results[i], &ans->extras[i]) !=
-		    CAA_EOK)
+		if (from_proto_result(resp->results[i], &ans->results[i]) != CAA_EOK)
 			return unexpected(r, what, caa_strerror(CAA_ENOMEM));
 	if (resp->problem != NULL && from_proto_problem(resp->problem, &ans->aggregate) != CAA_EOK)
 		return unexpected(r, what, caa_strerror(CAA_ENOMEM));
@@ -384,7 +359,6 @@ static void run_order(remote_t *r, check_answer_t *ans)
 		for (size_t i = 0; i < ans->n; i++) {
 			caa_result_free(ans->results[i]);
 			ans->results[i] = NULL;
-			output_extra_deinit(&ans->extras[i]);
 		}
 		caa_problem_free(ans->aggregate);
 		ans->aggregate = NULL;
@@ -430,10 +404,9 @@ int check_remote(const check_run_t *run, check_answer_t *ans)
 	*ans = (check_answer_t){.n = run->n};
 	r.n_calls = run->order ? 1 : run->n;
 	ans->results = calloc(run->n ? run->n : 1, sizeof(*ans->results));
-	ans->extras = calloc(run->n ? run->n : 1, sizeof(*ans->extras));
 	r.calls = calloc(r.n_calls ? r.n_calls : 1, sizeof(*r.calls));
 	int rc = -1;
-	if (ans->results == NULL || ans->extras == NULL || r.calls == NULL) {
+	if (ans->results == NULL || r.calls == NULL) {
 		fprintf(stderr, "%s: %s\n", run->prog, caa_strerror(CAA_ENOMEM));
 		rc = CLI_EXIT_USAGE;
 	}

@@ -49,6 +49,7 @@ typedef enum caa_reason {
 	CAA_R_DNS_FORMERR = 17,
 	CAA_R_INTERNAL = 18,               /* a bug or resource failure: fails closed */
 	CAA_R_DNS_NODATA_WITHOUT_SOA = 19, /* only under nodata_without_soa "error" */
+	CAA_R_NOT_CORROBORATED = 20,       /* permitted here, the remote perspectives' quorum failed */
 } caa_reason_t;
 
 /* DNSSEC state of what decided the result (weakest link over the labels used). */

@@ -81,6 +81,7 @@ const char *caa_reason_name(caa_reason_t r)
 	case CAA_R_DNS_FORMERR: return "DNS_FORMERR";
 	case CAA_R_INTERNAL: return "INTERNAL";
 	case CAA_R_DNS_NODATA_WITHOUT_SOA: return "DNS_NODATA_WITHOUT_SOA";
+	case CAA_R_NOT_CORROBORATED: return "NOT_CORROBORATED";
 	}
 	return "REASON_UNSPECIFIED";
 }

@@ -842,13 +842,14 @@ static int parse_profiles(parser_t *ps, const json_t *obj, const char *path)
 	return CAA_EOK;
 }
 
-/* The server's tls (cert, key, client_ca, client_names) or a remote's (cert, key, ca). */
+/* The server's tls (cert, key, client_ca, client_names) or a remote's (cert, key, ca,
+ * server_name). */
 static int parse_tls(parser_t *ps, const json_t *obj, const char *path, caa_tls_config_t *tls,
                      bool remote)
 {
 	static const char *const server_keys[] = {"cert", "key", "client_ca", "client_names",
 	                                          NULL};
-	static const char *const remote_keys[] = {"cert", "key", "ca", NULL};
+	static const char *const remote_keys[] = {"cert", "key", "ca", "server_name", NULL};
 	char kp[PATH_LEN];
 	const json_t *v;
 	int ret = CAA_EOK;
@@ -877,6 +878,10 @@ static int parse_tls(parser_t *ps, const json_t *obj, const char *path, caa_tls_
 	if (KEY("ca")) {
 		ret = get_string(ps, v, kp, &tls->ca);
 	}
+	if (KEY("server_name")) {
+		ret = get_string(ps, v, kp, &tls->server_name);
+	}
+	tls->set = remote;
 	if (KEY("client_names")) {
 		ret = get_string_array(ps, v, kp, MAX_CLIENT_NAMES, client_name_check,
 		                       &tls->client_names, &tls->n_client_names);
@@ -1071,6 +1076,23 @@ static int parse_remotes(parser_t *ps, const json_t *obj, const char *path)
 	return CAA_EOK;
 }
 
+/* perspective.min_remotes: "br" (0: the BR schedule by date) or an integer override. */
+static int get_min_remotes(parser_t *ps, const json_t *v, const char *path, unsigned *out)
+{
+	char got[GOT_LEN];
+	if (json_is_string(v) && strcmp(json_string_value(v), "br") == 0) {
+		*out = 0;
+		return CAA_EOK;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > MAX_MIN_REMOTES) {
+		return FAIL(ps, CAA_ECONFIG, "%s: expected \"br\" or an integer from 1 to %d, got %s",
+		            path, MAX_MIN_REMOTES, describe(v, got, sizeof(got)));
+	}
+	*out = (unsigned)json_integer_value(v);
+	return CAA_EOK;
+}
+
 static int parse_perspective(parser_t *ps, const json_t *obj, const char *path)
 {
 	static const char *const keys[] = {"name",           "rir", "remotes", "min_remotes",
@@ -1080,7 +1102,6 @@ static int parse_perspective(parser_t *ps, const json_t *obj, const char *path)
 	char kp[PATH_LEN];
 	const json_t *v;
 	size_t idx;
-	uint64_t u;
 	int ret = check_object(ps, obj, path, keys);
 
 	if (KEY("name")) {
@@ -1090,8 +1111,8 @@ static int parse_perspective(parser_t *ps, const json_t *obj, const char *path)
 		cfg->perspective.rir = pool_strdup(ps->pool, rir_or_none[idx]);
 		ret = cfg->perspective.rir != NULL ? CAA_EOK : fail_nomem(ps);
 	}
-	if (KEY("min_remotes") && (ret = get_uint(ps, v, kp, 1, MAX_MIN_REMOTES, &u)) == CAA_EOK) {
-		cfg->perspective.min_remotes = (unsigned)u;
+	if (KEY("min_remotes")) {
+		ret = get_min_remotes(ps, v, kp, &cfg->perspective.min_remotes);
 	}
 	if (KEY("remote_timeout")) {
 		ret =
@@ -1100,7 +1121,9 @@ static int parse_perspective(parser_t *ps, const json_t *obj, const char *path)
 	if (KEY("remotes")) {
 		ret = parse_remotes(ps, v, kp);
 	}
-	/* BR §3.2.2.9: too few remotes is an error at start, not a surprise per check */
+	/* BR §3.2.2.9: too few remotes is an error at start, not a surprise per
+	 * check; under "br" (0) the minimum depends on the date, which caad checks
+	 * at start against its clock (server/schedule.h), not the pure parser */
 	size_t n = cfg->perspective.n_remotes;
 	if (ret == CAA_EOK && n > 0 && n < cfg->perspective.min_remotes) {
 		ret = FAIL(ps, CAA_ECONFIG, "%s.min_remotes: %u remotes required, %zu listed", path,
@@ -1213,7 +1236,7 @@ static int config_new(caa_config_t **out)
 	cfg->dns.max_outstanding = 1024;
 	caa_policy_init(&cfg->policy);
 	cfg->cache.max_entries = 1000000;
-	cfg->perspective.min_remotes = 3;
+	cfg->perspective.min_remotes = 0; /* "br" */
 	cfg->perspective.remote_timeout_ms = 5 * MS_S;
 	*out = cfg;
 	return CAA_EOK;
@@ -1625,7 +1648,7 @@ int caa_config_generation(const caa_config_t *cfg, uint8_t out[CAA_CONFIG_GENERA
 		gen_policy(&g, &cfg->profiles[i]);
 	}
 	gen_bytes(&g, "", 1);
-	gen_num(&g, "perspective.min_remotes", cfg->perspective.min_remotes);
+	gen_num(&g, "perspective.min_remotes", cfg->perspective.min_remotes); /* 0: "br" */
 	gen_num(&g, "perspective.remote_timeout", cfg->perspective.remote_timeout_ms);
 	gen_tag(&g, "perspective.remotes");
 	n = cfg->perspective.n_remotes;
@@ -1636,6 +1659,7 @@ int caa_config_generation(const caa_config_t *cfg, uint8_t out[CAA_CONFIG_GENERA
 		gen_str(&g, "name", r->name);
 		gen_str(&g, "rir", r->rir);
 		gen_str(&g, "address", r->address);
+		gen_num(&g, "tls", r->tls.set);
 	}
 	gen_bytes(&g, "", 1);
 	unsigned int len = 0;

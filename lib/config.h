@@ -23,6 +23,10 @@ typedef struct caa_tls_config {
 	                      * certificate must carry one of; NULL = any client_ca client */
 	size_t n_client_names;
 	char *ca;        /* remotes only: CA bundle that verifies the remote; NULL = system roots */
+	char *server_name; /* remotes only: the name its certificate must carry; NULL = the
+	                    * address's host */
+	bool set;        /* remotes only: the section was given, so the channel is TLS even
+	                  * when no key is in it (a remote without it is plain gRPC) */
 } caa_tls_config_t;
 
 typedef struct caa_remote_config {
@@ -67,7 +71,10 @@ typedef struct caa_config {
 		char *rir;   /* default "" */
 		caa_remote_config_t *remotes;
 		size_t n_remotes;
-		unsigned min_remotes;       /* default 3 */
+		unsigned min_remotes;       /* 0 = "br" (the default): the BR §3.2.2.9 minimum
+		                             * on the date, checked by caad against its clock
+		                             * (server/schedule.h); 1..64 = an override (labs,
+		                             * private CAs), checked by the parser */
 		uint64_t remote_timeout_ms; /* default 5s */
 	} perspective;
 

@@ -234,6 +234,43 @@ static json_t *trace_label(const caa_trace_t *t, int decided_by)
 	return j;
 }
 
+static json_t *perspective(const caa_perspective_t *p)
+{
+	json_t *j = json_object();
+	int rc = 0;
+	if (j == NULL)
+		return NULL;
+	rc |= set_text(j, "name", p->name);
+	rc |= set_text(j, "rir", p->rir);
+	rc |= set_enum(j, "verdict", p->verdict, caa_verdict_name(p->verdict));
+	if (p->problem != NULL)
+		rc |= set(j, "problem", caa_problem_json(p->problem));
+	rc |= set_ms(j, "elapsedMs", p->elapsed_us);
+	rc |= set(j, "outcome", json_string(caa_mpic_state_name(p->state)));
+	if (rc != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* perspectives[] and, beside it, "quorum": "passed/total" (not a proto field: the
+ * count a reader would otherwise make, as the audit line carries it). */
+static int set_perspectives(json_t *obj, const caa_result_t *res)
+{
+	if (res->n_perspectives == 0)
+		return 0;
+	json_t *arr = json_array();
+	int rc = set(obj, "perspectives", arr);
+	for (size_t i = 0; arr != NULL && i < res->n_perspectives; i++)
+		rc |= json_array_append_new(arr, perspective(&res->perspectives[i]));
+	char quorum[48];
+	snprintf(quorum, sizeof(quorum), "%zu/%zu",
+	         caa_perspectives_passed(res->perspectives, res->n_perspectives),
+	         res->n_perspectives);
+	return rc | set(obj, "quorum", json_string(quorum));
+}
+
 json_t *caa_result_json(const caa_result_t *res)
 {
 	json_t *j = json_object();
@@ -251,6 +288,7 @@ json_t *caa_result_json(const caa_result_t *res)
 	if (res->checked_at_ms != 0)
 		rc |= set(j, "checkedAt", timestamp(res->checked_at_ms));
 	rc |= set_bool(j, "reused", res->reused);
+	rc |= set_perspectives(j, res);
 	if (res->n_trace > 0) {
 		json_t *arr = json_array();
 		rc |= set(j, "trace", arr);

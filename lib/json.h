@@ -23,7 +23,10 @@
  * times (doubles in ms) as short decimals ("0.4", not "0.40000000000000002"). */
 #define CAA_JSON_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
-/* CheckResponse of res. New reference, NULL on allocation failure. */
+/* CheckResponse of res. New reference, NULL on allocation failure. With remote
+ * perspectives it adds, after "perspectives" ({name, rir, verdict, problem,
+ * elapsedMs, outcome} each; outcome caa_mpic_state_name()), "quorum": "passed/total"
+ * (corroborations / remotes asked) — the one field that is no caa.v1 field. */
 json_t *caa_result_json(const caa_result_t *res);
 
 /* Problem {type, detail, status, identifier, subproblems}. New reference or NULL. */

@@ -188,6 +188,60 @@ static caa_problem_t *remote_problem(const caa_mpic_remote_t *r, const caa_mpic_
 	}
 }
 
+const char *caa_mpic_state_name(caa_mpic_state_t s)
+{
+	switch (s) {
+	case CAA_MPIC_PENDING: return "NOT_NEEDED";
+	case CAA_MPIC_CORROBORATED: return "CORROBORATED";
+	case CAA_MPIC_PROBLEM: return "PROBLEM";
+	case CAA_MPIC_UNREACHABLE: return "UNREACHABLE";
+	case CAA_MPIC_TIMEOUT: return "TIMEOUT";
+	case CAA_MPIC_MISMATCH: return "MISMATCH";
+	}
+	return "UNKNOWN";
+}
+
+int caa_perspective_set(caa_perspective_t *p, const caa_mpic_remote_t *r,
+                        const caa_mpic_outcome_t *o, const char *identifier, uint32_t elapsed_us)
+{
+	memset(p, 0, sizeof(*p));
+	p->state = o->state;
+	p->elapsed_us = elapsed_us;
+	p->name = strdup(or_empty(r->name));
+	p->rir = strdup(or_empty(r->rir));
+	if (p->name == NULL || p->rir == NULL)
+		goto nomem;
+	if (o->state == CAA_MPIC_CORROBORATED) {
+		p->verdict = CAA_PERMITTED;
+	} else if (o->state != CAA_MPIC_PENDING) {
+		if ((p->problem = remote_problem(r, o, identifier)) == NULL)
+			goto nomem;
+		/* a remote's own problem keeps its verdict; no answer is a failed lookup */
+		p->verdict = o->state == CAA_MPIC_PROBLEM ? caa_mpic_verdict(o->problem)
+		                                          : CAA_LOOKUP_FAILED;
+	}
+	return CAA_EOK;
+nomem:
+	caa_perspective_deinit(p);
+	return CAA_ENOMEM;
+}
+
+void caa_perspective_deinit(caa_perspective_t *p)
+{
+	free(p->name);
+	free(p->rir);
+	caa_problem_free(p->problem);
+	memset(p, 0, sizeof(*p));
+}
+
+size_t caa_perspectives_passed(const caa_perspective_t *p, size_t n)
+{
+	size_t passed = 0;
+	for (size_t i = 0; i < n; i++)
+		passed += p[i].state == CAA_MPIC_CORROBORATED;
+	return passed;
+}
+
 /* Distinct RIRs of the remotes in the given states, counted up to 2. */
 static size_t rirs_span(const caa_mpic_remote_t *remotes, const caa_mpic_outcome_t *outcomes,
                         size_t n, bool with_pending)

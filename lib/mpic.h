@@ -90,6 +90,29 @@ void caa_mpic_classify(const caa_mpic_remote_t *r, const char *reported_name,
                        const char *reported_rir, const caa_problem_t *problem,
                        caa_mpic_outcome_t *out);
 
+/* "CORROBORATED", "PROBLEM", "UNREACHABLE", "TIMEOUT", "MISMATCH"; PENDING, once the
+ * quorum is decided, is "NOT_NEEDED" (cancelled: the outcome was certain without it). */
+const char *caa_mpic_state_name(caa_mpic_state_t s);
+
+/* One remote's part in a corroborated check, as the answer shows it; owns its strings. */
+typedef struct caa_perspective {
+	char *name;             /* as configured */
+	char *rir;
+	caa_mpic_state_t state; /* PENDING: not needed, cancelled once the quorum was decided */
+	caa_verdict_t verdict;  /* PERMITTED when it corroborated; 0 when not needed */
+	caa_problem_t *problem; /* what it contributes to a failed quorum (§9 text); NULL when
+	                         * it corroborated or was not needed */
+	uint32_t elapsed_us;
+} caa_perspective_t;
+
+/* Fill *p (zeroed first) from remote r's outcome o; identifier goes into the problem.
+ * CAA_EOK or CAA_ENOMEM (then *p holds nothing). */
+int caa_perspective_set(caa_perspective_t *p, const caa_mpic_remote_t *r,
+                        const caa_mpic_outcome_t *o, const char *identifier, uint32_t elapsed_us);
+void caa_perspective_deinit(caa_perspective_t *p);
+/* How many of p[0..n) corroborated: the "passed" of the quorum's "passed/total" (BR §5.4.1). */
+size_t caa_perspectives_passed(const caa_perspective_t *p, size_t n);
+
 /* Non-corroborations allowed among n remotes: 0 with 1, 1 with 2-5, 2 with 6+. */
 size_t caa_mpic_allowed_failures(size_t n);
 

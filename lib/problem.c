@@ -47,6 +47,17 @@ const char *caa_problem_short(caa_problem_type_t type)
 	return caa_problem_urn(type) + strlen(URN_PREFIX);
 }
 
+bool caa_problem_type_from_short(const char *s, caa_problem_type_t *out)
+{
+	for (int t = CAA_PROB_CAA; s != NULL && t <= CAA_PROB_REJECTED_IDENTIFIER; t++) {
+		if (strcmp(caa_problem_short((caa_problem_type_t)t), s) == 0) {
+			*out = (caa_problem_type_t)t;
+			return true;
+		}
+	}
+	return false;
+}
+
 int caa_problem_status(caa_problem_type_t type)
 {
 	switch (type) {

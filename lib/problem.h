@@ -30,6 +30,8 @@ typedef struct caa_problem {
 const char *caa_problem_urn(caa_problem_type_t type);
 /* Boulder's short form without the URN prefix: "caa", "dns", "serverInternal". */
 const char *caa_problem_short(caa_problem_type_t type);
+/* The type whose short form is s ("caa"), false (out untouched) for any other text. */
+bool caa_problem_type_from_short(const char *s, caa_problem_type_t *out);
 /* The HTTP status of a type: 403 for caa, 400 for dns/malformed/rejectedIdentifier, 500. */
 int caa_problem_status(caa_problem_type_t type);
 

@@ -382,5 +382,8 @@ void caa_result_free(caa_result_t *res)
 		free_records(res->trace[i].records, res->trace[i].n_records);
 	}
 	free(res->trace);
+	for (size_t i = 0; i < res->n_perspectives; i++)
+		caa_perspective_deinit(&res->perspectives[i]);
+	free(res->perspectives);
 	free(res);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "caa.h"
+#include "mpic.h"
 #include "name.h"
 #include "policy.h"
 #include "problem.h"
@@ -67,6 +68,10 @@ typedef struct caa_result {
 	unsigned flags;         /* enum caa_result_flag bits */
 	unsigned queries;       /* DNS queries sent for this check */
 	uint32_t elapsed_us;
+	/* every configured remote in configured order when they were asked (CAA.md §9);
+	 * n_perspectives 0 when nobody was (single perspective, local failure, reuse) */
+	caa_perspective_t *perspectives;
+	size_t n_perspectives;
 } caa_result_t;
 
 /* A check request as callers give it. Borrowed strings. */

@@ -112,13 +112,15 @@ static void test_enums(void)
 	_Static_assert((int)CAA__V1__REASON__DNS_NODATA_WITHOUT_SOA ==
 	                   (int)CAA_R_DNS_NODATA_WITHOUT_SOA,
 	               "reason");
+	_Static_assert((int)CAA__V1__REASON__NOT_CORROBORATED == (int)CAA_R_NOT_CORROBORATED,
+	               "reason");
 	_Static_assert((int)CAA__V1__DNSSEC__SECURE == (int)CAA_DNSSEC_SECURE, "dnssec");
 	_Static_assert((int)CAA__V1__DNSSEC__INDETERMINATE == (int)CAA_DNSSEC_INDETERMINATE,
 	               "dnssec");
 
 	check_enum(&caa__v1__verdict__descriptor, CAA_PERMITTED, CAA_LOOKUP_FAILED, verdict_name,
 	           "VERDICT_UNSPECIFIED");
-	check_enum(&caa__v1__reason__descriptor, CAA_R_NO_CAA, CAA_R_DNS_NODATA_WITHOUT_SOA,
+	check_enum(&caa__v1__reason__descriptor, CAA_R_NO_CAA, CAA_R_NOT_CORROBORATED,
 	           reason_name, "REASON_UNSPECIFIED");
 	check_enum(&caa__v1__dnssec__descriptor, CAA_DNSSEC_SECURE, CAA_DNSSEC_INDETERMINATE,
 	           dnssec_name, "DNSSEC_UNSPECIFIED");

@@ -269,12 +269,53 @@ static void records(caad_audit_buf_t *b, const caa_result_t *res)
 /* The label whose failure decided a LOOKUP_FAILED result (from the trace). */
 static const char *failed_label(const caa_result_t *res)
 {
-	if (res->verdict != CAA_LOOKUP_FAILED)
+	if (res->verdict != CAA_LOOKUP_FAILED || res->reason == CAA_R_NOT_CORROBORATED)
 		return NULL;
 	for (size_t i = 0; i < res->n_trace; i++)
 		if (res->trace[i].relevant)
 			return res->trace[i].name;
 	return NULL;
+}
+
+static void problem_value(caad_audit_buf_t *b, const caa_problem_t *p)
+{
+	const char *urn = caa_problem_urn(p->type);
+	PUT_LIT(b, "{\"type\":");
+	jstr(b, urn, strlen(urn));
+	PUT_LIT(b, ",\"detail\":");
+	str(b, p->detail);
+	int_field(b, "status", p->status);
+	put(b, "}", 1);
+}
+
+/* Every remote's part and the quorum as "passed/total" (BR §5.4.1). */
+static void perspectives(caad_audit_buf_t *b, const caa_result_t *res)
+{
+	key(b, "perspectives");
+	put(b, "[", 1);
+	for (size_t i = 0; i < res->n_perspectives; i++) {
+		const caa_perspective_t *p = &res->perspectives[i];
+		if (i > 0)
+			put(b, ",", 1);
+		PUT_LIT(b, "{\"name\":");
+		str(b, p->name);
+		str_field(b, "rir", p->rir);
+		name_field(b, "outcome", caa_mpic_state_name(p->state));
+		if (p->verdict != 0)
+			name_field(b, "verdict", caa_verdict_name(p->verdict));
+		if (p->problem != NULL) {
+			key(b, "problem");
+			problem_value(b, p->problem);
+		}
+		real_field(b, "elapsed_ms", p->elapsed_us / 1000.0);
+		put(b, "}", 1);
+	}
+	put(b, "]", 1);
+	char q[48];
+	snprintf(q, sizeof(q), "%zu/%zu",
+	         caa_perspectives_passed(res->perspectives, res->n_perspectives),
+	         res->n_perspectives);
+	str_field(b, "quorum", q);
 }
 
 static void add_result(caad_audit_buf_t *b, const caa_result_t *res)
@@ -287,16 +328,12 @@ static void add_result(caad_audit_buf_t *b, const caa_result_t *res)
 		str_field(b, "failed_label", failed);
 	records(b, res);
 	name_field(b, "dnssec", caa_dnssec_name(res->dnssec));
-	const char *urn = res->problem ? caa_problem_urn(res->problem->type) : NULL;
-	if (urn != NULL) {
+	if (res->problem != NULL) {
 		key(b, "problem");
-		PUT_LIT(b, "{\"type\":");
-		jstr(b, urn, strlen(urn));
-		PUT_LIT(b, ",\"detail\":");
-		str(b, res->problem->detail);
-		int_field(b, "status", res->problem->status);
-		put(b, "}", 1);
+		problem_value(b, res->problem);
 	}
+	if (res->n_perspectives > 0)
+		perspectives(b, res);
 	key(b, "reused");
 	if (res->reused)
 		PUT_LIT(b, "true");

@@ -30,6 +30,7 @@
 #define CAAD_MAX_RECORDS 1024              /* records of one label in Evaluate */
 
 typedef struct caad_done caad_done_t; /* completion workers (job.h) */
+typedef struct caad_remotes caad_remotes_t; /* remote perspectives (remote.h) */
 
 typedef struct caad {
 	const caa_config_t *cfg;
@@ -39,6 +40,7 @@ typedef struct caad {
 	atomic_uint_fast64_t next_call; /* numbers calls in the audit log */
 	atomic_bool draining;           /* health answers NOT_SERVING */
 	caad_done_t *done;              /* NULL: finish jobs where they end */
+	caad_remotes_t *remotes;        /* NULL: single perspective */
 } caad_t;
 
 /* caa.v1.CAA */

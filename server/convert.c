@@ -184,6 +184,29 @@ static Caa__V1__TraceLabel **trace(caad_arena_t *a, const caa_result_t *res)
 	return out;
 }
 
+static Caa__V1__Perspective **perspectives(caad_arena_t *a, const caa_result_t *res)
+{
+	size_t n = res->n_perspectives;
+	Caa__V1__Perspective **out = caad_arena_array(a, n, sizeof(*out));
+	Caa__V1__Perspective *ms = caad_arena_array(a, n, sizeof(*ms));
+	if (out == NULL || ms == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const caa_perspective_t *p = &res->perspectives[i];
+		Caa__V1__Perspective *m = out[i] = &ms[i];
+		caa__v1__perspective__init(m);
+		m->name = caad_convert_text(a, p->name);
+		m->rir = caad_convert_text(a, p->rir);
+		m->verdict = (Caa__V1__Verdict)p->verdict;
+		m->elapsed_ms = p->elapsed_us / 1000.0;
+		m->outcome = (char *)caa_mpic_state_name(p->state);
+		if (m->name == NULL || m->rir == NULL ||
+		    (p->problem != NULL && !(m->problem = caad_convert_problem(a, p->problem))))
+			return NULL;
+	}
+	return out;
+}
+
 static bool flags(caad_arena_t *a, Caa__V1__CheckResponse *m, unsigned bits)
 {
 	size_t n = 0;
@@ -232,6 +255,11 @@ Caa__V1__CheckResponse *caad_convert_result(caad_arena_t *a, const caa_result_t 
 	}
 	if (res->problem != NULL && !(m->problem = caad_convert_problem(a, res->problem)))
 		return NULL;
+	if (res->n_perspectives > 0) {
+		if ((m->perspectives = perspectives(a, res)) == NULL)
+			return NULL;
+		m->n_perspectives = res->n_perspectives;
+	}
 	if (explain && res->n_trace > 0) {
 		m->trace = trace(a, res);
 		if (m->trace == NULL)

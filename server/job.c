@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 
 #include "audit.h"
+#include "corroborate.h"
 #include "job.h"
 
 /* Kept from the client's time to finish, encode and send the answer: a tenth
@@ -100,11 +101,12 @@ static void finish(caad_job_t *job, int rc)
 	caad_audit_buf_init(&lines);
 	for (size_t i = 0; i < job->n; i++) {
 		caa_result_t *res = job->results[i];
-		const char *why = res ? NULL : error;
+		/* a result the client never gets (cancelled, out of memory) says why too */
+		const char *why = error;
 		if (res != NULL) {
 			/* under the result's checked_at: a permission to reuse, or a
 			 * refusal that beats every permission checked before it */
-			if (!res->reused)
+			if (!res->reused && rc == CAA_EOK)
 				caa_cache_put_request(job->d->cache, &job->reqs[i], res);
 			caad_metrics_check(job->d->metrics, res);
 		}
@@ -141,6 +143,13 @@ static _Thread_local size_t n_batch;
 static void complete(caad_job_t *job)
 {
 	caad_call_t *call = job->call; /* the job lives in the call's arena */
+	if (!job->corroborated) {
+		job->corroborated = true;
+		if (caad_corr_needed(job)) {
+			caad_corr_start(job); /* comes back through caad_job_resume() */
+			return;
+		}
+	}
 	finish(job, job->rc);
 	caad_call_release(call);
 }
@@ -180,6 +189,28 @@ static void done(caad_job_t *job, int rc)
 	} else {
 		push(p, job, &job->next, 1);
 	}
+}
+
+void caad_job_resume(caad_job_t *job, int rc)
+{
+	done(job, rc);
+}
+
+int caad_job_aggregate(caad_job_t *job)
+{
+	const caa_problem_t *probs[job->n ? job->n : 1];
+	size_t k = 0;
+	for (size_t i = 0; i < job->n; i++)
+		if (job->results[i] != NULL && job->results[i]->problem != NULL)
+			probs[k++] = job->results[i]->problem;
+	const caa_policy_t *pol = caa_config_policy(job->d->cfg, job->reqs[0].policy);
+	caa_problem_t *agg =
+	    k ? caa_problem_order(probs, k, pol != NULL && pol->boulder_recheck_types) : NULL;
+	if (k > 0 && agg == NULL)
+		return CAA_ENOMEM;
+	caa_problem_free(job->aggregate);
+	job->aggregate = agg;
+	return CAA_EOK;
 }
 
 void caad_done_flush(caad_t *d)
@@ -305,19 +336,34 @@ static int64_t margin_ms(int64_t left, size_t in_flight)
 	return m > left / 2 ? left / 2 : m;
 }
 
+int64_t caad_job_time_left_ms(const caad_job_t *job)
+{
+	int64_t left = caad_call_time_left_ms(job->call);
+	if (left < 0)
+		return -1;
+	int64_t margin = margin_ms(left, caa_ctx_in_flight(job->d->dns));
+	return left - margin < 1 ? 0 : left - margin;
+}
+
 /* The resolver's budget: dns.timeout, or less when the client's deadline is
  * nearer. false when there is no time left at all. */
 static bool budget(caad_job_t *job)
 {
 	job->timeout_ms = job->d->cfg->dns.timeout_ms;
-	int64_t left = caad_call_time_left_ms(job->call);
+	int64_t left = caad_job_time_left_ms(job);
 	if (left < 0)
 		return true;
-	int64_t margin = margin_ms(left, caa_ctx_in_flight(job->d->dns));
-	if (left - margin < 1)
+	if (left == 0)
 		return false;
-	if ((uint64_t)(left - margin) < job->timeout_ms)
-		job->timeout_ms = (uint64_t)(left - margin);
+	/* a permission still needs its remotes: keep them their time, up to half */
+	if (job->d->remotes != NULL) {
+		int64_t keep = (int64_t)job->d->cfg->perspective.remote_timeout_ms;
+		left -= keep < left / 2 ? keep : left / 2;
+		if (left < 1)
+			return false;
+	}
+	if ((uint64_t)left < job->timeout_ms)
+		job->timeout_ms = (uint64_t)left;
 	return true;
 }
 

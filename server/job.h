@@ -32,7 +32,8 @@ struct caad_job {
 	caa_result_t **results;   /* n, set by caad_job_run(); owned by the job */
 	caa_problem_t *aggregate; /* order: the aggregated problem, NULL if none */
 
-	/* private to job.c */
+	/* private to job.c and corroborate.c */
+	bool corroborated; /* the remotes were asked (or had no part) */
 	size_t *dns_idx, n_dns;
 	uint64_t timeout_ms, call_no;
 	int rc;               /* how the DNS part ended */
@@ -45,6 +46,16 @@ caad_job_t *caad_job_new(caad_t *d, caad_call_t *call, const char *rpc, size_t n
 
 /* Run it: replies exactly once — now, or later from a completion worker. */
 void caad_job_run(caad_job_t *job);
+
+/* For corroborate.c: the job's asynchronous part ended with rc (results
+ * stored); any thread. */
+void caad_job_resume(caad_job_t *job, int rc);
+/* Rebuild an order's aggregate problem from its results. CAA_EOK or CAA_ENOMEM. */
+int caad_job_aggregate(caad_job_t *job);
+/* Milliseconds the job may still spend before answering (the client's
+ * deadline minus the answer's margin), 0 when none are left, -1 when the
+ * client set no deadline. */
+int64_t caad_job_time_left_ms(const caad_job_t *job);
 
 /*
  * Completion workers: `threads` threads that finish jobs whose DNS ended.

@@ -3,7 +3,9 @@
  * before serving (TLS files, resolver setup, metrics address), then run:
  * signals blocked before gRPC starts its threads, N completion-queue
  * threads, one resolver thread driving libcaa, an optional metrics thread,
- * and main waiting in sigwait(). SIGTERM/SIGINT drain and exit 0.
+ * and main waiting in sigtimedwait(), waking once a day (and when a date of
+ * the BR schedule comes) to log the schedule's warnings. SIGTERM/SIGINT
+ * drain and exit 0.
  *
  *   caad --config FILE          serve
  *   caad --check-config FILE    validate and exit (0 "config OK", 2 error)
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 
@@ -29,6 +32,8 @@
 #include "http.h"
 #include "job.h"
 #include "log.h"
+#include "remote.h"
+#include "schedule.h"
 #include "tls.h"
 #include "va/va.pb-c.h"
 
@@ -97,14 +102,9 @@ static int prepare(daemon_t *dm, const char *path, char *err, size_t errlen)
 	int rc = caa_config_load(path, &dm->cfg, err, errlen);
 	if (rc != CAA_EOK)
 		return -1;
-	if (dm->cfg->perspective.n_remotes > 0) {
-		snprintf(err, errlen,
-		         "%s: perspective.remotes: remote perspectives are not "
-		         "supported by this caad yet (remove them to run "
-		         "single-perspective)",
-		         path);
+	/* "br": the minimum on the date is the clock's business, not the parser's */
+	if (caad_schedule_start_check(dm->cfg, path, err, errlen) != 0)
 		return -1;
-	}
 	if (caad_tls_check(dm->cfg, err, errlen) != 0 ||
 	    readable("dns.unbound_conf", dm->cfg->dns.unbound_conf, err, errlen) != 0 ||
 	    readable("dns.trust_anchor_file", dm->cfg->dns.trust_anchor_file, err, errlen) != 0)
@@ -154,6 +154,57 @@ static void gauges(void *arg, caad_gauges_t *g)
 	g->checks_in_flight = caa_ctx_in_flight(dm->d.dns);
 	g->cache_entries = caa_cache_count(dm->d.cache);
 	g->calls_in_flight = dm->rpc ? caad_rpc_calls(dm->rpc) : 0;
+	caad_schedule_state(dm->cfg, caad_schedule_now_s(), &g->schedule);
+}
+
+/* The test clock is for tests only: whoever runs caad must see it is on —
+ * first thing, next to whatever the clock decides after it. */
+static void announce_test_clock(bool check_only)
+{
+	int64_t base;
+	char at[32], text[256];
+	if (!caad_schedule_test_clock(&base))
+		return;
+	caad_log_time(at, sizeof(at), (long long)base * 1000);
+	snprintf(text, sizeof(text),
+	         "%s is set: the BR schedule of remote perspectives reads a test clock that "
+	         "started at %s, not the real time",
+	         CAAD_SCHEDULE_ENV, at);
+	if (check_only)
+		fprintf(stderr, "caad: warning: %s\n", text);
+	else
+		caad_log("test clock", json_pack("{s:s}", "warning", text));
+}
+
+/* --check-config: the schedule's warning on stderr, "config OK" on stdout. */
+static int config_ok(const caa_config_t *cfg)
+{
+	char text[512];
+	if (caad_schedule_warning(cfg, caad_schedule_now_s(), text, sizeof(text)))
+		fprintf(stderr, "caad: warning: %s\n", text);
+	printf("config OK\n");
+	return 0;
+}
+
+/* Wait for SIGTERM or SIGINT; meanwhile, log the BR schedule's warnings
+ * daily (no thread of its own: main has nothing else to do). */
+static int wait_signal(const sigset_t *sigs, const caa_config_t *cfg)
+{
+	for (;;) {
+		int64_t sleep_s = caad_schedule_sleep_s(cfg);
+		int sig;
+		if (sleep_s < 0) {
+			if (sigwait(sigs, &sig) == 0)
+				return sig;
+			continue;
+		}
+		struct timespec ts = {.tv_sec = (time_t)sleep_s, .tv_nsec = 0};
+		sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN)
+			caad_schedule_log(cfg);
+	}
 }
 
 static unsigned cq_threads(void)
@@ -217,7 +268,7 @@ static int serve(daemon_t *dm, const char *config_path)
 	if (build_routes(dm, &rt) != 0)
 		return startup_error("internal: a route names a method the protos lack");
 	dm->d.metrics = caad_metrics_new(rt.metric_names, N_ROUTES, gauges, dm);
-	if (dm->d.metrics == NULL)
+	if (dm->d.metrics == NULL || caad_metrics_remotes(dm->d.metrics, dm->cfg) != 0)
 		return startup_error("out of memory");
 	if (dm->cfg->metrics_listen != NULL &&
 	    !(dm->http =
@@ -250,8 +301,16 @@ static int serve(daemon_t *dm, const char *config_path)
 	                        .status_arg = dm->d.metrics,
 	                        .admit = dm->cfg->tls.n_client_names > 0 ? admit : NULL,
 	                        .admit_arg = dm};
+	/* the remotes' channels start connecting now, before the first check */
+	if (dm->cfg->perspective.n_remotes > 0 &&
+	    caad_remotes_new(dm->cfg, &dm->d.remotes, err, sizeof(err)) != 0) {
+		grpc_server_credentials_release(creds);
+		grpc_shutdown_blocking();
+		return startup_error(err);
+	}
 	/* as many completion workers as completion-queue threads */
 	if (caad_done_start(&dm->d, opts.threads) != 0) {
+		caad_remotes_free(dm->d.remotes);
 		grpc_server_credentials_release(creds);
 		grpc_shutdown_blocking();
 		return startup_error("cannot start threads");
@@ -261,6 +320,7 @@ static int serve(daemon_t *dm, const char *config_path)
 	grpc_server_credentials_release(creds);
 	if (rc != 0) {
 		caad_done_stop(&dm->d);
+		caad_remotes_free(dm->d.remotes);
 		grpc_shutdown_blocking();
 		return startup_error(err);
 	}
@@ -279,6 +339,10 @@ static int serve(daemon_t *dm, const char *config_path)
 	    "port", port, "tls", caad_tls_mode(dm->cfg), "threads", (int)opts.threads,
 	    "max_in_flight", (json_int_t)dm->cfg->max_in_flight, "perspective",
 	    dm->cfg->perspective.name ? dm->cfg->perspective.name : "", "config", config_path);
+	if (f != NULL) {
+		json_object_set_new(f, "rir", json_string(dm->cfg->perspective.rir));
+		json_object_set_new(f, "remotes", json_integer((json_int_t)dm->cfg->perspective.n_remotes));
+	}
 	if (f != NULL && dm->http != NULL)
 		json_object_set_new(f, "metrics_port", json_integer(dm->metrics_port));
 	/* replicas sharing reuse entries must show the same generation */
@@ -289,11 +353,11 @@ static int serve(daemon_t *dm, const char *config_path)
 			snprintf(hex + 2 * i, 3, "%02x", gen[i]);
 		json_object_set_new(f, "config_generation", json_string(hex));
 	}
+	caad_schedule_log(dm->cfg); /* the schedule's warning, before "listening" */
 	caad_log("listening", f);
 	caad_log_grpc_quiet(false);
 
-	int sig = 0;
-	sigwait(&sigs, &sig);
+	int sig = wait_signal(&sigs, dm->cfg);
 	atomic_store(&dm->d.draining, true);
 	caad_log("draining",
 	         json_pack("{s:s, s:I, s:i}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
@@ -305,6 +369,8 @@ static int serve(daemon_t *dm, const char *config_path)
 	caa_ctx_stop(dm->d.dns);
 	pthread_join(dm->dns_thread, NULL);
 	caad_done_stop(&dm->d); /* after the resolver: its last round is queued */
+	caad_remotes_free(dm->d.remotes); /* no call is held: none of theirs is in flight */
+	dm->d.remotes = NULL;
 	caad_http_free(dm->http); /* its page reads the server's call count */
 	dm->http = NULL;
 	caad_rpc_free(dm->rpc);
@@ -332,12 +398,17 @@ int main(int argc, char **argv)
 	atomic_init(&dm.d.draining, false);
 	char err[512];
 	int status;
-	if (prepare(&dm, argv[2], err, sizeof(err)) != 0)
+	if (caad_schedule_init(err, sizeof(err)) != 0) {
 		status = startup_error(err);
-	else if (check_only)
-		status = (printf("config OK\n"), 0);
-	else
-		status = serve(&dm, argv[2]);
+	} else {
+		announce_test_clock(check_only);
+		if (prepare(&dm, argv[2], err, sizeof(err)) != 0)
+			status = startup_error(err);
+		else if (check_only)
+			status = config_ok(dm.cfg);
+		else
+			status = serve(&dm, argv[2]);
+	}
 	release(&dm);
 	return status;
 }

@@ -15,10 +15,11 @@
 #include "metrics.h"
 
 #define N_VERDICTS 4  /* caa_verdict_t 1..3 */
-#define N_REASONS  20 /* caa_reason_t 1..19 */
+#define N_REASONS  21 /* caa_reason_t 1..20 */
 #define N_OUTCOMES 12 /* caa_outcome_t */
 #define MAX_DEPTH  6  /* depths above are counted as "6+" */
 #define N_CODES    17 /* grpc_status_code 0..16 */
+#define N_STATES   (CAA_MPIC_MISMATCH + 1)
 
 static const double buckets_ms[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 #define N_BUCKETS (sizeof(buckets_ms) / sizeof(buckets_ms[0]))
@@ -39,6 +40,15 @@ struct caad_metrics {
 	counter_t *rpc; /* [n_methods + 1][N_CODES] */
 	pthread_mutex_t dns_lock;
 	caa_ctx_stats_t dns;
+	/* remote perspectives, configured order (caad_metrics_remotes) */
+	const caa_remote_config_t *remotes;
+	size_t n_remotes;
+	struct remote_counters {
+		counter_t outcomes[N_STATES];
+		counter_t latency[N_BUCKETS + 1];
+		counter_t latency_sum_us, latency_count;
+	} *remote;
+	counter_t quorum[2]; /* failed, passed */
 };
 
 static void inc(counter_t *c, uint64_t by)
@@ -70,10 +80,50 @@ caad_metrics_t *caad_metrics_new(const char *const *methods, size_t n_methods,
 	return m;
 }
 
+int caad_metrics_remotes(caad_metrics_t *m, const caa_config_t *cfg)
+{
+	size_t n = cfg->perspective.n_remotes;
+	if (n == 0)
+		return 0;
+	if ((m->remote = calloc(n, sizeof(*m->remote))) == NULL)
+		return -1;
+	m->remotes = cfg->perspective.remotes;
+	m->n_remotes = n;
+	return 0;
+}
+
+/* The bucket of a latency in µs. */
+static size_t bucket_of(uint32_t us)
+{
+	double ms = us / 1000.0;
+	size_t b = 0;
+	while (b < N_BUCKETS && ms > buckets_ms[b])
+		b++;
+	return b;
+}
+
+void caad_metrics_perspective(caad_metrics_t *m, size_t remote, caa_mpic_state_t state,
+                              uint32_t elapsed_us)
+{
+	if (remote >= m->n_remotes || (unsigned)state >= N_STATES)
+		return;
+	struct remote_counters *rc = &m->remote[remote];
+	inc(&rc->outcomes[state], 1);
+	inc(&rc->latency[bucket_of(elapsed_us)], 1);
+	inc(&rc->latency_sum_us, elapsed_us);
+	inc(&rc->latency_count, 1);
+}
+
+void caad_metrics_quorum(caad_metrics_t *m, bool passed)
+{
+	inc(&m->quorum[passed], 1);
+}
+
 void caad_metrics_free(caad_metrics_t *m)
 {
 	if (m == NULL)
 		return;
+	free(m->remote);
 	pthread_mutex_destroy(&m->dns_lock);
 	free(m->rpc);
 	free(m);
@@ -133,11 +183,7 @@ void caad_metrics_check(caad_metrics_t *m, const caa_result_t *res)
 		if (t->relevant && res->verdict == CAA_LOOKUP_FAILED)
 			inc(&m->failed_at[d], 1);
 	}
-	double ms = res->elapsed_us / 1000.0;
-	size_t b = 0;
-	while (b < N_BUCKETS && ms > buckets_ms[b])
-		b++;
-	inc(&m->latency[b], 1);
+	inc(&m->latency[bucket_of(res->elapsed_us)], 1);
 	inc(&m->latency_sum_us, res->elapsed_us);
 	inc(&m->latency_count, 1);
 }
@@ -214,6 +260,53 @@ static void render_latency(caad_metrics_t *m, FILE *out)
 	        get(&m->latency_sum_us) / 1e6, (unsigned long long)get(&m->latency_count));
 }
 
+static void render_remotes(caad_metrics_t *m, FILE *out)
+{
+	if (m->n_remotes == 0)
+		return;
+	fprintf(out,
+	        "# HELP caad_corroborations_total Quorums decided over the remote perspectives "
+	        "(CAA.md §9), by result.\n"
+	        "# TYPE caad_corroborations_total counter\n"
+	        "caad_corroborations_total{result=\"passed\"} %llu\n"
+	        "caad_corroborations_total{result=\"failed\"} %llu\n",
+	        (unsigned long long)get(&m->quorum[1]), (unsigned long long)get(&m->quorum[0]));
+	fputs("# HELP caad_perspective_calls_total DoCAA calls to each remote perspective, by "
+	      "outcome.\n"
+	      "# TYPE caad_perspective_calls_total counter\n",
+	      out);
+	for (size_t r = 0; r < m->n_remotes; r++)
+		for (unsigned st = CAA_MPIC_CORROBORATED; st < N_STATES; st++)
+			fprintf(out,
+			        "caad_perspective_calls_total{perspective=\"%s\",rir=\"%s\","
+			        "outcome=\"%s\"} %llu\n",
+			        m->remotes[r].name, m->remotes[r].rir, caa_mpic_state_name(st),
+			        (unsigned long long)get(&m->remote[r].outcomes[st]));
+	fputs("# HELP caad_perspective_duration_seconds Time each remote perspective took to "
+	      "answer (or fail).\n"
+	      "# TYPE caad_perspective_duration_seconds histogram\n",
+	      out);
+	for (size_t r = 0; r < m->n_remotes; r++) {
+		struct remote_counters *rc = &m->remote[r];
+		const char *name = m->remotes[r].name;
+		uint64_t cum = 0;
+		for (size_t b = 0; b <= N_BUCKETS; b++) {
+			cum += get(&rc->latency[b]);
+			char le[16];
+			snprintf(le, sizeof(le), "%g", b < N_BUCKETS ? buckets_ms[b] / 1000.0 : 0);
+			fprintf(out,
+			        "caad_perspective_duration_seconds_bucket{perspective=\"%s\",le=\"%s\"} "
+			        "%llu\n",
+			        name, b < N_BUCKETS ? le : "+Inf", (unsigned long long)cum);
+		}
+		fprintf(out,
+		        "caad_perspective_duration_seconds_sum{perspective=\"%s\"} %.6f\n"
+		        "caad_perspective_duration_seconds_count{perspective=\"%s\"} %llu\n",
+		        name, get(&rc->latency_sum_us) / 1e6, name,
+		        (unsigned long long)get(&rc->latency_count));
+	}
+}
+
 static void render_rpc(caad_metrics_t *m, FILE *out)
 {
 	fputs("# HELP caad_rpc_total gRPC calls answered, by method and status.\n"
@@ -260,10 +353,32 @@ static void render_dns(caad_metrics_t *m, FILE *out)
 	        (unsigned long long)s.outstanding, (unsigned long long)s.waiting);
 }
 
+/* The BR schedule (schedule.h): alert on remotes < min_remotes (checks are
+ * failing) and on schedule_warning (a rise within 30 days). */
+static void render_schedule(const caad_schedule_state_t *s, FILE *out)
+{
+	fprintf(out,
+	        "# HELP caad_perspective_remotes Remote perspectives listed (perspective.remotes).\n"
+	        "# TYPE caad_perspective_remotes gauge\ncaad_perspective_remotes %zu\n"
+	        "# HELP caad_perspective_min_remotes Remote perspectives required now: the BR "
+	        "schedule's minimum under \"br\", else perspective.min_remotes; 0 without remotes.\n"
+	        "# TYPE caad_perspective_min_remotes gauge\ncaad_perspective_min_remotes %u\n"
+	        "# HELP caad_perspective_schedule_rise_seconds Seconds until the BR minimum rises "
+	        "above the remotes listed; 0 when no such rise is ahead.\n"
+	        "# TYPE caad_perspective_schedule_rise_seconds gauge\n"
+	        "caad_perspective_schedule_rise_seconds %lld\n"
+	        "# HELP caad_perspective_schedule_warning 1 while that rise is 30 days away or "
+	        "less (caad warns), else 0.\n"
+	        "# TYPE caad_perspective_schedule_warning gauge\n"
+	        "caad_perspective_schedule_warning %d\n",
+	        s->remotes, s->min_remotes, (long long)s->rise_s, s->warning ? 1 : 0);
+}
+
 void caad_metrics_render(caad_metrics_t *m, FILE *out)
 {
 	render_checks(m, out);
 	render_latency(m, out);
+	render_remotes(m, out);
 	render_rpc(m, out);
 	render_dns(m, out);
 	caad_gauges_t g = {0};
@@ -277,4 +392,5 @@ void caad_metrics_render(caad_metrics_t *m, FILE *out)
 	        "# HELP caad_reuse_entries Entries in the reuse cache: permissions and refusals.\n"
 	        "# TYPE caad_reuse_entries gauge\ncaad_reuse_entries %zu\n",
 	        g.checks_in_flight, g.calls_in_flight, g.cache_entries);
+	render_schedule(&g.schedule, out);
 }

@@ -8,18 +8,24 @@
 #ifndef CAAD_METRICS_H
 #define CAAD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <grpc/grpc.h>
 
 #include "climb.h"
+#include "config.h"
+#include "mpic.h"
+#include "schedule.h"
 
 typedef struct caad_metrics caad_metrics_t;
 
 /* Gauges read when the page is rendered. */
 typedef struct caad_gauges {
 	size_t checks_in_flight, calls_in_flight, cache_entries;
+	caad_schedule_state_t schedule; /* the BR schedule of remote perspectives */
 } caad_gauges_t;
 typedef void (*caad_gauges_fn)(void *arg, caad_gauges_t *out);
 
@@ -34,6 +40,14 @@ void caad_metrics_rpc(void *m, size_t method, grpc_status_code code);
 void caad_metrics_check(caad_metrics_t *m, const caa_result_t *res);
 /* The resolver's counters, as last seen on the resolver thread. */
 void caad_metrics_dns(caad_metrics_t *m, const caa_ctx_stats_t *stats);
+
+/* Count the remote perspectives of cfg (which must outlive m). 0 or -1. */
+int caad_metrics_remotes(caad_metrics_t *m, const caa_config_t *cfg);
+/* One call to remote perspective `remote` ended in state after elapsed_us. */
+void caad_metrics_perspective(caad_metrics_t *m, size_t remote, caa_mpic_state_t state,
+                              uint32_t elapsed_us);
+/* One quorum decided. */
+void caad_metrics_quorum(caad_metrics_t *m, bool passed);
 
 /* Render the page. */
 void caad_metrics_render(caad_metrics_t *m, FILE *out);

@@ -309,6 +309,21 @@ void caad_call_held_id(caad_call_t *c, uint64_t id)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void caad_call_hold_next(caad_call_t *c, void (*cancel)(void *arg, uint64_t id), void *arg,
+                         uint64_t id)
+{
+	pthread_mutex_lock(&c->lock);
+	c->cancel = cancel;
+	c->cancel_arg = arg;
+	c->id = id;
+	c->have_id = true;
+	/* a cancel the previous stage got (or was too late for) reaches this one too */
+	c->cancel_sent = c->held && c->cancel_asked;
+	if (c->cancel_sent)
+		cancel(arg, id);
+	pthread_mutex_unlock(&c->lock);
+}
+
 void caad_call_release(caad_call_t *c)
 {
 	pthread_mutex_lock(&c->lock);

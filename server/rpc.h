@@ -117,5 +117,9 @@ void caad_call_fail(caad_call_t *c, grpc_status_code code, const char *fmt, ...)
 void caad_call_hold(caad_call_t *c, void (*cancel)(void *arg, uint64_t id), void *arg);
 void caad_call_held_id(caad_call_t *c, uint64_t id);
 void caad_call_release(caad_call_t *c);
+/* The held call's work moves on to its next stage: from now on a cancel
+ * reaches cancel(arg, id) — at once when the client cancelled already. */
+void caad_call_hold_next(caad_call_t *c, void (*cancel)(void *arg, uint64_t id), void *arg,
+                         uint64_t id);
 
 #endif

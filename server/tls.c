@@ -83,39 +83,49 @@ static int count_certs(const char *pem, X509 **first)
 	return n;
 }
 
-int caad_tls_check(const caa_config_t *cfg, char *err, size_t errlen)
+/* The files of one tls section: cert (chain) and key parse and belong
+ * together; the CA file (ca_key names it: "client_ca" or "ca") holds a
+ * certificate. where: "tls" or "perspective.remotes[i].tls". */
+static int check_files(const char *where, const caa_tls_config_t *t, const char *ca_key,
+                       const char *ca_path, char *err, size_t errlen)
 {
-	const caa_tls_config_t *t = &cfg->tls;
 	int rc = -1;
-	char *cert = NULL, *key = NULL, *ca = NULL;
+	char *cert = NULL, *key = NULL, *ca = NULL, k[96];
 	X509 *leaf = NULL;
 	EVP_PKEY *pkey = NULL;
-	if (t->cert == NULL)
-		return 0; /* the config parser made sure key and client_ca need cert */
-	if (!(cert = read_pem("tls.cert", t->cert, err, errlen)) ||
-	    !(key = read_pem("tls.key", t->key, err, errlen)) ||
-	    (t->client_ca && !(ca = read_pem("tls.client_ca", t->client_ca, err, errlen))))
+	if (t->cert != NULL) {
+		snprintf(k, sizeof(k), "%s.cert", where);
+		if (!(cert = read_pem(k, t->cert, err, errlen)))
+			goto out;
+		snprintf(k, sizeof(k), "%s.key", where);
+		if (!(key = read_pem(k, t->key, err, errlen)))
+			goto out;
+	}
+	snprintf(k, sizeof(k), "%s.%s", where, ca_key);
+	if (ca_path && !(ca = read_pem(k, ca_path, err, errlen)))
 		goto out;
-	if (count_certs(cert, &leaf) == 0) {
-		set_err(err, errlen, "tls.cert: %s: no PEM certificate in it", t->cert);
+	if (cert != NULL && count_certs(cert, &leaf) == 0) {
+		set_err(err, errlen, "%s.cert: %s: no PEM certificate in it", where, t->cert);
 		goto out;
 	}
-	BIO *bio = BIO_new_mem_buf(key, -1);
-	pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-	BIO_free(bio);
-	if (pkey == NULL) {
-		set_err(err, errlen, "tls.key: %s: no PEM private key in it (%s)", t->key,
-		        ssl_error());
-		goto out;
-	}
-	if (X509_check_private_key(leaf, pkey) != 1) {
-		ERR_clear_error();
-		set_err(err, errlen, "tls.key: %s does not belong to the certificate in %s", t->key,
-		        t->cert);
-		goto out;
+	if (cert != NULL) {
+		BIO *bio = BIO_new_mem_buf(key, -1);
+		pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+		if (pkey == NULL) {
+			set_err(err, errlen, "%s.key: %s: no PEM private key in it (%s)", where,
+			        t->key, ssl_error());
+			goto out;
+		}
+		if (X509_check_private_key(leaf, pkey) != 1) {
+			ERR_clear_error();
+			set_err(err, errlen, "%s.key: %s does not belong to the certificate in %s",
+			        where, t->key, t->cert);
+			goto out;
+		}
 	}
 	if (ca != NULL && count_certs(ca, NULL) == 0) {
-		set_err(err, errlen, "tls.client_ca: %s: no PEM certificate in it", t->client_ca);
+		set_err(err, errlen, "%s: %s: no PEM certificate in it", k, ca_path);
 		goto out;
 	}
 	rc = 0;
@@ -126,6 +136,46 @@ out:
 	free(key);
 	free(ca);
 	return rc;
+}
+
+int caad_tls_check(const caa_config_t *cfg, char *err, size_t errlen)
+{
+	/* the config parser made sure key and client_ca need cert */
+	if (cfg->tls.cert != NULL &&
+	    check_files("tls", &cfg->tls, "client_ca", cfg->tls.client_ca, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < cfg->perspective.n_remotes; i++) {
+		const caa_tls_config_t *t = &cfg->perspective.remotes[i].tls;
+		char where[64];
+		snprintf(where, sizeof(where), "perspective.remotes[%zu].tls", i);
+		if (t->set && check_files(where, t, "ca", t->ca, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+grpc_channel_credentials *caad_tls_remote_creds(const caa_remote_config_t *r, char *err,
+                                                size_t errlen)
+{
+	const caa_tls_config_t *t = &r->tls;
+	if (!t->set)
+		return grpc_insecure_credentials_create();
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	grpc_channel_credentials *creds = NULL;
+	if ((t->ca && !(ca = read_pem("tls.ca", t->ca, err, errlen))) ||
+	    (t->cert && !(cert = read_pem("tls.cert", t->cert, err, errlen))) ||
+	    (t->key && !(key = read_pem("tls.key", t->key, err, errlen))))
+		goto out;
+	grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
+	/* without ca, gRPC's own roots (the system's) verify the remote */
+	creds = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);
+	if (creds == NULL)
+		set_err(err, errlen, "perspective.remotes %s: tls: gRPC refused the files", r->name);
+out:
+	free(ca);
+	free(cert);
+	free(key);
+	return creds;
 }
 
 const char *caad_tls_mode(const caa_config_t *cfg)

@@ -14,12 +14,19 @@
 #include "config.h"
 
 /*
- * Read and check the files of cfg->tls with OpenSSL: the certificate chain
- * and key parse and belong together, client_ca holds at least one
- * certificate. Needs no gRPC (used by --check-config). 0 or -1 with one line
+ * Read and check the files of cfg->tls and of every remote's tls with
+ * OpenSSL: the certificate chain and key parse and belong together,
+ * client_ca (a remote's ca) holds at least one certificate. Needs no gRPC (used by --check-config). 0 or -1 with one line
  * naming the key in err.
  */
 int caad_tls_check(const caa_config_t *cfg, char *err, size_t errlen);
+
+/* The channel credentials for remote r: plain without its tls section; TLS
+ * verified by its ca (else the system roots) with its client certificate
+ * when it has one. NULL with err on failure. Release with
+ * grpc_channel_credentials_release(). */
+grpc_channel_credentials *caad_tls_remote_creds(const caa_remote_config_t *r, char *err,
+                                                size_t errlen);
 
 /* Server credentials for cfg (insecure without tls). After grpc_init().
  * NULL with err on failure. Release with grpc_server_credentials_release(). */

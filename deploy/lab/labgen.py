@@ -13,6 +13,9 @@ PATH would work too, but the lab promises nothing beyond the stdlib).
   labgen.py summary  DIR                     print addresses, PIDs and files
   labgen.py smoke    CATALOGUE DIR           every NSD zone validates as declared (needs the
                                              lab's resolver)
+  labgen.py perspectives DIR N [--base-port P] [--view I=VIEW]...
+                                             configs for a primary caad and N remote caads
+                                             on loopback into DIR/perspectives (docs/lab.md)
   labgen.py table    CATALOGUE [--check|--update DOC]
                                              the scenario table of docs/lab.md (Markdown);
                                              --check: is DOC's table current; --update: rewrite it
@@ -57,6 +60,8 @@ TYPE_NAMES = {v: k for k, v in TYPES.items()}
 DEFAULT_TTL = 300
 NEGATIVE_TTL = 60
 ROOT_NS = "ns.lab-root."
+VIEW_REAL = "real"  # the view every lab has: the lab as generated
+RIRS = ("ARIN", "RIPE", "APNIC", "LACNIC", "AFRINIC")  # perspective.rir (lib/config.c)
 
 
 class LabError(Exception):
@@ -254,6 +259,11 @@ def all_zones(cat):
     return out
 
 
+def all_views(cat):
+    v = cat.get("views", [])
+    return v if isinstance(v, list) else []
+
+
 def all_records(cat):
     out = []
     for z in all_zones(cat):
@@ -334,6 +344,131 @@ def check_expect(exp, ident, where, errors):
             errors.append("%s: unknown expect key %r" % (where, k))
 
 
+def check_scenario_expect(sc, exp, where, errors):
+    """One expectation for a scenario: an identifier's, or an order's."""
+    if "identifier" in sc:
+        check_expect(exp, sc["identifier"], where, errors)
+        return
+    order = sc["order"]
+    if not isinstance(exp, dict):
+        errors.append("%s: expect must be an object" % where)
+        return
+    if not isinstance(order, list) or len(order) < 2 or len(set(order)) != len(order):
+        errors.append("%s: order must list distinct identifiers" % where)
+        return
+    by = exp.get("by_identifier", {})
+    for ident in by:
+        if ident not in order:
+            errors.append("%s: by_identifier %s is not in the order" % (where, ident))
+    failed = []
+    for ident in order:
+        e = by.get(ident) or exp.get("each")
+        if e is None:
+            errors.append("%s: no expectation for %s" % (where, ident))
+            continue
+        check_expect(e, ident, "%s[%s]" % (where, ident), errors)
+        if e.get("verdict") != "PERMITTED":
+            failed.append((ident, e))
+    prob = exp.get("problem", "missing")
+    if not failed and prob is not None:
+        errors.append("%s: an order with no failure has problem null" % where)
+    if len(failed) == 1 and (not isinstance(prob, dict) or
+                             prob.get("detail") != failed[0][1]["problem"].get("detail")):
+        errors.append("%s: one failure -> the order's problem is that failure's" % where)
+    if len(failed) > 1:
+        want = ('Rechecking CAA for "%s" and %d more identifiers failed. Refer to '
+                "sub-problems for more information" % (failed[0][0], len(failed) - 1))
+        if not isinstance(prob, dict) or prob.get("detail") != want or \
+                prob.get("type") != PROBLEM_CAA or prob.get("status") != 403:
+            errors.append("%s: the order's problem is caa/403 %r" % (where, want))
+
+
+def scenario_names(sc):
+    """The identifiers a scenario checks, wildcards stripped to the name climbed from."""
+    idents = sc["order"] if "order" in sc else [sc.get("identifier")]
+    return [absname(base_name(i)) for i in idents if isinstance(i, str)]
+
+
+def check_views(cat, servers, zones, errors):
+    """The catalogue's per-perspective views (docs/lab.md, "Views"). Returns them by name."""
+    views = {}
+    used = {}  # server -> view
+    for i, v in enumerate(all_views(cat)):
+        n = v.get("name", "#%d" % i) if isinstance(v, dict) else "#%d" % i
+        where = "view %s" % n
+        if not isinstance(v, dict) or not re.match(r"^[a-z0-9][a-z0-9-]*$", str(n)):
+            errors.append("%s: a view is an object with a name [a-z0-9-]+" % where)
+            continue
+        if n in views:
+            errors.append("%s: name used twice" % where)
+        views[n] = v
+        for k in v:
+            if k not in ("name", "about", "zone", "server", "records", "unbound"):
+                errors.append("%s: unknown key %r" % (where, k))
+        if n == VIEW_REAL:
+            if any(k in v for k in ("zone", "server", "records")):
+                errors.append("%s: the real view is the lab as generated (no zone, server, "
+                              "records)" % where)
+            continue
+        for opt in v.get("unbound", []):
+            if not isinstance(opt, str) or not re.match(r"^[a-z0-9-]+: \S", opt):
+                errors.append("%s: unbound option %r is not 'name: value'" % (where, opt))
+        zone, srv = absname(v.get("zone", "")), v.get("server")
+        z = zones.get(zone)
+        if z is None or zone == ".":
+            errors.append("%s: zone %r is not a zone of the lab" % (where, v.get("zone")))
+            continue
+        if z.get("dnssec", "unsigned") != "unsigned" or z.get("lame"):
+            errors.append("%s: zone %s must be an unsigned (insecurely delegated), served zone: "
+                          "a view serves its own copy, unsigned" % (where, zone))
+        if srv not in servers or servers[srv]["kind"] not in ("nsd", "fault"):
+            errors.append("%s: server %r must be an nsd or fault server" % (where, srv))
+            continue
+        if srv in used:
+            errors.append("%s: server %s also serves view %s" % (where, srv, used[srv]))
+        used[srv] = n
+        for zn, zz in zones.items():
+            if srv in (zz["server"] if isinstance(zz["server"], list) else [zz["server"]]):
+                errors.append("%s: server %s also serves zone %s: a view's server serves the "
+                              "view only" % (where, srv, zn))
+        for rec in v.get("records", []):
+            try:
+                r = Record.parse(rec, where)
+            except LabError as e:
+                errors.append(str(e))
+                continue
+            if not is_sub(r.owner, zone) or any(is_sub(r.owner, zn) and depth(zn) > depth(zone)
+                                                for zn in zones):
+                errors.append("%s: %s is not in zone %s" % (where, r.owner, zone))
+    if views and VIEW_REAL not in views:
+        errors.append("views: a %r view is required (the lab as generated)" % VIEW_REAL)
+    return views
+
+
+def check_scenario_views(sc, views, zones, where, errors):
+    """A scenario under a view's zone says what each view answers ("views")."""
+    sv = sc.get("views")
+    names = scenario_names(sc)
+    if sv is None:
+        sv = {}
+    elif not isinstance(sv, dict):
+        errors.append("%s: views must be an object {view: expect}" % where)
+        return
+    for vn, v in views.items():
+        if vn == VIEW_REAL:
+            continue
+        under = [n for n in names if is_sub(n, absname(v.get("zone", "")))]
+        if under and vn not in sv:
+            errors.append("%s: %s is in view %s's zone: add views.%s" % (where, under[0], vn, vn))
+    for vn, exp in sv.items():
+        if vn == VIEW_REAL:
+            errors.append("%s: the real view's expectation is expect" % where)
+        elif vn not in views:
+            errors.append("%s: views.%s: no such view" % (where, vn))
+        elif "identifier" in sc or "order" in sc:
+            check_scenario_expect(sc, exp, "%s view %s" % (where, vn), errors)
+
+
 def validate(cat):
     """Every error found, as strings (empty list: the catalogue is usable)."""
     errors = []
@@ -395,6 +530,7 @@ def validate(cat):
                 errors.append("%s: %s would be in lame zone %s" % (where, r.owner, owner_zone))
         except LabError as e:
             errors.append(str(e))
+    views = check_views(cat, servers, zones, errors)
     names = set()
     for i, sc in enumerate(cat["scenarios"]):
         n = sc.get("name", "#%d" % i)
@@ -413,39 +549,9 @@ def validate(cat):
             errors.append("%s: policy %r is not a profile" % (where, pol))
         if ("identifier" in sc) == ("order" in sc):
             errors.append("%s: give identifier or order" % where)
-        elif "identifier" in sc:
-            check_expect(sc["expect"], sc["identifier"], where, errors)
-        else:
-            order = sc["order"]
-            exp = sc["expect"]
-            if not isinstance(order, list) or len(order) < 2 or len(set(order)) != len(order):
-                errors.append("%s: order must list distinct identifiers" % where)
-                continue
-            by = exp.get("by_identifier", {})
-            for ident in by:
-                if ident not in order:
-                    errors.append("%s: by_identifier %s is not in the order" % (where, ident))
-            failed = []
-            for ident in order:
-                e = by.get(ident) or exp.get("each")
-                if e is None:
-                    errors.append("%s: no expectation for %s" % (where, ident))
-                    continue
-                check_expect(e, ident, "%s[%s]" % (where, ident), errors)
-                if e.get("verdict") != "PERMITTED":
-                    failed.append((ident, e))
-            prob = exp.get("problem", "missing")
-            if not failed and prob is not None:
-                errors.append("%s: an order with no failure has problem null" % where)
-            if len(failed) == 1 and (not isinstance(prob, dict) or
-                                     prob.get("detail") != failed[0][1]["problem"].get("detail")):
-                errors.append("%s: one failure -> the order's problem is that failure's" % where)
-            if len(failed) > 1:
-                want = ('Rechecking CAA for "%s" and %d more identifiers failed. Refer to '
-                        "sub-problems for more information" % (failed[0][0], len(failed) - 1))
-                if not isinstance(prob, dict) or prob.get("detail") != want or \
-                        prob.get("type") != PROBLEM_CAA or prob.get("status") != 403:
-                    errors.append("%s: the order's problem is caa/403 %r" % (where, want))
+        elif "expect" in sc:
+            check_scenario_expect(sc, sc["expect"], where, errors)
+        check_scenario_views(sc, views, zones, where, errors)
         q = sc.get("queries")
         if q is not None and (q.get("server") not in servers or "max" not in q):
             errors.append("%s: queries needs a known server and max" % where)
@@ -482,6 +588,12 @@ class Lab:
         for rec, where in all_records(cat):
             r = Record.parse(rec, where)
             self.zones[self.owner_zone(r.owner)]["records"].append(r)
+        self.views = [dict(v) for v in all_views(cat)]
+        for v in self.views:
+            if "zone" in v:
+                v["zone"] = absname(v["zone"])
+                v["records"] = [Record.parse(r, "view " + v["name"]) for r in v.get("records", [])]
+        self.view_records = {}  # (server, zone) -> the view's copy of the zone
 
     def addr(self, server):
         return "%s.%s" % (self.net, self.servers[server]["addr"])
@@ -605,11 +717,37 @@ class Lab:
                     f.write("; trust anchor of the lab's fake root, generated %s\n" %
                             datetime.datetime.now(datetime.timezone.utc).isoformat())
                     f.write(ds + "\n")
+        self.generate_views(nsd_zones, fault_zones)
         self.write_nsd(nsd_zones)
         self.write_faultdns(fault_zones)
         self.write_resolver_confs()
         self.write_caa_json()
         self.write_manifest(nsd_zones, fault_zones)
+
+    def generate_views(self, nsd_zones, fault_zones):
+        """Each view's copy of its zone, for the view's own server: the zone as the lab
+        serves it (SOA, NS and glue included, as a hijacker answering on the real
+        server's address would), with the view's records replacing those of the same
+        owner and type. Unsigned, as the real zone is (validate() insists)."""
+        for v in self.views:
+            if "zone" not in v:
+                continue
+            zone, srv = v["zone"], v["server"]
+            replaced = {(r.owner, r.rtype) for r in v["records"]}
+            recs = [r for r in self.zones[zone]["records"] if (r.owner, r.rtype) not in replaced]
+            recs += v["records"]
+            self.view_records[(srv, zone)] = recs
+            if self.servers[srv]["kind"] == "fault":
+                fault_zones.setdefault(srv, []).append(zone)
+                continue
+            path = os.path.join(self.out, "zones", "%s@%s.served" % (self.filename(zone),
+                                                                      v["name"]))
+            with open(path, "w") as f:
+                f.write("; generated by labgen.py: zone %s as view %s serves it; do not edit\n"
+                        % (zone, v["name"]))
+                f.write("$TTL %d\n" % DEFAULT_TTL)
+                f.write("\n".join(r.zone_line() for r in recs) + "\n")
+            nsd_zones.setdefault(srv, []).append((zone, path))
 
     def write_nsd(self, nsd_zones):
         for name, zl in sorted(nsd_zones.items()):
@@ -658,7 +796,8 @@ class Lab:
             zones = []
             for zone in sorted(fault_zones.get(name, [])):
                 recs = [{"owner": r.owner, "type": r.type_code(), "ttl": r.ttl,
-                         "rdata": r.wire().hex()} for r in self.zones[zone]["records"]]
+                         "rdata": r.wire().hex()}
+                        for r in self.view_records.get((name, zone), self.zones[zone]["records"])]
                 zones.append({"origin": zone, "records": recs})
             entry = {"name": name, "address": self.addr(name), "port": 53, "rules": rules,
                      "zones": zones}
@@ -701,9 +840,33 @@ class Lab:
         ]
         stub = ["stub-zone:", "    name: \".\"", "    stub-addr: %s" % root]
         own = ["    # the process's own stderr, not syslog", "    use-syslog: no", "    verbosity: 0"]
+        text = "server:\n" + "\n".join(common + own) + "\n" + "\n".join(stub) + "\n"
         with open(os.path.join(out, "unbound.conf"), "w") as f:
             f.write("# generated by labgen.py: libunbound (ub_ctx_config) resolving through the "
-                    "lab\nserver:\n" + "\n".join(common + own) + "\n" + "\n".join(stub) + "\n")
+                    "lab\n" + text)
+        # A view: the same, except that its zone is resolved at the view's server (a
+        # stub zone, as a route to another server would do); the DS query for the
+        # zone still goes to its parent, which proves the delegation insecure.
+        for v in self.views:
+            d = os.path.join(out, "views", v["name"])
+            os.makedirs(d, exist_ok=True)
+            # The view's own server options replace the lab's of the same name.
+            opts = {o.split(":", 1)[0]: o for o in v.get("unbound", [])}
+            lines = []
+            for line in common + own:
+                key = line.split(":", 1)[0].strip()
+                if key in opts:
+                    lines += ["    # view %s's own value:" % v["name"], "    " + opts.pop(key)]
+                else:
+                    lines.append(line)
+            lines += ["    " + o for o in opts.values()]
+            with open(os.path.join(d, "unbound.conf"), "w") as f:
+                f.write("# generated by labgen.py: libunbound through the lab as perspective "
+                        "view %s sees it\n# (%s)\nserver:\n" % (v["name"], v.get("about", "")) +
+                        "\n".join(lines) + "\n" + "\n".join(stub) + "\n")
+                if "zone" in v:
+                    f.write("stub-zone:\n    name: \"%s\"\n    stub-addr: %s\n"
+                            % (v["zone"], self.addr(v["server"])))
         # The same without a trust anchor: nothing is validated, so nothing is
         # proven Insecure (scenarios tagged "no-validation", caa-novalidate.json).
         with open(os.path.join(out, "unbound-novalidate.conf"), "w") as f:
@@ -754,6 +917,13 @@ class Lab:
         with open(os.path.join(self.out, "caa.json"), "w") as f:
             json.dump(conf, f, indent=2)
             f.write("\n")
+        # Per view: the same with the view's unbound.conf (a perspective's caad or caa).
+        for v in self.views:
+            vconf = dict(conf, dns=dict(conf["dns"], unbound_conf=os.path.join(
+                self.out, "views", v["name"], "unbound.conf")))
+            with open(os.path.join(self.out, "views", v["name"], "caa.json"), "w") as f:
+                json.dump(vconf, f, indent=2)
+                f.write("\n")
         # Validation off (no trust anchor anywhere): for "no-validation" scenarios.
         conf["dns"] = dict(conf["dns"], unbound_conf=os.path.join(self.out,
                                                                   "unbound-novalidate.conf"))
@@ -809,6 +979,17 @@ class Lab:
                 "zones": os.path.join(out, "zones"),
             },
         }
+        views = []
+        for v in self.views:
+            d = os.path.join(out, "views", v["name"])
+            entry = {"name": v["name"], "about": v.get("about", ""),
+                     "unbound_conf": os.path.join(d, "unbound.conf"),
+                     "caa_config": os.path.join(d, "caa.json")}
+            if "zone" in v:
+                entry.update(zone=v["zone"], server=v["server"], address=self.addr(v["server"]))
+            views.append(entry)
+        if views:
+            manifest["views"] = views
         with open(os.path.join(out, "lab.json"), "w") as f:
             json.dump(manifest, f, indent=1)
             f.write("\n")
@@ -820,6 +1001,14 @@ class Lab:
                                                   e["address"]))
             for k, v in manifest["files"].items():
                 f.write("CAA_LAB_%s=%s\n" % (k.upper(), v))
+            for v in views:
+                key = "CAA_LAB_VIEW_" + re.sub(r"[^A-Z0-9]", "_", v["name"].upper())
+                f.write("%s_UNBOUND_CONF=%s\n%s_CAA_CONFIG=%s\n" % (
+                    key, v["unbound_conf"], key, v["caa_config"]))
+                if "address" in v:
+                    f.write("%s_ADDR=%s\n" % (key, v["address"]))
+            if views:
+                f.write("CAA_LAB_VIEWS=\"%s\"\n" % " ".join(v["name"] for v in views))
 
 
 # ---------------------------------------------------------------- probing
@@ -1012,6 +1201,14 @@ def summary(lab_dir):
         print("  %-16s %s" % (k, v))
     print("  %-16s %s" % ("manifest", os.path.join(m["dir"], "lab.json")))
     print("  %-16s %s" % ("env", os.path.join(m["dir"], "lab.env")))
+    if m.get("views"):
+        print("perspective views (DIR/views/<view>/unbound.conf and caa.json):")
+        for v in m["views"]:
+            where = ("%s at %s" % (v["zone"].rstrip("."), v["address"]) if "zone" in v
+                     else "the lab as generated")
+            print("  %-16s %-28s %s" % (v["name"], where, v["about"]))
+        print("  a primary caad and N remote caads, each with its own view: "
+              "caa-lab perspectives %s N [--view I=VIEW]" % m["dir"])
 
 
 def md_escape(s):
@@ -1033,6 +1230,15 @@ TABLE_BEGIN = "<!-- BEGIN scenario table: generated by deploy/lab/labgen.py tabl
 TABLE_END = "<!-- END scenario table -->"
 
 
+def order_outcome(sc, e):
+    """An order's expectation in the table: ("n/m PERMITTED", "problem `type`")."""
+    fails = [i for i in sc["order"]
+             if (e.get("by_identifier", {}).get(i) or e["each"])["verdict"] != "PERMITTED"]
+    verdict = "%d/%d PERMITTED" % (len(sc["order"]) - len(fails), len(sc["order"]))
+    return verdict, ("problem `%s`" % e["problem"]["type"].rsplit(":", 1)[-1]
+                     if e.get("problem") else "")
+
+
 def table(cat):
     """The scenario table of docs/lab.md, between its markers."""
     rows = [TABLE_BEGIN,
@@ -1052,16 +1258,15 @@ def table(cat):
         e = sc["expect"]
         if "order" in sc:
             ident = "order of %d under `%s`" % (len(sc["order"]), common_suffix(sc["order"]))
-            fails = [i for i in sc["order"]
-                     if (e.get("by_identifier", {}).get(i) or e["each"])["verdict"] != "PERMITTED"]
-            verdict = "%d/%d PERMITTED" % (len(sc["order"]) - len(fails), len(sc["order"]))
-            reason = ("problem `%s`" % e["problem"]["type"].rsplit(":", 1)[-1]
-                      if e.get("problem") else "")
-            rel, dn = "", e["each"]["dnssec"]
+            verdict, reason = order_outcome(sc, e)
+            rel, dn = "", (e.get("by_identifier", {}).get(sc["order"][0]) or e["each"])["dnssec"]
         else:
             ident = "`%s`" % sc["identifier"]
             verdict, reason, rel, dn = e["verdict"], e["reason"], e["relevant_domain"], e["dnssec"]
         notes = [sc["about"]]
+        for vn, ve in sc.get("views", {}).items():
+            notes.append("view %s: %s" % (vn, " ".join(order_outcome(sc, ve)) if "order" in sc
+                                          else "%s %s" % (ve["verdict"], ve["reason"])))
         if e.get("cause"):
             notes.append("cause: %s" % e["cause"])
         if e.get("diagnosed"):
@@ -1097,6 +1302,100 @@ def table_update(cat, doc):
     start, end = text.index(TABLE_BEGIN), text.index(TABLE_END) + len(TABLE_END) + 1
     with open(doc, "w", encoding="utf-8") as f:
         f.write(text[:start] + table(cat) + text[end:])
+
+
+# ---------------------------------------------------------------- perspectives
+
+MAX_REMOTES = 64  # lib/config.c
+
+
+def perspectives(lab_dir, n, base_port, views):
+    """Configs for a primary caad and n remote caads on loopback, from the lab's
+    caa.json: DIR/perspectives/primary.json (listening on base_port, every remote
+    in perspective.remotes, min_remotes n) and remote-<i>.json (base_port + i, RIRs
+    cycling). views: {i: view name}, i = 0 for the primary. Returns the files."""
+    try:
+        with open(os.path.join(lab_dir, "lab.json")) as f:
+            manifest = json.load(f)
+        with open(manifest["files"]["caa_config"]) as f:
+            base = json.load(f)
+    except (OSError, ValueError, KeyError) as e:
+        raise LabError("no lab in %s (caa-lab up %s first): %s" % (lab_dir, lab_dir, e))
+    known = {v["name"]: v for v in manifest.get("views", [])}
+    if not 1 <= n <= MAX_REMOTES:
+        raise LabError("N must be 1..%d" % MAX_REMOTES)
+    if not (1 <= base_port and base_port + n <= 65535):
+        raise LabError("--base-port %d: ports %d..%d are not all valid" %
+                       (base_port, base_port, base_port + n))
+    for i, v in views.items():
+        if not 0 <= i <= n:
+            raise LabError("--view %d=%s: there are remotes 1..%d (0: the primary)" % (i, v, n))
+        if v not in known:
+            raise LabError("--view %d=%s: the lab in %s has views %s" % (
+                i, v, lab_dir, ", ".join(sorted(known)) or "none"))
+    out = os.path.join(manifest["dir"], "perspectives")
+    os.makedirs(out, exist_ok=True)
+
+    def config(i, perspective):
+        conf = json.loads(json.dumps(base))
+        conf["listen"] = "127.0.0.1:%d" % (base_port + i)
+        if i in views:
+            conf["dns"]["unbound_conf"] = known[views[i]]["unbound_conf"]
+        conf["perspective"] = perspective
+        return conf
+
+    remotes = [{"name": "remote-%d" % i, "rir": RIRS[(i - 1) % len(RIRS)],
+                "address": "127.0.0.1:%d" % (base_port + i)} for i in range(1, n + 1)]
+    files = []
+    for i, r in enumerate(remotes, 1):
+        files.append((os.path.join(out, "remote-%d.json" % i),
+                      config(i, {"name": r["name"], "rir": r["rir"]}), r))
+    # An integer minimum: the BR's date schedule is for production, not the lab.
+    files.insert(0, (os.path.join(out, "primary.json"),
+                     config(0, {"name": "primary", "remotes": remotes, "min_remotes": n,
+                                "remote_timeout": "2s"}), None))
+    for path, conf, _ in files:
+        with open(path, "w") as f:
+            json.dump(conf, f, indent=2)
+            f.write("\n")
+    return files
+
+
+def perspectives_main(args):
+    if len(args) < 2 or not args[1].isdigit():
+        raise LabError("usage: perspectives DIR N [--base-port P] [--view I=VIEW]...")
+    lab_dir, n, base_port, views = args[0], int(args[1]), 8100, {}
+    rest = args[2:]
+    while rest:
+        opt = rest.pop(0)
+        val = rest.pop(0) if rest else None
+        if opt == "--base-port" and val and val.isdigit():
+            base_port = int(val)
+        elif opt == "--view" and val and re.match(r"^\d+=[a-z0-9-]+$", val):
+            i, v = val.split("=", 1)
+            views[int(i)] = v
+        else:
+            raise LabError("perspectives: bad option %s %s" % (opt, val or ""))
+    files = perspectives(lab_dir, n, base_port, views)
+    caad = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build",
+                        "server", "caad")
+    caad = os.path.normpath(caad) if os.access(caad, os.X_OK) else "caad"
+    print("caa-lab: a primary and %d remote perspectives in %s" % (
+        n, os.path.dirname(files[0][0])))
+    print("  %-10s %-16s %-8s %s" % ("caad", "listen", "rir", "DNS view"))
+    for path, conf, r in files:
+        p = conf["perspective"]
+        view = next((v for i, v in views.items()
+                     if os.path.basename(path) == ("primary.json" if i == 0 else
+                                                   "remote-%d.json" % i)), "real")
+        print("  %-10s %-16s %-8s %s" % (p["name"], conf["listen"], p.get("rir", "-"), view))
+    print("start the remotes, then the primary (each in the foreground, or as here in the "
+          "background):")
+    for path, _, r in files[1:]:
+        print("  %s --config %s &" % (caad, path))
+    print("  %s --config %s &" % (caad, files[0][0]))
+    print("then ask the primary, e.g.:")
+    print("  caa check --server %s permit.mpic.lab" % files[0][1]["listen"])
 
 
 # ---------------------------------------------------------------- main
@@ -1135,6 +1434,9 @@ def main(argv):
             return 0 if portcheck(argv[2]) else 1
         if cmd == "smoke" and len(argv) == 4:
             return 0 if smoke(load_catalogue(argv[2]), argv[3]) else 1
+        if cmd == "perspectives" and len(argv) >= 4:
+            perspectives_main(argv[2:])
+            return 0
         if cmd == "summary" and len(argv) == 3:
             summary(argv[2])
             return 0

@@ -14,12 +14,12 @@ labdir=${4:-}
 cfg="$labdir/caa.json"
 py=/usr/bin/python3
 tmp=$(mktemp -d) || exit 1
-caad_pid=
+caad_pids=
 cleanup() {
-	if [ -n "$caad_pid" ]; then
-		kill "$caad_pid" 2>/dev/null
-		wait "$caad_pid" 2>/dev/null
-	fi
+	for pid in $caad_pids; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -34,10 +34,11 @@ fail() {
 	cat "$tmp/out" >&2
 	echo "--- stderr:" >&2
 	cat "$tmp/err" >&2
-	if [ -f "$tmp/caad.log" ]; then
-		echo "--- caad log:" >&2
-		cat "$tmp/caad.log" >&2
-	fi
+	for log in "$tmp"/caad*.log; do
+		[ -f "$log" ] || continue
+		echo "--- $(basename "$log" .log) log:" >&2
+		cat "$log" >&2
+	done
 	exit 1
 }
 
@@ -104,11 +105,13 @@ make_cert() { # FILE SANS
 	}
 }
 
-# start_caad CONFIG: caad on 127.0.0.1:0 with the lab's config (plus the JSON
-# object in $2 merged in, e.g. TLS); sets $server from its "listening" line.
+# start_caad [JSON [TAG]]: caad on 127.0.0.1:0 with the lab's config (plus the
+# JSON object merged in, e.g. TLS); sets $server and $port from its "listening"
+# line. TAG names its files (caadTAG.json, caadTAG.log) when several run.
 start_caad() {
 	[ "$caad" != "-" ] || fail "caad was not built"
 	extra=${1:-}
+	tag=${2:-}
 	[ -n "$extra" ] || extra='{}'
 	"$py" -c '
 import json, sys
@@ -116,12 +119,13 @@ c = json.load(open(sys.argv[1]))
 c["listen"] = "127.0.0.1:0"
 c.update(json.loads(sys.argv[3]))
 json.dump(c, open(sys.argv[2], "w"))
-' "$cfg" "$tmp/caad.json" "$extra" || fail "could not write the caad config"
-	GRPC_VERBOSITY=NONE "$caad" --config "$tmp/caad.json" 2>"$tmp/caad.log" &
+' "$cfg" "$tmp/caad$tag.json" "$extra" || fail "could not write the caad config"
+	GRPC_VERBOSITY=NONE "$caad" --config "$tmp/caad$tag.json" 2>"$tmp/caad$tag.log" &
 	caad_pid=$!
+	caad_pids="$caad_pids $caad_pid"
 	port=
 	for _ in $(seq 1 100); do
-		port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9][0-9]*\).*/\1/p' "$tmp/caad.log")
+		port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9][0-9]*\).*/\1/p' "$tmp/caad$tag.log")
 		[ -n "$port" ] && break
 		kill -0 "$caad_pid" 2>/dev/null || fail "caad exited"
 		sleep 0.1
@@ -486,6 +490,69 @@ server-tls)
 	run 3 check --server "$server" issue-permit.lab
 	run 2 check --server "$server" --ca "$tmp/none.pem" issue-permit.lab
 	err_has "--ca $tmp/none.pem: No such file or directory"
+	;;
+server-mpic)
+	# A primary with remote caads on loopback (CAA.md §9), all on the one lab
+	# view: r3 is a CA that only other-ca.example may issue for, so it disagrees
+	# on issue-permit.lab; r4 is r2's address under another name (a mismatch).
+	# Both quorums below need every remote's answer, so the counts are fixed.
+	need_lab
+	start_caad '{"perspective": {"name": "r1", "rir": "ARIN"}}' .r1
+	r1=$server
+	start_caad '{"perspective": {"name": "r2", "rir": "RIPE"}}' .r2
+	r2=$server
+	start_caad '{"issuer_domains": ["other-ca.example"], "perspective": {"name": "r3", "rir": "APNIC"}}' .r3
+	r3=$server
+	start_caad "{\"perspective\": {\"name\": \"p\", \"rir\": \"ARIN\", \"min_remotes\": 2, \"remote_timeout\": \"60s\", \"remotes\": [
+		{\"name\": \"r1\", \"rir\": \"ARIN\", \"address\": \"$r1\"},
+		{\"name\": \"r2\", \"rir\": \"RIPE\", \"address\": \"$r2\"}]}}" .agree
+	agree=$server
+	start_caad "{\"perspective\": {\"name\": \"p\", \"rir\": \"ARIN\", \"min_remotes\": 3, \"remote_timeout\": \"60s\", \"remotes\": [
+		{\"name\": \"r1\", \"rir\": \"ARIN\", \"address\": \"$r1\"},
+		{\"name\": \"r3\", \"rir\": \"APNIC\", \"address\": \"$r3\"},
+		{\"name\": \"r4\", \"rir\": \"RIPE\", \"address\": \"$r2\"}]}}" .disagree
+	disagree=$server
+	acct=https://ca.example/acme/acct/1
+	# Corroborated: the verdict line as always, then the count, even without
+	# --explain. (Each call below differs in name or method: a repeat would be
+	# reused from caad's window, and a reused result asks nobody.)
+	run 0 check --server "$agree" --account-uri "$acct" --method dns-01 issue-permit.lab
+	err_empty
+	out_lines 2
+	line 1 "PERMITTED  issue-permit.lab  relevant issue-permit.lab  AUTHORIZED  dnssec secure"
+	line 2 "  perspectives 2/2 corroborated"
+	run 0 check --server "$agree" --account-uri "$acct" --method http-01 --explain issue-permit.lab
+	line 2 "  perspectives 2/2 corroborated"
+	out_has "    perspective r1 (ARIN)   CORROBORATED   PERMITTED   "
+	out_has "    perspective r2 (RIPE)   CORROBORATED   PERMITTED   "
+	run 0 check --server "$agree" --account-uri "$acct" --method tls-alpn-01 --json issue-permit.lab
+	json_check 'r[0]["quorum"] == "2/2" and [(p["name"], p["rir"], p["outcome"], p["verdict"]) for p in r[0]["perspectives"]] == [("r1", "ARIN", "CORROBORATED", "PERMITTED"), ("r2", "RIPE", "CORROBORATED", "PERMITTED")] and all(p["elapsedMs"] > 0 and "problem" not in p for p in r[0]["perspectives"])'
+	run 0 order --server "$agree" --account-uri "$acct" --method dns-01 www.nocaa.lab a.b.issue-permit.lab
+	out_lines 5
+	line 2 "  perspectives 2/2 corroborated"
+	line 4 "  perspectives 2/2 corroborated"
+	line 5 "ORDER  2 identifiers  all permitted"
+	# Not corroborated: r3's problem (the first failing remote in configured
+	# order), 1 of 3, exit 1.
+	run 1 check --server "$disagree" --account-uri "$acct" --method dns-01 issue-permit.lab
+	err_empty
+	out_lines 3
+	line 1 "FORBIDDEN  issue-permit.lab  relevant issue-permit.lab  NOT_CORROBORATED  dnssec secure"
+	line 2 "  urn:ietf:params:acme:error:caa (403) During secondary validation: While processing CAA for issue-permit.lab: CAA record for issue-permit.lab prevents issuance"
+	line 3 "  perspectives 1/3 corroborated"
+	run 1 check --server "$disagree" --account-uri "$acct" --method dns-01 --explain issue-permit.lab
+	line 3 "  perspectives 1/3 corroborated"
+	out_has "    perspective r1 (ARIN)    CORROBORATED   PERMITTED       "
+	out_has "    perspective r3 (APNIC)   PROBLEM        FORBIDDEN       "
+	out_has "      urn:ietf:params:acme:error:caa (403) During secondary validation: While processing CAA for issue-permit.lab: CAA record for issue-permit.lab prevents issuance"
+	out_has "    perspective r4 (RIPE)    MISMATCH       LOOKUP_FAILED   "
+	out_has "      urn:ietf:params:acme:error:serverInternal (500) During secondary validation: remote perspective r4 reported r2 (RIPE), expected r4 (RIPE)"
+	run 1 check --server "$disagree" --account-uri "$acct" --method dns-01 --json issue-permit.lab
+	json_check 'r[0]["verdict"] == "FORBIDDEN" and r[0]["reason"] == "NOT_CORROBORATED" and r[0]["quorum"] == "1/3" and [p["outcome"] for p in r[0]["perspectives"]] == ["CORROBORATED", "PROBLEM", "MISMATCH"] and r[0]["perspectives"][1]["problem"]["status"] == 403 and r[0]["perspectives"][2]["problem"]["status"] == 500'
+	# A local refusal asks nobody: no perspectives.
+	run 1 check --server "$disagree" --account-uri "$acct" --method dns-01 www.issue-deny.lab
+	out_lines 2
+	out_lacks "perspectives"
 	;;
 *)
 	fail "unknown case"

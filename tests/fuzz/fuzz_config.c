@@ -52,8 +52,10 @@ static void check_config(const caa_config_t *cfg)
 	if (cfg->dns.max_per_zone == 0 || cfg->dns.max_per_zone > cfg->dns.max_outstanding / 2) {
 		abort();
 	}
-	if (cfg->perspective.n_remotes > 0 &&
-	    cfg->perspective.n_remotes < cfg->perspective.min_remotes) {
+	/* min_remotes: 0 is "br" (caad checks the date), 1..64 an override the parser checked */
+	if (cfg->perspective.min_remotes > 64 ||
+	    (cfg->perspective.n_remotes > 0 &&
+	     cfg->perspective.n_remotes < cfg->perspective.min_remotes)) {
 		abort();
 	}
 	/* no account URI prefix starts another */

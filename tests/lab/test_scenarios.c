@@ -4,7 +4,10 @@
  * lab's NSD and fault servers on loopback. Asserts verdict, reason, relevant
  * domain, DNSSEC state, the exact problem (type, status, detail) and, for
  * orders, every result and the sub-problems in order; for scenarios with a
- * "queries" budget, counts the CAA queries the lab's server saw.
+ * "queries" budget, counts the CAA queries the lab's server saw. Scenarios with
+ * per-perspective "views" are then checked through each view of the lab
+ * (DIR/views/<view>/caa.json: the view's unbound.conf), each view in a
+ * libunbound context of its own, against that view's expectation.
  *
  *   test_scenarios CATALOGUE [NAME...] LABDIR
  *
@@ -21,6 +24,7 @@
 
 typedef struct sc {
 	const char *name;
+	char *label; /* "scenario@view" for a view's pass */
 	json_t *j;
 	json_t *expect;
 	caa_request_t *reqs;
@@ -31,7 +35,6 @@ typedef struct sc {
 	caa_result_t *res;       /* single check */
 	caa_result_t **results;  /* order */
 	caa_problem_t *agg;
-	char *query_log_before; /* unused */
 	long log_offset;         /* query log size before the scenario ran */
 } sc_t;
 
@@ -327,6 +330,39 @@ static void free_scenario(sc_t *sc)
 	free(sc->results);
 	caa_problem_free(sc->agg);
 	free(sc->reqs);
+	free(sc->label);
+}
+
+/* One scenario to run against an expectation (its own, or a view's). */
+static void setup_scenario(sc_t *sc, json_t *cat, json_t *s, json_t *expect)
+{
+	sc->name = js(s, "name");
+	sc->j = s;
+	sc->expect = expect;
+	json_t *order = json_object_get(s, "order");
+	if (order != NULL) {
+		sc->is_order = true;
+		sc->n = json_array_size(order);
+		sc->reqs = calloc(sc->n, sizeof(*sc->reqs));
+		for (size_t j = 0; j < sc->n; j++)
+			fill_request(&sc->reqs[j], cat, s,
+			             json_string_value(json_array_get(order, j)));
+	} else {
+		sc->n = 1;
+		sc->reqs = calloc(1, sizeof(*sc->reqs));
+		fill_request(sc->reqs, cat, s, js(s, "identifier"));
+	}
+}
+
+static void report(sc_t *sc)
+{
+	if (check_scenario(sc)) {
+		passes++;
+		printf("ok   %s\n", sc->name);
+	} else {
+		failures++;
+	}
+	free_scenario(sc);
 }
 
 static bool has_tag(json_t *s, const char *tag)
@@ -374,6 +410,55 @@ static void run_batch(caa_ctx_t *ctx, sc_t *scs, size_t n)
 	}
 }
 
+/* Every scenario with "views", through each view of the lab: the real view
+ * against "expect", the others against views.<view>. A view whose zone never
+ * answers costs one query deadline (its checks run concurrently). */
+static int run_views(json_t *cat, json_t *list, int argc, char **argv)
+{
+	size_t iv;
+	json_t *view;
+	json_array_foreach(json_object_get(cat, "views"), iv, view)
+	{
+		const char *vname = js(view, "name");
+		bool real = strcmp(vname, "real") == 0;
+		size_t n = json_array_size(list), k = 0;
+		sc_t *scs = calloc(n, sizeof(*scs));
+		for (size_t i = 0; i < n; i++) {
+			json_t *s = json_array_get(list, i);
+			json_t *views = json_object_get(s, "views");
+			json_t *e =
+			    real ? json_object_get(s, "expect") : json_object_get(views, vname);
+			if (views == NULL || e == NULL || !wanted(js(s, "name"), argc, argv))
+				continue;
+			sc_t *sc = &scs[k++];
+			setup_scenario(sc, cat, s, e);
+			size_t len = strlen(sc->name) + strlen(vname) + 2;
+			sc->label = malloc(len);
+			snprintf(sc->label, len, "%s@%s", sc->name, vname);
+			sc->name = sc->label;
+		}
+		char path[512], err[512];
+		snprintf(path, sizeof(path), "%s/views/%s/caa.json", labdir, vname);
+		caa_config_t *cfg;
+		caa_ctx_t *ctx;
+		if (k > 0 && (caa_config_load(path, &cfg, err, sizeof(err)) != CAA_EOK ||
+		              caa_ctx_new(cfg, &ctx, err, sizeof(err)) != CAA_EOK)) {
+			fprintf(stderr, "view %s: %s\n", vname, err);
+			free(scs);
+			return -1;
+		}
+		if (k > 0) {
+			run_batch(ctx, scs, k);
+			caa_ctx_free(ctx);
+			caa_config_free(cfg);
+		}
+		for (size_t i = 0; i < k; i++)
+			report(&scs[i]);
+		free(scs);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -404,22 +489,7 @@ int main(int argc, char **argv)
 		json_t *s = json_array_get(list, i);
 		if (!wanted(js(s, "name"), argc, argv))
 			continue;
-		sc_t *sc = &scs[k++];
-		sc->name = js(s, "name");
-		sc->j = s;
-		sc->expect = json_object_get(s, "expect");
-		json_t *order = json_object_get(s, "order");
-		if (order != NULL) {
-			sc->is_order = true;
-			sc->n = json_array_size(order);
-			sc->reqs = calloc(sc->n, sizeof(*sc->reqs));
-			for (size_t j = 0; j < sc->n; j++)
-				fill_request(&sc->reqs[j], cat, s, json_string_value(json_array_get(order, j)));
-		} else {
-			sc->n = 1;
-			sc->reqs = calloc(1, sizeof(*sc->reqs));
-			fill_request(sc->reqs, cat, s, js(s, "identifier"));
-		}
+		setup_scenario(&scs[k++], cat, s, json_object_get(s, "expect"));
 	}
 	/* Scenarios that count queries run alone, so the count is theirs, and
 	 * those tagged fresh-context get a libunbound context of their own
@@ -460,15 +530,11 @@ int main(int argc, char **argv)
 	}
 	caa_config_free(novalidate);
 
-	for (size_t i = 0; i < k; i++) {
-		if (check_scenario(&scs[i])) {
-			passes++;
-			printf("ok   %s\n", scs[i].name);
-		} else {
-			failures++;
-		}
-		free_scenario(&scs[i]);
-	}
+	for (size_t i = 0; i < k; i++)
+		report(&scs[i]);
+	free(scs);
+	if (run_views(cat, list, argc, argv) != 0)
+		return 2;
 	caa_ctx_stats_t st;
 	caa_ctx_stats(ctx, &st);
 	printf("INFO climb: %llu checks, %llu queries, %llu shared, %llu retries, %llu timeouts\n",
@@ -478,7 +544,6 @@ int main(int argc, char **argv)
 	if (permitted_when_failing > 0)
 		printf("FAIL %d scenarios that must fail were PERMITTED\n", permitted_when_failing);
 	printf("%d passed, %d failed\n", passes, failures + (permitted_when_failing > 0));
-	free(scs);
 	caa_ctx_free(ctx);
 	caa_config_free(cfg);
 	json_decref(cat);

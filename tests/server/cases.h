@@ -60,6 +60,11 @@ int t_health(grpc_channel *ch, const char *service);
  * absent. */
 void t_make_certs(void);
 char *t_pem(const char *name);
+/* t_ops.c: run caad with args (a shell command line's tail), its stdout and
+ * stderr into out; its exit status. Forks: before grpc_init only. */
+int caad_cmd(const char *args, char *out, size_t outlen);
+/* t_ops.c: the value of the metric line "name value" in a page; -1 when absent. */
+double metric(const char *page, const char *name);
 
 /* One call on its own thread. */
 typedef struct pcall {
@@ -121,10 +126,32 @@ void case_wire_metrics_http(void);
 /* t_diag.c */
 void case_deadline_load(void);
 void case_diag_explain(void);
+/* t_mpic.c: multi-perspective corroboration with real remote caads */
+void case_mpic_quorum(void);
+void case_mpic_rir(void);
+void case_mpic_timeout(void);
+void case_mpic_mismatch(void);
+void case_mpic_request(void);
+void case_mpic_order(void);
+void case_mpic_metrics(void);
+void case_mpic_tls_prepare(void);
+void case_mpic_tls(void);
+void case_mpic_deadline(void);
+void case_mpic_views(void);
 /* t_clientnames.c: tls.client_names refuses strangers */
 void case_clientnames_prepare(void);
 void case_clientnames(void);
 /* t_docaa.c: DoCAA takes DNS identifiers only, as Boulder */
 void case_docaa_ident_type(void);
+/* t_schedule.c: the BR schedule of remote perspectives (test clock CAAD_SCHEDULE_NOW) */
+void case_schedule_config(void);
+void case_schedule_start(void);
+void case_schedule_running_prepare(void);
+void case_schedule_running(void);
+/* t_anchor.c: interop with Boulder's own DoCAA (skipped without the anchor) */
+void case_anchor_prepare(void);
+void case_anchor_remotes_prepare(void);
+void case_anchor_remotes(void);
+void case_anchor_loadgen(void);
 
 #endif

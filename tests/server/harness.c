@@ -20,7 +20,7 @@
 
 extern char **environ;
 
-const char *h_caad, *h_lab, *h_source, *h_tmp;
+const char *h_caad, *h_lab, *h_source, *h_tmp, *h_skip;
 int h_failures;
 
 /* Tests do not continue without memory. */

@@ -32,6 +32,7 @@ extern const char *h_caad;   /* the caad binary */
 extern const char *h_lab;    /* lab directory (caa-lab up DIR) */
 extern const char *h_source; /* source tree (proto/, tests/server/node) */
 extern const char *h_tmp;    /* this test's temporary directory */
+extern const char *h_skip;   /* set by a case: why it cannot run here (exit 77, ctest SKIP) */
 
 /* The lab's caa.json with listen "127.0.0.1:0". New reference. */
 json_t *h_lab_config(void);

@@ -17,6 +17,7 @@
 
 #include "codes.h"
 #include "config.h"
+#include "mpic.h"
 
 typedef struct {
 	const char *field; /* see render() */
@@ -54,7 +55,7 @@ static const row_t rows[] = {
 	   {"policy.boulder_recheck_types", "false"}, {"policy.method_labels", "(default)"},
 	   {"n_profiles", "0"}, {"cache.backend", "memory"}, {"cache.max_entries", "1000000"},
 	   {"perspective.name", "primary"}, {"perspective.rir", ""},
-	   {"perspective.remotes", ""}, {"perspective.min_remotes", "3"},
+	   {"perspective.remotes", ""}, {"perspective.min_remotes", "0"}, /* "br" */
 	   {"perspective.remote_timeout_ms", "5000"}),
 	OK("whitespace around the object", " \n\t{ }\n", {"listen", "127.0.0.1:8053"}),
 
@@ -402,8 +403,32 @@ static const row_t rows[] = {
 	   REMOTE("b", "RIPE") "]}}",
 	   {"perspective.remotes", "a/LACNIC/a.example:443/-/-/-,b/RIPE/b.example:443/-/-/-"}),
 	ERR("fewer remotes than min_remotes",
-	    "{\"perspective\": {\"remotes\": [" REMOTE("a", "RIPE") "," REMOTE("b", "ARIN") "]}}",
+	    "{\"perspective\": {\"min_remotes\": 3, \"remotes\": [" REMOTE("a", "RIPE") ","
+	    REMOTE("b", "ARIN") "]}}",
 	    "perspective.min_remotes: 3 remotes required, 2 listed"),
+	/* "br": the minimum depends on the date; caad checks it against its clock */
+	OK("min_remotes \"br\" spelled out", "{\"perspective\": {\"min_remotes\": \"br\"}}",
+	   {"perspective.min_remotes", "0"}),
+	OK("min_remotes \"br\" (default) leaves the count to caad's clock",
+	   "{\"perspective\": {\"remotes\": [" REMOTE("a", "RIPE") "," REMOTE("b", "ARIN") "]}}",
+	   {"perspective.min_remotes", "0"},
+	   {"perspective.remotes", "a/RIPE/a.example:443/-/-/-,b/ARIN/b.example:443/-/-/-"}),
+	OK("min_remotes 64", "{\"perspective\": {\"min_remotes\": 64}}",
+	   {"perspective.min_remotes", "64"}),
+	ERR("min_remotes \"BR\"", "{\"perspective\": {\"min_remotes\": \"BR\"}}",
+	    "perspective.min_remotes: expected \"br\" or an integer from 1 to 64, got \"BR\""),
+	ERR("min_remotes \"5\"", "{\"perspective\": {\"min_remotes\": \"5\"}}",
+	    "perspective.min_remotes: expected \"br\" or an integer from 1 to 64, got \"5\""),
+	ERR("min_remotes 65", "{\"perspective\": {\"min_remotes\": 65}}",
+	    "perspective.min_remotes: expected \"br\" or an integer from 1 to 64, got 65"),
+	ERR("min_remotes -1", "{\"perspective\": {\"min_remotes\": -1}}",
+	    "perspective.min_remotes: expected \"br\" or an integer from 1 to 64, got -1"),
+	ERR("min_remotes 4.0", "{\"perspective\": {\"min_remotes\": 4.0}}",
+	    "perspective.min_remotes: expected \"br\" or an integer from 1 to 64"),
+	ERR("min_remotes null", "{\"perspective\": {\"min_remotes\": null}}",
+	    "perspective.min_remotes: expected \"br\" or an integer from 1 to 64, got null"),
+	ERR("min_remotes true", "{\"perspective\": {\"min_remotes\": true}}",
+	    "perspective.min_remotes: expected \"br\" or an integer from 1 to 64, got true"),
 	ERR("remote RIR unknown", "{\"perspective\": {\"remotes\": [" REMOTE("a", "EU") "]}}",
 	    "perspective.remotes[0].rir: expected one of \"ARIN\", \"RIPE\", \"APNIC\", \"LACNIC\", or \"AFRINIC\", got \"EU\""),
 	ERR("remote RIR empty", "{\"perspective\": {\"remotes\": [" REMOTE("a", "") "]}}",
@@ -442,7 +467,7 @@ static const row_t rows[] = {
 	    "{\"perspective\": {\"remotes\": [{\"name\": \"a b\", \"rir\": \"RIPE\", \"address\": \"a:1\"}]}}",
 	    "perspective.remotes[0].name: expected 1-64 letters"),
 	ERR("min_remotes 0", "{\"perspective\": {\"min_remotes\": 0}}",
-	    "perspective.min_remotes: expected an integer from 1 to 64, got 0"),
+	    "perspective.min_remotes: expected \"br\" or an integer from 1 to 64, got 0"),
 	ERR("remote_timeout 0", "{\"perspective\": {\"remote_timeout\": \"0ms\"}}",
 	    "perspective.remote_timeout: must be at least 1ms"),
 	ERR("perspective.name empty", "{\"perspective\": {\"name\": \"\"}}",
@@ -938,7 +963,9 @@ static void test_examples(void **state)
 	assert_string_equal(cfg->dns.trust_anchor_file, "/usr/share/dns/root.key");
 	assert_non_null(cfg->tls.client_ca);
 	assert_true(cfg->n_issuer_domains >= 1);
-	assert_true(cfg->perspective.n_remotes >= cfg->perspective.min_remotes);
+	/* "br", and enough remotes for the schedule's last step */
+	assert_int_equal(cfg->perspective.min_remotes, 0);
+	assert_true(cfg->perspective.n_remotes >= caa_mpic_min_remotes_br(INT64_MAX));
 	caa_config_free(cfg);
 
 	/* docs/config.md shows the example verbatim */
@@ -1057,7 +1084,11 @@ static void test_generation(void **state)
 		{"a profile added",
 		 CFG(ISS, PFX, DNS, POL, "\"profiles\": {\"a\": {\"tld_nxdomain\": \"empty\"}, "
 		     "\"b\": {\"flag1_is_critical\": false}, \"c\": {}}", ""), false},
+		{"perspective.min_remotes \"br\" spelled out",
+		 BASE_WITH(", \"perspective\": {\"min_remotes\": \"br\"}"), true},
 		{"perspective.min_remotes", BASE_WITH(", \"perspective\": {\"min_remotes\": 2}"), false},
+		{"perspective.min_remotes 3 is not \"br\"",
+		 BASE_WITH(", \"perspective\": {\"min_remotes\": 3}"), false},
 		{"perspective.remote_timeout", BASE_WITH(", \"perspective\": {\"remote_timeout\": \"2s\"}"),
 		 false},
 		{"perspective.remotes", BASE_WITH(", \"perspective\": {\"min_remotes\": 1, \"remotes\": "

@@ -354,6 +354,96 @@ static void test_order(void **state)
 	assert_json(caa_order_json(NULL, 0, NULL), "{}");
 }
 
+/* Remote perspectives (CAA.md §9): configured order, outcome by name (PENDING once
+ * decided is NOT_NEEDED), verdict/problem/elapsedMs only when set, then
+ * "quorum": "passed/total" counting CORROBORATED only; before trace and queries. */
+static void test_perspectives(void **state)
+{
+	(void)state;
+	caa_problem_t remote_caa = {
+		.type = CAA_PROB_CAA,
+		.status = 403,
+		.detail = "During secondary validation: While processing CAA for www.shop.example: "
+		          "CAA record for shop.example prevents issuance",
+		.identifier = "www.shop.example",
+	};
+	caa_problem_t unreachable = {
+		.type = CAA_PROB_SERVER_INTERNAL,
+		.status = 500,
+		.detail = "During secondary validation: remote perspective r3 unreachable: UNAVAILABLE",
+		.identifier = "www.shop.example",
+	};
+	caa_perspective_t ps[] = {
+		{.name = "r1", .rir = "ARIN", .state = CAA_MPIC_CORROBORATED,
+		 .verdict = CAA_PERMITTED, .elapsed_us = 7250},
+		{.name = "r2", .rir = "RIPE", .state = CAA_MPIC_PROBLEM, .verdict = CAA_FORBIDDEN,
+		 .problem = &remote_caa, .elapsed_us = 1000},
+		{.name = "r3", .rir = "APNIC", .state = CAA_MPIC_UNREACHABLE,
+		 .verdict = CAA_LOOKUP_FAILED, .problem = &unreachable, .elapsed_us = 400},
+		{.name = "r4", .rir = "LACNIC", .state = CAA_MPIC_PENDING},
+	};
+	caa_result_t res = base_result();
+	res.verdict = CAA_FORBIDDEN;
+	res.reason = CAA_R_NOT_CORROBORATED;
+	res.problem = &remote_caa;
+	res.perspectives = ps;
+	res.n_perspectives = 4;
+	res.queries = 3;
+	const char *problem_json =
+	    "{\"type\":\"urn:ietf:params:acme:error:caa\",\"detail\":\"During secondary "
+	    "validation: While processing CAA for www.shop.example: CAA record for shop.example "
+	    "prevents issuance\",\"status\":403,"
+	    "\"identifier\":{\"type\":\"dns\",\"value\":\"www.shop.example\"}}";
+	char want[2048];
+	snprintf(want, sizeof(want),
+	         "{\"identifier\":{\"type\":\"dns\",\"value\":\"www.shop.example\"},"
+	         "\"verdict\":\"FORBIDDEN\",\"reason\":\"NOT_CORROBORATED\","
+	         "\"dnssec\":\"INDETERMINATE\",\"problem\":%s,"
+	         "\"perspectives\":["
+	         "{\"name\":\"r1\",\"rir\":\"ARIN\",\"verdict\":\"PERMITTED\",\"elapsedMs\":7.25,"
+	         "\"outcome\":\"CORROBORATED\"},"
+	         "{\"name\":\"r2\",\"rir\":\"RIPE\",\"verdict\":\"FORBIDDEN\",\"problem\":%s,"
+	         "\"elapsedMs\":1.0,\"outcome\":\"PROBLEM\"},"
+	         "{\"name\":\"r3\",\"rir\":\"APNIC\",\"verdict\":\"LOOKUP_FAILED\","
+	         "\"problem\":{\"type\":\"urn:ietf:params:acme:error:serverInternal\","
+	         "\"detail\":\"During secondary validation: remote perspective r3 unreachable: "
+	         "UNAVAILABLE\",\"status\":500,"
+	         "\"identifier\":{\"type\":\"dns\",\"value\":\"www.shop.example\"}},"
+	         "\"elapsedMs\":0.4,\"outcome\":\"UNREACHABLE\"},"
+	         "{\"name\":\"r4\",\"rir\":\"LACNIC\",\"outcome\":\"NOT_NEEDED\"}],"
+	         "\"quorum\":\"1/4\",\"queries\":3}",
+	         problem_json, problem_json);
+	assert_json(caa_result_json(&res), want);
+
+	/* The remaining outcomes by name; a permitted quorum counts its corroborations. */
+	caa_perspective_t ok[] = {
+		{.name = "a", .rir = "ARIN", .state = CAA_MPIC_CORROBORATED, .verdict = CAA_PERMITTED},
+		{.name = "b", .rir = "RIPE", .state = CAA_MPIC_CORROBORATED, .verdict = CAA_PERMITTED},
+		{.name = "c", .rir = "APNIC", .state = CAA_MPIC_TIMEOUT, .verdict = CAA_LOOKUP_FAILED},
+		{.name = "d", .rir = "", .state = CAA_MPIC_MISMATCH, .verdict = CAA_LOOKUP_FAILED},
+	};
+	caa_result_t permitted = {.perspectives = ok, .n_perspectives = 4, .decided_by = -1};
+	assert_json(caa_result_json(&permitted),
+	            "{\"perspectives\":["
+	            "{\"name\":\"a\",\"rir\":\"ARIN\",\"verdict\":\"PERMITTED\","
+	            "\"outcome\":\"CORROBORATED\"},"
+	            "{\"name\":\"b\",\"rir\":\"RIPE\",\"verdict\":\"PERMITTED\","
+	            "\"outcome\":\"CORROBORATED\"},"
+	            "{\"name\":\"c\",\"rir\":\"APNIC\",\"verdict\":\"LOOKUP_FAILED\","
+	            "\"outcome\":\"TIMEOUT\"},"
+	            "{\"name\":\"d\",\"verdict\":\"LOOKUP_FAILED\",\"outcome\":\"MISMATCH\"}],"
+	            "\"quorum\":\"2/4\"}");
+
+	/* In an order each result carries its own. */
+	caa_result_t *results[] = {&permitted};
+	json_t *order = caa_order_json(results, 1, NULL);
+	assert_non_null(order);
+	json_t *first = json_array_get(json_object_get(order, "results"), 0);
+	assert_string_equal(json_string_value(json_object_get(first, "quorum")), "2/4");
+	assert_int_equal(json_array_size(json_object_get(first, "perspectives")), 4);
+	json_decref(order);
+}
+
 static void test_outcome_names(void **state)
 {
 	(void)state;
@@ -379,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_problem_subproblems),
 		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_perspectives),
 		cmocka_unit_test(test_outcome_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
