@@ -40,6 +40,7 @@
 #include <unbound.h>
 
 #include "climb.h"
+#include "climb_reply.h"
 #include "diagnose.h"
 #include "dnsmsg.h"
 #include "hmap.h"

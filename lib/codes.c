@@ -47,7 +47,7 @@ const char *caa_strerror(int code)
 }
 
 /* Names of the public enums, exactly as in proto/caa/v1/caa.proto. */
-#include "caa.h"
+#include "types.h"
 
 const char *caa_verdict_name(caa_verdict_t v)
 {

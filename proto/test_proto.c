@@ -1,7 +1,7 @@
 /*
  * test_proto.c — the generated protobuf-c code against the contract:
  * Boulder's va/core wire bytes (as caa-loadgen encodes them by hand), round
- * trips of caa.v1 messages, enum numbers and names equal to lib/caa.h, and
+ * trips of caa.v1 messages, enum numbers and names equal to include/caa/types.h, and
  * the gRPC method paths derived from the service descriptors.
  */
 #include <inttypes.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caa.h"
+#include "types.h"
 #include "caa/v1/caa.pb-c.h"
 #include "core/core.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
@@ -65,7 +65,7 @@ static uint8_t *pack(const ProtobufCMessage *msg, size_t *len)
 	return buf;
 }
 
-/* ---- enums: numbers and names equal lib/caa.h ---- */
+/* ---- enums: numbers and names equal include/caa/types.h ---- */
 
 static void check_enum(const ProtobufCEnumDescriptor *d, int first, int last,
                        const char *(*name)(int), const char *zero)

@@ -5,7 +5,7 @@
  * corroborated when it was stored; not NOT_APPLICABLE: no CAA applies) is
  * asked of every remote in parallel over DoCAA, at most
  * CAAD_CORR_PER_REMOTE calls per remote and job in flight. Each result is
- * decided as soon as its quorum is certain (lib/mpic.h); its remaining calls
+ * decided as soon as its quorum is certain (include/caa/mpic.h); its remaining calls
  * are cancelled. A result whose quorum fails takes the quorum's problem, its
  * verdict (never PERMITTED) and reason NOT_CORROBORATED; every result asked
  * gets its perspectives. An order's aggregate problem is rebuilt.

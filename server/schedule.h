@@ -2,7 +2,7 @@
  * schedule.h — the BR §3.2.2.9 schedule of remote perspectives (CAA.md §9) as
  * caad applies it: its clock, the check at start, the check before every
  * corroboration, the warnings and the gauges. The dates and minimums
- * themselves are lib/mpic.h's.
+ * themselves are include/caa/mpic.h's.
  *
  * The schedule applies when remotes are listed and perspective.min_remotes
  * is "br" (0 in caa_config_t). An integer min_remotes is an override the

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "climb.h"
+#include "climb_reply.h"
 #include "codes.h"
 #include "dnsmsg.h"
 

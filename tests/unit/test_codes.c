@@ -1,6 +1,6 @@
 /*
  * test_codes.c — caa_strerror() and the enum names of codes.c, against the
- * sources that define them: every code declared in lib/codes.h has a text of
+ * sources that define them: every code declared in include/caa/codes.h has a text of
  * its own (non-empty, one line, distinct from every other code's and from the
  * text of an unknown code), codes not declared there are "unknown error", and
  * caa_verdict_name / caa_reason_name / caa_dnssec_name spell every value of
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caa.h"
+#include "types.h"
 #include "codes.h"
 
 #define MAX_ITEMS 128
@@ -113,7 +113,7 @@ static bool declared(const item_t *items, size_t n, long v)
 static void test_strerror_every_code(void **state)
 {
 	(void)state;
-	char *src = read_source("lib/codes.h");
+	char *src = read_source("include/caa/codes.h");
 	item_t codes[MAX_ITEMS];
 	size_t n = parse_enum(src, "enum caa_code", "CAA_", codes);
 	free(src);
@@ -150,7 +150,7 @@ static void test_strerror_every_code(void **state)
 static void test_strerror_unknown(void **state)
 {
 	(void)state;
-	char *src = read_source("lib/codes.h");
+	char *src = read_source("include/caa/codes.h");
 	item_t codes[MAX_ITEMS];
 	size_t n = parse_enum(src, "enum caa_code", "CAA_", codes);
 	free(src);
@@ -209,8 +209,8 @@ static void check_proto_enum(const char *proto, const char *open, const char *un
 		if (!declared(items, n, v))
 			assert_string_equal(fn(v), unspec);
 
-	/* and lib/caa.h declares exactly the proto's non-zero values */
-	char *hdr = read_source("lib/caa.h");
+	/* and include/caa/types.h declares exactly the proto's non-zero values */
+	char *hdr = read_source("include/caa/types.h");
 	item_t cvals[MAX_ITEMS];
 	size_t m = parse_enum(hdr, cprefix, NULL, cvals);
 	free(hdr);
@@ -220,7 +220,7 @@ static void check_proto_enum(const char *proto, const char *open, const char *un
 	assert_int_equal(m, nonzero);
 	for (size_t i = 0; i < m; i++)
 		if (!declared(items, n, cvals[i].value) || cvals[i].value == 0)
-			fail_msg("%s = %ld in lib/caa.h is not in the proto", cvals[i].name,
+			fail_msg("%s = %ld in include/caa/types.h is not in the proto", cvals[i].name,
 			         cvals[i].value);
 }
 

@@ -11,11 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "caa.h"
+#include "types.h"
 #include "mpic.h"
 #include "name.h"
 #include "policy.h"
 #include "problem.h"
+#include "export.h"
 
 /* One CAA record, owned copy, with what it contributed to the decision. */
 typedef struct caa_record {
@@ -48,7 +49,7 @@ enum caa_result_flag {
 };
 
 /* Name of one flag bit ("NODATA_WITHOUT_SOA"), NULL for unknown bits. */
-const char *caa_result_flag_name(unsigned flag);
+CAA_EXPORT const char *caa_result_flag_name(unsigned flag);
 
 typedef struct caa_result {
 	char *identifier;      /* as requested, normalised; "*.x" keeps its "*." */
@@ -96,7 +97,7 @@ typedef struct caa_request {
  * permission could come through either form), else CAA_EOK. Every way a
  * request enters libcaa (caa_evaluate, the climb) refuses it with this code.
  */
-int caa_request_validate(const caa_policy_t *pol, const caa_request_t *req);
+CAA_EXPORT int caa_request_validate(const caa_policy_t *pol, const caa_request_t *req);
 
 /*
  * Decide for req under pol from per-label outcomes: labels[i] must be the
@@ -108,16 +109,18 @@ int caa_request_validate(const caa_policy_t *pol, const caa_request_t *req);
  * (caa_request_validate; no result); CAA_ENOMEM. IP identifiers (type "ip") and .onion names give a
  * PERMITTED / NOT_APPLICABLE result without looking at labels.
  */
-int caa_evaluate(const caa_policy_t *pol, const caa_request_t *req, const caa_label_t *labels,
-                 size_t n, bool keep_trace, caa_result_t **out);
+CAA_EXPORT int caa_evaluate(const caa_policy_t *pol, const caa_request_t *req,
+                            const caa_label_t *labels, size_t n, bool keep_trace,
+                            caa_result_t **out);
 
 /* Build the result from a parsed name and labels (used by the climb). */
-int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const caa_name_t *name,
-                     const caa_label_t *labels, size_t n, bool keep_trace, caa_result_t **out);
+CAA_EXPORT int caa_result_build(const caa_policy_t *pol, const caa_request_t *req,
+                                const caa_name_t *name, const caa_label_t *labels, size_t n,
+                                bool keep_trace, caa_result_t **out);
 
 /* A result for an identifier that CAA does not apply to (IP, .onion). */
-int caa_result_not_applicable(const caa_request_t *req, caa_result_t **out);
+CAA_EXPORT int caa_result_not_applicable(const caa_request_t *req, caa_result_t **out);
 
-void caa_result_free(caa_result_t *res);
+CAA_EXPORT void caa_result_free(caa_result_t *res);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "export.h"
 
 #define CAA_NAME_MAX 253   /* octets, presentation form, no trailing dot */
 #define CAA_LABELS_MAX 127 /* labels in a 253-octet name */
@@ -30,7 +31,7 @@ typedef struct caa_name {
  * .onion (out is still filled for display, out->text holds the input lowercased
  * if it fits); or a CAA_ENAME_* code naming the problem (see codes.h).
  */
-int caa_name_parse(const char *in, size_t len, caa_name_t *out);
+CAA_EXPORT int caa_name_parse(const char *in, size_t len, caa_name_t *out);
 
 /*
  * Same, for an identifier with an ACME type: "dns" goes to caa_name_parse(),
@@ -38,13 +39,14 @@ int caa_name_parse(const char *in, size_t len, caa_name_t *out);
  * name); "ip" returns CAA_ENOTAPPLICABLE for an IPv4/IPv6 address and
  * CAA_ENAME_IP for anything else; any other type CAA_ENAME_TYPE.
  */
-int caa_name_parse_typed(const char *type, const char *value, size_t len, caa_name_t *out);
+CAA_EXPORT int caa_name_parse_typed(const char *type, const char *value, size_t len,
+                                    caa_name_t *out);
 
 /* The suffix starting at label i (0 = the full name, n_labels-1 = the TLD),
  * NUL-terminated, pointing into name->text. */
-const char *caa_name_suffix(const caa_name_t *name, unsigned i);
+CAA_EXPORT const char *caa_name_suffix(const caa_name_t *name, unsigned i);
 
 /* True when in (len octets) is an IPv4 or IPv6 address literal. */
-bool caa_name_is_ip(const char *in, size_t len);
+CAA_EXPORT bool caa_name_is_ip(const char *in, size_t len);
 
 #endif

@@ -10,8 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "caa.h"
+#include "types.h"
 #include "rr.h"
+#include "export.h"
 
 /* Which critical tags block issuance (CAA.md §2). */
 typedef enum caa_critical_mode {
@@ -45,7 +46,7 @@ typedef struct caa_policy {
 } caa_policy_t;
 
 /* Defaults as CAA.md states them (no issuer domains). */
-void caa_policy_init(caa_policy_t *pol);
+CAA_EXPORT void caa_policy_init(caa_policy_t *pol);
 
 /* ---- relevant RRset selection (CAA.md §1) ---- */
 
@@ -91,19 +92,19 @@ typedef enum caa_select {
  * Applies tld_nxdomain and nodata_without_soa. Returns UNDECIDED while a label
  * that could still change the answer is pending, so a climb can decide early.
  */
-caa_select_t caa_policy_select(const caa_label_t *labels, size_t n, const caa_policy_t *pol,
-                               size_t *idx);
+CAA_EXPORT caa_select_t caa_policy_select(const caa_label_t *labels, size_t n,
+                                          const caa_policy_t *pol, size_t *idx);
 
 /* An upstream failure the BR 3.2.2.8 carve-out may cover (SERVFAIL, REFUSED,
  * NOTIMP, FORMERR, timeout); never a network error (possibly the CA's own
  * side) or a bogus answer. */
-bool caa_policy_upstream_failure(caa_outcome_t outcome);
+CAA_EXPORT bool caa_policy_upstream_failure(caa_outcome_t outcome);
 
 /* True when labels[i] counts as an error under pol (see caa_policy_select).
  * Under insecure_lookup_failure_permits, an upstream failure (not NETWORK, not
  * BOGUS) on a label proven INSECURE and retried at least once does not count. */
-bool caa_policy_label_failed(const caa_label_t *labels, size_t n, size_t i,
-                             const caa_policy_t *pol);
+CAA_EXPORT bool caa_policy_label_failed(const caa_label_t *labels, size_t n, size_t i,
+                                        const caa_policy_t *pol);
 
 /* ---- evaluating the relevant RRset (CAA.md §2–§5) ---- */
 
@@ -119,7 +120,7 @@ typedef struct caa_query {
  * (http-01, dns-01, tls-alpn-01, dns-account-01) or one that pol's
  * method_labels map a label to. Anything else is a request error
  * (CAA_EMETHOD), never a method that merely fails to match. */
-bool caa_policy_method_known(const caa_policy_t *pol, const char *method);
+CAA_EXPORT bool caa_policy_method_known(const caa_policy_t *pol, const char *method);
 
 /* What one record contributed. */
 typedef enum caa_note {
@@ -140,7 +141,7 @@ typedef enum caa_note {
 } caa_note_t;
 
 /* Short English text of a note, for explanations. */
-const char *caa_note_text(caa_note_t note);
+CAA_EXPORT const char *caa_note_text(caa_note_t note);
 
 typedef struct caa_decision {
 	caa_verdict_t verdict;
@@ -156,8 +157,8 @@ typedef struct caa_decision {
  * authorising property → AUTHORIZED; else the most specific reason
  * (VALIDATION_METHOD_MISMATCH > ACCOUNT_URI_MISMATCH > NOT_AUTHORIZED > MALFORMED_PROPERTY).
  */
-void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr_t *rrs, size_t n,
-                     caa_decision_t *out, caa_note_t *notes);
+CAA_EXPORT void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr_t *rrs,
+                                size_t n, caa_decision_t *out, caa_note_t *notes);
 
 /*
  * Do a request's two account forms name one account? True when either is
@@ -166,7 +167,7 @@ void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr
  * whose forms disagree could be authorised through either: callers refuse it
  * (caad: INVALID_ARGUMENT).
  */
-bool caa_policy_account_agrees(const caa_policy_t *pol, const char *account_uri,
-                               int64_t account_id);
+CAA_EXPORT bool caa_policy_account_agrees(const caa_policy_t *pol, const char *account_uri,
+                                          int64_t account_id);
 
 #endif

@@ -23,8 +23,8 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "dnsmsg.h"
 #include "result.h"
+#include "export.h"
 
 typedef struct caa_ctx caa_ctx_t;
 
@@ -33,11 +33,11 @@ typedef struct caa_ctx caa_ctx_t;
  * retries, max_per_zone; the policies of cfg are used by name). cfg must
  * outlive the context. On error writes a one-line message into err.
  */
-int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errlen);
+CAA_EXPORT int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errlen);
 
 /* Free the context; checks still running complete with CAA_ESHUTDOWN. Call on
  * the loop thread, after caa_ctx_run() returned. */
-void caa_ctx_free(caa_ctx_t *ctx);
+CAA_EXPORT void caa_ctx_free(caa_ctx_t *ctx);
 
 /* Called once per check with rc CAA_EOK and a result the callee owns (free it
  * with caa_result_free), or a negative rc (CAA_ECANCELED, CAA_ESHUTDOWN,
@@ -58,35 +58,36 @@ typedef void (*caa_order_cb)(void *arg, int rc, caa_result_t **results, size_t n
  * (caa_request_validate), CAA_EBUSY beyond max_in_flight, CAA_ENOMEM. *id
  * (may be NULL) names the check for caa_cancel().
  */
-int caa_check_async(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
-                    caa_check_cb cb, void *arg, uint64_t *id);
+CAA_EXPORT int caa_check_async(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
+                               caa_check_cb cb, void *arg, uint64_t *id);
 
 /* Start an order: all identifiers at once, shared labels looked up once.
  * Fails as a whole (nothing started) if any identifier is bad; *bad (may be
  * NULL) gets its index. */
-int caa_order_async(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n, uint64_t timeout_ms,
-                    caa_order_cb cb, void *arg, uint64_t *id, size_t *bad);
+CAA_EXPORT int caa_order_async(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n,
+                               uint64_t timeout_ms, caa_order_cb cb, void *arg, uint64_t *id,
+                               size_t *bad);
 
 /* Cancel a check or order by id: its callback runs with CAA_ECANCELED (unless it
  * already completed) and its queries nobody else needs are cancelled. */
-void caa_cancel(caa_ctx_t *ctx, uint64_t id);
+CAA_EXPORT void caa_cancel(caa_ctx_t *ctx, uint64_t id);
 
 /* ---- driving the loop ---- */
 
 /* A file descriptor that becomes readable when caa_ctx_process() has work. */
-int caa_ctx_fd(const caa_ctx_t *ctx);
+CAA_EXPORT int caa_ctx_fd(const caa_ctx_t *ctx);
 /* Milliseconds until the next deadline (-1: none). */
-int caa_ctx_timeout_ms(const caa_ctx_t *ctx);
+CAA_EXPORT int caa_ctx_timeout_ms(const caa_ctx_t *ctx);
 /* Do whatever is ready, without blocking. */
-int caa_ctx_process(caa_ctx_t *ctx);
+CAA_EXPORT int caa_ctx_process(caa_ctx_t *ctx);
 /* Wait up to max_ms (-1: until something happens) for work, then process it. */
-int caa_ctx_wait(caa_ctx_t *ctx, int max_ms);
+CAA_EXPORT int caa_ctx_wait(caa_ctx_t *ctx, int max_ms);
 /* Run the loop on this thread until caa_ctx_stop() (from any thread). */
-int caa_ctx_run(caa_ctx_t *ctx);
-void caa_ctx_stop(caa_ctx_t *ctx);
+CAA_EXPORT int caa_ctx_run(caa_ctx_t *ctx);
+CAA_EXPORT void caa_ctx_stop(caa_ctx_t *ctx);
 
 /* Checks and orders in flight (approximate outside the loop thread). */
-size_t caa_ctx_in_flight(const caa_ctx_t *ctx);
+CAA_EXPORT size_t caa_ctx_in_flight(const caa_ctx_t *ctx);
 
 /* Counters since the context was made. cancelled_queries: queries whose
  * answer nobody wanted any more by the time it came. Then the outstanding cap
@@ -96,22 +97,12 @@ typedef struct caa_ctx_stats {
 	uint64_t checks, orders, queries, retries, shared, timeouts, cancelled_queries;
 	uint64_t outstanding, outstanding_peak, queued, waiting, waiting_peak;
 } caa_ctx_stats_t;
-void caa_ctx_stats(const caa_ctx_t *ctx, caa_ctx_stats_t *out);
+CAA_EXPORT void caa_ctx_stats(const caa_ctx_t *ctx, caa_ctx_stats_t *out);
 
 /* ---- synchronous wrappers (only when no other thread drives the loop) ---- */
 
-int caa_check(caa_ctx_t *ctx, const caa_request_t *req, caa_result_t **out);
-int caa_order(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n, caa_result_t ***results,
-              caa_problem_t **aggregate, size_t *bad);
-
-/*
- * How the climb reads one reply of libunbound (exposed for tests): rcode is
- * the callback's, m the parsed reply (NULL: none, or unreadable), sec 0
- * insecure or unchecked, 1 bogus, 2 secure; provable: the validator could
- * prove an unsigned answer Insecure. Returns the label's outcome and
- * sets its DNSSEC state and why (static text or why_bogus; NULL for none).
- */
-caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, bool provable,
-                              const char *why_bogus, caa_dnssec_t *dnssec, const char **why);
+CAA_EXPORT int caa_check(caa_ctx_t *ctx, const caa_request_t *req, caa_result_t **out);
+CAA_EXPORT int caa_order(caa_ctx_t *ctx, const caa_request_t *reqs, size_t n,
+                         caa_result_t ***results, caa_problem_t **aggregate, size_t *bad);
 
 #endif

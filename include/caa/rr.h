@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "export.h"
 
 #define CAA_FLAG_CRITICAL 0x80 /* the issuer-critical bit */
 #define CAA_FLAG_ONE 0x01      /* often set by operators who meant "critical" */
@@ -46,10 +47,10 @@ typedef enum caa_tag {
  * byte kept when there was one. len above 65535 (RDLENGTH is 16 bits) gives
  * CAA_ELIMIT. On error tag and value are "" (never NULL) with length 0.
  */
-int caa_rr_parse(const uint8_t *rdata, size_t len, caa_rr_t *out);
+CAA_EXPORT int caa_rr_parse(const uint8_t *rdata, size_t len, caa_rr_t *out);
 
 /* Classify a tag (ASCII case-insensitive). */
-caa_tag_t caa_rr_tag(const char *tag, size_t len);
+CAA_EXPORT caa_tag_t caa_rr_tag(const char *tag, size_t len);
 
 /* Parsed issue/issuewild value. All pointers point into the value text. */
 typedef struct caa_issue_value {
@@ -77,14 +78,14 @@ typedef struct caa_issue_value {
  * value is a well-formed empty list (RFC 8657 §4). value NULL with len > 0
  * gives CAA_EINVAL.
  */
-int caa_rr_issue_value_parse(const char *value, size_t len, caa_issue_value_t *out);
+CAA_EXPORT int caa_rr_issue_value_parse(const char *value, size_t len, caa_issue_value_t *out);
 
 /*
  * Iterate the labels of a validationmethods list: on each call sets *label and
  * *label_len to the next label and returns true; returns false at the end.
  * *pos starts at 0. Only meaningful when methods_malformed is false.
  */
-bool caa_rr_methods_next(const caa_issue_value_t *v, size_t *pos, const char **label,
-                         size_t *label_len);
+CAA_EXPORT bool caa_rr_methods_next(const caa_issue_value_t *v, size_t *pos, const char **label,
+                                    size_t *label_len);
 
 #endif

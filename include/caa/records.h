@@ -27,6 +27,7 @@
 
 #include "name.h"
 #include "policy.h"
+#include "export.h"
 
 /* Limits: larger text, or more records at one owner, is refused with CAA_ELIMIT. */
 #define CAA_RECORDS_MAX_SIZE (1024 * 1024)
@@ -40,18 +41,19 @@ typedef struct caa_records caa_records_t;
  * (errlen octets, may be 0). Owner names are normalised (lowercase, trailing
  * dot optional); TTL and class are optional. *out is set only on success.
  */
-int caa_records_parse(const char *text, size_t len, caa_records_t **out, char *err,
-                      size_t errlen);
+CAA_EXPORT int caa_records_parse(const char *text, size_t len, caa_records_t **out, char *err,
+                                 size_t errlen);
 /* Same for a file; err is "PATH: line N: ..." or "PATH: <system error>" (CAA_EIO). */
-int caa_records_load(const char *path, caa_records_t **out, char *err, size_t errlen);
+CAA_EXPORT int caa_records_load(const char *path, caa_records_t **out, char *err, size_t errlen);
 
 /*
  * Fill labels[0..name->n_labels) with the outcome of each suffix of name as the
  * file describes it (dnssec INDETERMINATE unless BOGUS). The labels borrow
  * from recs and name; they stay valid while both live. recs NULL: all NODATA.
  */
-void caa_records_labels(const caa_records_t *recs, const caa_name_t *name, caa_label_t *labels);
+CAA_EXPORT void caa_records_labels(const caa_records_t *recs, const caa_name_t *name,
+                                   caa_label_t *labels);
 
-void caa_records_free(caa_records_t *recs);
+CAA_EXPORT void caa_records_free(caa_records_t *recs);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "export.h"
 
 typedef enum caa_problem_type {
 	CAA_PROB_CAA = 1,        /* urn:ietf:params:acme:error:caa, 403 */
@@ -27,31 +28,32 @@ typedef struct caa_problem {
 } caa_problem_t;
 
 /* "urn:ietf:params:acme:error:caa" etc. */
-const char *caa_problem_urn(caa_problem_type_t type);
+CAA_EXPORT const char *caa_problem_urn(caa_problem_type_t type);
 /* Boulder's short form without the URN prefix: "caa", "dns", "serverInternal". */
-const char *caa_problem_short(caa_problem_type_t type);
+CAA_EXPORT const char *caa_problem_short(caa_problem_type_t type);
 /* The type whose short form is s ("caa"), false (out untouched) for any other text. */
-bool caa_problem_type_from_short(const char *s, caa_problem_type_t *out);
+CAA_EXPORT bool caa_problem_type_from_short(const char *s, caa_problem_type_t *out);
 /* The HTTP status of a type: 403 for caa, 400 for dns/malformed/rejectedIdentifier, 500. */
-int caa_problem_status(caa_problem_type_t type);
+CAA_EXPORT int caa_problem_status(caa_problem_type_t type);
 
 /*
  * New problem with printf-style detail; identifier may be NULL.
  * Returns NULL on allocation failure. Free with caa_problem_free().
  */
-caa_problem_t *caa_problem_new(caa_problem_type_t type, const char *identifier,
-                               const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+CAA_EXPORT caa_problem_t *caa_problem_new(caa_problem_type_t type, const char *identifier,
+                                          const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* FORBIDDEN: "While processing CAA for <ident>: CAA record for <relevant> prevents issuance". */
-caa_problem_t *caa_problem_forbidden(const char *ident, const char *relevant);
+CAA_EXPORT caa_problem_t *caa_problem_forbidden(const char *ident, const char *relevant);
 
 /*
  * LOOKUP_FAILED: "While processing CAA for <ident>: DNS problem: <what> looking up CAA for
  * <label>[ - <hint>]". what is e.g. "SERVFAIL", "query timed out", "DNSSEC: <why>";
  * hint may be NULL.
  */
-caa_problem_t *caa_problem_dns(const char *ident, const char *what, const char *label,
-                               const char *hint);
+CAA_EXPORT caa_problem_t *caa_problem_dns(const char *ident, const char *what, const char *label,
+                                          const char *hint);
 
 /*
  * Aggregate an order: failed[i] are the problems of the failing identifiers in
@@ -62,14 +64,15 @@ caa_problem_t *caa_problem_dns(const char *ident, const char *what, const char *
  * caa (403) as Boulder's RA does, and so the one problem of a one-failure
  * order too; details are kept. Returns NULL on allocation failure.
  */
-caa_problem_t *caa_problem_order(const caa_problem_t *const *failed, size_t n, bool boulder_types);
+CAA_EXPORT caa_problem_t *caa_problem_order(const caa_problem_t *const *failed, size_t n,
+                                            bool boulder_types);
 
 /* Deep copy into *dst (dst's previous content is not freed). Returns CAA_EOK or CAA_ENOMEM. */
-int caa_problem_copy(caa_problem_t *dst, const caa_problem_t *src);
+CAA_EXPORT int caa_problem_copy(caa_problem_t *dst, const caa_problem_t *src);
 
 /* Free p and everything it owns; NULL is fine. */
-void caa_problem_free(caa_problem_t *p);
+CAA_EXPORT void caa_problem_free(caa_problem_t *p);
 /* Free what an embedded problem owns (for elements of a subproblems array). */
-void caa_problem_deinit(caa_problem_t *p);
+CAA_EXPORT void caa_problem_deinit(caa_problem_t *p);
 
 #endif

@@ -1,25 +1,16 @@
 /*
- * caa.h — libcaa, the public API.
- *
- * libcaa decides whether a CA may issue for a DNS identifier according to its
- * CAA records (RFC 8659, RFC 8657, CA/B BR 3.2.2.8), and explains why. It has
- * no gRPC in it: caad and caa are thin layers over this header.
- *
- * The pure decision (no DNS): build the per-label lookup outcomes yourself
- * (or from a records file, records.h) and call caa_evaluate(). The climb over
- * libunbound (climb.h) produces the same caa_result_t.
- *
- * Ownership: everything returned as caa_*_t * is freed with the matching
- * caa_*_free(). Strings inside a result belong to the result.
+ * types.h — the verdict, reason and DNSSEC enums every part of libcaa's API
+ * speaks, with their proto names. <caa/caa.h> includes it with the rest.
  */
-#ifndef CAA_CAA_H
-#define CAA_CAA_H
+#ifndef CAA_TYPES_H
+#define CAA_TYPES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "codes.h"
+#include "export.h"
 
 /* The verdict. Never PERMITTED on a lookup failure or an internal error. */
 typedef enum caa_verdict {
@@ -61,8 +52,8 @@ typedef enum caa_dnssec {
 } caa_dnssec_t;
 
 /* Name of an enum value exactly as in the proto ("PERMITTED", "NO_CAA", "SECURE"). */
-const char *caa_verdict_name(caa_verdict_t v);
-const char *caa_reason_name(caa_reason_t r);
-const char *caa_dnssec_name(caa_dnssec_t d);
+CAA_EXPORT const char *caa_verdict_name(caa_verdict_t v);
+CAA_EXPORT const char *caa_reason_name(caa_reason_t r);
+CAA_EXPORT const char *caa_dnssec_name(caa_dnssec_t d);
 
 #endif

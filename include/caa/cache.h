@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "result.h"
+#include "export.h"
 
 typedef struct caa_cache caa_cache_t;
 
@@ -53,7 +54,7 @@ typedef struct caa_cache_entry {
 
 /* The order every backend keeps: a is newer than b when it was checked later,
  * or at the same time and a refuses while b permits (a refusal wins a tie). */
-bool caa_cache_entry_newer(const caa_cache_entry_t *a, const caa_cache_entry_t *b);
+CAA_EXPORT bool caa_cache_entry_newer(const caa_cache_entry_t *a, const caa_cache_entry_t *b);
 
 /*
  * A backend maps 128-bit digests of keys (caa_cache_digest) to entries.
@@ -94,8 +95,8 @@ typedef struct caa_cache_backend {
  * keyed under cfg's generation (caa_config_generation). cfg is not kept.
  * CAA_ECONFIG (err names cache.backend or cache.max_entries), CAA_ENOMEM,
  * CAA_EINTERNAL (no randomness for the digest key). */
-int caa_cache_new(const caa_config_t *cfg, caa_cache_t **out, char *err, size_t errlen);
-void caa_cache_free(caa_cache_t *c);
+CAA_EXPORT int caa_cache_new(const caa_config_t *cfg, caa_cache_t **out, char *err, size_t errlen);
+CAA_EXPORT void caa_cache_free(caa_cache_t *c);
 
 /*
  * Record a DNS result for the key. Thread-safe. A PERMITTED result with reason
@@ -107,7 +108,7 @@ void caa_cache_free(caa_cache_t *c);
  * checked up to d before a refusal win). Reused and NOT_APPLICABLE results
  * are ignored.
  */
-int caa_cache_put(caa_cache_t *c, const caa_cache_key_t *k, const caa_result_t *res);
+CAA_EXPORT int caa_cache_put(caa_cache_t *c, const caa_cache_key_t *k, const caa_result_t *res);
 
 /*
  * Reuse: if req->validated_at_ms is set, it alone decides (inside the window
@@ -117,23 +118,24 @@ int caa_cache_put(caa_cache_t *c, const caa_cache_key_t *k, const caa_result_t *
  * reused = true (reason of the stored result, or AUTHORIZED for validated_at),
  * checked_at = the time reused from. now_ms is the current Unix time in ms.
  */
-bool caa_cache_reuse(caa_cache_t *c, const caa_request_t *req, int64_t now_ms,
-                     caa_result_t **out);
+CAA_EXPORT bool caa_cache_reuse(caa_cache_t *c, const caa_request_t *req, int64_t now_ms,
+                                caa_result_t **out);
 
 /* Entries held. */
-size_t caa_cache_count(const caa_cache_t *c);
+CAA_EXPORT size_t caa_cache_count(const caa_cache_t *c);
 
 /* The config generation c keys its entries under (caa_config_generation of
  * the config it was made with), for logs: replicas sharing entries must show
  * the same. */
-const uint8_t *caa_cache_generation(const caa_cache_t *c);
+CAA_EXPORT const uint8_t *caa_cache_generation(const caa_cache_t *c);
 
 /*
  * caa_cache_put() under the key derived from req exactly as caa_cache_reuse()
  * derives it (identifier, account_uri and account_id, method, policy), so that
  * callers need not build a caa_cache_key_t. Thread-safe.
  */
-int caa_cache_put_request(caa_cache_t *c, const caa_request_t *req, const caa_result_t *res);
+CAA_EXPORT int caa_cache_put_request(caa_cache_t *c, const caa_request_t *req,
+                                     const caa_result_t *res);
 
 /*
  * A cache over any backend, for the decisions of cfg: the window is
@@ -148,8 +150,9 @@ int caa_cache_put_request(caa_cache_t *c, const caa_request_t *req, const caa_re
  * CAA_EOK, CAA_EINVAL, CAA_ENOMEM, or CAA_EINTERNAL when no randomness or
  * hash is available.
  */
-int caa_cache_new_backend(const caa_cache_backend_t *be, void *impl, const caa_config_t *cfg,
-                          const uint8_t key[16], caa_cache_t **out);
+CAA_EXPORT int caa_cache_new_backend(const caa_cache_backend_t *be, void *impl,
+                                     const caa_config_t *cfg, const uint8_t key[16],
+                                     caa_cache_t **out);
 
 /*
  * The 128-bit digest of k under c's key: SipHash-2-4-128 of
@@ -159,11 +162,12 @@ int caa_cache_new_backend(const caa_cache_backend_t *be, void *impl, const caa_c
  * the account id in decimal, absent forms empty.
  * Returns CAA_EOK, CAA_EINVAL, or the CAA_ENAME_* code of a bad identifier.
  */
-int caa_cache_digest(const caa_cache_t *c, const caa_cache_key_t *k, uint8_t out[16]);
+CAA_EXPORT int caa_cache_digest(const caa_cache_t *c, const caa_cache_key_t *k, uint8_t out[16]);
 
 /* SipHash-2-4 with 128-bit output (Aumasson & Bernstein's reference "siphash"
  * with outlen 16) of len octets at in under a 16-octet key. */
-void caa_cache_siphash128(const uint8_t key[16], const void *in, size_t len, uint8_t out[16]);
+CAA_EXPORT void caa_cache_siphash128(const uint8_t key[16], const void *in, size_t len,
+                                     uint8_t out[16]);
 
 /*
  * The "memory" backend: at most max_entries (1 .. 2^34 - 1), LRU eviction,
@@ -173,10 +177,10 @@ void caa_cache_siphash128(const uint8_t key[16], const void *in, size_t len, uin
  * as the shard's floor (see caa_cache_backend_t).
  * Returns CAA_EOK with *impl for caa_cache_memory_backend, CAA_EINVAL, CAA_ENOMEM.
  */
-extern const caa_cache_backend_t caa_cache_memory_backend;
-int caa_cache_memory_new(size_t max_entries, void **impl);
+CAA_EXPORT extern const caa_cache_backend_t caa_cache_memory_backend;
+CAA_EXPORT int caa_cache_memory_new(size_t max_entries, void **impl);
 
 /* Octets the memory backend holds on the heap (entries and index tables). */
-size_t caa_cache_memory_bytes(void *impl);
+CAA_EXPORT size_t caa_cache_memory_bytes(void *impl);
 
 #endif

@@ -15,9 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "caa.h"
+#include "types.h"
 #include "policy.h"
 #include "problem.h"
+#include "export.h"
 
 /* ---- the BR schedule ---- */
 
@@ -33,10 +34,10 @@ typedef struct caa_mpic_step {
 
 /* The BR §3.2.2.9 minimum of remote perspectives at now: 0 before 2025-03-15,
  * then 2, 3 (2026-03-15), 4 (2026-06-15), 5 (2026-12-15). */
-unsigned caa_mpic_min_remotes_br(int64_t now_unix_s);
+CAA_EXPORT unsigned caa_mpic_min_remotes_br(int64_t now_unix_s);
 
 /* The next rise strictly after now into *out; false (out untouched) when none is left. */
-bool caa_mpic_next_rise_br(int64_t now_unix_s, caa_mpic_step_t *out);
+CAA_EXPORT bool caa_mpic_next_rise_br(int64_t now_unix_s, caa_mpic_step_t *out);
 
 /*
  * Should caad warn that n_remotes will soon be too few? True, with the first
@@ -44,7 +45,7 @@ bool caa_mpic_next_rise_br(int64_t now_unix_s, caa_mpic_step_t *out);
  * within CAA_MPIC_WARN_AHEAD_S of now (inclusive). False once the step is in
  * force: then caa_mpic_schedule_check() fails the checks.
  */
-bool caa_mpic_warn_br(size_t n_remotes, int64_t now_unix_s, caa_mpic_step_t *out);
+CAA_EXPORT bool caa_mpic_warn_br(size_t n_remotes, int64_t now_unix_s, caa_mpic_step_t *out);
 
 /*
  * Are n_remotes enough under "br" at now? CAA_EOK with *out NULL when they are;
@@ -52,7 +53,7 @@ bool caa_mpic_warn_br(size_t n_remotes, int64_t now_unix_s, caa_mpic_step_t *out
  * <n> remote perspectives configured, the Baseline Requirements require <m> from
  * <date>" when not (m and date: the step in force); CAA_ENOMEM.
  */
-int caa_mpic_schedule_check(size_t n_remotes, int64_t now_unix_s, caa_problem_t **out);
+CAA_EXPORT int caa_mpic_schedule_check(size_t n_remotes, int64_t now_unix_s, caa_problem_t **out);
 
 /* ---- the quorum ---- */
 
@@ -86,13 +87,13 @@ typedef struct caa_mpic_outcome {
  * MISMATCH (whatever it says, it is not this perspective's word); else a
  * problem → PROBLEM; else CORROBORATED. All pointers are borrowed into *out.
  */
-void caa_mpic_classify(const caa_mpic_remote_t *r, const char *reported_name,
-                       const char *reported_rir, const caa_problem_t *problem,
-                       caa_mpic_outcome_t *out);
+CAA_EXPORT void caa_mpic_classify(const caa_mpic_remote_t *r, const char *reported_name,
+                                  const char *reported_rir, const caa_problem_t *problem,
+                                  caa_mpic_outcome_t *out);
 
 /* "CORROBORATED", "PROBLEM", "UNREACHABLE", "TIMEOUT", "MISMATCH"; PENDING, once the
  * quorum is decided, is "NOT_NEEDED" (cancelled: the outcome was certain without it). */
-const char *caa_mpic_state_name(caa_mpic_state_t s);
+CAA_EXPORT const char *caa_mpic_state_name(caa_mpic_state_t s);
 
 /* One remote's part in a corroborated check, as the answer shows it; owns its strings. */
 typedef struct caa_perspective {
@@ -107,14 +108,15 @@ typedef struct caa_perspective {
 
 /* Fill *p (zeroed first) from remote r's outcome o; identifier goes into the problem.
  * CAA_EOK or CAA_ENOMEM (then *p holds nothing). */
-int caa_perspective_set(caa_perspective_t *p, const caa_mpic_remote_t *r,
-                        const caa_mpic_outcome_t *o, const char *identifier, uint32_t elapsed_us);
-void caa_perspective_deinit(caa_perspective_t *p);
+CAA_EXPORT int caa_perspective_set(caa_perspective_t *p, const caa_mpic_remote_t *r,
+                                   const caa_mpic_outcome_t *o, const char *identifier,
+                                   uint32_t elapsed_us);
+CAA_EXPORT void caa_perspective_deinit(caa_perspective_t *p);
 /* How many of p[0..n) corroborated: the "passed" of the quorum's "passed/total" (BR §5.4.1). */
-size_t caa_perspectives_passed(const caa_perspective_t *p, size_t n);
+CAA_EXPORT size_t caa_perspectives_passed(const caa_perspective_t *p, size_t n);
 
 /* Non-corroborations allowed among n remotes: 0 with 1, 1 with 2-5, 2 with 6+. */
-size_t caa_mpic_allowed_failures(size_t n);
+CAA_EXPORT size_t caa_mpic_allowed_failures(size_t n);
 
 typedef struct caa_mpic_quorum {
 	bool decided;  /* final: no pending outcome can change it; cancel the rest */
@@ -153,15 +155,15 @@ typedef struct caa_mpic_quorum {
  * state) or CAA_ENOMEM, and then *out is undecided with verdict LOOKUP_FAILED.
  * Free with caa_mpic_quorum_deinit().
  */
-int caa_mpic_quorum(const caa_mpic_remote_t *remotes, const caa_mpic_outcome_t *outcomes,
-                    size_t n, const char *identifier, caa_mpic_quorum_t *out);
+CAA_EXPORT int caa_mpic_quorum(const caa_mpic_remote_t *remotes, const caa_mpic_outcome_t *outcomes,
+                               size_t n, const char *identifier, caa_mpic_quorum_t *out);
 
 /* Free what q owns; q is left undecided and failed-closed. */
-void caa_mpic_quorum_deinit(caa_mpic_quorum_t *q);
+CAA_EXPORT void caa_mpic_quorum_deinit(caa_mpic_quorum_t *q);
 
 /* The verdict of a failed corroboration: caa problem → FORBIDDEN; anything else,
  * NULL included → LOOKUP_FAILED. Never PERMITTED. */
-caa_verdict_t caa_mpic_verdict(const caa_problem_t *p);
+CAA_EXPORT caa_verdict_t caa_mpic_verdict(const caa_problem_t *p);
 
 /* ---- the account ---- */
 
@@ -172,6 +174,6 @@ caa_verdict_t caa_mpic_verdict(const caa_problem_t *p);
  * or no valid number after it → CAA_EACCOUNT_PREFIX (the caller answers
  * serverInternal: the account cannot be sent).
  */
-int caa_mpic_account_id(const caa_policy_t *pol, const char *account_uri, int64_t *id);
+CAA_EXPORT int caa_mpic_account_id(const caa_policy_t *pol, const char *account_uri, int64_t *id);
 
 #endif

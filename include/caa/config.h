@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "export.h"
 
 /* Config text larger than this is refused (CAA_ELIMIT). */
 #define CAA_CONFIG_MAX_SIZE (1024 * 1024)
@@ -91,11 +92,12 @@ typedef struct caa_config {
  * Text over CAA_CONFIG_MAX_SIZE is CAA_ELIMIT; caa_config_load puts "PATH: "
  * in front of the message. docs/config.md lists every key and error.
  */
-int caa_config_parse(const char *json, size_t len, caa_config_t **out, char *err, size_t errlen);
-int caa_config_load(const char *path, caa_config_t **out, char *err, size_t errlen);
+CAA_EXPORT int caa_config_parse(const char *json, size_t len, caa_config_t **out, char *err,
+                                size_t errlen);
+CAA_EXPORT int caa_config_load(const char *path, caa_config_t **out, char *err, size_t errlen);
 
 /* A config with every default (no issuer domains). */
-int caa_config_default(caa_config_t **out);
+CAA_EXPORT int caa_config_default(caa_config_t **out);
 
 /*
  * The generation of cfg: SHA-256 over everything in it that can change a
@@ -114,15 +116,16 @@ int caa_config_default(caa_config_t **out);
  * fails while being read.
  */
 #define CAA_CONFIG_GENERATION_LEN 32
-int caa_config_generation(const caa_config_t *cfg, uint8_t out[CAA_CONFIG_GENERATION_LEN]);
+CAA_EXPORT int caa_config_generation(const caa_config_t *cfg,
+                                     uint8_t out[CAA_CONFIG_GENERATION_LEN]);
 
 /* The policy of a profile; NULL or "" is the default. NULL if no such profile. */
-const caa_policy_t *caa_config_policy(const caa_config_t *cfg, const char *profile);
+CAA_EXPORT const caa_policy_t *caa_config_policy(const caa_config_t *cfg, const char *profile);
 
-void caa_config_free(caa_config_t *cfg);
+CAA_EXPORT void caa_config_free(caa_config_t *cfg);
 
 /* Parse a duration "500ms", "10s", "5m", "7h" (a non-negative integer and a unit).
  * Returns CAA_EOK or CAA_EINVAL. */
-int caa_duration_parse(const char *text, uint64_t *ms);
+CAA_EXPORT int caa_duration_parse(const char *text, uint64_t *ms);
 
 #endif

@@ -7,6 +7,8 @@
 #ifndef CAA_CODES_H
 #define CAA_CODES_H
 
+#include "export.h"
+
 enum caa_code {
 	CAA_EOK = 0,
 
@@ -63,6 +65,6 @@ enum caa_code {
 };
 
 /* A short constant English text for code; never NULL. */
-const char *caa_strerror(int code);
+CAA_EXPORT const char *caa_strerror(int code);
 
 #endif
