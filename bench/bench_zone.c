@@ -50,8 +50,8 @@ int main(int argc, char **argv)
 	double t1 = now_s();
 	const psl_ctx_t *builtin = psl_builtin();
 	time_t bt = psl_builtin_file_time();
-	printf("psl_latest(NULL): %s, %.3f ms to load (dist file %s)\n",
-	       latest ? "loaded" : "none", (t1 - t0) * 1e3, psl_dist_filename());
+	printf("psl_latest(NULL): %s, %.3f ms to load (dist file %s)\n", latest ? "loaded" : "none",
+	       (t1 - t0) * 1e3, psl_dist_filename());
 	printf("psl_builtin(): %s, %d rules, from %s of %s", builtin ? "present" : "none",
 	       builtin ? psl_suffix_count(builtin) : 0, psl_builtin_filename(), ctime(&bt));
 	psl_free(latest);

@@ -28,8 +28,9 @@ static void psl_load(void)
 {
 	psl_list = psl_latest(NULL);
 	if (psl_list == NULL)
-		fprintf(stderr, "libcaa: warning: no Public Suffix List (%s, nor one built into "
-		                "libpsl): dns.max_per_zone counts each name's last two labels\n",
+		fprintf(stderr,
+		        "libcaa: warning: no Public Suffix List (%s, nor one built into "
+		        "libpsl): dns.max_per_zone counts each name's last two labels\n",
 		        psl_dist_filename());
 }
 

@@ -192,8 +192,9 @@ static void test_zone_caps(void **state)
 	assert_true(cfd >= 0);
 	FILE *f = fdopen(cfd, "w");
 	assert_non_null(f);
-	fprintf(f, "server:\n  do-not-query-localhost: no\n  module-config: \"iterator\"\n"
-	           "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@%u\n",
+	fprintf(f,
+	        "server:\n  do-not-query-localhost: no\n  module-config: \"iterator\"\n"
+	        "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@%u\n",
 	        ntohs(sa.sin_port));
 	assert_int_equal(fclose(f), 0);
 	char json[256];

@@ -41,8 +41,7 @@ static const row_t rows[] = {
     /* IDN: the climb's names are A-labels */
     {"a.b.xn--55qx5d.cn", "b.xn--55qx5d.cn", "xn--55qx5d.cn"}, /* 公司.cn */
     {"xn--55qx5d.cn", "xn--55qx5d.cn", "xn--55qx5d.cn"},
-    {"www.xn--bcher-kva.example.xn--fiqs8s", "example.xn--fiqs8s",
-     "example.xn--fiqs8s"}, /* 中国 */
+    {"www.xn--bcher-kva.example.xn--fiqs8s", "example.xn--fiqs8s", "example.xn--fiqs8s"}, /* 中国 */
     {"a.xn--bcher-kva.xn--zf0ao64a.tw", "xn--bcher-kva.xn--zf0ao64a.tw",
      "xn--zf0ao64a.tw"}, /* 個人.tw */
     {"xn--bcher-kva.de", "xn--bcher-kva.de", "xn--bcher-kva.de"},
