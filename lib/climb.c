@@ -4,12 +4,12 @@
  * A check asks for the CAA RRset of every suffix of its name at once. Labels
  * live in one table while in flight, so concurrent checks (an order's names,
  * or other orders) share one query per label. A label query waits for a slot
- * in its zone (at most dns.max_per_zone in flight per registered-domain
- * approximation), has its own deadline, and is retried with jittered back-off
- * on SERVFAIL, timeout and network errors. After every answer each waiting
- * check re-runs caa_policy_select(); once it is decided it builds its result
- * and lets go of the labels it no longer needs (cancelled when nobody else
- * waits for them).
+ * in its zone (at most dns.max_per_zone in flight per registered domain under
+ * the Public Suffix List: zone.h), has its own deadline, and is retried with
+ * jittered back-off on SERVFAIL, timeout and network errors. After every
+ * answer each waiting check re-runs caa_policy_select(); once it is decided it
+ * builds its result and lets go of the labels it no longer needs (cancelled
+ * when nobody else waits for them).
  *
  * At most dns.max_outstanding queries are in libunbound at once (16-32 KiB of
  * its state each): beyond that, labels wait in a FIFO of their own (a few
@@ -48,6 +48,7 @@
 #include "timerq.h"
 #include "ubconf.h"
 #include "ubevent.h"
+#include "zone.h"
 
 #define RETRY_BASE_US 50000u /* first back-off; doubles per retry, ±50% jitter */
 
@@ -167,6 +168,7 @@ struct caa_ctx {
 	caa_ubev_t *ev;   /* the loop: libunbound's sockets and timers, our eventfd */
 	int evfd;
 	caa_hmap_t *labels, *zones;
+	const psl_ctx_t *psl; /* the zones' Public Suffix List (NULL: last two labels) */
 	caa_timerq_t *timers; /* the loop's heap */
 	lbl_t *ready, **ready_tail; /* answered labels, processed after the event round */
 	lq_t waiting;     /* labels with a zone slot, waiting for max_outstanding */
@@ -214,19 +216,6 @@ static unsigned rnd(caa_ctx_t *ctx)
 	x ^= x >> 17;
 	x ^= x << 5;
 	return ctx->rand_state = x;
-}
-
-/* Zone key: the last two labels, a stand-in for the registered domain
- * (without a public suffix list, co.uk-style suffixes share one cap). */
-static const char *zone_key(const char *name)
-{
-	const char *last = strrchr(name, '.');
-	if (last == NULL)
-		return name;
-	const char *p = last;
-	while (p > name && p[-1] != '.')
-		p--;
-	return p;
 }
 
 /* ---- answers ---- */
@@ -414,7 +403,8 @@ static void lq_remove(lbl_t *l)
 
 static zone_t *zone_get(caa_ctx_t *ctx, const char *name)
 {
-	const char *key = zone_key(name);
+	char buf[CAA_NAME_MAX + 1];
+	const char *key = caa_zone_of(ctx->psl, name, buf);
 	zone_t *z = caa_hmap_get(ctx->zones, key);
 	if (z != NULL)
 		return z;
@@ -1524,6 +1514,7 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 	ctx->subs_tail = &ctx->subs;
 	ctx->ready_tail = &ctx->ready;
 	ctx->rand_state = (unsigned)caa_now_us() | 1u;
+	ctx->psl = caa_zone_psl(); /* loaded here, not inside a check */
 	atomic_init(&ctx->in_flight, 0);
 	atomic_init(&ctx->next_id, 1);
 	atomic_init(&ctx->stop, false);

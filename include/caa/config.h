@@ -54,7 +54,7 @@ typedef struct caa_config {
 		uint64_t query_timeout_ms; /* per query, default 3s */
 		unsigned retries;        /* default 2 */
 		char *trust_anchor_file; /* NULL = /usr/share/dns/root.key */
-		unsigned max_per_zone;   /* concurrent queries per registered parent, default 16 */
+		unsigned max_per_zone;   /* concurrent queries per registered domain (zone.h), default 16 */
 		unsigned max_outstanding; /* queries held by libunbound at once, default 1024 */
 	} dns;
 

@@ -9,6 +9,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "climb.h"
 #include "climb_reply.h"
 #include "codes.h"
@@ -160,11 +167,73 @@ static void test_request_refused(void **state)
 	caa_config_free(cfg);
 }
 
+static void count_end(void *arg, int rc, caa_result_t *res)
+{
+	(*(unsigned *)arg)++;
+	assert_int_equal(rc, CAA_ESHUTDOWN);
+	assert_null(res);
+}
+
+/* dns.max_per_zone counts per registered domain under the Public Suffix
+ * List (zone.h): with a cap of 1 and a forwarder on loopback that never
+ * answers, the queries libunbound holds are one per zone. a.one.co.uk and
+ * a.two.co.uk: one.co.uk, two.co.uk, co.uk and uk (the last two labels made
+ * that co.uk and uk); x.a.one.co.uk adds none, nor c.lab's second name. */
+static void test_zone_caps(void **state)
+{
+	(void)state;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t salen = sizeof(sa);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
+	char conf[] = "/tmp/caa-test-zone-XXXXXX";
+	int cfd = mkstemp(conf);
+	assert_true(cfd >= 0);
+	FILE *f = fdopen(cfd, "w");
+	assert_non_null(f);
+	fprintf(f,
+	        "server:\n  do-not-query-localhost: no\n  module-config: \"iterator\"\n"
+	        "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@%u\n",
+	        ntohs(sa.sin_port));
+	assert_int_equal(fclose(f), 0);
+	char json[256];
+	snprintf(json, sizeof(json),
+	         "{\"issuer_domains\": [\"ca.example\"], \"dns\": {\"unbound_conf\": \"%s\", "
+	         "\"max_per_zone\": 1}}",
+	         conf);
+	caa_config_t *cfg = NULL;
+	caa_ctx_t *ctx = NULL;
+	char err[256];
+	assert_int_equal(caa_config_parse(json, strlen(json), &cfg, err, sizeof(err)), CAA_EOK);
+	assert_int_equal(caa_ctx_new(cfg, &ctx, err, sizeof(err)), CAA_EOK);
+	static const char *const names[] = {"a.one.co.uk", "a.two.co.uk", "x.a.one.co.uk",
+	                                    "a.c.lab", "b.c.lab"};
+	unsigned ended = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		caa_request_t req = {.identifier = names[i]};
+		assert_int_equal(caa_check_async(ctx, &req, 60000, count_end, &ended, NULL),
+		                 CAA_EOK);
+	}
+	assert_int_equal(caa_ctx_process(ctx), CAA_EOK);
+	caa_ctx_stats_t st;
+	caa_ctx_stats(ctx, &st);
+	/* one.co.uk, two.co.uk, co.uk, uk; c.lab, lab */
+	assert_int_equal(st.outstanding, 6);
+	caa_ctx_free(ctx);
+	assert_int_equal(ended, sizeof(names) / sizeof(names[0]));
+	caa_config_free(cfg);
+	unlink(conf);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_request_refused),
+		cmocka_unit_test(test_zone_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
