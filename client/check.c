@@ -1,5 +1,5 @@
 /*
- * check.c — `caa check` and `caa order` (API.md §3): read the command line
+ * check.c — `caa check` and `caa order` (docs/cli.md): read the command line
  * and the identifiers (NAMEs, and the SANs of --csr / --cert files), check
  * every identifier before anything is asked, run the checks in-process
  * (local.c) or through caad (remote.c), print, and turn the verdicts into the

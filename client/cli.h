@@ -1,5 +1,5 @@
 /*
- * cli.h — the caa command: exit statuses (API.md §3) and the subcommands
+ * cli.h — the caa command: exit statuses (docs/cli.md) and the subcommands
  * main.c dispatches to. A subcommand gets argv from its own name on, with
  * argv[0] = "caa evaluate" (for messages), and returns an exit status.
  */

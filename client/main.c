@@ -1,6 +1,6 @@
 /*
  * main.c — the caa command: pick the subcommand, hand it the rest of argv,
- * return its exit status (API.md §3: 0 all permitted, 1 some forbidden or
+ * return its exit status (docs/cli.md: 0 all permitted, 1 some forbidden or
  * failed, 2 usage or config error, 3 server unreachable).
  */
 #include <stdio.h>

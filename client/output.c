@@ -110,7 +110,7 @@ static void trace_row(const caa_trace_t *t, bool above, const caa_policy_t *pol,
 		break;
 	case CAA_OUT_NODATA_NOSOA: {
 		/* RFC 2308 asks for an SOA; by default the answer still counts as empty
-		 * (FAILURES.md 2, 5). Without the policy (a caad's answer): a label
+		 * (docs/failures.md 2, 5). Without the policy (a caad's answer): a label
 		 * that did not decide was counted as empty. */
 		bool empty = pol != NULL ? !pol->nodata_without_soa_error : !t->relevant;
 		snprintf(r->outcome, sizeof(r->outcome), "NODATA without SOA%s",

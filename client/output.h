@@ -1,5 +1,5 @@
 /*
- * output.h — how caa prints results: the human form of API.md §3 (a verdict
+ * output.h — how caa prints results: the human form of docs/cli.md (a verdict
  * line, the problem, and with explain the climb label by label) and the
  * one-line proto3 JSON form (lib/json.h). Shared by every subcommand and by
  * both ways of checking (in-process and through caad).

@@ -2,7 +2,7 @@
  * sans.h — the identifiers of a certificate or a certificate request: its
  * subjectAltName DNS names (type "dns") and IP addresses (type "ip"), read with
  * OpenSSL, for pre-flight checks before a renewal (`caa order --cert
- * current.pem`, FAILURES.md 1).
+ * current.pem`, docs/failures.md 1).
  */
 #ifndef CAA_CLI_SANS_H
 #define CAA_CLI_SANS_H

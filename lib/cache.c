@@ -1,5 +1,5 @@
 /*
- * cache.c — the reuse window (CAA.md §7) over a pluggable backend: which
+ * cache.c — the reuse window (docs/semantics.md §7) over a pluggable backend: which
  * results may be stored, the key and its digest, the window's edges, and the
  * reused result. Backends (cache_memory.c; Redis later) only map digests to
  * entries (time, reason, refused) and keep the newest of each.

@@ -1,5 +1,5 @@
 /*
- * climb.c — the relevant-RRset climb over libunbound (CAA.md §1, §6).
+ * climb.c — the relevant-RRset climb over libunbound (docs/semantics.md §1, §6).
  *
  * A check asks for the CAA RRset of every suffix of its name at once. Labels
  * live in one table while in flight, so concurrent checks (an order's names,
@@ -226,7 +226,7 @@ static bool is_caa(const caa_dns_rr_t *rr)
 }
 
 /* The CAA records of the answer section: after any CNAME/DNAME chain the
- * resolver followed, they belong to the queried label (CAA.md §1). */
+ * resolver followed, they belong to the queried label (docs/semantics.md §1). */
 static size_t count_caa(const caa_dns_msg_t *m, size_t *octets)
 {
 	caa_dns_iter_t it;
@@ -243,7 +243,7 @@ static size_t count_caa(const caa_dns_msg_t *m, size_t *octets)
 }
 
 /* Does a NOERROR answer without data carry an SOA in its authority section?
- * RFC 2308 asks for one; sloppy servers omit it (FAILURES.md 2, 5). */
+ * RFC 2308 asks for one; sloppy servers omit it (docs/failures.md 2, 5). */
 static bool has_authority_soa(const caa_dns_msg_t *m)
 {
 	caa_dns_iter_t it;
@@ -806,7 +806,7 @@ static void lbl_diagnose(lbl_t *l)
 
 static void on_proved(void *arg, bool insecure, const char *why);
 
-/* BR 3.2.2.8 carve-out (CAA.md §6): an upstream failure, retried, may count
+/* BR 3.2.2.8 carve-out (docs/semantics.md §6): an upstream failure, retried, may count
  * as empty for a check whose policy allows it, if the zone is proven
  * Insecure. The failure itself proves nothing: ask for the zone's DS. */
 static bool lbl_prove(lbl_t *l)
@@ -1539,7 +1539,7 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 		return CAA_ENOMEM;
 	}
 	/* QNAME minimisation off: it would add an A query per label to the
-	 * servers the climb already asks (FAILURES.md 1). */
+	 * servers the climb already asks (docs/failures.md 1). */
 	if ((rc = caa_ubconf_apply(ctx->ub, cfg, err, errlen)) != CAA_EOK) {
 		caa_ctx_free(ctx);
 		return rc;

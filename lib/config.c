@@ -1,5 +1,5 @@
 /*
- * config.c — the JSON config of API.md §2: parse, check, apply defaults.
+ * config.c — the JSON config of docs/config.md: parse, check, apply defaults.
  *
  * Every string and array of a config lives in one pool (cfg->priv) so that
  * caa_config_free() and every error path release everything the same way.
@@ -630,7 +630,7 @@ static int prefixes_disjoint(parser_t *ps, const char *path, char *const *p, siz
 
 /* ---- policy ---- */
 
-/* CAA.md §5: the mapping policy_eval uses when a policy has none. Copied here
+/* docs/semantics.md §5: the mapping policy_eval uses when a policy has none. Copied here
  * because a config's method_labels override it label by label. */
 static const char *const tbr7_methods[] = {"dns-01", "dns-account-01"};
 static const char *const tbr19_methods[] = {"http-01"};

@@ -1,7 +1,7 @@
 /*
  * diagnose.h — the real cause of a SERVFAIL: after libunbound answers SERVFAIL
  * for `<name> CAA`, ask the zone's authoritative servers ourselves and say why
- * in one sentence (FAILURES.md 2 and 5; PLATFORM.md "libunbound traps":
+ * in one sentence (docs/failures.md 2 and 5; docs/platform.md#libunbound:
  * upstream SERVFAIL, REFUSED, FORMERR, NOTIMP, a truncated answer without TCP
  * and a silent server all reach us as rcode 2).
  *

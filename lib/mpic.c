@@ -1,4 +1,4 @@
-/* mpic.c — the BR schedule, the quorum and the accountURIID of CAA.md §9. */
+/* mpic.c — the BR schedule, the quorum and the accountURIID of docs/semantics.md §9. */
 #include "mpic.h"
 
 #include <stdint.h>
@@ -135,7 +135,7 @@ static const char *or_empty(const char *s)
 /* A "name (RIR)" for the mismatch text; an empty RIR shows as "no RIR". */
 #define RIR_SHOWN(r) ((r) != NULL && (r)[0] != '\0' ? (r) : "no RIR")
 
-/* The problem remote i contributes (CAA.md §9), NULL on allocation failure. */
+/* The problem remote i contributes (docs/semantics.md §9), NULL on allocation failure. */
 static caa_problem_t *remote_problem(const caa_mpic_remote_t *r, const caa_mpic_outcome_t *o,
                                      const char *identifier)
 {

@@ -1,9 +1,9 @@
 /*
- * name.c — normalise and validate DNS identifiers (CAA.md §1) and list the
+ * name.c — normalise and validate DNS identifiers (docs/semantics.md §1) and list the
  * labels the climb queries. No allocations: everything lives in caa_name_t
  * or on the stack.
  *
- * Decisions where CAA.md is silent:
+ * Decisions the RFCs leave open (docs/semantics.md §1.1 states them):
  * - The 253-octet limit counts the identifier as requested, after stripping
  *   the one trailing dot but before taking off "*.": a wildcard identifier is
  *   itself a name ("*" is a label) and must fit a certificate's dNSName.

@@ -1,5 +1,5 @@
 /*
- * policy.c — the CAA decision (CAA.md §1–§5) as pure functions: which label's
+ * policy.c — the CAA decision (docs/semantics.md §1–§5) as pure functions: which label's
  * RRset is relevant, and what that RRset says about a request. No DNS, no
  * allocation: the climb and `caa evaluate` both end here.
  */
@@ -267,7 +267,7 @@ static bool method_matches(const caa_policy_t *pol, const caa_query_t *q,
 	return false;
 }
 
-/* What one issue/issuewild property says about the request (CAA.md §3.5, §5). */
+/* What one issue/issuewild property says about the request (docs/semantics.md §3.6, §5). */
 static caa_note_t judge_property(const caa_policy_t *pol, const caa_query_t *q, const caa_rr_t *rr)
 {
 	caa_issue_value_t v;

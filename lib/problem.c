@@ -1,13 +1,13 @@
 /*
  * problem.c — ACME problem documents with Boulder's exact URNs, statuses and
- * detail strings (CAA.md §8), and an order's aggregate with sub-problems.
+ * detail strings (docs/semantics.md §8), and an order's aggregate with sub-problems.
  *
- * Decisions where CAA.md is silent:
+ * Decisions the RFCs leave open (docs/semantics.md §8):
  * - An unknown type maps to serverInternal (500): fail closed, never 2xx.
  * - NULL strings given to the detail builders print as "" rather than crash.
  * - caa_problem_order() with one failure returns a copy of it; under
  *   boulder_types it is typed caa (403) like the sub-problems of a larger
- *   order, its detail kept (CAA.md §8).
+ *   order, its detail kept (docs/semantics.md §8).
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * prove.h — proving that a failed label's zone is Insecure (RFC 4035 §4.3),
- * for the BR 3.2.2.8 carve-out (CAA.md §6, policy
+ * for the BR 3.2.2.8 carve-out (docs/semantics.md §6, policy
  * insecure_lookup_failure_permits).
  *
  * libunbound gives an error answer (SERVFAIL, timeout) no DNSSEC state, so the

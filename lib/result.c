@@ -85,7 +85,7 @@ static void free_records(caa_record_t *recs, size_t n)
 	free(recs);
 }
 
-/* The reason and the "<what>" / hint of CAA.md §8 for a failed label. */
+/* The reason and the "<what>" / hint of docs/semantics.md §8 for a failed label. */
 static caa_reason_t failure_reason(const caa_label_t *l, const char **what, const char **hint)
 {
 	/* Boulder's hints (bdns rcodeExplanations), word for word. */

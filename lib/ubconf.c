@@ -17,7 +17,7 @@
  * Settings under which libunbound hands over what failed validation as if it
  * had not (unbound.conf(5)): the answer comes back with sec 0 (insecure) or 2
  * (secure) instead of bogus and no SERVFAIL, so a forged CAA RRset would be
- * taken as the zone's. A CA never validates that loosely (CAA.md §6).
+ * taken as the zone's. A CA never validates that loosely (docs/semantics.md §6).
  */
 static const struct {
 	const char *opt;  /* as ub_ctx_get_option() names it */

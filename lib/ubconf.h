@@ -34,7 +34,7 @@ struct ub_ctx;
 int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size_t errlen);
 
 /*
- * What the validator of a configured context can prove (CAA.md §1, §6): an
+ * What the validator of a configured context can prove (docs/semantics.md §1, §6): an
  * answer it did not find secure or bogus is Insecure (RFC 4035 §4.3) only
  * when it validated from the root and the name is not exempted by
  * domain-insecure. With validation off, or only non-root anchors, nothing is

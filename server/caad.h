@@ -2,7 +2,7 @@
  * caad.h — the daemon's shared state and its RPC handlers. main.c builds one
  * caad_t; each handler gets it as its argument.
  *
- * Data flows one way (DESIGN.md): decode + validate (request.h) → reuse
+ * Data flows one way (docs/design.md): decode + validate (request.h) → reuse
  * window → DNS on the resolver thread (job.h) → audit line, metrics, cache →
  * response (convert.h). Handlers never block: what needs no DNS is answered
  * on the completion-queue thread, the rest from a completion worker once the

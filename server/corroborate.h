@@ -1,6 +1,6 @@
 /*
  * corroborate.h — multi-perspective corroboration of a job's local
- * permissions (CAA.md §9, BR §3.2.2.9). After the local check, every result
+ * permissions (docs/semantics.md §9, BR §3.2.2.9). After the local check, every result
  * that is PERMITTED from DNS (not reused: a reused permission was
  * corroborated when it was stored; not NOT_APPLICABLE: no CAA applies) is
  * asked of every remote in parallel over DoCAA, at most

@@ -2,7 +2,7 @@
  * metrics.c — counters and the Prometheus text exposition format 0.0.4
  * (metrics.h). Label depth: 1 is the TLD, 2 the registered domain under a
  * one-label suffix, and so on; an operator sees "TLD lookups are failing"
- * (FAILURES.md 5) as caad_label_errors_total{depth="1",...} rising.
+ * (docs/failures.md 5) as caad_label_errors_total{depth="1",...} rising.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -266,7 +266,7 @@ static void render_remotes(caad_metrics_t *m, FILE *out)
 		return;
 	fprintf(out,
 	        "# HELP caad_corroborations_total Quorums decided over the remote perspectives "
-	        "(CAA.md §9), by result.\n"
+	        "(docs/semantics.md §9), by result.\n"
 	        "# TYPE caad_corroborations_total counter\n"
 	        "caad_corroborations_total{result=\"passed\"} %llu\n"
 	        "caad_corroborations_total{result=\"failed\"} %llu\n",

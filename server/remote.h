@@ -1,5 +1,5 @@
 /*
- * remote.h — the primary's gRPC client to its remote perspectives (CAA.md
+ * remote.h — the primary's gRPC client to its remote perspectives (docs/semantics.md
  * §9): one long-lived channel per configured remote (keepalive, reconnect
  * with backoff, the remote's own TLS), unary va.CAA/DoCAA calls on one
  * completion queue served by one thread, each bounded by its own deadline

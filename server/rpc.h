@@ -3,7 +3,7 @@
  * by N threads, pre-posted request slots for every registered method plus
  * generic slots that answer unknown methods UNIMPLEMENTED at once, per-call
  * lifetime (refcounted), cancellation hooks for asynchronous work, and the
- * shutdown order PLATFORM.md spells out. No caa.v1 knowledge in here.
+ * shutdown order docs/platform.md spells out. No caa.v1 knowledge in here.
  *
  * Threads: handlers run on completion-queue threads. caad_call_reply(),
  * caad_call_fail() and caad_call_release() may be called from any thread

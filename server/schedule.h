@@ -1,5 +1,5 @@
 /*
- * schedule.h — the BR §3.2.2.9 schedule of remote perspectives (CAA.md §9) as
+ * schedule.h — the BR §3.2.2.9 schedule of remote perspectives (docs/semantics.md §9) as
  * caad applies it: its clock, the check at start, the check before every
  * corroboration, the warnings and the gauges. The dates and minimums
  * themselves are include/caa/mpic.h's.

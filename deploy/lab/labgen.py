@@ -274,7 +274,7 @@ def all_records(cat):
 
 
 def expected_detail_ok(exp, ident, where, errors):
-    """Problem documents follow CAA.md §8 to the letter."""
+    """Problem documents follow docs/semantics.md §8 to the letter."""
     prob = exp.get("problem")
     verdict = exp.get("verdict")
     if verdict == "PERMITTED":
@@ -908,7 +908,7 @@ class Lab:
                     "trust_anchor_file": os.path.join(self.out, "root.key"),
                     "timeout": "5s", "retries": 1,
                     # The 'busy' server refuses beyond 8 queries in progress
-                    # (FAILURES.md 1); the cap stays below it with room for
+                    # (docs/failures.md 1); the cap stays below it with room for
                     # the resolver's own NS/DS/DNSKEY queries.
                     "max_per_zone": 4},
             "policy": self.cat.get("policy_defaults", {}),

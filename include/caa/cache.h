@@ -1,5 +1,5 @@
 /*
- * cache.h — the reuse window (CAA.md §7): a permitted result for
+ * cache.h — the reuse window (docs/semantics.md §7): a permitted result for
  * (identifier, account, method, policy, configuration) may be reused for
  * recheck_window without DNS. Forbidden and failed results are never reused:
  * they are kept as refusals, so that a permission checked before them and

@@ -1,6 +1,6 @@
 /*
  * climb.h — CAA lookups in real DNS: the relevant-RRset tree climb over
- * libunbound's asynchronous API (RFC 8659 §3, CAA.md §1, §6).
+ * libunbound's asynchronous API (RFC 8659 §3, docs/semantics.md §1, §6).
  *
  * One context owns one libunbound context (thread mode, DNSSEC-validating)
  * and one resolver loop. Every label from the name to the TLD is queried in

@@ -1,5 +1,5 @@
 /*
- * config.h — the JSON config of API.md §2, shared by caad and caa. Unknown
+ * config.h — the JSON config of docs/config.md, shared by caad and caa. Unknown
  * keys, wrong types and impossible values are errors whose text names the key
  * (e.g. "dns.timeout: expected a duration like \"10s\", got \"ten\"").
  */

@@ -1,6 +1,6 @@
 /*
  * mpic.h — the network-free core of multi-perspective corroboration
- * (CAA.md §9, BR §3.2.2.9): the BR schedule of the minimum number of remote
+ * (docs/semantics.md §9, BR §3.2.2.9): the BR schedule of the minimum number of remote
  * perspectives, the quorum over the remotes' outcomes with the exact §9
  * problem texts (also early, while some remotes are still pending), and the
  * accountURIID the remotes are sent.
@@ -131,7 +131,7 @@ typedef struct caa_mpic_quorum {
 } caa_mpic_quorum_t;
 
 /*
- * The quorum of CAA.md §9 over outcomes[i] of remotes[i] (configured order,
+ * The quorum of docs/semantics.md §9 over outcomes[i] of remotes[i] (configured order,
  * n >= 1), some of which may be PENDING. It holds when the non-corroborations
  * are at most caa_mpic_allowed_failures(n) and the corroborating remotes span
  * at least 2 distinct RIRs.

@@ -1,5 +1,5 @@
 /*
- * name.h — identifiers: normalise and validate (CAA.md §1), and enumerate the
+ * name.h — identifiers: normalise and validate (docs/semantics.md §1), and enumerate the
  * labels whose CAA RRsets the climb queries (full name up to the TLD, never
  * the root).
  */

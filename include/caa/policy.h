@@ -1,5 +1,5 @@
 /*
- * policy.h — the CAA decision as a pure function (CAA.md §1–§5): selecting the
+ * policy.h — the CAA decision as a pure function (docs/semantics.md §1–§5): selecting the
  * relevant RRset from per-label lookup outcomes, and evaluating it for a
  * request under a set of policy knobs. No DNS, no allocation.
  */
@@ -14,7 +14,7 @@
 #include "rr.h"
 #include "export.h"
 
-/* Which critical tags block issuance (CAA.md §2). */
+/* Which critical tags block issuance (docs/semantics.md §2). */
 typedef enum caa_critical_mode {
 	CAA_CRITICAL_UNKNOWN = 0,             /* only unrecognised tags (default) */
 	CAA_CRITICAL_UNKNOWN_OR_UNSUPPORTED,  /* also recognised tags caad does not act on */
@@ -45,10 +45,10 @@ typedef struct caa_policy {
 	size_t n_method_labels;
 } caa_policy_t;
 
-/* Defaults as CAA.md states them (no issuer domains). */
+/* Defaults as docs/semantics.md states them (no issuer domains). */
 CAA_EXPORT void caa_policy_init(caa_policy_t *pol);
 
-/* ---- relevant RRset selection (CAA.md §1) ---- */
+/* ---- relevant RRset selection (docs/semantics.md §1) ---- */
 
 /* Outcome of one label's CAA lookup. */
 typedef enum caa_outcome {
@@ -106,7 +106,7 @@ CAA_EXPORT bool caa_policy_upstream_failure(caa_outcome_t outcome);
 CAA_EXPORT bool caa_policy_label_failed(const caa_label_t *labels, size_t n, size_t i,
                                         const caa_policy_t *pol);
 
-/* ---- evaluating the relevant RRset (CAA.md §2–§5) ---- */
+/* ---- evaluating the relevant RRset (docs/semantics.md §2–§5) ---- */
 
 /* The request as the decision sees it. */
 typedef struct caa_query {
@@ -152,7 +152,7 @@ typedef struct caa_decision {
 /*
  * Decide for the relevant RRset rrs[0..n) (n = 0: no relevant RRset → NO_CAA).
  * notes, when not NULL, gets n entries: what each record contributed.
- * Order (CAA.md §3): malformed RDATA or a blocking critical tag → FORBIDDEN
+ * Order (docs/semantics.md §3): malformed RDATA or a blocking critical tag → FORBIDDEN
  * first; then issuewild/issue selection; empty → NO_RESTRICTING_PROPERTY; any
  * authorising property → AUTHORIZED; else the most specific reason
  * (VALIDATION_METHOD_MISMATCH > ACCOUNT_URI_MISMATCH > NOT_AUTHORIZED > MALFORMED_PROPERTY).

@@ -1,6 +1,6 @@
 /*
  * problem.h — ACME problem documents (RFC 8555 §6.7, RFC 7807) with the exact
- * Boulder-compatible type URNs, HTTP statuses and detail strings of CAA.md §8,
+ * Boulder-compatible type URNs, HTTP statuses and detail strings of docs/semantics.md §8,
  * and the aggregation of an order's failures into sub-problems.
  */
 #ifndef CAA_PROBLEM_H

@@ -69,7 +69,7 @@ typedef struct caa_result {
 	unsigned flags;         /* enum caa_result_flag bits */
 	unsigned queries;       /* DNS queries sent for this check */
 	uint32_t elapsed_us;
-	/* every configured remote in configured order when they were asked (CAA.md §9);
+	/* every configured remote in configured order when they were asked (docs/semantics.md §9);
 	 * n_perspectives 0 when nobody was (single perspective, local failure, reuse) */
 	caa_perspective_t *perspectives;
 	size_t n_perspectives;

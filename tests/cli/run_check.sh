@@ -279,7 +279,7 @@ lab-critical)
 	out_has "<- relevant RRset"
 	out_has '128 tbs "x"'
 	out_has "critical tag not understood: blocks issuance"
-	# FAILURES.md 3: critical iodef passes by default, blocks under the strict reading.
+	# docs/failures.md 3: critical iodef passes by default, blocks under the strict reading.
 	run 0 check --config "$cfg" crit-iodef.lab
 	line 1 "PERMITTED  crit-iodef.lab  relevant crit-iodef.lab  AUTHORIZED"
 	run 1 check --config "$cfg" --policy strict-critical crit-iodef.lab
@@ -370,7 +370,7 @@ lab-csr)
 	out_lines 5
 	;;
 lab-cert)
-	# FAILURES.md 1: check a renewal ahead of time from the current certificate.
+	# docs/failures.md 1: check a renewal ahead of time from the current certificate.
 	need_lab
 	make_cert "$tmp/current.pem" "DNS:a.nosoa.lab,DNS:*.wild1.lab,DNS:x.y.lame-sub.host.lab,IP:2001:db8::1"
 	run 1 order --config "$cfg" --cert "$tmp/current.pem"
@@ -492,7 +492,7 @@ server-tls)
 	err_has "--ca $tmp/none.pem: No such file or directory"
 	;;
 server-mpic)
-	# A primary with remote caads on loopback (CAA.md §9), all on the one lab
+	# A primary with remote caads on loopback (docs/semantics.md §9), all on the one lab
 	# view: r3 is a CA that only other-ca.example may issue for, so it disagrees
 	# on issue-permit.lab; r4 is r2's address under another name (a mismatch).
 	# Both quorums below need every remote's answer, so the counts are fixed.

@@ -23,7 +23,7 @@
 static Caa__V1__Identifier ident = {PROTOBUF_C_MESSAGE_INIT(&caa__v1__identifier__descriptor),
                                     "dns", NAME};
 
-/* A remote's problem as the primary reports it (CAA.md §9 texts). */
+/* A remote's problem as the primary reports it (docs/semantics.md §9 texts). */
 static Caa__V1__Problem remote_caa = {
     PROTOBUF_C_MESSAGE_INIT(&caa__v1__problem__descriptor),
     "urn:ietf:params:acme:error:caa",

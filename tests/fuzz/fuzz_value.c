@@ -62,7 +62,7 @@ static bool ref_label(span_t s)
 	return true;
 }
 
-/* A validationmethods label (CAA.md §5, as Boulder): [A-Za-z0-9-]+. */
+/* A validationmethods label (docs/semantics.md §5, as Boulder): [A-Za-z0-9-]+. */
 static bool ref_method_label(span_t s)
 {
 	if (s.n == 0) {

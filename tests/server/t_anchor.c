@@ -1,7 +1,7 @@
 /*
- * t_anchor.c — interop with Boulder (CAA.md §9): Boulder's own
- * single-perspective DoCAA, the anchor binary (../shared/anchors/boulder/bin/
- * boulder-caa-anchor: what each Boulder remote VA serves), as the remote
+ * t_anchor.c — interop with Boulder (docs/semantics.md §9): Boulder's own
+ * single-perspective DoCAA, the anchor binary (boulder-caa-anchor: what each
+ * Boulder remote VA serves), as the remote
  * perspectives of a caad primary; and a caad in remote mode read by Boulder's
  * generated client (the anchor's caa-loadgen -probe).
  *
@@ -10,9 +10,11 @@
  * this case stops it again if it started it). Every anchor and caad runs on
  * 127.0.0.1 port 0 and is stopped by PID.
  *
- * Skipped (exit 77) without the anchor: CAAD_BOULDER_ANCHOR names it, else
- * SOURCE/../shared/anchors/boulder/bin/boulder-caa-anchor; caa-loadgen is
- * taken from the same directory. anchor_remotes also reports SKIP (after
+ * The anchor is an optional tool from outside this repository (Boulder's CAA
+ * service built on its own, docs/benchmarks.md): CAAD_BOULDER_ANCHOR names it;
+ * without that variable, a checkout beside the source tree is tried,
+ * SOURCE/../shared/anchors/boulder/bin/boulder-caa-anchor. caa-loadgen is taken
+ * from the same directory. Without the anchor the cases SKIP (exit 77). anchor_remotes also reports SKIP (after
  * testing the anchors alone) while caad refuses perspective.remotes.
  */
 #include <fcntl.h>
@@ -76,7 +78,7 @@ static void find_binaries(void)
 	const char *env = getenv("CAAD_BOULDER_ANCHOR");
 	if (env != NULL && *env != '\0')
 		snprintf(anchor_bin, sizeof(anchor_bin), "%s", env);
-	else
+	else /* optional, outside the repository: see the top of this file */
 		snprintf(anchor_bin, sizeof(anchor_bin),
 		         "%s/../shared/anchors/boulder/bin/boulder-caa-anchor", h_source);
 	char dir[1024];

@@ -1,5 +1,5 @@
 /*
- * t_mpic.c — multi-perspective corroboration (CAA.md §9) with real caads
+ * t_mpic.c — multi-perspective corroboration (docs/semantics.md §9) with real caads
  * over sockets: remote caads (each its own process and resolver), stand-ins
  * for remotes that refuse connections or never answer, and a primary whose
  * perspective.remotes lists them. What each case pins is in its comment.

@@ -1,5 +1,5 @@
 /*
- * t_schedule.c — the BR schedule of remote perspectives (CAA.md §9) in a real
+ * t_schedule.c — the BR schedule of remote perspectives (docs/semantics.md §9) in a real
  * caad: under perspective.min_remotes "br" too few remotes for the date is a
  * start error naming the keys, the number and the date; enough starts; from
  * 30 days before the minimum rises above what is listed caad warns

@@ -1,5 +1,5 @@
 /*
- * test_cache.c — the reuse window (CAA.md §7): both edges of the window to the
+ * test_cache.c — the reuse window (docs/semantics.md §7): both edges of the window to the
  * millisecond, for validated_at and for stored results; what is never stored;
  * key separation; the digest against the SipHash reference vectors; LRU order
  * and eviction; the memory backend against a reference model; eight threads on

@@ -1,5 +1,5 @@
 /*
- * test_config.c — the config of API.md §2, one table row per key, default and
+ * test_config.c — the config of docs/config.md, one table row per key, default and
  * error class. A row is JSON text and either the error code with a piece of
  * the message (which must name the key), or field = value checks on the
  * parsed config. Fields are rendered as text (render()) so a row reads like
@@ -41,7 +41,7 @@ typedef struct {
 #define THREE REMOTE("r1", "RIPE") "," REMOTE("r2", "ARIN") "," REMOTE("r3", "APNIC")
 
 static const row_t rows[] = {
-	/* defaults (config.h, CAA.md) */
+	/* defaults (config.h, docs/semantics.md) */
 	OK("{} gives every default", "{}",
 	   {"listen", "127.0.0.1:8053"}, {"tls.cert", "(null)"}, {"tls.key", "(null)"},
 	   {"tls.client_ca", "(null)"}, {"metrics_listen", "(null)"}, {"issuer_domains", ""},

@@ -354,7 +354,7 @@ static void test_order(void **state)
 	assert_json(caa_order_json(NULL, 0, NULL), "{}");
 }
 
-/* Remote perspectives (CAA.md §9): configured order, outcome by name (PENDING once
+/* Remote perspectives (docs/semantics.md §9): configured order, outcome by name (PENDING once
  * decided is NOT_NEEDED), verdict/problem/elapsedMs only when set, then
  * "quorum": "passed/total" counting CORROBORATED only; before trace and queries. */
 static void test_perspectives(void **state)

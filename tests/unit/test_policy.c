@@ -1,5 +1,5 @@
 /*
- * test_policy.c — the decision of CAA.md §1–§5, one table row per clause or
+ * test_policy.c — the decision of docs/semantics.md §1–§5, one table row per clause or
  * known tricky case. Each row states the RRset, the request, the policy knobs
  * and the exact verdict, reason and deciding record.
  */
@@ -241,7 +241,7 @@ static void test_notes(void **state)
 	assert_string_equal(caa_note_text(CAA_NOTE_OTHER_ISSUER), "names another CA");
 }
 
-/* ---- relevant RRset selection (CAA.md §1) ---- */
+/* ---- relevant RRset selection (docs/semantics.md §1) ---- */
 
 typedef struct {
 	const char *what;

@@ -209,7 +209,7 @@ static const char *const order_idents[] = {"a.example", "b.example", "c.example"
 static const struct order_row order_rows[] = {
 	{ "f", false, NULL },
 	{ "d", false, NULL },
-	{ "d", true, NULL }, /* one failure: its detail, typed caa/403 (CAA.md §8) */
+	{ "d", true, NULL }, /* one failure: its detail, typed caa/403 (docs/semantics.md §8) */
 	{ "f", true, NULL },
 	{ "fd", false,
 	  "Rechecking CAA for \"a.example\" and 1 more identifiers failed. Refer to sub-problems "

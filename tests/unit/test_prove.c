@@ -1,6 +1,6 @@
 /*
  * test_prove.c — what one DS answer proves about a failed label's zone
- * (prove.h, CAA.md §6): validated Insecure, a validated NSEC denial of DS at
+ * (prove.h, docs/semantics.md §6): validated Insecure, a validated NSEC denial of DS at
  * an unsigned delegation, and everything that must not count as proof.
  */
 #include <stdarg.h>

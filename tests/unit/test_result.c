@@ -1,7 +1,7 @@
 /*
  * test_result.c — caa_evaluate() end to end without DNS: identifier →
  * labels → verdict, reason, relevant domain, DNSSEC state and the exact
- * problem document of CAA.md §8, plus order aggregation.
+ * problem document of docs/semantics.md §8, plus order aggregation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 
 #define ACCT "https://ca.example/acme/acct/1"
 #define HINT " - the domain's nameservers may be malfunctioning"
-/* Boulder's bdns rcodeExplanations for NXDOMAIN (CAA.md §8) */
+/* Boulder's bdns rcodeExplanations for NXDOMAIN (docs/semantics.md §8) */
 #define NXHINT " - check that a DNS record exists for this domain"
 
 /* A label spec: outcome letter, optional "/S" (secure) "/I" (insecure), optional
@@ -80,7 +80,8 @@ static const row_t rows[] = {
 	 "While processing CAA for a.b.example: internal error: the lookup did not complete"},
 	{"validation method mismatch", "m.example", {"p:0 issue ca.example; validationmethods=http-01", NULL}, 0, "dns-01", F, CAA_R_VALIDATION_METHOD_MISMATCH, "m.example", IND, CAA_PROB_CAA,
 	 "While processing CAA for m.example: CAA record for m.example prevents issuance"},
-	/* BR 3.2.2.8 carve-out (CAA.md §6): an upstream failure, retried, in a zone proven Insecure */
+	/* BR 3.2.2.8 carve-out (docs/semantics.md §6.1): an upstream failure, retried, in a
+	 * zone proven Insecure */
 	{"carve-out: retried SERVFAIL in a proven-insecure zone is empty", "a.broken.example", {"s/I+", "e/I", "e/S"}, 4, "dns-01", P, CAA_R_NO_CAA, "", INS, 0, NULL},
 	{"carve-out: a timeout too", "a.broken.example", {"t/I+", "e/I", "e/S"}, 4, "dns-01", P, CAA_R_NO_CAA, "", INS, 0, NULL},
 	{"carve-out: records above still decide", "a.broken.example", {"s/I+", "p/I:0 issue other-ca.example", NULL}, 4, "dns-01", F, CAA_R_NOT_AUTHORIZED, "broken.example", INS, CAA_PROB_CAA,
@@ -371,7 +372,7 @@ static void test_accounts_disagree(void **state)
 	assert_string_not_equal(caa_strerror(CAA_EACCOUNT), "unknown error");
 }
 
-/* An order: 2 vs 3 failing identifiers (CAA.md §8). */
+/* An order: 2 vs 3 failing identifiers (docs/semantics.md §8). */
 static void test_order_aggregate(void **state)
 {
 	(void)state;
@@ -409,7 +410,7 @@ static void test_order_aggregate(void **state)
 	assert_int_equal(p->n_subproblems, 0);
 	caa_problem_free(p);
 
-	/* boulder_recheck_types: one failure is that caa/403 problem too (CAA.md §8) */
+	/* boulder_recheck_types: one failure is that caa/403 problem too (docs/semantics.md §8) */
 	p = caa_problem_order(&three[1], 1, true);
 	assert_int_equal(p->type, CAA_PROB_CAA);
 	assert_int_equal(p->status, 403);

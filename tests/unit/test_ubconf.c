@@ -1,6 +1,6 @@
 /*
  * test_ubconf.c — what the validator of a configured libunbound context can
- * prove (ubconf.h, CAA.md §1, §6): INSECURE needs validation from the root;
+ * prove (ubconf.h, docs/semantics.md §1, §6): INSECURE needs validation from the root;
  * without a trust anchor, with only non-root anchors, without the validator
  * module, or under domain-insecure, an unsigned answer proves nothing; and
  * an unbound.conf that would let bogus answers through is refused.
