@@ -22,7 +22,8 @@ for ex in check async; do
 done
 # they run with PREFIX's library, not a build tree's
 export LD_LIBRARY_PATH="$prefix/lib"
-ldd "$tmp/check" | grep -q "$prefix/lib/libcaa.so.0" || fail "check does not load $prefix/lib/libcaa.so.0"
+deps=$(ldd "$tmp/check") # read whole: `ldd | grep -q` under pipefail fails on SIGPIPE
+grep -q "$prefix/lib/libcaa.so.0" <<<"$deps" || fail "check does not load $prefix/lib/libcaa.so.0"
 
 # run EXPECTED-STATUS EXAMPLE ARGS...: output sorted (async prints in completion order)
 run() {

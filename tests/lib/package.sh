@@ -21,6 +21,10 @@ for p in check_shared check_static; do
 	fi
 done
 # the shared one runs with PREFIX's libcaa.so (the imported target's rpath)
-ldd "$tmp/check_shared" | grep -q "$prefix/lib/libcaa.so.0" || { echo "FAIL: check_shared does not load $prefix's libcaa" >&2; ldd "$tmp/check_shared" >&2; exit 1; }
-! ldd "$tmp/check_static" | grep -q libcaa || { echo "FAIL: check_static loads a libcaa.so" >&2; exit 1; }
+# (ldd's output is read whole first: `ldd | grep -q` under pipefail fails
+# whenever grep's early exit sends ldd a SIGPIPE)
+deps=$(ldd "$tmp/check_shared")
+grep -q "$prefix/lib/libcaa.so.0" <<<"$deps" || { echo "FAIL: check_shared does not load $prefix's libcaa" >&2; echo "$deps" >&2; exit 1; }
+deps=$(ldd "$tmp/check_static")
+! grep -q libcaa <<<"$deps" || { echo "FAIL: check_static loads a libcaa.so" >&2; exit 1; }
 echo "find_package(caa): caa::caa and caa::caa_static build and run"
