@@ -45,6 +45,7 @@ typedef struct {
 	uint8_t wire[5][300];
 } rrset_t;
 
+/* clang-format off */
 static rrset_t sets[] = {
 	{"1 issue (ours)", {"0 issue ca.example"}, 1, {0}, {{0}}},
 	{"2: issue other + ours", {"0 issue other-ca.example", "0 issue ca.example"}, 2, {0}, {{0}}},
@@ -55,6 +56,7 @@ static rrset_t sets[] = {
 	 {"0 iodef mailto:a@example.com", "0 issue other-ca.example", "0 issue third.example; validationmethods=dns-01",
 	  "0 issuewild ;", "0 issue ca.example; accounturi=https://ca.example/acme/acct/2"}, 5, {0}, {{0}}},
 };
+/* clang-format on */
 
 static void encode(rrset_t *s)
 {

@@ -223,7 +223,9 @@ static void check_failed(const Caa__V1__CheckResponse *m, const char *want)
 	      m->problem->detail, want);
 }
 
+/* clang-format off */
 #define SPEC(n_, rir_, k_) {.name = (n_), .rir = (rir_), .kind = (k_)}
+/* clang-format on */
 
 /* The quorum table: 2-5 remotes allow 1 non-corroboration, 6+ allow 2; the
  * corroborating remotes must span 2 RIRs; the first failing remote in

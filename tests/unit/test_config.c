@@ -32,6 +32,7 @@ typedef struct {
 	const want_t *want;  /* success: checks, ending with {NULL} */
 } row_t;
 
+/* clang-format off */
 #define OK(what, json, ...) {what, json, CAA_EOK, NULL, (const want_t[]){__VA_ARGS__, {NULL, NULL}}}
 #define ERR(what, json, msg) {what, json, CAA_ECONFIG, msg, NULL}
 
@@ -488,6 +489,7 @@ static const row_t rows[] = {
 	ERR("NUL escaped in a string", "{\"listen\": \"a\\u0000:1\"}", "JSON syntax error"),
 	ERR("comment is not JSON", "{ // listen\n}", "JSON syntax error at line 1:"),
 };
+/* clang-format on */
 
 /* ---- rendering a field of a config as text ---- */
 

@@ -232,6 +232,7 @@ static void test_str_is_sub(void **state)
 
 /* x.example. CAA? → CNAME y.example., CAA 0 issue "ca", CAA 128 tbs "";
  * authority: example. SOA (rdata abbreviated) */
+/* clang-format off */
 static const uint8_t answer[] = {
 	0x12, 0x34, 0x84, 0x00, 0, 1, 0, 3, 0, 1, 0, 0,
 	/* question x.example. CAA IN */
@@ -244,6 +245,7 @@ static const uint8_t answer[] = {
 	/* authority SOA at example. */
 	0xc0, 14, 0, 6, 0, 1, 0, 0, 0, 60, 0, 2, 0, 0,
 };
+/* clang-format on */
 
 static void test_sections(void **state)
 {

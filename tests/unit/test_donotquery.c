@@ -45,6 +45,7 @@ static void expect_allowed(const caa_dnq_t *q, const char *addr)
 }
 
 /* The special-purpose ranges, whatever the settings. */
+/* clang-format off */
 static const struct {
 	const char *addr, *why;
 } special[] = {
@@ -80,6 +81,7 @@ static const char *const public[] = {
     "2606:4700::1111", "fbff::1",    "fe00::1",        "::ffff:8.8.8.8", "64:ff9b::808:808",
     "2002:0808:0808::1", "2001:db9::1",
 };
+/* clang-format on */
 
 static void test_special_default(void **state)
 {

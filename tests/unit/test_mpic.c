@@ -263,6 +263,7 @@ typedef struct row {
 } row_t;
 
 /* Every outcome known: the quorum table, the RIR rule and every problem text. */
+/* clang-format off */
 static const row_t final_rows[] = {
     /* 2 remotes: 1 failure allowed, but the one corroborating is then a single RIR. */
     {"AR", "CC", true, true, 2, 0, -1, CAA_PERMITTED, 0, 0, NULL},
@@ -339,6 +340,7 @@ static const row_t early_rows[] = {
     {"AR", "U.", true, false, 0, 1, 0, CAA_LOOKUP_FAILED, CAA_PROB_SERVER_INTERNAL, 500, UNREACH("r0")},
     {"AR", ".U", false, false, 0, 1, -1, CAA_LOOKUP_FAILED, 0, 0, NULL},
 };
+/* clang-format on */
 
 static void check_row(const row_t *r, size_t i)
 {

@@ -37,6 +37,7 @@ typedef struct {
 	int decided_by;
 } eval_row_t;
 
+/* clang-format off */
 #define END {-1, NULL, NULL}
 #define P CAA_PERMITTED
 #define F CAA_FORBIDDEN
@@ -132,6 +133,7 @@ static const eval_row_t eval_rows[] = {
 	{"malformed critical RDATA is a critical block", {{256 | 128, NULL, NULL}, END}, false, ACCT, 0, "dns-01", 0, F, CAA_R_CRITICAL_TAG, 0},
 	{"mixed: iodef, issuewild (ignored), issue us", {{0, "iodef", "mailto:x@y"}, {0, "issuewild", ";"}, {0, "issue", "ca.example"}, END}, false, ACCT, 0, "dns-01", 0, P, CAA_R_AUTHORIZED, 2},
 };
+/* clang-format on */
 
 static const char *const issuers[] = {"ca.example", "other-name.example"};
 static const char *const prefixes[] = {"https://ca.example/acme/acct/", "https://acme.ca.example/acct/"};
@@ -271,6 +273,7 @@ static caa_outcome_t outcome_of(char c)
 	}
 }
 
+/* clang-format off */
 static const sel_row_t sel_rows[] = {
 	{"all empty: no relevant RRset", "eee", 0, CAA_SEL_NONE, 0},
 	{"present at the name", "pee", 0, CAA_SEL_RELEVANT, 0},
@@ -300,6 +303,7 @@ static const sel_row_t sel_rows[] = {
 	{"carve-out never for bogus", "be", S_CARVE, CAA_SEL_ERROR, 0},
 	{"carve-out never for network errors", "we", S_CARVE, CAA_SEL_ERROR, 0},
 };
+/* clang-format on */
 
 static void test_select_table(void **state)
 {

@@ -117,6 +117,7 @@ static void render(const caa_label_t *labels, size_t n, char *buf)
 
 #define SHOP "shop.example"
 
+/* clang-format off */
 static const good_row_t good_rows[] = {
 	/* the dig line and its variants */
 	{"dig line", "shop.example.\t300\tIN\tCAA\t0 issue \"ca.example\"\n", "www.shop.example",
@@ -351,6 +352,7 @@ static const bad_row_t bad_rows[] = {
 	{"line number with CRLF", "; c\r\n\r\nshop.example FOO\r\n", CAA_ERECORDS,
 	 "line 3: unknown type or status word \"FOO\""},
 };
+/* clang-format on */
 
 static void test_good_rows(void **state)
 {

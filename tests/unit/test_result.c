@@ -44,6 +44,7 @@ typedef struct {
 #define IND CAA_DNSSEC_INDETERMINATE
 #define BOG CAA_DNSSEC_BOGUS
 
+/* clang-format off */
 static const row_t rows[] = {
 	{"no CAA anywhere", "www.shop.example", {"e", "e", "e"}, 0, "dns-01", P, CAA_R_NO_CAA, "", IND, 0, NULL},
 	{"permitted at the parent", "www.shop.example", {"e", "p:0 issue ca.example", "e"}, 0, "dns-01", P, CAA_R_AUTHORIZED, "shop.example", IND, 0, NULL},
@@ -96,6 +97,7 @@ static const row_t rows[] = {
 	 "While processing CAA for a.broken.example: DNS problem: networking error looking up CAA for a.broken.example"},
 	{"onion not applicable", "abc.onion", {NULL}, 0, "dns-01", P, CAA_R_NOT_APPLICABLE, "", IND, 0, NULL},
 };
+/* clang-format on */
 
 /* Storage for the records a row's specs produce. */
 typedef struct {
