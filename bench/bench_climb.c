@@ -642,17 +642,21 @@ static void run_blackhole(const opts_t *o, caa_config_t *cfg)
 	if (!o->json_only) {
 		printf("\nblackhole: %u checks under %s (deadline %.0f s), max_per_zone %u, "
 		       "max_outstanding %u\n",
-		       n, o->bh_zone, o->bh_seconds, cfg->dns.max_per_zone, cfg->dns.max_outstanding);
-		printf("  RSS %.1f -> %.1f MiB after 2 s (%.0f B per waiting check), %.1f MiB after "
-		       "%.1f s; %zu still waiting then\n",
-		       rss0 / 1048576.0, rss1 / 1048576.0, per, rss2 / 1048576.0, waited_s, waiting);
-		printf("  libunbound outstanding %" PRIu64 " (peak %" PRIu64 "), labels waiting for "
+		       n, o->bh_zone, o->bh_seconds, cfg->dns.max_per_zone,
+		       cfg->dns.max_outstanding);
+		printf(
+		    "  RSS %.1f -> %.1f MiB after 2 s (%.0f B per waiting check), %.1f MiB after "
+		    "%.1f s; %zu still waiting then\n",
+		    rss0 / 1048576.0, rss1 / 1048576.0, per, rss2 / 1048576.0, waited_s, waiting);
+		printf("  libunbound outstanding %" PRIu64 " (peak %" PRIu64
+		       "), labels waiting for "
 		       "a slot %" PRIu64 " (peak %" PRIu64 ")\n",
 		       s2.outstanding, s2.outstanding_peak, s2.waiting, s2.waiting_peak);
 		printf("  silent checks ended meanwhile: %" PRIu64 " LOOKUP_FAILED, %" PRIu64
 		       " PERMITTED, %" PRIu64 " errors\n",
 		       b.verdict[CAA_LOOKUP_FAILED], b.verdict[CAA_PERMITTED], b.errors);
-		printf("  %s misses at %u in flight: alone %.0f checks/s p50 %.2f p99 %.2f max %.2f ms;"
+		printf("  %s misses at %u in flight: alone %.0f checks/s p50 %.2f p99 %.2f max "
+		       "%.2f ms;"
 		       " beside the silent load %.0f checks/s p50 %.2f p99 %.2f max %.2f ms "
 		       "(%" PRIu64 " + %" PRIu64 " not permitted)\n",
 		       o->zone, target, before.per_s, before.p50_ms, before.p99_ms, before.max_ms,
@@ -666,8 +670,8 @@ static void run_blackhole(const opts_t *o, caa_config_t *cfg)
 	       ",\"silent_permitted\":%" PRIu64 ",\"miss_inflight\":%u,\"alone_per_s\":%.1f,"
 	       "\"alone_p50_ms\":%.3f,\"alone_p99_ms\":%.3f,\"beside_per_s\":%.1f,"
 	       "\"beside_p50_ms\":%.3f,\"beside_p99_ms\":%.3f,\"beside_max_ms\":%.3f}\n",
-	       n, o->bh_zone, cfg->dns.max_per_zone, cfg->dns.max_outstanding, rss0, rss1, rss2, per,
-	       s2.outstanding, s2.outstanding_peak, s2.waiting, s2.waiting_peak,
+	       n, o->bh_zone, cfg->dns.max_per_zone, cfg->dns.max_outstanding, rss0, rss1, rss2,
+	       per, s2.outstanding, s2.outstanding_peak, s2.waiting, s2.waiting_peak,
 	       b.verdict[CAA_PERMITTED], target, before.per_s, before.p50_ms, before.p99_ms,
 	       during.per_s, during.p50_ms, during.p99_ms, during.max_ms);
 	fflush(stdout);
@@ -760,62 +764,25 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt(argc, argv, "c:s:n:N:d:w:z:o:q:k:r:p:jOb:Z:T:m:")) != -1) {
 		switch (c) {
-		case 'c':
-			o.config = optarg;
-			break;
-		case 's':
-			scen = optarg;
-			break;
-		case 'n':
-			o.n_levels = parse_list(optarg, o.levels);
-			break;
-		case 'N':
-			o.n_olevels = parse_list(optarg, o.olevels);
-			break;
-		case 'd':
-			o.seconds = atof(optarg);
-			break;
-		case 'w':
-			o.warmup = atof(optarg);
-			break;
-		case 'z':
-			o.zone = optarg;
-			break;
-		case 'o':
-			o.order_zone = optarg;
-			break;
-		case 'q':
-			o.query_log = optarg;
-			break;
-		case 'k':
-			o.hit_names = (unsigned)atoi(optarg);
-			break;
-		case 'r':
-			o.rate = atof(optarg);
-			break;
-		case 'p':
-			o.max_per_zone = (unsigned)atoi(optarg);
-			break;
-		case 'j':
-			o.json_only = true;
-			break;
-		case 'O':
-			o.open_only = true;
-			break;
-		case 'b':
-			o.bh_checks = (unsigned)atoi(optarg);
-			break;
-		case 'Z':
-			o.bh_zone = optarg;
-			break;
-		case 'T':
-			o.bh_seconds = atof(optarg);
-			break;
-		case 'm':
-			o.max_outstanding = (unsigned)atoi(optarg);
-			break;
-		default:
-			usage();
+		case 'c': o.config = optarg; break;
+		case 's': scen = optarg; break;
+		case 'n': o.n_levels = parse_list(optarg, o.levels); break;
+		case 'N': o.n_olevels = parse_list(optarg, o.olevels); break;
+		case 'd': o.seconds = atof(optarg); break;
+		case 'w': o.warmup = atof(optarg); break;
+		case 'z': o.zone = optarg; break;
+		case 'o': o.order_zone = optarg; break;
+		case 'q': o.query_log = optarg; break;
+		case 'k': o.hit_names = (unsigned)atoi(optarg); break;
+		case 'r': o.rate = atof(optarg); break;
+		case 'p': o.max_per_zone = (unsigned)atoi(optarg); break;
+		case 'j': o.json_only = true; break;
+		case 'O': o.open_only = true; break;
+		case 'b': o.bh_checks = (unsigned)atoi(optarg); break;
+		case 'Z': o.bh_zone = optarg; break;
+		case 'T': o.bh_seconds = atof(optarg); break;
+		case 'm': o.max_outstanding = (unsigned)atoi(optarg); break;
+		default: usage();
 		}
 	}
 	if (o.config == NULL || o.seconds <= 0 || o.hit_names == 0 || o.hit_names > 10000 ||

@@ -45,6 +45,7 @@ typedef struct {
 	uint8_t wire[5][300];
 } rrset_t;
 
+/* clang-format off */
 static rrset_t sets[] = {
 	{"1 issue (ours)", {"0 issue ca.example"}, 1, {0}, {{0}}},
 	{"2: issue other + ours", {"0 issue other-ca.example", "0 issue ca.example"}, 2, {0}, {{0}}},
@@ -55,6 +56,7 @@ static rrset_t sets[] = {
 	 {"0 iodef mailto:a@example.com", "0 issue other-ca.example", "0 issue third.example; validationmethods=dns-01",
 	  "0 issuewild ;", "0 issue ca.example; accounturi=https://ca.example/acme/acct/2"}, 5, {0}, {{0}}},
 };
+/* clang-format on */
 
 static void encode(rrset_t *s)
 {
@@ -113,8 +115,8 @@ int main(int argc, char **argv)
 	caa_query_t q = {.account_uri = "https://ca.example/acme/acct/1", .method = "dns-01"};
 	caa_name_t name;
 	caa_name_parse("www.shop.example", 16, &name);
-	caa_request_t req = {.identifier = "www.shop.example", .account_uri = q.account_uri,
-	                     .method = "dns-01"};
+	caa_request_t req = {
+	    .identifier = "www.shop.example", .account_uri = q.account_uri, .method = "dns-01"};
 
 	printf("%-40s %14s %10s %14s %12s\n", "RRset", "hot evals/s", "allocs", "result evals/s",
 	       "allocs");
@@ -142,9 +144,12 @@ int main(int argc, char **argv)
 			for (size_t i = 0; i < s->n; i++)
 				caa_rr_parse(s->wire[i], s->len[i], &rrs[i]);
 			caa_label_t labels[3] = {
-				{.name = "www.shop.example", .outcome = CAA_OUT_EMPTY},
-				{.name = "shop.example", .outcome = CAA_OUT_PRESENT, .rrs = rrs, .n_rrs = s->n},
-				{.name = "example", .outcome = CAA_OUT_PENDING},
+			    {.name = "www.shop.example", .outcome = CAA_OUT_EMPTY},
+			    {.name = "shop.example",
+			     .outcome = CAA_OUT_PRESENT,
+			     .rrs = rrs,
+			     .n_rrs = s->n},
+			    {.name = "example", .outcome = CAA_OUT_PENDING},
 			};
 			before = n_allocs;
 			iters = 0;
@@ -169,7 +174,8 @@ int main(int argc, char **argv)
 		       (double)full_allocs / (double)full_n);
 		(void)sink;
 	}
-	printf("(median of %d runs of %.1f s each; one core; allocs = heap allocations per evaluation)\n",
+	printf("(median of %d runs of %.1f s each; one core; allocs = heap allocations per "
+	       "evaluation)\n",
 	       runs, secs);
 	return 0;
 }

@@ -56,8 +56,8 @@
 #define SAMPLE_LEN   240
 #define PROBLEM_URN  "urn:ietf:params:acme:error:"
 #define N_CODES      CAA_GRPC_STATUS_COUNT /* grpc_status_code 0..16 */
-#define ERR_DECODE   N_CODES       /* the reply did not decode */
-#define ERR_BATCH    (N_CODES + 1) /* the batch itself failed */
+#define ERR_DECODE   N_CODES               /* the reply did not decode */
+#define ERR_BATCH    (N_CODES + 1)         /* the batch itself failed */
 #define N_ERRS       (N_CODES + 2)
 
 enum rpc_kind { RPC_DOCAA, RPC_CHECK, RPC_ORDER };
@@ -402,15 +402,9 @@ static void make_name(char *out, uint64_t seq, int i)
 			out[n++] = '-';
 			n += put_u64(out + n, seq, 36);
 			break;
-		case SEG_SEQ:
-			n += put_u64(out + n, seq, 10);
-			break;
-		case SEG_I:
-			n += put_u64(out + n, (uint64_t)i, 10);
-			break;
-		case SEG_MOD:
-			n += put_u64(out + n, seq % s->mod, 10);
-			break;
+		case SEG_SEQ: n += put_u64(out + n, seq, 10); break;
+		case SEG_I: n += put_u64(out + n, (uint64_t)i, 10); break;
+		case SEG_MOD: n += put_u64(out + n, seq % s->mod, 10); break;
 		}
 	}
 	out[n] = '\0';
@@ -482,8 +476,7 @@ static grpc_byte_buffer *encode(job_t *job, int i, uint64_t seq)
 		fill_check(&r, &id, &ts, job->calls[i].name);
 		return pack(&r.base);
 	}
-	case RPC_ORDER:
-		break;
+	case RPC_ORDER: break;
 	}
 	int n = opt.order;
 	Caa__V1__CheckRequest *rs = xcalloc((size_t)n, sizeof(*rs));
@@ -690,7 +683,8 @@ static void finish_call(worker_t *w, call_ctx_t *cc, bool success)
 		} else if (cc->u.status != GRPC_STATUS_OK) {
 			char *d = grpc_slice_to_c_string(cc->u.details);
 			add_error(w,
-			          (int)cc->u.status < N_CODES ? (int)cc->u.status : GRPC_STATUS_UNKNOWN,
+			          (int)cc->u.status < N_CODES ? (int)cc->u.status
+			                                      : GRPC_STATUS_UNKNOWN,
 			          cc->name, d);
 			gpr_free(d);
 		} else if (!count_reply(w, cc)) {
@@ -845,8 +839,7 @@ static int probe(void)
 		printf(",\"code\":\"BATCH_FAILED\"}\n");
 	} else if (cc->u.status != GRPC_STATUS_OK) {
 		char *d = grpc_slice_to_c_string(cc->u.details);
-		printf(",\"code\":\"%s\",\"message\":",
-		       caa_grpc_status_name((int)cc->u.status));
+		printf(",\"code\":\"%s\",\"message\":", caa_grpc_status_name((int)cc->u.status));
 		json_str(stdout, d);
 		printf("}\n");
 		gpr_free(d);
@@ -1216,9 +1209,7 @@ static void parse_args(int argc, char **argv)
 	int ch;
 	while ((ch = getopt_long(argc, argv, "c:k:t:d:n:h", lo, NULL)) != -1) {
 		switch (ch) {
-		case O_TARGET:
-			opt.target = optarg;
-			break;
+		case O_TARGET: opt.target = optarg; break;
 		case O_RPC:
 			if (strcasecmp(optarg, "DoCAA") == 0)
 				opt.rpc = RPC_DOCAA;
@@ -1229,9 +1220,7 @@ static void parse_args(int argc, char **argv)
 			else
 				die("--rpc: DoCAA, Check or CheckOrder, not \"%s\"", optarg);
 			break;
-		case 'c':
-			opt.conc = (int)parse_long(optarg, "--concurrency", 1);
-			break;
+		case 'c': opt.conc = (int)parse_long(optarg, "--concurrency", 1); break;
 		case 'k':
 			opt.channels = (int)parse_long(optarg, "--channels", 1);
 			if (opt.channels > MAX_CHANNELS)
@@ -1246,9 +1235,7 @@ static void parse_args(int argc, char **argv)
 			if ((opt.duration = parse_duration(optarg)) <= 0)
 				die("--duration: \"%s\" is not a duration", optarg);
 			break;
-		case 'n':
-			opt.total = parse_long(optarg, "--calls", 1);
-			break;
+		case 'n': opt.total = parse_long(optarg, "--calls", 1); break;
 		case O_WARMUP:
 			if ((opt.warmup = parse_duration(optarg)) < 0)
 				die("--warmup: \"%s\" is not a duration", optarg);
@@ -1261,24 +1248,12 @@ static void parse_args(int argc, char **argv)
 		case O_MAXIF:
 			opt.max_in_flight = (int)parse_long(optarg, "--max-in-flight", 1);
 			break;
-		case O_PATTERN:
-			pattern = optarg;
-			break;
-		case O_ORDER:
-			opt.order = (int)parse_long(optarg, "--order", 1);
-			break;
-		case O_ACCT_ID:
-			opt.account_id = parse_long(optarg, "--account-id", 0);
-			break;
-		case O_ACCT_URI:
-			opt.account_uri = optarg;
-			break;
-		case O_METHOD:
-			opt.method = optarg;
-			break;
-		case O_POLICY:
-			opt.policy = optarg;
-			break;
+		case O_PATTERN: pattern = optarg; break;
+		case O_ORDER: opt.order = (int)parse_long(optarg, "--order", 1); break;
+		case O_ACCT_ID: opt.account_id = parse_long(optarg, "--account-id", 0); break;
+		case O_ACCT_URI: opt.account_uri = optarg; break;
+		case O_METHOD: opt.method = optarg; break;
+		case O_POLICY: opt.policy = optarg; break;
 		case O_WIRE:
 			if (strcmp(optarg, "both") && strcmp(optarg, "new") &&
 			    strcmp(optarg, "old"))
@@ -1301,23 +1276,12 @@ static void parse_args(int argc, char **argv)
 			if ((opt.timeout = parse_duration(optarg)) <= 0)
 				die("--timeout: \"%s\" is not a duration", optarg);
 			break;
-		case O_PID:
-			add_pid(opt.pids, &opt.n_pids, optarg);
-			break;
-		case O_LABPID:
-			add_pid(opt.lab_pids, &opt.n_lab_pids, optarg);
-			break;
-		case O_LABEL:
-			opt.label = optarg;
-			break;
-		case O_PROBE:
-			opt.probe = true;
-			break;
-		case O_EXPLAIN:
-			opt.explain = true;
-			break;
-		default:
-			usage();
+		case O_PID: add_pid(opt.pids, &opt.n_pids, optarg); break;
+		case O_LABPID: add_pid(opt.lab_pids, &opt.n_lab_pids, optarg); break;
+		case O_LABEL: opt.label = optarg; break;
+		case O_PROBE: opt.probe = true; break;
+		case O_EXPLAIN: opt.explain = true; break;
+		default: usage();
 		}
 	}
 	if (optind != argc)

@@ -441,38 +441,17 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt(argc, argv, "u:t:em:n:d:w:z:k:j")) != -1) {
 		switch (c) {
-		case 'u':
-			o.conf = optarg;
-			break;
-		case 't':
-			o.ta = optarg;
-			break;
-		case 'e':
-			o.event = true;
-			break;
-		case 'm':
-			modes = optarg;
-			break;
-		case 'n':
-			o.n_levels = parse_list(optarg, o.levels);
-			break;
-		case 'd':
-			o.seconds = atof(optarg);
-			break;
-		case 'w':
-			o.warmup = atof(optarg);
-			break;
-		case 'z':
-			o.zone = optarg;
-			break;
-		case 'k':
-			o.hit_names = (unsigned)atoi(optarg);
-			break;
-		case 'j':
-			o.json_only = true;
-			break;
-		default:
-			usage();
+		case 'u': o.conf = optarg; break;
+		case 't': o.ta = optarg; break;
+		case 'e': o.event = true; break;
+		case 'm': modes = optarg; break;
+		case 'n': o.n_levels = parse_list(optarg, o.levels); break;
+		case 'd': o.seconds = atof(optarg); break;
+		case 'w': o.warmup = atof(optarg); break;
+		case 'z': o.zone = optarg; break;
+		case 'k': o.hit_names = (unsigned)atoi(optarg); break;
+		case 'j': o.json_only = true; break;
+		default: usage();
 		}
 	}
 	if (o.conf == NULL || o.seconds <= 0 || o.hit_names == 0)

@@ -232,15 +232,9 @@ static int parse_args(int argc, char **argv, args_t *a)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case OPT_CONFIG:
-			r->config = optarg;
-			break;
-		case OPT_SERVER:
-			r->server = optarg;
-			break;
-		case OPT_TLS:
-			r->tls = true;
-			break;
+		case OPT_CONFIG: r->config = optarg; break;
+		case OPT_SERVER: r->server = optarg; break;
+		case OPT_TLS: r->tls = true; break;
 		case OPT_CA:
 			r->ca = optarg;
 			r->tls = true;
@@ -253,27 +247,13 @@ static int parse_args(int argc, char **argv, args_t *a)
 			r->tls_key = optarg;
 			r->tls = true;
 			break;
-		case OPT_SERVER_NAME:
-			r->server_name = optarg;
-			break;
-		case OPT_ACCOUNT_URI:
-			a->account_uri = optarg;
-			break;
-		case OPT_METHOD:
-			a->method = optarg;
-			break;
-		case OPT_POLICY:
-			a->policy = optarg;
-			break;
-		case OPT_EXPLAIN:
-			r->explain = true;
-			break;
-		case OPT_JSON:
-			r->json = true;
-			break;
-		case OPT_VERBOSE:
-			r->verbose = true;
-			break;
+		case OPT_SERVER_NAME: r->server_name = optarg; break;
+		case OPT_ACCOUNT_URI: a->account_uri = optarg; break;
+		case OPT_METHOD: a->method = optarg; break;
+		case OPT_POLICY: a->policy = optarg; break;
+		case OPT_EXPLAIN: r->explain = true; break;
+		case OPT_JSON: r->json = true; break;
+		case OPT_VERBOSE: r->verbose = true; break;
 		case OPT_CSR:
 		case OPT_CERT: {
 			int rc = add_file(a, optarg, c == OPT_CSR);
@@ -309,9 +289,7 @@ static int parse_args(int argc, char **argv, args_t *a)
 				                   "\"500ms\", got \"%s\"",
 				                   optarg);
 			break;
-		case 'h':
-			usage(stdout, a);
-			return CLI_EXIT_PERMITTED;
+		case 'h': usage(stdout, a); return CLI_EXIT_PERMITTED;
 		default: /* getopt_long has said what was wrong */
 			fputc('\n', stderr);
 			usage(stderr, a);

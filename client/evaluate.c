@@ -99,27 +99,13 @@ static int parse_args(int argc, char **argv, args_t *a)
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case OPT_RECORDS:
-			a->records = optarg;
-			break;
-		case OPT_CONFIG:
-			a->config = optarg;
-			break;
-		case OPT_ACCOUNT_URI:
-			a->account_uri = optarg;
-			break;
-		case OPT_METHOD:
-			a->method = optarg;
-			break;
-		case OPT_POLICY:
-			a->policy = optarg;
-			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		case OPT_EXPLAIN:
-			a->explain = true;
-			break;
+		case OPT_RECORDS: a->records = optarg; break;
+		case OPT_CONFIG: a->config = optarg; break;
+		case OPT_ACCOUNT_URI: a->account_uri = optarg; break;
+		case OPT_METHOD: a->method = optarg; break;
+		case OPT_POLICY: a->policy = optarg; break;
+		case OPT_JSON: a->json = true; break;
+		case OPT_EXPLAIN: a->explain = true; break;
 		case OPT_ISSUER: {
 			if (a->n_issuers == ISSUERS_MAX)
 				return usage_error("more than %d --issuer options", ISSUERS_MAX);
@@ -146,9 +132,7 @@ static int parse_args(int argc, char **argv, args_t *a)
 			a->account_id = v;
 			break;
 		}
-		case 'h':
-			fputs(usage_text, stdout);
-			return CLI_EXIT_PERMITTED;
+		case 'h': fputs(usage_text, stdout); return CLI_EXIT_PERMITTED;
 		default: /* getopt_long has said what was wrong */
 			fputc('\n', stderr);
 			fputs(usage_text, stderr);

@@ -233,8 +233,7 @@ static const char *flag_text(unsigned flag)
 	case CAA_RESULT_NODATA_WITHOUT_SOA:
 		return "a label answered NODATA without an SOA record (RFC 2308 wants one); "
 		       "counted as empty";
-	case CAA_RESULT_RETRIED:
-		return "some lookups needed retries";
+	case CAA_RESULT_RETRIED: return "some lookups needed retries";
 	case CAA_RESULT_INSECURE_LOOKUP_FAILURE:
 		return "a lookup failed in a zone proven insecure and counted as empty "
 		       "(insecure_lookup_failure_permits)";

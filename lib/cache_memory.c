@@ -25,10 +25,9 @@
  *   least recently used entry in place, so the array stays dense.
  * - An evicted refusal, one replaced by a newer permission, or one that found
  *   no room, raises its shard's floor to its time: no permission checked at
- *   or before the floor is stored in that shard again, so forgetting a refusal never revives what it beat.
- *   Refusals evicted are the least recently used, so the floor trails the
- *   clock by about the time the cache takes to turn over; a permission
- *   finishing later than that is only a miss.
+ *   or before the floor is stored in that shard again, so forgetting a refusal never revives what
+ * it beat. Refusals evicted are the least recently used, so the floor trails the clock by about the
+ * time the cache takes to turn over; a permission finishing later than that is only a miss.
  */
 #include <pthread.h>
 #include <stdatomic.h>

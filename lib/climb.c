@@ -58,9 +58,7 @@ typedef struct zone zone_t;
 
 /* LS_PROVE: failed; a check under insecure_lookup_failure_permits waits for
  * the proof that the zone is Insecure (prove.h). */
-typedef enum {
-	LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_PROVE, LS_DONE
-} lstate_t;
+typedef enum { LS_NEW, LS_QUEUED, LS_FLIGHT, LS_ANSWERED, LS_RETRY, LS_PROVE, LS_DONE } lstate_t;
 
 /* Labels waiting for a slot: a zone's (max_per_zone) or the context's
  * (max_outstanding). Doubly linked, so a label nobody waits for leaves at
@@ -79,20 +77,20 @@ typedef struct waiter {
 typedef struct lbl {
 	caa_timer_t timer; /* query deadline (FLIGHT) or retry time (RETRY) */
 	caa_ctx_t *ctx;
-	zone_t *zone;      /* set while queued or holding a slot */
-	lq_t *q;           /* the FIFO it waits in (LS_QUEUED), or NULL */
+	zone_t *zone; /* set while queued or holding a slot */
+	lq_t *q;      /* the FIFO it waits in (LS_QUEUED), or NULL */
 	struct lbl *qprev, *qnext;
 	struct lbl *rnext; /* ready list */
 	lstate_t state;
 	int async_id;
-	bool in_ub;     /* libunbound holds a query with our pointer: calls back */
-	bool zslot;     /* holds a slot of its zone */
-	bool uslot;     /* holds one of the max_outstanding slots */
+	bool in_ub; /* libunbound holds a query with our pointer: calls back */
+	bool zslot; /* holds a slot of its zone */
+	bool uslot; /* holds one of the max_outstanding slots */
 	bool in_table;
-	bool proved;           /* the Insecure proof ran (once per label) */
-	bool proven_insecure;  /* ... and succeeded: told to the checks that asked */
-	char *proof_why;       /* what the proof found, added to why on delivery */
-	bool diagnosing; /* delivered; a diagnosis of its failure is running (holds a ref) */
+	bool proved;          /* the Insecure proof ran (once per label) */
+	bool proven_insecure; /* ... and succeeded: told to the checks that asked */
+	char *proof_why;      /* what the proof found, added to why on delivery */
+	bool diagnosing;      /* delivered; a diagnosis of its failure is running (holds a ref) */
 	unsigned refs;
 	unsigned retries, queries;
 	uint64_t first_us;
@@ -135,8 +133,8 @@ struct check {
 	unsigned n;
 	caa_label_t *labels; /* n of each, after the struct; then the strings */
 	lbl_t **lbls;
-	unsigned *wpos;      /* wpos[i]: this check's place in lbls[i]->w */
-	bool ended; /* ended inside a delivery; freed when it is over */
+	unsigned *wpos; /* wpos[i]: this check's place in lbls[i]->w */
+	bool ended;     /* ended inside a delivery; freed when it is over */
 };
 
 struct order {
@@ -152,8 +150,8 @@ struct order {
 /* Submissions from any thread to the loop thread. */
 typedef struct sub {
 	struct sub *next;
-	check_t *chk;   /* a single check, or */
-	order_t *order; /* an order, or */
+	check_t *chk;         /* a single check, or */
+	order_t *order;       /* an order, or */
 	struct lbl *diag_lbl; /* a finished diagnosis (diag_res may be NULL), or */
 	caa_diag_result_t *diag_res;
 	uint64_t cancel_id; /* a cancellation */
@@ -162,22 +160,22 @@ typedef struct sub {
 struct caa_ctx {
 	const caa_config_t *cfg;
 	struct ub_ctx *ub;
-	caa_diag_t *diag; /* made on first need: explaining checks after a failure */
+	caa_diag_t *diag;     /* made on first need: explaining checks after a failure */
 	caa_ubconf_val_t val; /* what the validator can prove (INSECURE or not) */
 	caa_prover_t *prover; /* made on first need: the BR carve-out (prove.h) */
-	caa_ubev_t *ev;   /* the loop: libunbound's sockets and timers, our eventfd */
+	caa_ubev_t *ev;       /* the loop: libunbound's sockets and timers, our eventfd */
 	int evfd;
 	caa_hmap_t *labels, *zones;
-	const psl_ctx_t *psl; /* the zones' Public Suffix List (NULL: last two labels) */
-	caa_timerq_t *timers; /* the loop's heap */
+	const psl_ctx_t *psl;       /* the zones' Public Suffix List (NULL: last two labels) */
+	caa_timerq_t *timers;       /* the loop's heap */
 	lbl_t *ready, **ready_tail; /* answered labels, processed after the event round */
-	lq_t waiting;     /* labels with a zone slot, waiting for max_outstanding */
+	lq_t waiting;               /* labels with a zone slot, waiting for max_outstanding */
 	unsigned outstanding;
-	zone_t *pumps;    /* zones whose slots came free, for the running slots_pump() */
-	bool pumping;     /* slots_pump() runs: it does not nest */
-	bool closing;     /* ub_ctx_delete() calls back: send nothing more */
-	unsigned delivering;   /* lbl_deliver() depth */
-	check_t *ended;        /* checks ended meanwhile (linked through next) */
+	zone_t *pumps;       /* zones whose slots came free, for the running slots_pump() */
+	bool pumping;        /* slots_pump() runs: it does not nest */
+	bool closing;        /* ub_ctx_delete() calls back: send nothing more */
+	unsigned delivering; /* lbl_deliver() depth */
+	check_t *ended;      /* checks ended meanwhile (linked through next) */
 	check_t *active;
 	pthread_mutex_t lock;
 	sub_t *subs, **subs_tail;
@@ -197,7 +195,7 @@ static void check_free(check_t *chk);
 /* ---- small helpers ---- */
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -335,14 +333,10 @@ caa_outcome_t caa_climb_reply(int rcode, const caa_dns_msg_t *m, int sec, bool p
 			return CAA_OUT_NODATA_NOSOA;
 		}
 		return CAA_OUT_EMPTY;
-	case CAA_DNS_R_NXDOMAIN:
-		return CAA_OUT_NXDOMAIN;
-	case CAA_DNS_R_REFUSED:
-		return CAA_OUT_REFUSED;
-	case CAA_DNS_R_NOTIMP:
-		return CAA_OUT_NOTIMP;
-	case CAA_DNS_R_FORMERR:
-		return CAA_OUT_FORMERR;
+	case CAA_DNS_R_NXDOMAIN: return CAA_OUT_NXDOMAIN;
+	case CAA_DNS_R_REFUSED: return CAA_OUT_REFUSED;
+	case CAA_DNS_R_NOTIMP: return CAA_OUT_NOTIMP;
+	case CAA_DNS_R_FORMERR: return CAA_OUT_FORMERR;
 	default:
 		*why = "the resolver answered SERVFAIL (libunbound reports an upstream SERVFAIL, "
 		       "REFUSED, NOTIMP, FORMERR or an unusable answer all as SERVFAIL)";
@@ -854,8 +848,8 @@ static void on_proved(void *arg, bool insecure, const char *why)
 	l->proven_insecure = insecure;
 	size_t len = strlen(why) + 32;
 	if ((l->proof_why = malloc(len)) != NULL)
-		snprintf(l->proof_why, len, "zone %s insecure: %s", insecure ? "proven" : "not proven",
-		         why);
+		snprintf(l->proof_why, len, "zone %s insecure: %s",
+		         insecure ? "proven" : "not proven", why);
 	if (l->nw > 0)
 		lbl_finish(l);
 	else
@@ -872,8 +866,9 @@ static void diag_done(lbl_t *l, caa_diag_result_t *res)
 		char *why = malloc(len);
 		if (why != NULL) {
 			snprintf(why, len, "%s; diagnosis: %s",
-			         l->outcome == CAA_OUT_SERVFAIL ? "resolver answered SERVFAIL"
-			                                        : (l->why ? l->why : "lookup failed"),
+			         l->outcome == CAA_OUT_SERVFAIL
+			             ? "resolver answered SERVFAIL"
+			             : (l->why ? l->why : "lookup failed"),
 			         res->cause);
 			free(l->why);
 			l->why = why;
@@ -1221,8 +1216,7 @@ static char *req_copy(char **p, const char *s)
 /* Validate and copy a request (any thread). The check, its labels and its
  * strings are one allocation, and the name is kept as its text only: that is
  * most of what a waiting check costs (it is parsed again to complete). */
-static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
-                     check_t **out)
+static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms, check_t **out)
 {
 	*out = NULL;
 	const caa_policy_t *pol = caa_config_policy(ctx->cfg, req->policy);
@@ -1241,9 +1235,8 @@ static int check_new(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_
 	size_t len = req_strlen(req->type) + req_strlen(req->identifier) +
 	             req_strlen(req->account_uri) + req_strlen(req->method) +
 	             req_strlen(req->policy) + (not_applicable ? 0 : (size_t)name.len + 1);
-	check_t *chk = calloc(1, sizeof(*chk) +
-	                             n * (sizeof(caa_label_t) + sizeof(lbl_t *) + sizeof(unsigned)) +
-	                             len);
+	check_t *chk = calloc(
+	    1, sizeof(*chk) + n * (sizeof(caa_label_t) + sizeof(lbl_t *) + sizeof(unsigned)) + len);
 	if (chk == NULL)
 		return CAA_ENOMEM;
 	chk->ctx = ctx;
@@ -1297,8 +1290,8 @@ static bool reserve_slot(caa_ctx_t *ctx)
 	return true;
 }
 
-int caa_check_async(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms,
-                    caa_check_cb cb, void *arg, uint64_t *id)
+int caa_check_async(caa_ctx_t *ctx, const caa_request_t *req, uint64_t timeout_ms, caa_check_cb cb,
+                    void *arg, uint64_t *id)
 {
 	check_t *chk;
 	int rc = check_new(ctx, req, timeout_ms, &chk);
@@ -1608,8 +1601,7 @@ static void sync_check_cb(void *arg, int rc, caa_result_t *res)
 	s->res = res;
 }
 
-static void sync_order_cb(void *arg, int rc, caa_result_t **results, size_t n,
-                          caa_problem_t *agg)
+static void sync_order_cb(void *arg, int rc, caa_result_t **results, size_t n, caa_problem_t *agg)
 {
 	sync_state_t *s = arg;
 	s->done = true;

@@ -18,12 +18,15 @@ const char *caa_strerror(int code)
 	case CAA_ENAME_TOOLONG: return "identifier is longer than 253 octets";
 	case CAA_ENAME_LABELLEN: return "a label is longer than 63 octets";
 	case CAA_ENAME_EMPTYLABEL: return "identifier has an empty label";
-	case CAA_ENAME_CHAR: return "identifier has a character other than letters, digits, hyphen and dot";
+	case CAA_ENAME_CHAR:
+		return "identifier has a character other than letters, digits, hyphen and dot";
 	case CAA_ENAME_HYPHEN: return "a label starts or ends with a hyphen";
 	case CAA_ENAME_WILDCARD: return "'*' is only allowed as a single leading \"*.\" label";
 	case CAA_ENAME_IDN: return "an xn-- label is not valid punycode";
-	case CAA_ENAME_RLDH: return "a label has \"--\" in positions 3-4 but is not an xn-- A-label";
-	case CAA_ENAME_UNICODE: return "identifier is not ASCII: convert IDNs to their xn-- A-label form";
+	case CAA_ENAME_RLDH:
+		return "a label has \"--\" in positions 3-4 but is not an xn-- A-label";
+	case CAA_ENAME_UNICODE:
+		return "identifier is not ASCII: convert IDNs to their xn-- A-label form";
 	case CAA_ENAME_NUMERIC_TLD: return "the last label is all digits";
 	case CAA_ENAME_TYPE: return "identifier type must be \"dns\" or \"ip\"";
 	case CAA_ENOTAPPLICABLE: return "CAA does not apply to IP addresses and .onion names";
@@ -37,10 +40,14 @@ const char *caa_strerror(int code)
 	case CAA_ERECORDS: return "records file error";
 	case CAA_EDNS: return "DNS resolver could not be set up";
 	case CAA_EBUSY: return "too many checks in flight";
-	case CAA_ENAME_DNS_IP: return "identifier of type \"dns\" is an IP address: give it type \"ip\"";
-	case CAA_EMETHOD: return "not a validation method this CA uses (an ACME method or one in method_labels)";
+	case CAA_ENAME_DNS_IP:
+		return "identifier of type \"dns\" is an IP address: give it type \"ip\"";
+	case CAA_EMETHOD:
+		return "not a validation method this CA uses (an ACME method or one in "
+		       "method_labels)";
 	case CAA_EACCOUNT: return "the account URI and the account id name different accounts";
-	case CAA_EACCOUNT_PREFIX: return "the account URI is no account_uri_prefixes entry followed by an account id";
+	case CAA_EACCOUNT_PREFIX:
+		return "the account URI is no account_uri_prefixes entry followed by an account id";
 	case CAA_EMSG: return "malformed DNS message";
 	}
 	return "unknown error";

@@ -227,16 +227,11 @@ static void path_index(char *buf, size_t size, const char *parent, size_t i)
 static const char *describe(const json_t *v, char *buf, size_t size)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_TRUE: return "true";
+	case JSON_FALSE: return "false";
+	case JSON_NULL: return "null";
 	case JSON_INTEGER:
 		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return buf;
@@ -297,7 +292,8 @@ static int check_object(parser_t *ps, const json_t *obj, const char *path, const
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach ((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		const char *near = NULL;
 		for (size_t i = 0; keys[i] != NULL; i++) {
 			if (strcmp(key, keys[i]) == 0) {
@@ -712,7 +708,8 @@ static int get_method_labels(parser_t *ps, const json_t *v, const char *path, ca
 	size_t n_seen = 0;
 	const char *label;
 	json_t *methods;
-	json_object_foreach ((json_t *)v, label, methods) {
+	json_object_foreach((json_t *)v, label, methods)
+	{
 		path_key(lp, sizeof(lp), path, label);
 		if (!ldh_token(label) || strlen(label) > 63) {
 			return FAIL(ps, CAA_ECONFIG, "%s: a label is 1-63 letters, digits and '-'",
@@ -821,7 +818,8 @@ static int parse_profiles(parser_t *ps, const json_t *obj, const char *path)
 	}
 	const char *name;
 	json_t *v;
-	json_object_foreach ((json_t *)obj, name, v) {
+	json_object_foreach((json_t *)obj, name, v)
+	{
 		path_key(kp, sizeof(kp), path, name);
 		if (!name_valid(name)) {
 			return FAIL(ps, CAA_ECONFIG,
@@ -847,8 +845,7 @@ static int parse_profiles(parser_t *ps, const json_t *obj, const char *path)
 static int parse_tls(parser_t *ps, const json_t *obj, const char *path, caa_tls_config_t *tls,
                      bool remote)
 {
-	static const char *const server_keys[] = {"cert", "key", "client_ca", "client_names",
-	                                          NULL};
+	static const char *const server_keys[] = {"cert", "key", "client_ca", "client_names", NULL};
 	static const char *const remote_keys[] = {"cert", "key", "ca", "server_name", NULL};
 	char kp[PATH_LEN];
 	const json_t *v;
@@ -918,8 +915,8 @@ static int parse_tls(parser_t *ps, const json_t *obj, const char *path, caa_tls_
 static int parse_dns(parser_t *ps, const json_t *obj, const char *path)
 {
 	static const char *const keys[] = {
-	    "unbound_conf", "timeout", "query_timeout", "retries", "trust_anchor_file",
-	    "max_per_zone", "max_outstanding", NULL};
+	    "unbound_conf",      "timeout",      "query_timeout",   "retries",
+	    "trust_anchor_file", "max_per_zone", "max_outstanding", NULL};
 	caa_config_t *cfg = ps->cfg;
 	char kp[PATH_LEN];
 	const json_t *v;
@@ -1086,8 +1083,9 @@ static int get_min_remotes(parser_t *ps, const json_t *v, const char *path, unsi
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > MAX_MIN_REMOTES) {
-		return FAIL(ps, CAA_ECONFIG, "%s: expected \"br\" or an integer from 1 to %d, got %s",
-		            path, MAX_MIN_REMOTES, describe(v, got, sizeof(got)));
+		return FAIL(ps, CAA_ECONFIG,
+		            "%s: expected \"br\" or an integer from 1 to %d, got %s", path,
+		            MAX_MIN_REMOTES, describe(v, got, sizeof(got)));
 	}
 	*out = (unsigned)json_integer_value(v);
 	return CAA_EOK;

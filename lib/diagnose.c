@@ -32,19 +32,19 @@
 #include "donotquery.h"
 #include "ubconf.h"
 
-#define MAX_RRS              64    /* RRs kept per section; later ones are read past, not kept */
-#define MAX_NS               8     /* NS names taken from one delegation */
-#define MAX_ADDRS            6     /* server addresses asked per zone */
-#define MAX_HOPS             10    /* referrals followed */
-#define MAX_ALIASES          4     /* CNAME targets diagnosed in turn */
-#define MAX_FAILS            3     /* failing servers named in one sentence */
-#define CHAIN_MAX            16    /* CNAMEs followed inside one answer */
-#define TRY_MS               1000u /* one UDP try, one TCP exchange */
-#define UDP_TRIES            2u
-#define UB_BUDGET_MS         1500u /* one libunbound lookup */
-#define PKT_MAX              65535
-#define PART_MAX             480 /* one server's part of a sentence */
-#define START_MIN_MS         50  /* a job with less left when a worker takes it is not started */
+#define MAX_RRS      64    /* RRs kept per section; later ones are read past, not kept */
+#define MAX_NS       8     /* NS names taken from one delegation */
+#define MAX_ADDRS    6     /* server addresses asked per zone */
+#define MAX_HOPS     10    /* referrals followed */
+#define MAX_ALIASES  4     /* CNAME targets diagnosed in turn */
+#define MAX_FAILS    3     /* failing servers named in one sentence */
+#define CHAIN_MAX    16    /* CNAMEs followed inside one answer */
+#define TRY_MS       1000u /* one UDP try, one TCP exchange */
+#define UDP_TRIES    2u
+#define UB_BUDGET_MS 1500u /* one libunbound lookup */
+#define PKT_MAX      65535
+#define PART_MAX     480 /* one server's part of a sentence */
+#define START_MIN_MS 50  /* a job with less left when a worker takes it is not started */
 
 /* Short names for dnsmsg.h's constants. */
 
@@ -295,9 +295,9 @@ typedef struct run {
 	uint64_t start_us, deadline_us, timeout_ms;
 	bool out_of_time;
 	char doing[CAA_DNS_NAME_STR_MAX +
-	           64];            /* what the diagnosis was doing, for "ran out of time" */
-	char bogus[320];           /* the first why_bogus one of our lookups met */
-	char side[PART_MAX + 64];  /* a failing server met at a zone that referred */
+	           64];           /* what the diagnosis was doing, for "ran out of time" */
+	char bogus[320];          /* the first why_bogus one of our lookups met */
+	char side[PART_MAX + 64]; /* a failing server met at a zone that referred */
 	fail_t fails[MAX_FAILS];
 	char chain[MAX_ALIASES + 1][CAA_DNS_NAME_STR_MAX]; /* CNAME targets diagnosed so far */
 	size_t n_chain;
@@ -337,7 +337,8 @@ static uint16_t new_id(void)
 static bool may_query(const run_t *r, const server_t *s)
 {
 	char why[160];
-	return caa_dnq_refuses(r->d->dnq, (const struct sockaddr *)&s->sa, why, sizeof(why)) == NULL;
+	return caa_dnq_refuses(r->d->dnq, (const struct sockaddr *)&s->sa, why, sizeof(why)) ==
+	       NULL;
 }
 
 /* Wait for fd (events) or the wake fd for at most ms. Returns 1 ready, 0
@@ -866,7 +867,7 @@ static int probe_soa(run_t *r, const zoneset_t *z, const server_t *s, int *rcode
 }
 
 typedef struct verdict {
-	int rcode;             /* of a good answer */
+	int rcode;                         /* of a good answer */
 	char target[CAA_DNS_NAME_STR_MAX]; /* a CNAME chain in a good answer ends here ("" none) */
 } verdict_t;
 
@@ -1049,8 +1050,9 @@ static pres_t classify(run_t *r, const zoneset_t *z, const server_t *s, const ch
 			put(f->text, PART_MAX,
 			    "%s is not authoritative for %s (answered with %s referral to %s, AA "
 			    "clear): %s",
-			    who, z->zone, caa_dns_str_is_sub(z->zone, owner) ? "an upward" : "a sideways",
-			    owner, lame_from(z, lame, sizeof(lame)));
+			    who, z->zone,
+			    caa_dns_str_is_sub(z->zone, owner) ? "an upward" : "a sideways", owner,
+			    lame_from(z, lame, sizeof(lame)));
 			return failed(f, CAA_DIAG_LAME, CAA_DNS_R_NOERROR);
 		}
 	}
@@ -1079,10 +1081,8 @@ static pres_t probe(run_t *r, const zoneset_t *z, const server_t *s, const char 
 	xres_t x =
 	    udp_exchange(r, s, ql, id, qname, CAA_DNS_T_CAA, UDP_TRIES, try_ms, &err, &tries);
 	switch (x) {
-	case XR_ABORT:
-		return P_ABORT;
-	case XR_NOTIME:
-		return P_NOTIME;
+	case XR_ABORT: return P_ABORT;
+	case XR_NOTIME: return P_NOTIME;
 	case XR_UNREACH:
 		put(f->text, PART_MAX,
 		    "%s: no server (ICMP port unreachable / connection refused on UDP port 53)",
@@ -1115,8 +1115,7 @@ static pres_t probe(run_t *r, const zoneset_t *z, const server_t *s, const char 
 			add(f->text, PART_MAX, "; TCP: %s", why);
 		return failed(f, CAA_DIAG_TIMEOUT, -1);
 	}
-	case XR_OK:
-		break;
+	case XR_OK: break;
 	}
 	if (r->m.tc) {
 		unsigned ms = min_ms(TRY_MS, left_ms(r));
@@ -1383,32 +1382,19 @@ static caa_diag_result_t *run_job(worker_t *w, const job_t *j)
 const char *caa_diag_kind_name(caa_diag_kind_t kind)
 {
 	switch (kind) {
-	case CAA_DIAG_INCONCLUSIVE:
-		return "INCONCLUSIVE";
-	case CAA_DIAG_ANSWERS:
-		return "ANSWERS";
-	case CAA_DIAG_RCODE:
-		return "RCODE";
-	case CAA_DIAG_LAME:
-		return "LAME";
-	case CAA_DIAG_TIMEOUT:
-		return "TIMEOUT";
-	case CAA_DIAG_UNREACHABLE:
-		return "UNREACHABLE";
-	case CAA_DIAG_NETWORK:
-		return "NETWORK";
-	case CAA_DIAG_TRUNCATED:
-		return "TRUNCATED";
-	case CAA_DIAG_MALFORMED:
-		return "MALFORMED";
-	case CAA_DIAG_NODATA_WITHOUT_SOA:
-		return "NODATA_WITHOUT_SOA";
-	case CAA_DIAG_CNAME_LOOP:
-		return "CNAME_LOOP";
-	case CAA_DIAG_NO_ADDRESS:
-		return "NO_ADDRESS";
-	case CAA_DIAG_FORBIDDEN:
-		return "FORBIDDEN";
+	case CAA_DIAG_INCONCLUSIVE: return "INCONCLUSIVE";
+	case CAA_DIAG_ANSWERS: return "ANSWERS";
+	case CAA_DIAG_RCODE: return "RCODE";
+	case CAA_DIAG_LAME: return "LAME";
+	case CAA_DIAG_TIMEOUT: return "TIMEOUT";
+	case CAA_DIAG_UNREACHABLE: return "UNREACHABLE";
+	case CAA_DIAG_NETWORK: return "NETWORK";
+	case CAA_DIAG_TRUNCATED: return "TRUNCATED";
+	case CAA_DIAG_MALFORMED: return "MALFORMED";
+	case CAA_DIAG_NODATA_WITHOUT_SOA: return "NODATA_WITHOUT_SOA";
+	case CAA_DIAG_CNAME_LOOP: return "CNAME_LOOP";
+	case CAA_DIAG_NO_ADDRESS: return "NO_ADDRESS";
+	case CAA_DIAG_FORBIDDEN: return "FORBIDDEN";
 	}
 	return "UNKNOWN";
 }

@@ -40,13 +40,26 @@ const char *caa_dns_type_str(uint16_t type, char buf[CAA_DNS_MNEMONIC_MAX])
 		uint16_t type;
 		const char *name;
 	} tab[] = {
-	    {CAA_DNS_T_A, "A"},         {CAA_DNS_T_NS, "NS"},         {CAA_DNS_T_CNAME, "CNAME"},
-	    {CAA_DNS_T_SOA, "SOA"},     {CAA_DNS_T_PTR, "PTR"},       {CAA_DNS_T_MX, "MX"},
-	    {CAA_DNS_T_TXT, "TXT"},     {CAA_DNS_T_AAAA, "AAAA"},     {CAA_DNS_T_SRV, "SRV"},
-	    {CAA_DNS_T_DNAME, "DNAME"}, {CAA_DNS_T_OPT, "OPT"},       {CAA_DNS_T_DS, "DS"},
-	    {CAA_DNS_T_RRSIG, "RRSIG"}, {CAA_DNS_T_NSEC, "NSEC"},     {CAA_DNS_T_DNSKEY, "DNSKEY"},
-	    {CAA_DNS_T_NSEC3, "NSEC3"}, {CAA_DNS_T_NSEC3PARAM, "NSEC3PARAM"},
-	    {CAA_DNS_T_SVCB, "SVCB"},   {CAA_DNS_T_HTTPS, "HTTPS"},   {CAA_DNS_T_ANY, "ANY"},
+	    {CAA_DNS_T_A, "A"},
+	    {CAA_DNS_T_NS, "NS"},
+	    {CAA_DNS_T_CNAME, "CNAME"},
+	    {CAA_DNS_T_SOA, "SOA"},
+	    {CAA_DNS_T_PTR, "PTR"},
+	    {CAA_DNS_T_MX, "MX"},
+	    {CAA_DNS_T_TXT, "TXT"},
+	    {CAA_DNS_T_AAAA, "AAAA"},
+	    {CAA_DNS_T_SRV, "SRV"},
+	    {CAA_DNS_T_DNAME, "DNAME"},
+	    {CAA_DNS_T_OPT, "OPT"},
+	    {CAA_DNS_T_DS, "DS"},
+	    {CAA_DNS_T_RRSIG, "RRSIG"},
+	    {CAA_DNS_T_NSEC, "NSEC"},
+	    {CAA_DNS_T_DNSKEY, "DNSKEY"},
+	    {CAA_DNS_T_NSEC3, "NSEC3"},
+	    {CAA_DNS_T_NSEC3PARAM, "NSEC3PARAM"},
+	    {CAA_DNS_T_SVCB, "SVCB"},
+	    {CAA_DNS_T_HTTPS, "HTTPS"},
+	    {CAA_DNS_T_ANY, "ANY"},
 	    {CAA_DNS_T_CAA, "CAA"},
 	};
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
@@ -124,7 +137,8 @@ static int name_read(const uint8_t *pkt, size_t len, size_t off, uint8_t *out, s
 				return CAA_EMSG;
 			size_t ptr = (size_t)(c & 0x3f) << 8 | pkt[pos + 1];
 			if (ptr >= floor)
-				return CAA_EMSG; /* forward, or into what was read: a loop in waiting */
+				return CAA_EMSG; /* forward, or into what was read: a loop in
+				                    waiting */
 			if (!jumped)
 				end = pos + 2;
 			jumped = true;
@@ -277,7 +291,8 @@ int caa_dns_name_from_str(const char *text, uint8_t out[CAA_DNS_NAME_MAX])
 
 bool caa_dns_name_eq(const uint8_t *a, const uint8_t *b)
 {
-	size_t la = caa_dns_name_len(a, CAA_DNS_NAME_MAX), lb = caa_dns_name_len(b, CAA_DNS_NAME_MAX);
+	size_t la = caa_dns_name_len(a, CAA_DNS_NAME_MAX),
+	       lb = caa_dns_name_len(b, CAA_DNS_NAME_MAX);
 	if (la == 0 || la != lb)
 		return false;
 	for (size_t i = 0; i < la; i++)
@@ -335,7 +350,8 @@ int caa_dns_msg_parse(caa_dns_msg_t *m, const uint8_t *pkt, size_t len, const ch
 			if (next + 10 + rdlen > len)
 				return CAA_EMSG;
 			if (type == CAA_DNS_T_OPT) {
-				*why = "an OPT record outside the additional section or not at the root";
+				*why = "an OPT record outside the additional section or not at the "
+				       "root";
 				if (s != CAA_DNS_ADDITIONAL || nl != 1)
 					return CAA_EMSG;
 				*why = "two OPT records";
@@ -511,8 +527,8 @@ size_t caa_dns_wr_finish(caa_dns_wr_t *w)
 	return w->len;
 }
 
-int caa_dns_query_write(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname,
-                        uint16_t qtype, uint16_t qclass, bool rd, uint16_t edns_udp)
+int caa_dns_query_write(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname, uint16_t qtype,
+                        uint16_t qclass, bool rd, uint16_t edns_udp)
 {
 	caa_dns_hdr_t h = {.id = id, .opcode = CAA_DNS_OP_QUERY, .rd = rd};
 	caa_dns_wr_t w;

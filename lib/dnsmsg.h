@@ -30,13 +30,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CAA_DNS_HDR_LEN 12
-#define CAA_DNS_NAME_MAX 255     /* octets in wire form */
-#define CAA_DNS_LABEL_MAX 63     /* octets in one label */
-#define CAA_DNS_PTR_MAX 127      /* compression pointers followed in one name */
+#define CAA_DNS_HDR_LEN      12
+#define CAA_DNS_NAME_MAX     255  /* octets in wire form */
+#define CAA_DNS_LABEL_MAX    63   /* octets in one label */
+#define CAA_DNS_PTR_MAX      127  /* compression pointers followed in one name */
 #define CAA_DNS_NAME_STR_MAX 1024 /* presentation form of any name, NUL included */
-#define CAA_DNS_MNEMONIC_MAX 16  /* "TYPE65535", "RCODE4095" and NUL */
-#define CAA_DNS_EDNS_UDP 1232    /* the EDNS buffer size we offer (DNS flag day 2020) */
+#define CAA_DNS_MNEMONIC_MAX 16   /* "TYPE65535", "RCODE4095" and NUL */
+#define CAA_DNS_EDNS_UDP     1232 /* the EDNS buffer size we offer (DNS flag day 2020) */
 
 /* Message sections; caa_dns_hdr_t.count is indexed by them. */
 typedef enum caa_dns_section {
@@ -105,8 +105,8 @@ const char *caa_dns_rcode_str(unsigned rcode, char buf[CAA_DNS_MNEMONIC_MAX]);
 
 typedef struct caa_dns_hdr {
 	uint16_t id;
-	uint8_t opcode;    /* 4 bits */
-	uint8_t rcode;     /* the header's 4 bits (caa_dns_msg_t.rcode adds EDNS's 8) */
+	uint8_t opcode; /* 4 bits */
+	uint8_t rcode;  /* the header's 4 bits (caa_dns_msg_t.rcode adds EDNS's 8) */
 	bool qr, aa, tc, rd, ra, ad, cd;
 	uint16_t count[4]; /* QDCOUNT .. ARCOUNT, indexed by caa_dns_section_t */
 } caa_dns_hdr_t;
@@ -127,8 +127,7 @@ void caa_dns_hdr_write(const caa_dns_hdr_t *h, uint8_t out[CAA_DNS_HDR_LEN]);
  * than 255 octets).
  */
 int caa_dns_name_read(const uint8_t *pkt, size_t len, size_t off, uint8_t *out, size_t *next);
-int caa_dns_name_read_raw(const uint8_t *pkt, size_t len, size_t off, uint8_t *out,
-                          size_t *next);
+int caa_dns_name_read_raw(const uint8_t *pkt, size_t len, size_t off, uint8_t *out, size_t *next);
 
 /* Presentation form of the wire name (see the top). flags: CAA_DNS_STR_*.
  * Returns its length, CAA_ELIMIT when cap is too small, or CAA_EMSG when
@@ -155,12 +154,12 @@ typedef struct caa_dns_msg {
 	const uint8_t *pkt;
 	size_t len;
 	caa_dns_hdr_t hdr;
-	unsigned rcode;       /* 12 bits: the header's and the OPT record's */
-	size_t qname;         /* offset of the first question's name (QDCOUNT >= 1) */
+	unsigned rcode; /* 12 bits: the header's and the OPT record's */
+	size_t qname;   /* offset of the first question's name (QDCOUNT >= 1) */
 	uint16_t qtype, qclass;
-	size_t sec[5];        /* where each section starts; sec[4]: after the last record */
-	bool edns;            /* an OPT record (RFC 6891) */
-	uint16_t edns_udp;    /* its payload size */
+	size_t sec[5];     /* where each section starts; sec[4]: after the last record */
+	bool edns;         /* an OPT record (RFC 6891) */
+	uint16_t edns_udp; /* its payload size */
 	uint8_t edns_version;
 	bool edns_do;
 } caa_dns_msg_t;
@@ -179,9 +178,9 @@ typedef struct caa_dns_rr {
 	caa_dns_section_t section;
 	size_t owner; /* offset of the owner name */
 	uint16_t type, rclass;
-	uint32_t ttl;       /* 0 in the question section */
+	uint32_t ttl;         /* 0 in the question section */
 	const uint8_t *rdata; /* NULL in the question section */
-	size_t rdoff;       /* offset of the RDATA */
+	size_t rdoff;         /* offset of the RDATA */
 	uint16_t rdlen;
 } caa_dns_rr_t;
 
@@ -217,8 +216,8 @@ int caa_dns_rr_name(const caa_dns_msg_t *m, const caa_dns_rr_t *rr, size_t at,
 typedef struct caa_dns_wr {
 	uint8_t *buf;
 	size_t cap, len;
-	caa_dns_hdr_t hdr;   /* caller's to change until caa_dns_wr_finish() (counts: the writer's) */
-	size_t qend;         /* end of the question section */
+	caa_dns_hdr_t hdr; /* caller's to change until caa_dns_wr_finish() (counts: the writer's) */
+	size_t qend;       /* end of the question section */
 	caa_dns_section_t section; /* of the last thing written */
 	bool overflow;
 } caa_dns_wr_t;
@@ -244,7 +243,7 @@ size_t caa_dns_wr_finish(caa_dns_wr_t *w);
  * an OPT record offering edns_udp octets unless it is 0. Returns the length,
  * or CAA_ELIMIT / CAA_EINVAL.
  */
-int caa_dns_query_write(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname,
-                        uint16_t qtype, uint16_t qclass, bool rd, uint16_t edns_udp);
+int caa_dns_query_write(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname, uint16_t qtype,
+                        uint16_t qclass, bool rd, uint16_t edns_udp);
 
 #endif

@@ -141,9 +141,10 @@ int caa_dnq_new(bool localhost_ok, const char *list, caa_dnq_t **out, char *err,
 			e--;
 		if (e > b && parse_entry(p + b, e - b, &q->user[q->n_user]) != 0) {
 			if (errlen > 0)
-				snprintf(err, errlen, "do-not-query-address: \"%.*s\" is not an "
-				         "address or address/length", (int)(e - b > 64 ? 64 : e - b),
-				         p + b);
+				snprintf(err, errlen,
+				         "do-not-query-address: \"%.*s\" is not an "
+				         "address or address/length",
+				         (int)(e - b > 64 ? 64 : e - b), p + b);
 			caa_dnq_free(q);
 			return CAA_ECONFIG;
 		}
@@ -179,7 +180,8 @@ static const char *refuses_special(const caa_dnq_t *q, const uint8_t a[16], char
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		uint8_t net[16];
 		unsigned add;
-		if (parse_addr(fixed[i].net, net, &add) == 0 && in_block(a, net, fixed[i].plen + add)) {
+		if (parse_addr(fixed[i].net, net, &add) == 0 &&
+		    in_block(a, net, fixed[i].plen + add)) {
 			snprintf(buf, cap, "%s", fixed[i].why);
 			return buf;
 		}
@@ -218,7 +220,8 @@ const char *caa_dnq_refuses(const caa_dnq_t *q, const struct sockaddr *sa, char 
 		return NULL;
 	for (size_t i = 0; i < q->n_user; i++)
 		if (in_block(inner, q->user[i].a, q->user[i].plen)) {
-			snprintf(buf, cap, "the %s form of an IPv4 address on do-not-query-address %s",
+			snprintf(buf, cap,
+			         "the %s form of an IPv4 address on do-not-query-address %s",
 			         a[0] == 0x20 ? "6to4" : "NAT64", q->user[i].text);
 			return buf;
 		}

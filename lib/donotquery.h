@@ -41,7 +41,6 @@ void caa_dnq_free(caa_dnq_t *q);
 /* NULL when sa (AF_INET or AF_INET6) may be queried; otherwise why not, in
  * buf ("loopback (do-not-query-localhost)", "private (RFC 1918)", "on
  * do-not-query-address 10.0.0.0/8", ...). Other families are refused. */
-const char *caa_dnq_refuses(const caa_dnq_t *q, const struct sockaddr *sa, char *buf,
-                            size_t cap);
+const char *caa_dnq_refuses(const caa_dnq_t *q, const struct sockaddr *sa, char *buf, size_t cap);
 
 #endif

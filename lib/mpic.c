@@ -11,10 +11,10 @@
 
 /* BR §3.2.2.9, UTC midnights (date -u -d 2025-03-15 +%s). */
 static const caa_mpic_step_t br_steps[] = {
-	{1741996800, 2, "2025-03-15"},
-	{1773532800, 3, "2026-03-15"},
-	{1781481600, 4, "2026-06-15"},
-	{1797292800, 5, "2026-12-15"},
+    {1741996800, 2, "2025-03-15"},
+    {1773532800, 3, "2026-03-15"},
+    {1781481600, 4, "2026-06-15"},
+    {1797292800, 5, "2026-12-15"},
 };
 #define N_STEPS (sizeof(br_steps) / sizeof(br_steps[0]))
 
@@ -183,8 +183,7 @@ static caa_problem_t *remote_problem(const caa_mpic_remote_t *r, const caa_mpic_
 		                              "(%s)",
 		                       name, or_empty(o->name), RIR_SHOWN(o->rir), name,
 		                       RIR_SHOWN(r->rir));
-	default:
-		return NULL;
+	default: return NULL;
 	}
 }
 
@@ -217,8 +216,8 @@ int caa_perspective_set(caa_perspective_t *p, const caa_mpic_remote_t *r,
 		if ((p->problem = remote_problem(r, o, identifier)) == NULL)
 			goto nomem;
 		/* a remote's own problem keeps its verdict; no answer is a failed lookup */
-		p->verdict = o->state == CAA_MPIC_PROBLEM ? caa_mpic_verdict(o->problem)
-		                                          : CAA_LOOKUP_FAILED;
+		p->verdict =
+		    o->state == CAA_MPIC_PROBLEM ? caa_mpic_verdict(o->problem) : CAA_LOOKUP_FAILED;
 	}
 	return CAA_EOK;
 nomem:
@@ -299,8 +298,8 @@ static caa_problem_t *rir_problem(const caa_mpic_remote_t *remotes,
 	return p;
 }
 
-int caa_mpic_quorum(const caa_mpic_remote_t *remotes, const caa_mpic_outcome_t *outcomes,
-                    size_t n, const char *identifier, caa_mpic_quorum_t *out)
+int caa_mpic_quorum(const caa_mpic_remote_t *remotes, const caa_mpic_outcome_t *outcomes, size_t n,
+                    const char *identifier, caa_mpic_quorum_t *out)
 {
 	if (out == NULL)
 		return CAA_EINVAL;
@@ -318,9 +317,7 @@ int caa_mpic_quorum(const caa_mpic_remote_t *remotes, const caa_mpic_outcome_t *
 			if (first_failure == SIZE_MAX)
 				pending_before_failure = true;
 			break;
-		case CAA_MPIC_CORROBORATED:
-			out->passed++;
-			break;
+		case CAA_MPIC_CORROBORATED: out->passed++; break;
 		case CAA_MPIC_PROBLEM:
 			if (outcomes[i].problem == NULL)
 				return CAA_EINVAL;
@@ -332,8 +329,7 @@ int caa_mpic_quorum(const caa_mpic_remote_t *remotes, const caa_mpic_outcome_t *
 			if (first_failure == SIZE_MAX)
 				first_failure = i;
 			break;
-		default:
-			return CAA_EINVAL;
+		default: return CAA_EINVAL;
 		}
 	}
 	out->total = n;
@@ -355,8 +351,8 @@ int caa_mpic_quorum(const caa_mpic_remote_t *remotes, const caa_mpic_outcome_t *
 	if (first_failure != SIZE_MAX) {
 		if (pending_before_failure)
 			return CAA_EOK;
-		out->problem = remote_problem(&remotes[first_failure], &outcomes[first_failure],
-		                              identifier);
+		out->problem =
+		    remote_problem(&remotes[first_failure], &outcomes[first_failure], identifier);
 		out->reported = first_failure;
 	} else {
 		/* No failing remote: a pending one may yet fail and be reported instead. */

@@ -26,29 +26,24 @@ bool caa_policy_upstream_failure(caa_outcome_t outcome)
 	case CAA_OUT_REFUSED:
 	case CAA_OUT_NOTIMP:
 	case CAA_OUT_FORMERR:
-	case CAA_OUT_TIMEOUT:
-		return true;
-	default:
-		return false;
+	case CAA_OUT_TIMEOUT: return true;
+	default: return false;
 	}
 }
 
-bool caa_policy_label_failed(const caa_label_t *labels, size_t n, size_t i,
-                             const caa_policy_t *pol)
+bool caa_policy_label_failed(const caa_label_t *labels, size_t n, size_t i, const caa_policy_t *pol)
 {
 	const caa_label_t *l = &labels[i];
 
 	switch (l->outcome) {
 	case CAA_OUT_PENDING:
 	case CAA_OUT_PRESENT:
-	case CAA_OUT_EMPTY:
-		return false;
+	case CAA_OUT_EMPTY: return false;
 	case CAA_OUT_NXDOMAIN:
 		/* NXDOMAIN below the TLD is an empty answer; at the TLD it usually
 		 * means a broken resolver path, unless a private PKI says otherwise. */
 		return i == n - 1 && pol->tld_nxdomain_error;
-	case CAA_OUT_NODATA_NOSOA:
-		return pol->nodata_without_soa_error;
+	case CAA_OUT_NODATA_NOSOA: return pol->nodata_without_soa_error;
 	case CAA_OUT_SERVFAIL:
 	case CAA_OUT_REFUSED:
 	case CAA_OUT_NOTIMP:
@@ -56,13 +51,13 @@ bool caa_policy_label_failed(const caa_label_t *labels, size_t n, size_t i,
 	case CAA_OUT_TIMEOUT:
 		/* BR 3.2.2.8 carve-out: an upstream failure in a zone proven
 		 * insecure, retried at least once, may be taken as permission. */
-		if (pol->insecure_lookup_failure_permits && caa_policy_upstream_failure(l->outcome) &&
-		    l->dnssec == CAA_DNSSEC_INSECURE && l->retries >= 1)
+		if (pol->insecure_lookup_failure_permits &&
+		    caa_policy_upstream_failure(l->outcome) && l->dnssec == CAA_DNSSEC_INSECURE &&
+		    l->retries >= 1)
 			return false;
 		return true;
 	case CAA_OUT_NETWORK:
-	case CAA_OUT_BOGUS:
-		return true;
+	case CAA_OUT_BOGUS: return true;
 	}
 	return true; /* an outcome we do not know fails closed */
 }
@@ -100,7 +95,8 @@ const char *caa_note_text(caa_note_t note)
 	case CAA_NOTE_MALFORMED_VALUE: return "value does not parse: authorizes nobody";
 	case CAA_NOTE_ACCOUNT_MISMATCH: return "names this CA, accounturi is another account";
 	case CAA_NOTE_ACCOUNT_DUPLICATE: return "names this CA, more than one accounturi";
-	case CAA_NOTE_METHOD_MISMATCH: return "names this CA, validationmethods excludes the method";
+	case CAA_NOTE_METHOD_MISMATCH:
+		return "names this CA, validationmethods excludes the method";
 	case CAA_NOTE_METHODS_MALFORMED:
 		return "names this CA, validationmethods malformed or repeated";
 	case CAA_NOTE_NOT_RESTRICTING: return "not restricting";
@@ -211,9 +207,9 @@ static const char *const tbr7[] = {"dns-01", "dns-account-01"};
 static const char *const tbr19[] = {"http-01"};
 static const char *const tbr20[] = {"tls-alpn-01"};
 static const caa_method_label_t default_method_labels[] = {
-	{"ca-tbr-7", tbr7, 2},
-	{"ca-tbr-19", tbr19, 1},
-	{"ca-tbr-20", tbr20, 1},
+    {"ca-tbr-7", tbr7, 2},
+    {"ca-tbr-19", tbr19, 1},
+    {"ca-tbr-20", tbr20, 1},
 };
 
 static bool method_label_matches(const caa_policy_t *pol, const char *label, size_t len,
@@ -293,22 +289,13 @@ static int note_rank(caa_note_t note, caa_reason_t *reason)
 {
 	switch (note) {
 	case CAA_NOTE_METHOD_MISMATCH:
-	case CAA_NOTE_METHODS_MALFORMED:
-		*reason = CAA_R_VALIDATION_METHOD_MISMATCH;
-		return 4;
+	case CAA_NOTE_METHODS_MALFORMED: *reason = CAA_R_VALIDATION_METHOD_MISMATCH; return 4;
 	case CAA_NOTE_ACCOUNT_MISMATCH:
-	case CAA_NOTE_ACCOUNT_DUPLICATE:
-		*reason = CAA_R_ACCOUNT_URI_MISMATCH;
-		return 3;
+	case CAA_NOTE_ACCOUNT_DUPLICATE: *reason = CAA_R_ACCOUNT_URI_MISMATCH; return 3;
 	case CAA_NOTE_OTHER_ISSUER:
-	case CAA_NOTE_NO_ISSUER:
-		*reason = CAA_R_NOT_AUTHORIZED;
-		return 2;
-	case CAA_NOTE_MALFORMED_VALUE:
-		*reason = CAA_R_MALFORMED_PROPERTY;
-		return 1;
-	default:
-		return 0;
+	case CAA_NOTE_NO_ISSUER: *reason = CAA_R_NOT_AUTHORIZED; return 2;
+	case CAA_NOTE_MALFORMED_VALUE: *reason = CAA_R_MALFORMED_PROPERTY; return 1;
+	default: return 0;
 	}
 }
 

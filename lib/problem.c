@@ -27,16 +27,11 @@ static const char *or_empty(const char *s)
 const char *caa_problem_urn(caa_problem_type_t type)
 {
 	switch (type) {
-	case CAA_PROB_CAA:
-		return URN_PREFIX "caa";
-	case CAA_PROB_DNS:
-		return URN_PREFIX "dns";
-	case CAA_PROB_SERVER_INTERNAL:
-		return URN_PREFIX "serverInternal";
-	case CAA_PROB_MALFORMED:
-		return URN_PREFIX "malformed";
-	case CAA_PROB_REJECTED_IDENTIFIER:
-		return URN_PREFIX "rejectedIdentifier";
+	case CAA_PROB_CAA: return URN_PREFIX "caa";
+	case CAA_PROB_DNS: return URN_PREFIX "dns";
+	case CAA_PROB_SERVER_INTERNAL: return URN_PREFIX "serverInternal";
+	case CAA_PROB_MALFORMED: return URN_PREFIX "malformed";
+	case CAA_PROB_REJECTED_IDENTIFIER: return URN_PREFIX "rejectedIdentifier";
 	}
 	return URN_PREFIX "serverInternal";
 }
@@ -61,16 +56,11 @@ bool caa_problem_type_from_short(const char *s, caa_problem_type_t *out)
 int caa_problem_status(caa_problem_type_t type)
 {
 	switch (type) {
-	case CAA_PROB_CAA:
-		return 403;
-	case CAA_PROB_DNS:
-		return 400;
-	case CAA_PROB_SERVER_INTERNAL:
-		return 500;
-	case CAA_PROB_MALFORMED:
-		return 400;
-	case CAA_PROB_REJECTED_IDENTIFIER:
-		return 400;
+	case CAA_PROB_CAA: return 403;
+	case CAA_PROB_DNS: return 400;
+	case CAA_PROB_SERVER_INTERNAL: return 500;
+	case CAA_PROB_MALFORMED: return 400;
+	case CAA_PROB_REJECTED_IDENTIFIER: return 400;
 	}
 	return 500;
 }

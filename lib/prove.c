@@ -49,8 +49,7 @@ static bool nsec_unsigned_cut(const uint8_t *rd, size_t len)
 }
 
 caa_prove_step_t caa_prove_ds_answer(const char *qname, int cb_rcode, const uint8_t *packet,
-                                     size_t len, int sec, bool unsigned_proves,
-                                     const char **why)
+                                     size_t len, int sec, bool unsigned_proves, const char **why)
 {
 	caa_dns_msg_t m;
 	caa_dns_iter_t it;
@@ -85,9 +84,8 @@ caa_prove_step_t caa_prove_ds_answer(const char *qname, int cb_rcode, const uint
 	if (caa_dns_name_from_str(qname, want) > 0) {
 		caa_dns_iter_init(&it, &m, CAA_DNS_AUTHORITY);
 		while (!cut && caa_dns_iter_next(&it, &rr))
-			cut = rr.type == CAA_DNS_T_NSEC &&
-			      caa_dns_rr_owner(&m, &rr, owner) > 0 && caa_dns_name_eq(owner, want) &&
-			      nsec_unsigned_cut(rr.rdata, rr.rdlen);
+			cut = rr.type == CAA_DNS_T_NSEC && caa_dns_rr_owner(&m, &rr, owner) > 0 &&
+			      caa_dns_name_eq(owner, want) && nsec_unsigned_cut(rr.rdata, rr.rdlen);
 	}
 	*why = cut ? "a validated NSEC proves an unsigned delegation"
 	           : "a signed zone holds the name and no unsigned delegation is proven";
@@ -186,7 +184,8 @@ static void proof_send(proof_t *p)
 		proof_end(p, false, "out of memory");
 		return;
 	}
-	int rc = ub_resolve_event(pv->ub, p->cand, CAA_DNS_T_DS, CAA_DNS_C_IN, p, on_ds, &p->async_id);
+	int rc =
+	    ub_resolve_event(pv->ub, p->cand, CAA_DNS_T_DS, CAA_DNS_C_IN, p, on_ds, &p->async_id);
 	if (rc != 0) {
 		p->in_ub = false;
 		proof_end(p, false, ub_strerror(rc));

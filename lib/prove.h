@@ -42,8 +42,7 @@ typedef enum caa_prove_step {
  * (caa_ubconf_proves_insecure). *why gets a constant text saying why.
  */
 caa_prove_step_t caa_prove_ds_answer(const char *qname, int cb_rcode, const uint8_t *packet,
-                                     size_t len, int sec, bool unsigned_proves,
-                                     const char **why);
+                                     size_t len, int sec, bool unsigned_proves, const char **why);
 
 typedef struct caa_prover caa_prover_t;
 

@@ -32,7 +32,7 @@ typedef struct owner {
 struct caa_records {
 	owner_t *owners;
 	size_t n_owners, cap_owners;
-	size_t *slots; /* open addressing over owners: index + 1, 0 = free */
+	size_t *slots;  /* open addressing over owners: index + 1, 0 = free */
 	size_t n_slots; /* a power of two, at least twice n_owners */
 	/* RDATA and reasons. Sized once from the text, since nothing decoded
 	 * is longer than the line it came from: the views never move. */
@@ -62,21 +62,25 @@ static const struct {
 	const char *word;
 	caa_outcome_t outcome;
 } status_words[] = {
-	{"NODATA", CAA_OUT_EMPTY},     {"NXDOMAIN", CAA_OUT_NXDOMAIN},
-	{"NODATA-NO-SOA", CAA_OUT_NODATA_NOSOA},
-	{"NODATA_WITHOUT_SOA", CAA_OUT_NODATA_NOSOA}, /* the JSON trace's name, pasted back */
-	{"SERVFAIL", CAA_OUT_SERVFAIL}, {"REFUSED", CAA_OUT_REFUSED},
-	{"NOTIMP", CAA_OUT_NOTIMP},     {"FORMERR", CAA_OUT_FORMERR},
-	{"TIMEOUT", CAA_OUT_TIMEOUT},   {"NETWORK", CAA_OUT_NETWORK},
-	{"BOGUS", CAA_OUT_BOGUS},
+    {"NODATA", CAA_OUT_EMPTY},
+    {"NXDOMAIN", CAA_OUT_NXDOMAIN},
+    {"NODATA-NO-SOA", CAA_OUT_NODATA_NOSOA},
+    {"NODATA_WITHOUT_SOA", CAA_OUT_NODATA_NOSOA}, /* the JSON trace's name, pasted back */
+    {"SERVFAIL", CAA_OUT_SERVFAIL},
+    {"REFUSED", CAA_OUT_REFUSED},
+    {"NOTIMP", CAA_OUT_NOTIMP},
+    {"FORMERR", CAA_OUT_FORMERR},
+    {"TIMEOUT", CAA_OUT_TIMEOUT},
+    {"NETWORK", CAA_OUT_NETWORK},
+    {"BOGUS", CAA_OUT_BOGUS},
 };
 
 /* Types that show up in dig output next to CAA: named in the error so the
  * user knows the line was understood, just not wanted. */
 static const char *const other_types[] = {
-	"A",    "AAAA",  "NS",     "CNAME", "DNAME",  "SOA",   "MX",         "TXT",
-	"PTR",  "SRV",   "DS",     "DNSKEY", "RRSIG", "NSEC",  "NSEC3",      "NSEC3PARAM",
-	"TLSA", "HTTPS", "SVCB",   "CDS",   "CDNSKEY", "OPT",  "HINFO",      "SSHFP",
+    "A",    "AAAA",  "NS",   "CNAME",  "DNAME",   "SOA",  "MX",    "TXT",
+    "PTR",  "SRV",   "DS",   "DNSKEY", "RRSIG",   "NSEC", "NSEC3", "NSEC3PARAM",
+    "TLSA", "HTTPS", "SVCB", "CDS",    "CDNSKEY", "OPT",  "HINFO", "SSHFP",
 };
 
 static bool is_blank(char c)
@@ -646,8 +650,7 @@ static int parse_line(parser_t *ps)
 	return entry(ps, p != ps->p);
 }
 
-int caa_records_parse(const char *text, size_t len, caa_records_t **out, char *err,
-                      size_t errlen)
+int caa_records_parse(const char *text, size_t len, caa_records_t **out, char *err, size_t errlen)
 {
 	parser_t ps = {.err = err, .errlen = errlen};
 	int rc = CAA_EOK;

@@ -36,8 +36,10 @@ static int64_t now_ms(void)
 static caa_dnssec_t weakest(const caa_label_t *labels, size_t n)
 {
 	static const int rank[] = {
-		[CAA_DNSSEC_SECURE] = 3, [CAA_DNSSEC_INSECURE] = 2,
-		[CAA_DNSSEC_INDETERMINATE] = 1, [CAA_DNSSEC_BOGUS] = 0,
+	    [CAA_DNSSEC_SECURE] = 3,
+	    [CAA_DNSSEC_INSECURE] = 2,
+	    [CAA_DNSSEC_INDETERMINATE] = 1,
+	    [CAA_DNSSEC_BOGUS] = 0,
 	};
 	caa_dnssec_t w = CAA_DNSSEC_SECURE;
 	if (n == 0)
@@ -52,8 +54,8 @@ static caa_dnssec_t weakest(const caa_label_t *labels, size_t n)
 	return w;
 }
 
-static int copy_records(const caa_rr_t *rrs, size_t n, const caa_note_t *notes,
-                        caa_record_t **out, size_t *n_out)
+static int copy_records(const caa_rr_t *rrs, size_t n, const caa_note_t *notes, caa_record_t **out,
+                        size_t *n_out)
 {
 	*out = NULL;
 	*n_out = 0;
@@ -106,32 +108,19 @@ static caa_reason_t failure_reason(const caa_label_t *l, const char **what, cons
 		*what = "SERVFAIL";
 		*hint = servfail_hint;
 		return CAA_R_DNS_SERVFAIL;
-	case CAA_OUT_REFUSED:
-		*what = "REFUSED";
-		return CAA_R_DNS_REFUSED;
-	case CAA_OUT_NOTIMP:
-		*what = "NOTIMP";
-		return CAA_R_DNS_NOTIMP;
-	case CAA_OUT_FORMERR:
-		*what = "FORMERR";
-		return CAA_R_DNS_FORMERR;
-	case CAA_OUT_TIMEOUT:
-		*what = "query timed out";
-		return CAA_R_DNS_TIMEOUT;
-	case CAA_OUT_NETWORK:
-		*what = "networking error";
-		return CAA_R_DNS_NETWORK;
+	case CAA_OUT_REFUSED: *what = "REFUSED"; return CAA_R_DNS_REFUSED;
+	case CAA_OUT_NOTIMP: *what = "NOTIMP"; return CAA_R_DNS_NOTIMP;
+	case CAA_OUT_FORMERR: *what = "FORMERR"; return CAA_R_DNS_FORMERR;
+	case CAA_OUT_TIMEOUT: *what = "query timed out"; return CAA_R_DNS_TIMEOUT;
+	case CAA_OUT_NETWORK: *what = "networking error"; return CAA_R_DNS_NETWORK;
 	case CAA_OUT_BOGUS:
 		*what = NULL; /* "DNSSEC: <why>", built by the caller */
 		return CAA_R_DNSSEC_BOGUS;
-	default:
-		*what = "SERVFAIL";
-		return CAA_R_INTERNAL;
+	default: *what = "SERVFAIL"; return CAA_R_INTERNAL;
 	}
 }
 
-static caa_problem_t *failure_problem(const char *ident, const caa_label_t *l,
-                                      caa_reason_t *reason)
+static caa_problem_t *failure_problem(const char *ident, const caa_label_t *l, caa_reason_t *reason)
 {
 	const char *what, *hint;
 	*reason = failure_reason(l, &what, &hint);
@@ -170,8 +159,8 @@ static int build_trace(caa_result_t *res, const caa_label_t *labels, size_t n, s
 		if (t->name == NULL || (l->why && t->why == NULL))
 			return CAA_ENOMEM;
 		if (l->outcome == CAA_OUT_PRESENT) {
-			int rc = copy_records(l->rrs, l->n_rrs, relevant ? notes : NULL, &t->records,
-			                      &t->n_records);
+			int rc = copy_records(l->rrs, l->n_rrs, relevant ? notes : NULL,
+			                      &t->records, &t->n_records);
 			if (rc != CAA_EOK)
 				return rc;
 		}
@@ -260,7 +249,8 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		res->flags = label_flags(labels, idx + 1, pol);
 		if (!(res->relevant_domain = dup_s(l->name)))
 			goto fail;
-		if (copy_records(l->rrs, l->n_rrs, notes, &res->records, &res->n_records) != CAA_EOK)
+		if (copy_records(l->rrs, l->n_rrs, notes, &res->records, &res->n_records) !=
+		    CAA_EOK)
 			goto fail;
 		if (d.verdict != CAA_PERMITTED &&
 		    !(res->problem = caa_problem_forbidden(res->identifier, l->name)))
@@ -278,7 +268,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 	case CAA_SEL_ERROR:
 		res->verdict = CAA_LOOKUP_FAILED;
 		res->dnssec = labels[idx].outcome == CAA_OUT_BOGUS ? CAA_DNSSEC_BOGUS
-		                                                  : weakest(labels, idx + 1);
+		                                                   : weakest(labels, idx + 1);
 		res->flags = label_flags(labels, idx + 1, pol);
 		if (!(res->relevant_domain = dup_s("")))
 			goto fail;
@@ -302,9 +292,9 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 		break;
 	}
 
-	if (keep_trace && build_trace(res, labels, n, idx,
-	                              sel == CAA_SEL_RELEVANT || sel == CAA_SEL_ERROR,
-	                              notes) != CAA_EOK)
+	if (keep_trace &&
+	    build_trace(res, labels, n, idx, sel == CAA_SEL_RELEVANT || sel == CAA_SEL_ERROR,
+	                notes) != CAA_EOK)
 		goto fail;
 	if (notes != stack_notes)
 		free(notes);

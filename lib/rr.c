@@ -150,8 +150,7 @@ caa_tag_t caa_rr_tag(const char *tag, size_t len)
 			return CAA_TAG_CONTACTPHONE;
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return CAA_TAG_UNKNOWN;
 }

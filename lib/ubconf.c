@@ -190,8 +190,8 @@ int caa_ubconf_validation(struct ub_ctx *ub, caa_ubconf_val_t *out)
 {
 	memset(out, 0, sizeof(*out));
 	char *modules = NULL;
-	bool validator = ub_ctx_get_option(ub, "module-config", &modules) == 0 &&
-	                 modules != NULL && strstr(modules, "validator") != NULL;
+	bool validator = ub_ctx_get_option(ub, "module-config", &modules) == 0 && modules != NULL &&
+	                 strstr(modules, "validator") != NULL;
 	free(modules);
 	/* ub_ctx_add_ta_file() puts dns.trust_anchor_file in the same list as an
 	 * unbound.conf's trust-anchor-file: one place to look. */
@@ -246,8 +246,9 @@ int caa_ubconf_donotquery(struct ub_ctx *ub, caa_dnq_t **out, char *err, size_t 
 	*out = NULL;
 	if (ub_ctx_get_option(ub, "do-not-query-localhost", &local) != 0 ||
 	    ub_ctx_get_option(ub, "do-not-query-address", &list) != 0) {
-		snprintf(err, errlen, "dns.unbound_conf: cannot read do-not-query-localhost / "
-		                      "do-not-query-address back from libunbound");
+		snprintf(err, errlen,
+		         "dns.unbound_conf: cannot read do-not-query-localhost / "
+		         "do-not-query-address back from libunbound");
 	} else {
 		char why[160] = "";
 		rc = caa_dnq_new(local != NULL && strcmp(local, "no") == 0, list, out, why,

@@ -41,8 +41,8 @@ int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size
  * proven: such answers are INDETERMINATE.
  */
 typedef struct caa_ubconf_val {
-	bool validating;  /* the validator module runs and a root trust anchor is set */
-	char **insecure;  /* domain-insecure names (lowercase, no trailing dot) */
+	bool validating; /* the validator module runs and a root trust anchor is set */
+	char **insecure; /* domain-insecure names (lowercase, no trailing dot) */
 	size_t n_insecure;
 } caa_ubconf_val_t;
 

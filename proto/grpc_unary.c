@@ -15,8 +15,8 @@ void caa_grpc_unary_init(caa_grpc_unary_t *u)
 	u->details = grpc_empty_slice();
 }
 
-grpc_call_error caa_grpc_unary_start(grpc_call *call, grpc_byte_buffer *send,
-                                     caa_grpc_unary_t *u, void *tag)
+grpc_call_error caa_grpc_unary_start(grpc_call *call, grpc_byte_buffer *send, caa_grpc_unary_t *u,
+                                     void *tag)
 {
 	grpc_op ops[6];
 	memset(ops, 0, sizeof(ops));

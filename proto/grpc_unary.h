@@ -19,8 +19,8 @@ typedef struct caa_grpc_unary {
 void caa_grpc_unary_init(caa_grpc_unary_t *u);
 /* Start the batch on call with tag; send is copied by gRPC (the caller still
  * owns it). */
-grpc_call_error caa_grpc_unary_start(grpc_call *call, grpc_byte_buffer *send,
-                                     caa_grpc_unary_t *u, void *tag);
+grpc_call_error caa_grpc_unary_start(grpc_call *call, grpc_byte_buffer *send, caa_grpc_unary_t *u,
+                                     void *tag);
 void caa_grpc_unary_deinit(caa_grpc_unary_t *u);
 
 #endif

@@ -120,8 +120,8 @@ static void test_enums(void)
 
 	check_enum(&caa__v1__verdict__descriptor, CAA_PERMITTED, CAA_LOOKUP_FAILED, verdict_name,
 	           "VERDICT_UNSPECIFIED");
-	check_enum(&caa__v1__reason__descriptor, CAA_R_NO_CAA, CAA_R_NOT_CORROBORATED,
-	           reason_name, "REASON_UNSPECIFIED");
+	check_enum(&caa__v1__reason__descriptor, CAA_R_NO_CAA, CAA_R_NOT_CORROBORATED, reason_name,
+	           "REASON_UNSPECIFIED");
 	check_enum(&caa__v1__dnssec__descriptor, CAA_DNSSEC_SECURE, CAA_DNSSEC_INDETERMINATE,
 	           dnssec_name, "DNSSEC_UNSPECIFIED");
 }

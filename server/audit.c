@@ -347,7 +347,8 @@ static void add_result(caad_audit_buf_t *b, const caa_result_t *res)
 	put(b, "[", 1);
 	bool first = true;
 	for (unsigned bit = 0; bit < 32; bit++) {
-		const char *name = (res->flags >> bit & 1u) ? caa_result_flag_name(1u << bit) : NULL;
+		const char *name =
+		    (res->flags >> bit & 1u) ? caa_result_flag_name(1u << bit) : NULL;
 		if (name == NULL)
 			continue;
 		if (!first)
@@ -426,8 +427,8 @@ void caad_audit_check(const caad_audit_t *who, const caa_request_t *req, const c
 	caad_audit_buf_free(&b);
 }
 
-void caad_audit_refused(const char *rpc, const char *peer, const char *client,
-                        char *const *sans, const char *error)
+void caad_audit_refused(const char *rpc, const char *peer, const char *client, char *const *sans,
+                        const char *error)
 {
 	caad_audit_buf_t b;
 	caad_audit_buf_init(&b);

@@ -47,7 +47,7 @@ void caad_audit_check(const caad_audit_t *who, const caa_request_t *req, const c
 /* The line of a call refused before its handler ("msg":"refused"): the rpc
  * asked for, the peer, its certificate's identity and its DNS and URI SANs
  * (NULL-terminated, may be NULL), and why. */
-void caad_audit_refused(const char *rpc, const char *peer, const char *client,
-                        char *const *sans, const char *error);
+void caad_audit_refused(const char *rpc, const char *peer, const char *client, char *const *sans,
+                        const char *error);
 
 #endif

@@ -29,7 +29,7 @@
 #define CAAD_MAX_LABELS  128               /* EvaluateRequest.labels */
 #define CAAD_MAX_RECORDS 1024              /* records of one label in Evaluate */
 
-typedef struct caad_done caad_done_t; /* completion workers (job.h) */
+typedef struct caad_done caad_done_t;       /* completion workers (job.h) */
 typedef struct caad_remotes caad_remotes_t; /* remote perspectives (remote.h) */
 
 typedef struct caad {

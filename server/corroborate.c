@@ -42,8 +42,8 @@ typedef struct item {
 
 struct corr {
 	pthread_mutex_t lock;
-	size_t refs;      /* the job's, and one per call in flight */
-	caad_job_t *job;  /* NULL once handed back */
+	size_t refs;     /* the job's, and one per call in flight */
+	caad_job_t *job; /* NULL once handed back */
 	caad_call_t *call;
 	caad_t *d;
 	size_t n_remotes, n_items, open; /* open: items not decided yet */
@@ -130,8 +130,12 @@ static void decide(corr_t *c, item_t *it, caa_mpic_quorum_t *q, caa_problem_t *p
 	bool nomem = res->perspectives == NULL;
 	for (size_t r = 0; !nomem && r < c->n_remotes; r++) {
 		const slot_t *s = &it->slots[r];
-		caa_mpic_outcome_t o = {.state = s->state, .problem = s->problem, .error = s->error,
-		                        .timeout_ms = s->timeout_ms, .name = s->name, .rir = s->rir};
+		caa_mpic_outcome_t o = {.state = s->state,
+		                        .problem = s->problem,
+		                        .error = s->error,
+		                        .timeout_ms = s->timeout_ms,
+		                        .name = s->name,
+		                        .rir = s->rir};
 		nomem = caa_perspective_set(&res->perspectives[r], &c->remotes[r], &o,
 		                            res->identifier, s->elapsed_us) != CAA_EOK;
 		res->n_perspectives += !nomem;
@@ -154,9 +158,12 @@ static void evaluate(corr_t *c, item_t *it)
 	caa_mpic_outcome_t o[c->n_remotes];
 	for (size_t r = 0; r < c->n_remotes; r++) {
 		const slot_t *s = &it->slots[r];
-		o[r] = (caa_mpic_outcome_t){.state = s->state, .problem = s->problem,
-		                            .error = s->error, .timeout_ms = s->timeout_ms,
-		                            .name = s->name, .rir = s->rir};
+		o[r] = (caa_mpic_outcome_t){.state = s->state,
+		                            .problem = s->problem,
+		                            .error = s->error,
+		                            .timeout_ms = s->timeout_ms,
+		                            .name = s->name,
+		                            .rir = s->rir};
 	}
 	caa_mpic_quorum_t q;
 	const char *ident = c->job->results[it->idx]->identifier;
@@ -205,8 +212,9 @@ static void pump(corr_t *c, size_t r)
 		}
 		s->ask = caad_remotes_ask(c->d->remotes, r, &it->q, timeout, on_answer, s);
 		if (s->ask == NULL) {
-			slot_end(c, s, CAA_MPIC_UNREACHABLE,
-			         "INTERNAL: the call could not start (out of memory or shutting down)");
+			slot_end(
+			    c, s, CAA_MPIC_UNREACHABLE,
+			    "INTERNAL: the call could not start (out of memory or shutting down)");
 			continue;
 		}
 		c->refs++;
@@ -261,7 +269,8 @@ static void on_answer(void *arg, const caad_answer_t *ans)
 			                  ans->problem, &o);
 			s->name = strdup(ans->perspective ? ans->perspective : "");
 			s->rir = strdup(ans->rir ? ans->rir : "");
-			if (o.state == CAA_MPIC_PROBLEM && (s->problem = calloc(1, sizeof(*s->problem))) &&
+			if (o.state == CAA_MPIC_PROBLEM &&
+			    (s->problem = calloc(1, sizeof(*s->problem))) &&
 			    caa_problem_copy(s->problem, ans->problem) != CAA_EOK) {
 				free(s->problem);
 				s->problem = NULL;
@@ -306,15 +315,14 @@ static void on_cancel(void *arg, uint64_t id)
 			/* the remotes did nothing wrong: no outcome, no metric; an open
 			 * item keeps an ask in flight, whose answer hands the job back */
 			decide(c, it, NULL,
-			       caa_problem_new(CAA_PROB_SERVER_INTERNAL,
-			                       c->job->results[it->idx]->identifier,
-			                       "During secondary validation: the call was cancelled "
-			                       "before the quorum was decided"));
+			       caa_problem_new(
+			           CAA_PROB_SERVER_INTERNAL, c->job->results[it->idx]->identifier,
+			           "During secondary validation: the call was cancelled "
+			           "before the quorum was decided"));
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
 }
-
 
 /* The problem that keeps the request from the remotes; NULL when none (or out of memory). */
 static caa_problem_t *why_unaskable(corr_t *c, const caa_request_t *req, const caa_result_t *res,
@@ -322,11 +330,12 @@ static caa_problem_t *why_unaskable(corr_t *c, const caa_request_t *req, const c
 {
 	const caa_policy_t *pol = caa_config_policy(c->d->cfg, "");
 	if (req->policy != NULL && req->policy[0] != '\0') /* DoCAA carries no profile */
-		return caa_problem_new(CAA_PROB_SERVER_INTERNAL, res->identifier,
-		                       "During secondary validation: profile \"%s\" cannot be sent "
-		                       "to the remote perspectives, which decide under their default "
-		                       "policy (DoCAA carries no profile)",
-		                       req->policy);
+		return caa_problem_new(
+		    CAA_PROB_SERVER_INTERNAL, res->identifier,
+		    "During secondary validation: profile \"%s\" cannot be sent "
+		    "to the remote perspectives, which decide under their default "
+		    "policy (DoCAA carries no profile)",
+		    req->policy);
 	if (q->account_id == 0 && pol != NULL &&
 	    caa_mpic_account_id(pol, req->account_uri, &q->account_id) != CAA_EOK)
 		return caa_problem_new(CAA_PROB_SERVER_INTERNAL, res->identifier,
@@ -446,8 +455,8 @@ void caad_corr_start(caad_job_t *job)
 		caa_problem_t *p = NULL;
 		if (rc != CAA_EOK || sched != NULL) { /* the BR minimum is not met: ask nobody */
 			if (sched != NULL)
-				p = caa_problem_new(sched->type, job->results[it->idx]->identifier, "%s",
-				                    sched->detail);
+				p = caa_problem_new(sched->type, job->results[it->idx]->identifier,
+				                    "%s", sched->detail);
 			decide(c, it, NULL, p); /* p NULL: out of memory, the call fails */
 		} else if (unaskable(c, &job->reqs[it->idx], job->results[it->idx], &it->q, &p)) {
 			decide(c, it, NULL, p);

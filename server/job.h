@@ -36,8 +36,8 @@ struct caad_job {
 	bool corroborated; /* the remotes were asked (or had no part) */
 	size_t *dns_idx, n_dns;
 	uint64_t timeout_ms, call_no;
-	int rc;               /* how the DNS part ended */
-	caad_job_t *next;     /* in the completion queue */
+	int rc;           /* how the DNS part ended */
+	caad_job_t *next; /* in the completion queue */
 };
 
 /* A job for n identifiers, in the call's arena. NULL when out of memory. */

@@ -254,8 +254,8 @@ static bool admit(void *arg, caad_call_t *c, size_t method)
 	if (caad_call_client_allowed(c, &dm->cfg->tls, &sans))
 		return true;
 	static const char why[] = "client certificate names none of tls.client_names";
-	caad_audit_refused(method < N_ROUTES ? routes[method].metric : "unknown",
-	                   caad_call_peer(c), caad_call_identity(c), sans, why);
+	caad_audit_refused(method < N_ROUTES ? routes[method].metric : "unknown", caad_call_peer(c),
+	                   caad_call_identity(c), sans, why);
 	caad_tls_sans_free(sans);
 	caad_call_fail(c, GRPC_STATUS_PERMISSION_DENIED, "%s", why);
 	return false;
@@ -341,7 +341,8 @@ static int serve(daemon_t *dm, const char *config_path)
 	    dm->cfg->perspective.name ? dm->cfg->perspective.name : "", "config", config_path);
 	if (f != NULL) {
 		json_object_set_new(f, "rir", json_string(dm->cfg->perspective.rir));
-		json_object_set_new(f, "remotes", json_integer((json_int_t)dm->cfg->perspective.n_remotes));
+		json_object_set_new(f, "remotes",
+		                    json_integer((json_int_t)dm->cfg->perspective.n_remotes));
 	}
 	if (f != NULL && dm->http != NULL)
 		json_object_set_new(f, "metrics_port", json_integer(dm->metrics_port));
@@ -368,7 +369,7 @@ static int serve(daemon_t *dm, const char *config_path)
 	atomic_store(&dm->dns_stop, true);
 	caa_ctx_stop(dm->d.dns);
 	pthread_join(dm->dns_thread, NULL);
-	caad_done_stop(&dm->d); /* after the resolver: its last round is queued */
+	caad_done_stop(&dm->d);           /* after the resolver: its last round is queued */
 	caad_remotes_free(dm->d.remotes); /* no call is held: none of theirs is in flight */
 	dm->d.remotes = NULL;
 	caad_http_free(dm->http); /* its page reads the server's call count */

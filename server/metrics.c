@@ -47,7 +47,7 @@ struct caad_metrics {
 		counter_t outcomes[N_STATES];
 		counter_t latency[N_BUCKETS + 1];
 		counter_t latency_sum_us, latency_count;
-	} *remote;
+	} * remote;
 	counter_t quorum[2]; /* failed, passed */
 };
 
@@ -151,8 +151,7 @@ static unsigned depth_of(const char *name)
 static bool label_error(caa_outcome_t o, unsigned depth)
 {
 	switch (o) {
-	case CAA_OUT_NXDOMAIN:
-		return depth == 1;
+	case CAA_OUT_NXDOMAIN: return depth == 1;
 	case CAA_OUT_NODATA_NOSOA:
 	case CAA_OUT_SERVFAIL:
 	case CAA_OUT_REFUSED:
@@ -160,10 +159,8 @@ static bool label_error(caa_outcome_t o, unsigned depth)
 	case CAA_OUT_FORMERR:
 	case CAA_OUT_TIMEOUT:
 	case CAA_OUT_NETWORK:
-	case CAA_OUT_BOGUS:
-		return true;
-	default:
-		return false;
+	case CAA_OUT_BOGUS: return true;
+	default: return false;
 	}
 }
 
@@ -295,7 +292,8 @@ static void render_remotes(caad_metrics_t *m, FILE *out)
 			char le[16];
 			snprintf(le, sizeof(le), "%g", b < N_BUCKETS ? buckets_ms[b] / 1000.0 : 0);
 			fprintf(out,
-			        "caad_perspective_duration_seconds_bucket{perspective=\"%s\",le=\"%s\"} "
+			        "caad_perspective_duration_seconds_bucket{perspective=\"%s\",le=\"%"
+			        "s\"} "
 			        "%llu\n",
 			        name, b < N_BUCKETS ? le : "+Inf", (unsigned long long)cum);
 		}
@@ -317,8 +315,8 @@ static void render_rpc(caad_metrics_t *m, FILE *out)
 			uint64_t n = get(&m->rpc[i * N_CODES + c]);
 			if (n > 0)
 				fprintf(out, "caad_rpc_total{method=\"%s\",code=\"%s\"} %llu\n",
-				        i < m->n_methods ? m->methods[i] : "unknown", caa_grpc_status_name((int)c),
-				        (unsigned long long)n);
+				        i < m->n_methods ? m->methods[i] : "unknown",
+				        caa_grpc_status_name((int)c), (unsigned long long)n);
 		}
 }
 
@@ -345,33 +343,35 @@ static void render_dns(caad_metrics_t *m, FILE *out)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", rows[i].name,
 		        rows[i].help, rows[i].name, rows[i].name, (unsigned long long)rows[i].v);
-	fprintf(out,
-	        "# HELP caad_dns_outstanding Queries libunbound holds (dns.max_outstanding caps it).\n"
-	        "# TYPE caad_dns_outstanding gauge\ncaad_dns_outstanding %llu\n"
-	        "# HELP caad_dns_waiting Lookups waiting for a dns.max_outstanding slot.\n"
-	        "# TYPE caad_dns_waiting gauge\ncaad_dns_waiting %llu\n",
-	        (unsigned long long)s.outstanding, (unsigned long long)s.waiting);
+	fprintf(
+	    out,
+	    "# HELP caad_dns_outstanding Queries libunbound holds (dns.max_outstanding caps it).\n"
+	    "# TYPE caad_dns_outstanding gauge\ncaad_dns_outstanding %llu\n"
+	    "# HELP caad_dns_waiting Lookups waiting for a dns.max_outstanding slot.\n"
+	    "# TYPE caad_dns_waiting gauge\ncaad_dns_waiting %llu\n",
+	    (unsigned long long)s.outstanding, (unsigned long long)s.waiting);
 }
 
 /* The BR schedule (schedule.h): alert on remotes < min_remotes (checks are
  * failing) and on schedule_warning (a rise within 30 days). */
 static void render_schedule(const caad_schedule_state_t *s, FILE *out)
 {
-	fprintf(out,
-	        "# HELP caad_perspective_remotes Remote perspectives listed (perspective.remotes).\n"
-	        "# TYPE caad_perspective_remotes gauge\ncaad_perspective_remotes %zu\n"
-	        "# HELP caad_perspective_min_remotes Remote perspectives required now: the BR "
-	        "schedule's minimum under \"br\", else perspective.min_remotes; 0 without remotes.\n"
-	        "# TYPE caad_perspective_min_remotes gauge\ncaad_perspective_min_remotes %u\n"
-	        "# HELP caad_perspective_schedule_rise_seconds Seconds until the BR minimum rises "
-	        "above the remotes listed; 0 when no such rise is ahead.\n"
-	        "# TYPE caad_perspective_schedule_rise_seconds gauge\n"
-	        "caad_perspective_schedule_rise_seconds %lld\n"
-	        "# HELP caad_perspective_schedule_warning 1 while that rise is 30 days away or "
-	        "less (caad warns), else 0.\n"
-	        "# TYPE caad_perspective_schedule_warning gauge\n"
-	        "caad_perspective_schedule_warning %d\n",
-	        s->remotes, s->min_remotes, (long long)s->rise_s, s->warning ? 1 : 0);
+	fprintf(
+	    out,
+	    "# HELP caad_perspective_remotes Remote perspectives listed (perspective.remotes).\n"
+	    "# TYPE caad_perspective_remotes gauge\ncaad_perspective_remotes %zu\n"
+	    "# HELP caad_perspective_min_remotes Remote perspectives required now: the BR "
+	    "schedule's minimum under \"br\", else perspective.min_remotes; 0 without remotes.\n"
+	    "# TYPE caad_perspective_min_remotes gauge\ncaad_perspective_min_remotes %u\n"
+	    "# HELP caad_perspective_schedule_rise_seconds Seconds until the BR minimum rises "
+	    "above the remotes listed; 0 when no such rise is ahead.\n"
+	    "# TYPE caad_perspective_schedule_rise_seconds gauge\n"
+	    "caad_perspective_schedule_rise_seconds %lld\n"
+	    "# HELP caad_perspective_schedule_warning 1 while that rise is 30 days away or "
+	    "less (caad warns), else 0.\n"
+	    "# TYPE caad_perspective_schedule_warning gauge\n"
+	    "caad_perspective_schedule_warning %d\n",
+	    s->remotes, s->min_remotes, (long long)s->rise_s, s->warning ? 1 : 0);
 }
 
 void caad_metrics_render(caad_metrics_t *m, FILE *out)

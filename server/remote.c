@@ -73,8 +73,8 @@ static uint32_t elapsed_us(const struct timespec *since)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t us = (int64_t)(now.tv_sec - since->tv_sec) * 1000000 +
-	             (now.tv_nsec - since->tv_nsec) / 1000;
+	int64_t us =
+	    (int64_t)(now.tv_sec - since->tv_sec) * 1000000 + (now.tv_nsec - since->tv_nsec) / 1000;
 	return us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
@@ -94,7 +94,7 @@ static void read_problem(const Core__ProblemDetails *m, caa_problem_t *p, char *
 		p->type = type;
 		/* its status is kept when it is an error status at all */
 		p->status = m->httpstatus >= 400 && m->httpstatus <= 599 ? m->httpstatus
-		                                                          : caa_problem_status(type);
+		                                                         : caa_problem_status(type);
 		bounded(buf, size, m->detail);
 	} else {
 		/* a type caad does not know: serverInternal, with the remote's type named */
@@ -107,8 +107,7 @@ static void read_problem(const Core__ProblemDetails *m, caa_problem_t *p, char *
 	p->detail = buf;
 }
 
-void caad_remote_read(const uint8_t *data, size_t len, caad_answer_t *ans,
-                      caad_answer_buf_t *buf)
+void caad_remote_read(const uint8_t *data, size_t len, caad_answer_t *ans, caad_answer_buf_t *buf)
 {
 	Va__IsCAAValidResponse *m = va__is_caavalid_response__unpack(NULL, len, data);
 	ans->perspective = ans->rir = NULL;
@@ -174,8 +173,8 @@ static void *loop(void *arg)
 	caad_remotes_t *rs = arg;
 	prctl(PR_SET_NAME, "caad-remotes");
 	for (;;) {
-		grpc_event ev = grpc_completion_queue_next(rs->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC),
-		                                           NULL);
+		grpc_event ev =
+		    grpc_completion_queue_next(rs->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
 		if (ev.type == GRPC_QUEUE_SHUTDOWN)
 			break;
 		if (ev.type != GRPC_OP_COMPLETE)
@@ -212,8 +211,8 @@ static grpc_channel *channel_new(const caa_remote_config_t *r, char *err, size_t
 	grpc_channel *ch = grpc_channel_create(r->address, creds, &ca);
 	grpc_channel_credentials_release(creds);
 	if (ch == NULL) {
-		snprintf(err, errlen, "perspective.remotes %s: address %s: gRPC cannot use it", r->name,
-		         r->address);
+		snprintf(err, errlen, "perspective.remotes %s: address %s: gRPC cannot use it",
+		         r->name, r->address);
 		return NULL;
 	}
 	/* connect now, so the first check does not pay for it */
@@ -280,8 +279,8 @@ caad_ask_t *caad_remotes_ask(caad_remotes_t *rs, size_t r, const caad_question_t
 	grpc_slice_unref(slice);
 
 	clock_gettime(CLOCK_MONOTONIC, &a->start);
-	gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-	                                     gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
+	gpr_timespec deadline = gpr_time_add(
+	    gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
 	a->call = grpc_channel_create_call(rs->channels[r], NULL, GRPC_PROPAGATE_DEFAULTS, rs->cq,
 	                                   rs->method, NULL, deadline, NULL);
 	grpc_call_error e =
@@ -307,8 +306,8 @@ void caad_remotes_free(caad_remotes_t *rs)
 		if (rs->thread_started) {
 			pthread_join(rs->thread, NULL);
 		} else {
-			while (grpc_completion_queue_next(rs->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC),
-			                                  NULL)
+			while (grpc_completion_queue_next(rs->cq,
+			                                  gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
 			           .type != GRPC_QUEUE_SHUTDOWN)
 				;
 		}

@@ -55,8 +55,7 @@ typedef struct caad_answer_buf {
  * The texts live in buf. A problem type caad does not know becomes
  * serverInternal, the remote's type named in the detail; an HTTP status
  * outside 400-599 becomes the type's own. (Fuzzed: fuzz_answer.) */
-void caad_remote_read(const uint8_t *data, size_t len, caad_answer_t *ans,
-                      caad_answer_buf_t *buf);
+void caad_remote_read(const uint8_t *data, size_t len, caad_answer_t *ans, caad_answer_buf_t *buf);
 
 /* Called exactly once per call that caad_remotes_ask() started, on the
  * remotes' thread. Must not block. */

@@ -262,8 +262,7 @@ static bool pb_field(const uint8_t **p, const uint8_t *end, uint64_t *num, unsig
 	*num = key >> 3;
 	*wt = (unsigned)(key & 7);
 	switch (*wt) {
-	case 0: /* varint */
-		return varint(p, end, &v);
+	case 0: /* varint */ return varint(p, end, &v);
 	case 1: /* 64-bit */
 		if (end - *p < 8)
 			return false;
@@ -281,8 +280,7 @@ static bool pb_field(const uint8_t **p, const uint8_t *end, uint64_t *num, unsig
 			return false;
 		*p += 4;
 		return true;
-	default:
-		return false;
+	default: return false;
 	}
 }
 

@@ -170,7 +170,8 @@ grpc_channel_credentials *caad_tls_remote_creds(const caa_remote_config_t *r, ch
 	/* without ca, gRPC's own roots (the system's) verify the remote */
 	creds = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);
 	if (creds == NULL)
-		set_err(err, errlen, "perspective.remotes %s: tls: gRPC refused the files", r->name);
+		set_err(err, errlen, "perspective.remotes %s: tls: gRPC refused the files",
+		        r->name);
 out:
 	free(ca);
 	free(cert);

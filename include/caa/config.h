@@ -17,17 +17,17 @@
 #define CAA_CONFIG_MAX_SIZE (1024 * 1024)
 
 typedef struct caa_tls_config {
-	char *cert;      /* PEM paths; NULL when absent */
+	char *cert; /* PEM paths; NULL when absent */
 	char *key;
-	char *client_ca; /* set => mTLS required */
+	char *client_ca;     /* set => mTLS required */
 	char **client_names; /* server only: SAN DNS names (lowercase) or URIs a client
 	                      * certificate must carry one of; NULL = any client_ca client */
 	size_t n_client_names;
-	char *ca;        /* remotes only: CA bundle that verifies the remote; NULL = system roots */
+	char *ca; /* remotes only: CA bundle that verifies the remote; NULL = system roots */
 	char *server_name; /* remotes only: the name its certificate must carry; NULL = the
 	                    * address's host */
-	bool set;        /* remotes only: the section was given, so the channel is TLS even
-	                  * when no key is in it (a remote without it is plain gRPC) */
+	bool set;          /* remotes only: the section was given, so the channel is TLS even
+	                    * when no key is in it (a remote without it is plain gRPC) */
 } caa_tls_config_t;
 
 typedef struct caa_remote_config {
@@ -49,27 +49,28 @@ typedef struct caa_config {
 	size_t max_in_flight;       /* checks in flight before RESOURCE_EXHAUSTED; default 10000 */
 
 	struct {
-		char *unbound_conf;      /* NULL = full recursion from root hints */
-		uint64_t timeout_ms;     /* overall per check, default 10s */
+		char *unbound_conf;        /* NULL = full recursion from root hints */
+		uint64_t timeout_ms;       /* overall per check, default 10s */
 		uint64_t query_timeout_ms; /* per query, default 3s */
-		unsigned retries;        /* default 2 */
-		char *trust_anchor_file; /* NULL = /usr/share/dns/root.key */
-		unsigned max_per_zone;   /* concurrent queries per registered domain (zone.h), default 16 */
+		unsigned retries;          /* default 2 */
+		char *trust_anchor_file;   /* NULL = /usr/share/dns/root.key */
+		unsigned max_per_zone; /* concurrent queries per registered domain (zone.h), default
+		                          16 */
 		unsigned max_outstanding; /* queries held by libunbound at once, default 1024 */
 	} dns;
 
-	caa_policy_t policy;   /* the default profile; name "" */
+	caa_policy_t policy;    /* the default profile; name "" */
 	caa_policy_t *profiles; /* named profiles: default policy overridden by their keys */
 	size_t n_profiles;
 
 	struct {
-		char *backend;        /* "memory" (default) */
-		size_t max_entries;   /* default 1000000 */
+		char *backend;      /* "memory" (default) */
+		size_t max_entries; /* default 1000000 */
 	} cache;
 
 	struct {
-		char *name;  /* default "primary" */
-		char *rir;   /* default "" */
+		char *name; /* default "primary" */
+		char *rir;  /* default "" */
 		caa_remote_config_t *remotes;
 		size_t n_remotes;
 		unsigned min_remotes;       /* 0 = "br" (the default): the BR §3.2.2.9 minimum

@@ -97,7 +97,7 @@ CAA_EXPORT const char *caa_mpic_state_name(caa_mpic_state_t s);
 
 /* One remote's part in a corroborated check, as the answer shows it; owns its strings. */
 typedef struct caa_perspective {
-	char *name;             /* as configured */
+	char *name; /* as configured */
 	char *rir;
 	caa_mpic_state_t state; /* PENDING: not needed, cancelled once the quorum was decided */
 	caa_verdict_t verdict;  /* PERMITTED when it corroborated; 0 when not needed */
@@ -125,8 +125,9 @@ typedef struct caa_mpic_quorum {
 	size_t failed; /* non-corroborations so far */
 	size_t pending;
 	size_t total;
-	size_t reported; /* configured index of the remote whose problem is reported; SIZE_MAX if none */
-	caa_verdict_t verdict; /* PERMITTED only when ok; LOOKUP_FAILED while undecided */
+	size_t reported; /* configured index of the remote whose problem is reported; SIZE_MAX if
+	                    none */
+	caa_verdict_t verdict;  /* PERMITTED only when ok; LOOKUP_FAILED while undecided */
 	caa_problem_t *problem; /* owned; set when decided and not ok */
 } caa_mpic_quorum_t;
 

@@ -11,15 +11,16 @@
 #include <stdint.h>
 #include "export.h"
 
-#define CAA_NAME_MAX 253   /* octets, presentation form, no trailing dot */
+#define CAA_NAME_MAX   253 /* octets, presentation form, no trailing dot */
 #define CAA_LABELS_MAX 127 /* labels in a 253-octet name */
 
 /* A normalised DNS identifier. */
 typedef struct caa_name {
-	char text[CAA_NAME_MAX + 1]; /* lowercase, no trailing dot, no "*.": the name CAA is checked at */
-	uint8_t len;                 /* strlen(text) */
-	bool wildcard;               /* the identifier was "*.text" */
-	uint8_t n_labels;            /* labels in text */
+	char text[CAA_NAME_MAX +
+	          1];     /* lowercase, no trailing dot, no "*.": the name CAA is checked at */
+	uint8_t len;      /* strlen(text) */
+	bool wildcard;    /* the identifier was "*.text" */
+	uint8_t n_labels; /* labels in text */
 	uint8_t label_off[CAA_LABELS_MAX]; /* offset of label i in text; label 0 is the leftmost */
 } caa_name_t;
 

@@ -16,8 +16,8 @@
 
 /* Which critical tags block issuance (docs/semantics.md §2). */
 typedef enum caa_critical_mode {
-	CAA_CRITICAL_UNKNOWN = 0,             /* only unrecognised tags (default) */
-	CAA_CRITICAL_UNKNOWN_OR_UNSUPPORTED,  /* also recognised tags caad does not act on */
+	CAA_CRITICAL_UNKNOWN = 0,            /* only unrecognised tags (default) */
+	CAA_CRITICAL_UNKNOWN_OR_UNSUPPORTED, /* also recognised tags caad does not act on */
 } caa_critical_mode_t;
 
 /* A validationmethods label (e.g. "ca-tbr-7") and the ACME methods it stands for. */
@@ -30,17 +30,17 @@ typedef struct caa_method_label {
 /* The policy knobs, and the CA identity the decision needs. Strings are borrowed
  * (owned by the config that made the policy). */
 typedef struct caa_policy {
-	const char *name;                 /* profile name; "" for the default */
+	const char *name;                  /* profile name; "" for the default */
 	const char *const *issuer_domains; /* lowercase, no trailing dot */
 	size_t n_issuer_domains;
 	const char *const *account_uri_prefixes;
 	size_t n_account_uri_prefixes;
 	caa_critical_mode_t critical;
-	bool flag1_is_critical;                /* default true */
-	bool tld_nxdomain_error;               /* tld_nxdomain "error" (default) vs "empty" */
-	bool nodata_without_soa_error;         /* nodata_without_soa "error" vs "empty" (default) */
-	bool insecure_lookup_failure_permits;  /* BR carve-out, default false */
-	bool boulder_recheck_types;            /* order sub-problems all typed caa */
+	bool flag1_is_critical;               /* default true */
+	bool tld_nxdomain_error;              /* tld_nxdomain "error" (default) vs "empty" */
+	bool nodata_without_soa_error;        /* nodata_without_soa "error" vs "empty" (default) */
+	bool insecure_lookup_failure_permits; /* BR carve-out, default false */
+	bool boulder_recheck_types;           /* order sub-problems all typed caa */
 	const caa_method_label_t *method_labels; /* NULL/0 = the default ca-tbr mapping */
 	size_t n_method_labels;
 } caa_policy_t;
@@ -55,7 +55,8 @@ typedef enum caa_outcome {
 	CAA_OUT_PENDING = 0,  /* not answered (yet) */
 	CAA_OUT_PRESENT,      /* NOERROR with >= 1 CAA record */
 	CAA_OUT_EMPTY,        /* NOERROR without CAA (NODATA, alias chain ending empty) */
-	CAA_OUT_NODATA_NOSOA, /* NOERROR, no CAA and no SOA in authority: empty unless policy says error */
+	CAA_OUT_NODATA_NOSOA, /* NOERROR, no CAA and no SOA in authority: empty unless policy says
+	                         error */
 	CAA_OUT_NXDOMAIN,     /* empty, except at the TLD under tld_nxdomain "error" */
 	CAA_OUT_SERVFAIL,
 	CAA_OUT_REFUSED,
@@ -63,19 +64,19 @@ typedef enum caa_outcome {
 	CAA_OUT_FORMERR,
 	CAA_OUT_TIMEOUT,
 	CAA_OUT_NETWORK,
-	CAA_OUT_BOGUS,        /* DNSSEC validation failed; why holds the reason */
+	CAA_OUT_BOGUS, /* DNSSEC validation failed; why holds the reason */
 } caa_outcome_t;
 
 /* One label's lookup, as the climb (or a records file) saw it. Borrowed pointers. */
 typedef struct caa_label {
-	const char *name;       /* e.g. "shop.example" (no trailing dot) */
+	const char *name; /* e.g. "shop.example" (no trailing dot) */
 	caa_outcome_t outcome;
 	caa_dnssec_t dnssec;
-	const caa_rr_t *rrs;    /* outcome PRESENT */
+	const caa_rr_t *rrs; /* outcome PRESENT */
 	size_t n_rrs;
-	const char *why;        /* why_bogus, EDE text or a diagnosed cause; may be NULL */
-	unsigned retries;       /* retries spent on this label */
-	uint32_t elapsed_us;    /* time from first query to final answer */
+	const char *why;     /* why_bogus, EDE text or a diagnosed cause; may be NULL */
+	unsigned retries;    /* retries spent on this label */
+	uint32_t elapsed_us; /* time from first query to final answer */
 } caa_label_t;
 
 typedef enum caa_select {
@@ -110,10 +111,10 @@ CAA_EXPORT bool caa_policy_label_failed(const caa_label_t *labels, size_t n, siz
 
 /* The request as the decision sees it. */
 typedef struct caa_query {
-	bool wildcard;            /* identifier was "*.name" */
-	const char *account_uri;  /* may be NULL or "" */
-	int64_t account_id;       /* Boulder accountURIID, 0 = none: matched via account_uri_prefixes */
-	const char *method;       /* ACME validation method, may be NULL or "" */
+	bool wildcard;           /* identifier was "*.name" */
+	const char *account_uri; /* may be NULL or "" */
+	int64_t account_id; /* Boulder accountURIID, 0 = none: matched via account_uri_prefixes */
+	const char *method; /* ACME validation method, may be NULL or "" */
 } caa_query_t;
 
 /* True when method is one the CA can mean, spelled exactly: an ACME method

@@ -11,18 +11,18 @@
 #include "export.h"
 
 typedef enum caa_problem_type {
-	CAA_PROB_CAA = 1,        /* urn:ietf:params:acme:error:caa, 403 */
-	CAA_PROB_DNS,            /* urn:ietf:params:acme:error:dns, 400 */
-	CAA_PROB_SERVER_INTERNAL, /* urn:ietf:params:acme:error:serverInternal, 500 */
-	CAA_PROB_MALFORMED,      /* urn:ietf:params:acme:error:malformed, 400 */
+	CAA_PROB_CAA = 1,             /* urn:ietf:params:acme:error:caa, 403 */
+	CAA_PROB_DNS,                 /* urn:ietf:params:acme:error:dns, 400 */
+	CAA_PROB_SERVER_INTERNAL,     /* urn:ietf:params:acme:error:serverInternal, 500 */
+	CAA_PROB_MALFORMED,           /* urn:ietf:params:acme:error:malformed, 400 */
 	CAA_PROB_REJECTED_IDENTIFIER, /* urn:ietf:params:acme:error:rejectedIdentifier, 400 */
 } caa_problem_type_t;
 
 typedef struct caa_problem {
 	caa_problem_type_t type;
-	int status;        /* HTTP status */
-	char *detail;      /* owned */
-	char *identifier;  /* owned; may be NULL for an order's aggregate */
+	int status;                      /* HTTP status */
+	char *detail;                    /* owned */
+	char *identifier;                /* owned; may be NULL for an order's aggregate */
 	struct caa_problem *subproblems; /* owned array */
 	size_t n_subproblems;
 } caa_problem_t;

@@ -30,7 +30,7 @@
 #include "export.h"
 
 /* Limits: larger text, or more records at one owner, is refused with CAA_ELIMIT. */
-#define CAA_RECORDS_MAX_SIZE (1024 * 1024)
+#define CAA_RECORDS_MAX_SIZE      (1024 * 1024)
 #define CAA_RECORDS_MAX_PER_OWNER 1024
 
 typedef struct caa_records caa_records_t;

@@ -30,21 +30,23 @@ typedef struct caa_record {
 /* One label of the climb, for explanations. */
 typedef struct caa_trace {
 	char *name;
-	caa_outcome_t outcome;  /* PENDING: not needed, decided below */
+	caa_outcome_t outcome; /* PENDING: not needed, decided below */
 	caa_dnssec_t dnssec;
 	caa_record_t *records;
 	size_t n_records;
-	char *why;              /* why_bogus, EDE text, diagnosed cause; NULL if none */
+	char *why; /* why_bogus, EDE text, diagnosed cause; NULL if none */
 	unsigned retries;
 	uint32_t elapsed_us;
-	bool relevant;          /* this label's RRset (or error) decided */
+	bool relevant; /* this label's RRset (or error) decided */
 } caa_trace_t;
 
 /* Things worth a flag in an explanation (caa_result_t.flags). */
 enum caa_result_flag {
-	CAA_RESULT_NODATA_WITHOUT_SOA = 1 << 0, /* a label counted as empty answered NODATA without SOA */
-	CAA_RESULT_RETRIED = 1 << 1,            /* some label needed retries */
-	/* a failed lookup counted as empty: insecure_lookup_failure_permits, zone proven Insecure */
+	CAA_RESULT_NODATA_WITHOUT_SOA =
+	    1 << 0,                  /* a label counted as empty answered NODATA without SOA */
+	CAA_RESULT_RETRIED = 1 << 1, /* some label needed retries */
+	/* a failed lookup counted as empty: insecure_lookup_failure_permits, zone proven Insecure
+	 */
 	CAA_RESULT_INSECURE_LOOKUP_FAILURE = 1 << 2,
 };
 
@@ -52,22 +54,22 @@ enum caa_result_flag {
 CAA_EXPORT const char *caa_result_flag_name(unsigned flag);
 
 typedef struct caa_result {
-	char *identifier;      /* as requested, normalised; "*.x" keeps its "*." */
-	char *policy;          /* profile name, "" for the default */
+	char *identifier; /* as requested, normalised; "*.x" keeps its "*." */
+	char *policy;     /* profile name, "" for the default */
 	caa_verdict_t verdict;
 	caa_reason_t reason;
 	char *relevant_domain; /* "" when no relevant RRset */
 	caa_record_t *records; /* the relevant RRset */
 	size_t n_records;
-	int decided_by;        /* index into records of the deciding record, -1 */
+	int decided_by; /* index into records of the deciding record, -1 */
 	caa_dnssec_t dnssec;
 	caa_problem_t *problem; /* NULL when permitted */
 	int64_t checked_at_ms;  /* Unix time, ms */
 	bool reused;            /* answered from the reuse window, no DNS */
 	caa_trace_t *trace;     /* every label, full name first; n_trace 0 when not kept */
 	size_t n_trace;
-	unsigned flags;         /* enum caa_result_flag bits */
-	unsigned queries;       /* DNS queries sent for this check */
+	unsigned flags;   /* enum caa_result_flag bits */
+	unsigned queries; /* DNS queries sent for this check */
 	uint32_t elapsed_us;
 	/* every configured remote in configured order when they were asked (docs/semantics.md §9);
 	 * n_perspectives 0 when nobody was (single perspective, local failure, reuse) */

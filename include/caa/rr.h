@@ -15,7 +15,7 @@
 #include "export.h"
 
 #define CAA_FLAG_CRITICAL 0x80 /* the issuer-critical bit */
-#define CAA_FLAG_ONE 0x01      /* often set by operators who meant "critical" */
+#define CAA_FLAG_ONE      0x01 /* often set by operators who meant "critical" */
 
 /* One CAA record. tag and value are NOT NUL-terminated; they point into the
  * RDATA (or other storage) the record was parsed from. */

@@ -24,21 +24,26 @@ static Caa__V1__Identifier ident = {PROTOBUF_C_MESSAGE_INIT(&caa__v1__identifier
                                     "dns", NAME};
 
 /* A remote's problem as the primary reports it (docs/semantics.md §9 texts). */
-static Caa__V1__Problem remote_caa = {
-    PROTOBUF_C_MESSAGE_INIT(&caa__v1__problem__descriptor),
-    "urn:ietf:params:acme:error:caa",
-    "During secondary validation: While processing CAA for " NAME ": CAA record for " NAME
-    " prevents issuance",
-    403, &ident, 0, NULL};
+static Caa__V1__Problem remote_caa = {PROTOBUF_C_MESSAGE_INIT(&caa__v1__problem__descriptor),
+                                      "urn:ietf:params:acme:error:caa",
+                                      "During secondary validation: While processing CAA for " NAME
+                                      ": CAA record for " NAME " prevents issuance",
+                                      403,
+                                      &ident,
+                                      0,
+                                      NULL};
 static Caa__V1__Problem remote_unreachable = {
     PROTOBUF_C_MESSAGE_INIT(&caa__v1__problem__descriptor),
     "urn:ietf:params:acme:error:serverInternal",
     "During secondary validation: remote perspective r3 unreachable: UNAVAILABLE",
-    500, &ident, 0, NULL};
+    500,
+    &ident,
+    0,
+    NULL};
 
-static Caa__V1__Perspective perspective(const char *name, const char *rir,
-                                        Caa__V1__Verdict verdict, Caa__V1__Problem *problem,
-                                        double elapsed_ms, const char *outcome)
+static Caa__V1__Perspective perspective(const char *name, const char *rir, Caa__V1__Verdict verdict,
+                                        Caa__V1__Problem *problem, double elapsed_ms,
+                                        const char *outcome)
 {
 	Caa__V1__Perspective p;
 	caa__v1__perspective__init(&p);
@@ -133,7 +138,7 @@ static void test_failed_quorum(void **state)
 	assert_int_equal(res->reason, CAA_R_NOT_CORROBORATED);
 	assert_int_equal(res->n_perspectives, 6);
 	static const caa_mpic_state_t want[] = {
-	    CAA_MPIC_CORROBORATED, CAA_MPIC_PROBLEM, CAA_MPIC_UNREACHABLE,
+	    CAA_MPIC_CORROBORATED, CAA_MPIC_PROBLEM,  CAA_MPIC_UNREACHABLE,
 	    CAA_MPIC_TIMEOUT,      CAA_MPIC_MISMATCH, CAA_MPIC_PENDING,
 	};
 	for (size_t i = 0; i < 6; i++)
@@ -179,8 +184,9 @@ static void test_failed_quorum(void **state)
 	assert_non_null(strstr(json, "\"perspectives\":[{\"name\":\"r1\",\"rir\":\"ARIN\","
 	                             "\"verdict\":\"PERMITTED\",\"elapsedMs\":7.25,"
 	                             "\"outcome\":\"CORROBORATED\"},"));
-	assert_non_null(strstr(json, "{\"name\":\"r6\",\"rir\":\"ARIN\",\"outcome\":\"NOT_NEEDED\"}],"
-	                             "\"quorum\":\"1/6\""));
+	assert_non_null(strstr(json,
+	                       "{\"name\":\"r6\",\"rir\":\"ARIN\",\"outcome\":\"NOT_NEEDED\"}],"
+	                       "\"quorum\":\"1/6\""));
 	assert_non_null(strstr(json, "\"reason\":\"NOT_CORROBORATED\""));
 	free(json);
 	caa_result_free(res);

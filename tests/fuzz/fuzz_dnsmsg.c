@@ -99,8 +99,8 @@ static void check_rewrite(const caa_dns_msg_t *m)
 			CHECK(caa_dns_rr_owner(m, &rr, name) > 0);
 			int rc = s == CAA_DNS_QUESTION
 			             ? caa_dns_wr_question(&w, name, rr.type, rr.rclass)
-			             : caa_dns_wr_rr(&w, (caa_dns_section_t)s, name, rr.type, rr.rclass,
-			                             rr.ttl, rr.rdata, rr.rdlen);
+			             : caa_dns_wr_rr(&w, (caa_dns_section_t)s, name, rr.type,
+			                             rr.rclass, rr.ttl, rr.rdata, rr.rdlen);
 			CHECK(rc == CAA_EOK || (rc == CAA_ELIMIT && w.overflow));
 		}
 	}
@@ -122,7 +122,8 @@ static void check_rewrite(const caa_dns_msg_t *m)
 			CHECK(rr.type == rr2.type && rr.rclass == rr2.rclass && rr.ttl == rr2.ttl);
 			CHECK(rr.rdlen == rr2.rdlen);
 			CHECK(rr.rdlen == 0 || memcmp(rr.rdata, rr2.rdata, rr.rdlen) == 0);
-			CHECK(caa_dns_rr_owner(m, &rr, name) > 0 && caa_dns_rr_owner(&m2, &rr2, name2) > 0);
+			CHECK(caa_dns_rr_owner(m, &rr, name) > 0 &&
+			      caa_dns_rr_owner(&m2, &rr2, name2) > 0);
 			CHECK(caa_dns_name_eq(name, name2));
 		}
 		CHECK(!caa_dns_iter_next(&it2, &rr2));

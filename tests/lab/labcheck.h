@@ -7,12 +7,12 @@
 
 static int failures;
 
-#define FAIL(...)                                                                          \
-	do {                                                                               \
-		printf("FAIL ");                                                           \
-		printf(__VA_ARGS__);                                                       \
-		printf("\n");                                                              \
-		failures++;                                                                \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		printf("FAIL ");                                                                   \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		failures++;                                                                        \
 	} while (0)
 
 #endif

@@ -471,8 +471,10 @@ static void test_climb(const caa_config_t *cfg)
 	CHECK(a.done && b.done && a.res != NULL && b.res != NULL &&
 	          a.res->verdict == CAA_LOOKUP_FAILED && b.res->verdict == CAA_LOOKUP_FAILED,
 	      "climb: both LOOKUP_FAILED");
-	CHECK(a.round < b.round, "climb: the plain check answered in round %d, not before the "
-	                         "explaining one (round %d)", a.round, b.round);
+	CHECK(a.round < b.round,
+	      "climb: the plain check answered in round %d, not before the "
+	      "explaining one (round %d)",
+	      a.round, b.round);
 	CHECK(why != NULL && strstr(why, "diagnosis: ") != NULL &&
 	          strstr(why, "answered REFUSED to CAA a.refused.lab") != NULL,
 	      "climb: the explaining check's why: %s", why ? why : "(none)");
@@ -491,7 +493,8 @@ static void test_climb(const caa_config_t *cfg)
 		caa_request_t apex = {.identifier = "refused.lab", .method = "dns-01"};
 		caa_request_t r = {.identifier = name, .method = "dns-01", .explain = true};
 		cdone_t p = {0}, c = {0};
-		CHECK(caa_check_async(ctx, &apex, TIMEOUT_MS, climb_cb, &p, NULL) == CAA_EOK, "apex");
+		CHECK(caa_check_async(ctx, &apex, TIMEOUT_MS, climb_cb, &p, NULL) == CAA_EOK,
+		      "apex");
 		t0 = now_ms();
 		while (!p.done && now_ms() - t0 < 2 * TIMEOUT_MS)
 			caa_ctx_wait(ctx, 100);
@@ -671,12 +674,14 @@ static void test_forbidden(const char *labdir)
 		nanosleep(&ts, NULL);
 		int n = arrivals(udp, tcp);
 		char want[128];
-		snprintf(want, sizeof(want), "ns.noserver.lab (%s): on do-not-query-address %s", addr,
-		         addr);
-		CHECK(rc == CAA_EOK && res != NULL, "forbidden: caa_diag_run: %s", caa_strerror(rc));
+		snprintf(want, sizeof(want), "ns.noserver.lab (%s): on do-not-query-address %s",
+		         addr, addr);
+		CHECK(rc == CAA_EOK && res != NULL, "forbidden: caa_diag_run: %s",
+		      caa_strerror(rc));
 		CHECK(n == 0, "forbidden: %d packets or connections reached %s", n, addr);
 		if (res != NULL) {
-			printf("     forbidden: %s: %s\n", caa_diag_kind_name(res->kind), res->cause);
+			printf("     forbidden: %s: %s\n", caa_diag_kind_name(res->kind),
+			       res->cause);
 			CHECK(strcmp(caa_diag_kind_name(res->kind), "FORBIDDEN") == 0 &&
 			          strstr(res->cause, want) != NULL &&
 			          strcmp(res->zone, "noserver.lab") == 0,
@@ -709,7 +714,8 @@ static void test_forbidden(const char *labdir)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: test_diagnose [CASE... | api | forbidden | burst] LABDIR\n");
+		fprintf(stderr,
+		        "usage: test_diagnose [CASE... | api | forbidden | burst] LABDIR\n");
 		return 2;
 	}
 	const char *labdir = argv[argc - 1];

@@ -42,8 +42,7 @@
 /* Two names decided by one shared label (issue-permit.lab): the second
  * check's waiter follows the first's in that label's waiter list. */
 static const char *const names[] = {"a1.issue-permit.lab", "a2.issue-permit.lab",
-                                    "www.issue-deny.lab", "w2.issue-deny.lab",
-                                    "www.nocaa.lab"};
+                                    "www.issue-deny.lab", "w2.issue-deny.lab", "www.nocaa.lab"};
 #define N_NAMES (sizeof(names) / sizeof(names[0]))
 
 typedef struct expect {

@@ -32,14 +32,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			printf("FAIL ");                                                   \
-			printf(__VA_ARGS__);                                               \
-			printf("\n");                                                      \
-			failures++;                                                        \
-		}                                                                          \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("FAIL ");                                                           \
+			printf(__VA_ARGS__);                                                       \
+			printf("\n");                                                              \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 typedef struct job {
@@ -154,8 +154,8 @@ static void deadline(const caa_config_t *cfg)
 	}
 	caa_ctx_stats_t st;
 	caa_ctx_stats(ctx, &st);
-	CHECK(st.outstanding == CAP, "deadline: %" PRIu64 " queries held, want %u (the silent ones)",
-	      st.outstanding, CAP);
+	CHECK(st.outstanding == CAP,
+	      "deadline: %" PRIu64 " queries held, want %u (the silent ones)", st.outstanding, CAP);
 	for (unsigned i = 0; i < N_LATE; i++) {
 		job_t *j = &late[i];
 		snprintf(j->name, sizeof(j->name), "l%u.%s", i,

@@ -32,21 +32,21 @@ typedef struct sc {
 	bool is_order;
 	bool done;
 	int rc;
-	caa_result_t *res;       /* single check */
-	caa_result_t **results;  /* order */
+	caa_result_t *res;      /* single check */
+	caa_result_t **results; /* order */
 	caa_problem_t *agg;
-	long log_offset;         /* query log size before the scenario ran */
+	long log_offset; /* query log size before the scenario ran */
 } sc_t;
 
 static int failures, passes, permitted_when_failing;
 static const char *labdir;
 
-#define FAIL(sc, ...)                                                                  \
-	do {                                                                           \
-		printf("FAIL %s: ", (sc)->name);                                       \
-		printf(__VA_ARGS__);                                                   \
-		printf("\n");                                                          \
-		bad = true;                                                            \
+#define FAIL(sc, ...)                                                                              \
+	do {                                                                                       \
+		printf("FAIL %s: ", (sc)->name);                                                   \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		bad = true;                                                                        \
 	} while (0)
 
 static const char *js(json_t *o, const char *k)
@@ -82,7 +82,8 @@ static bool problem_matches(const caa_problem_t *p, json_t *e, char *why, size_t
 	const char *type = js(e, "type"), *detail = js(e, "detail");
 	const char *prefix = js(e, "detail_prefix"), *suffix = js(e, "detail_suffix");
 	if (type && strcmp(type, caa_problem_urn(p->type)) != 0) {
-		snprintf(why, whylen, "problem type %s, expected %s", caa_problem_urn(p->type), type);
+		snprintf(why, whylen, "problem type %s, expected %s", caa_problem_urn(p->type),
+		         type);
 		return false;
 	}
 	json_t *st = json_object_get(e, "status");
@@ -92,7 +93,8 @@ static bool problem_matches(const caa_problem_t *p, json_t *e, char *why, size_t
 		return false;
 	}
 	if ((detail && strcmp(detail, p->detail) != 0) ||
-	    (prefix && !starts_with(p->detail, prefix)) || (suffix && !ends_with(p->detail, suffix))) {
+	    (prefix && !starts_with(p->detail, prefix)) ||
+	    (suffix && !ends_with(p->detail, suffix))) {
 		snprintf(why, whylen, "problem detail \"%s\"", p->detail);
 		return false;
 	}
@@ -110,7 +112,8 @@ static bool problem_matches(const caa_problem_t *p, json_t *e, char *why, size_t
 			return false;
 		}
 		for (size_t i = 0; i < p->n_subproblems; i++)
-			if (!problem_matches(&p->subproblems[i], json_array_get(subs, i), why, whylen))
+			if (!problem_matches(&p->subproblems[i], json_array_get(subs, i), why,
+			                     whylen))
 				return false;
 	}
 	return true;
@@ -140,17 +143,19 @@ static bool result_matches(const caa_result_t *r, json_t *e, char *why, size_t w
 	}
 	if (reason && strcmp(reason, caa_reason_name(r->reason)) != 0) {
 		json_t *alt = json_object_get(e, "diagnosed");
-		if (alt && js(alt, "reason") && strcmp(js(alt, "reason"), caa_reason_name(r->reason)) == 0) {
+		if (alt && js(alt, "reason") &&
+		    strcmp(js(alt, "reason"), caa_reason_name(r->reason)) == 0) {
 			const char *d = js(alt, "detail");
 			if (d == NULL || (r->problem && strcmp(d, r->problem->detail) == 0))
 				return true;
 		}
-		snprintf(why, whylen, "reason %s, expected %s (%s)", caa_reason_name(r->reason), reason,
-		         r->problem ? r->problem->detail : "no problem");
+		snprintf(why, whylen, "reason %s, expected %s (%s)", caa_reason_name(r->reason),
+		         reason, r->problem ? r->problem->detail : "no problem");
 		return false;
 	}
 	if (rel && strcmp(rel, r->relevant_domain) != 0) {
-		snprintf(why, whylen, "relevant domain \"%s\", expected \"%s\"", r->relevant_domain, rel);
+		snprintf(why, whylen, "relevant domain \"%s\", expected \"%s\"", r->relevant_domain,
+		         rel);
 		return false;
 	}
 	if (dnssec && strcmp(dnssec, caa_dnssec_name(r->dnssec)) != 0) {
@@ -213,7 +218,8 @@ static void count_queries(long offset, const char *qtype, const char *under, lon
 			snprintf(n, sizeof(n), "%s", tok[i]);
 			if (tl > 0 && n[tl - 1] == '.')
 				n[tl - 1] = '\0';
-			if (strcmp(n, under) == 0 || (ends_with(n, under) && n[strlen(n) - strlen(under) - 1] == '.'))
+			if (strcmp(n, under) == 0 ||
+			    (ends_with(n, under) && n[strlen(n) - strlen(under) - 1] == '.'))
 				name_ok = true;
 			if (strstr(tok[i], "busy") != NULL)
 				refused_busy = true;
@@ -304,14 +310,18 @@ static bool check_scenario(sc_t *sc)
 	if (q != NULL) {
 		long total, refused;
 		const char *under = js(q, "under") ? js(q, "under") : "";
-		count_queries(sc->log_offset, js(q, "qtype") ? js(q, "qtype") : "CAA", under, &total,
-		              &refused);
+		count_queries(sc->log_offset, js(q, "qtype") ? js(q, "qtype") : "CAA", under,
+		              &total, &refused);
 		long max = (long)json_integer_value(json_object_get(q, "max"));
 		json_t *rb = json_object_get(q, "refused_busy");
-		printf("INFO %s: %ld CAA queries under %s seen by the server (budget %ld), %ld refused as busy\n",
+		printf("INFO %s: %ld CAA queries under %s seen by the server (budget %ld), %ld "
+		       "refused as busy\n",
 		       sc->name, total, under, max, refused);
 		if (total == 0)
-			FAIL(sc, "the server saw no queries: is the query log at %s/faultdns-queries.log?", labdir);
+			FAIL(sc,
+			     "the server saw no queries: is the query log at "
+			     "%s/faultdns-queries.log?",
+			     labdir);
 		if (total > max)
 			FAIL(sc, "%ld queries, budget %ld", total, max);
 		if (rb && refused > json_integer_value(rb))
@@ -393,8 +403,9 @@ static void run_batch(caa_ctx_t *ctx, sc_t *scs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		sc_t *sc = &scs[i];
 		sc->log_offset = log_size();
-		int rc = sc->is_order ? caa_order_async(ctx, sc->reqs, sc->n, 0, on_order, sc, NULL, NULL)
-		                      : caa_check_async(ctx, sc->reqs, 0, on_check, sc, NULL);
+		int rc = sc->is_order
+		             ? caa_order_async(ctx, sc->reqs, sc->n, 0, on_order, sc, NULL, NULL)
+		             : caa_check_async(ctx, sc->reqs, 0, on_check, sc, NULL);
 		if (rc != CAA_EOK) {
 			sc->done = true;
 			sc->rc = rc;
@@ -499,8 +510,8 @@ int main(int argc, char **argv)
 	 * would. */
 	size_t m = 0;
 	for (size_t i = 0; i < k; i++)
-		if (json_object_get(scs[i].j, "queries") == NULL && !has_tag(scs[i].j, "fresh-context") &&
-		    !has_tag(scs[i].j, "no-validation")) {
+		if (json_object_get(scs[i].j, "queries") == NULL &&
+		    !has_tag(scs[i].j, "fresh-context") && !has_tag(scs[i].j, "no-validation")) {
 			sc_t t = scs[m];
 			scs[m++] = scs[i];
 			scs[i] = t;

@@ -55,7 +55,7 @@
  * answer, a firing) and asserts what happened and in which order, never how
  * fast; a slow machine (ASan, ctest -j) only makes the waits longer. */
 #define LAB_DEADLINE_MS 30000u /* answering scenarios answer in well under 1 s */
-#define HANG_MS 20000u         /* a timer or fd event that does not come within this never will */
+#define HANG_MS         20000u /* a timer or fd event that does not come within this never will */
 
 static int failures, passes;
 
@@ -468,7 +468,8 @@ static void test_vmt(void)
 	for (int i = 0; i < MANY; i++) {
 		pipe_nb(pp[i]);
 		ee[i] = new_ev(ev, pp[i][0], UB_EV_READ, &pr[i]);
-		struct timeval tt = {i % 2 == 0 ? 60 : 0, i % 2 == 0 ? 0 : 300000 + (i % 50) * 1000};
+		struct timeval tt = {i % 2 == 0 ? 60 : 0,
+		                     i % 2 == 0 ? 0 : 300000 + (i % 50) * 1000};
 		ee[i]->vmt->add(ee[i], &tt);
 		if (i % 2 == 0)
 			put(pp[i][1]);

@@ -120,7 +120,8 @@ static int one_call(grpc_channel *ch, const char *method, const void *req, size_
 		/* no status came: never leave OK (0) behind for a call that failed */
 		out->status = GRPC_STATUS_UNKNOWN;
 		free(out->details);
-		out->details = strdup("the call itself failed (batch not started or not completed)");
+		out->details =
+		    strdup("the call itself failed (batch not started or not completed)");
 	}
 	out->elapsed_ms = now_ms() - t0;
 	if (recv)

@@ -14,8 +14,8 @@
  * service built on its own, docs/benchmarks.md): CAAD_BOULDER_ANCHOR names it;
  * without that variable, a checkout beside the source tree is tried,
  * SOURCE/../shared/anchors/boulder/bin/boulder-caa-anchor. caa-loadgen is taken
- * from the same directory. Without the anchor the cases SKIP (exit 77). anchor_remotes also reports SKIP (after
- * testing the anchors alone) while caad refuses perspective.remotes.
+ * from the same directory. Without the anchor the cases SKIP (exit 77). anchor_remotes also reports
+ * SKIP (after testing the anchors alone) while caad refuses perspective.remotes.
  */
 #include <fcntl.h>
 #include <libgen.h>

@@ -91,7 +91,8 @@ static bool refused_lists(caad_proc_t *p, const char *rpc, const char *san)
 	bool found = false;
 	size_t i;
 	json_t *v;
-	json_array_foreach (l ? json_object_get(l, "sans") : NULL, i, v) {
+	json_array_foreach(l ? json_object_get(l, "sans") : NULL, i, v)
+	{
 		found |= strcmp(json_string_value(v), san) == 0;
 	}
 	json_decref(l);
@@ -139,8 +140,8 @@ void case_clientnames(void)
 	CHECK(code == GRPC_STATUS_PERMISSION_DENIED && strstr(msg, "tls.client_names"),
 	      "stranger Check: %s %s", gc_status_name(code), msg);
 	code = docaa(ch, "stranger.issue-permit.lab", msg, sizeof(msg));
-	CHECK(code == GRPC_STATUS_PERMISSION_DENIED, "stranger DoCAA: %s %s",
-	      gc_status_name(code), msg);
+	CHECK(code == GRPC_STATUS_PERMISSION_DENIED, "stranger DoCAA: %s %s", gc_status_name(code),
+	      msg);
 	code = t_raw(ch, M_ORDER, "", 0, msg, sizeof(msg));
 	CHECK(code == GRPC_STATUS_PERMISSION_DENIED, "stranger CheckOrder: %s %s",
 	      gc_status_name(code), msg);

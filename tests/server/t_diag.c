@@ -76,8 +76,9 @@ void case_deadline_load(void)
 		free_resp(m);
 		gc_result_free(&c[i].res);
 	}
-	CHECK(problems == N, "%d of %d calls got their DNS problem (%d DEADLINE_EXCEEDED, %d other)",
-	      problems, N, deadline, other);
+	CHECK(problems == N,
+	      "%d of %d calls got their DNS problem (%d DEADLINE_EXCEEDED, %d other)", problems, N,
+	      deadline, other);
 	/* the audit line is the check's, with no error */
 	json_t *l = h_log_find(&p, "check", "identifier", names[N - 1], 3000);
 	CHECK(l != NULL && json_object_get(l, "error") == NULL &&
@@ -104,8 +105,8 @@ void case_diag_explain(void)
 	pcall_join(&a);
 	pcall_join(&b);
 	Caa__V1__CheckResponse *ma = unpack(&a.res), *mb = unpack(&b.res);
-	CHECK(ma && ma->verdict == CAA__V1__VERDICT__LOOKUP_FAILED && ma->n_trace == 0,
-	      "plain: %s", gc_status_name(a.res.status));
+	CHECK(ma && ma->verdict == CAA__V1__VERDICT__LOOKUP_FAILED && ma->n_trace == 0, "plain: %s",
+	      gc_status_name(a.res.status));
 	const Caa__V1__TraceLabel *t = relevant(mb);
 	CHECK(mb && mb->verdict == CAA__V1__VERDICT__LOOKUP_FAILED && t != NULL &&
 	          strstr(t->why, "diagnosis: ") != NULL &&

@@ -77,8 +77,8 @@ static void remote_start(remote_t *r)
 	}
 	json_t *cfg = h_lab_config();
 	const char *name = r->kind == OTHER ? "impostor" : r->name;
-	const char *rir = r->kind == OTHER_RIR ? (strcmp(r->rir, "AFRINIC") ? "AFRINIC" : "ARIN")
-	                                       : r->rir;
+	const char *rir =
+	    r->kind == OTHER_RIR ? (strcmp(r->rir, "AFRINIC") ? "AFRINIC" : "ARIN") : r->rir;
 	json_object_set_new(cfg, "perspective", json_pack("{s:s, s:s}", "name", name, "rir", rir));
 	if (r->unbound_conf != NULL)
 		json_object_set_new(json_object_get(cfg, "dns"), "unbound_conf",
@@ -90,7 +90,8 @@ static void remote_start(remote_t *r)
 		snprintf(ca, sizeof(ca), "%s/ca.pem", h_tmp);
 		json_object_set_new(cfg, "tls",
 		                    json_pack("{s:s, s:s, s:s, s:[s]}", "cert", cert, "key", key,
-		                              "client_ca", ca, "client_names", "primary.ca.example"));
+		                              "client_ca", ca, "client_names",
+		                              "primary.ca.example"));
 	}
 	if (h_start(&r->p, cfg) != 0) {
 		fprintf(stderr, "FAIL: remote caad %s did not start\n", r->name);
@@ -223,7 +224,9 @@ static void check_failed(const Caa__V1__CheckResponse *m, const char *want)
 	      m->problem->detail, want);
 }
 
+/* clang-format off */
 #define SPEC(n_, rir_, k_) {.name = (n_), .rir = (rir_), .kind = (k_)}
+/* clang-format on */
 
 /* The quorum table: 2-5 remotes allow 1 non-corroboration, 6+ allow 2; the
  * corroborating remotes must span 2 RIRs; the first failing remote in
@@ -271,21 +274,24 @@ void case_mpic_quorum(void)
 		if (m != NULL) {
 			check_listed(&t, m);
 			if (row->permitted) {
-				CHECK(m->verdict == CAA__V1__VERDICT__PERMITTED, "%s: verdict %d (%s)",
-				      row->what, m->verdict, m->problem ? m->problem->detail : "");
+				CHECK(m->verdict == CAA__V1__VERDICT__PERMITTED,
+				      "%s: verdict %d (%s)", row->what, m->verdict,
+				      m->problem ? m->problem->detail : "");
 				CHECK(m->problem == NULL, "%s: a problem", row->what);
 				/* only live remotes corroborate, and enough of them did */
 				size_t live_n = 0;
 				for (size_t i = 0; i < row->n; i++)
 					live_n += row->kinds[i] != REFUSED;
 				size_t allowed = row->n >= 6 ? 2 : 1;
-				CHECK(corroborated(m) <= live_n && corroborated(m) + allowed >= row->n,
-				      "%s: %zu corroborated of %zu live", row->what, corroborated(m),
-				      live_n);
+				CHECK(corroborated(m) <= live_n &&
+				          corroborated(m) + allowed >= row->n,
+				      "%s: %zu corroborated of %zu live", row->what,
+				      corroborated(m), live_n);
 				for (size_t i = 0; i < row->n; i++)
 					if (row->kinds[i] == REFUSED)
 						CHECK(!h_str_eq(outcome(m, i), "CORROBORATED"),
-						      "%s: a refusing remote corroborated", row->what);
+						      "%s: a refusing remote corroborated",
+						      row->what);
 				/* every refusing remote that was not cancelled is UNREACHABLE */
 				for (size_t i = 0; i < row->n; i++)
 					if (row->kinds[i] == REFUSED)
@@ -296,14 +302,16 @@ void case_mpic_quorum(void)
 			} else {
 				char want[128];
 				snprintf(want, sizeof(want),
-				         "During secondary validation: remote perspective %s unreachable: "
+				         "During secondary validation: remote perspective %s "
+				         "unreachable: "
 				         "UNAVAILABLE",
 				         names[row->first_failed]);
 				check_failed(m, want);
 				CHECK_STR(outcome(m, row->first_failed), "UNREACHABLE");
 				CHECK(m->problem == NULL ||
-				          h_str_eq(m->problem->identifier ? m->problem->identifier->value
-				                                          : NULL,
+				          h_str_eq(m->problem->identifier
+				                       ? m->problem->identifier->value
+				                       : NULL,
 				                   "issue-permit.lab"),
 				      "%s: the problem names no identifier", row->what);
 			}
@@ -337,8 +345,9 @@ void case_mpic_rir(void)
 	Caa__V1__CheckResponse *m = check(&t, "issue-permit.lab");
 	if (m != NULL) {
 		check_listed(&t, m);
-		check_failed(m, "During secondary validation: corroborating perspectives span fewer "
-		                "than 2 RIRs (RIPE)");
+		check_failed(m,
+		             "During secondary validation: corroborating perspectives span fewer "
+		             "than 2 RIRs (RIPE)");
 		CHECK(corroborated(m) == 3, "%zu corroborated", corroborated(m));
 		caa__v1__check_response__free_unpacked(m, NULL);
 	}
@@ -491,8 +500,9 @@ void case_mpic_request(void)
 	r.m.policy = "strict-critical";
 	m = t_check(t.ch, &r);
 	if (m != NULL) {
-		check_failed(m, "During secondary validation: profile \"strict-critical\" cannot be "
-		                "sent to the remote perspectives");
+		check_failed(m,
+		             "During secondary validation: profile \"strict-critical\" cannot be "
+		             "sent to the remote perspectives");
 		caa__v1__check_response__free_unpacked(m, NULL);
 	}
 
@@ -505,7 +515,8 @@ void case_mpic_request(void)
 		creq(&r, "wild5.lab");
 		m = t_check(t.ch, &r);
 		if (m != NULL) {
-			check_failed(m, "During secondary validation: remote perspective r2 unreachable");
+			check_failed(
+			    m, "During secondary validation: remote perspective r2 unreachable");
 			CHECK(!m->reused, "a failed corroboration was reused");
 			caa__v1__check_response__free_unpacked(m, NULL);
 		}
@@ -515,8 +526,8 @@ void case_mpic_request(void)
 	if (m != NULL) {
 		CHECK(m->verdict == CAA__V1__VERDICT__PERMITTED && m->reused &&
 		          m->n_perspectives == 0,
-		      "the corroborated permission was not reused: verdict %d reused %d", m->verdict,
-		      m->reused);
+		      "the corroborated permission was not reused: verdict %d reused %d",
+		      m->verdict, m->reused);
 		caa__v1__check_response__free_unpacked(m, NULL);
 	}
 	topo_down(&t);
@@ -556,7 +567,8 @@ void case_mpic_order(void)
 		CHECK(m->results[2]->verdict == CAA__V1__VERDICT__PERMITTED &&
 		          m->results[2]->n_perspectives == 3,
 		      "order result 2");
-		CHECK(m->problem != NULL && strstr(m->problem->detail, "www.issue-deny.lab") != NULL,
+		CHECK(m->problem != NULL &&
+		          strstr(m->problem->detail, "www.issue-deny.lab") != NULL,
 		      "aggregate");
 	}
 	if (m != NULL)
@@ -567,9 +579,8 @@ void case_mpic_order(void)
 	/* r2 refuses as well: the two permitted identifiers fail corroboration */
 	t.r[1].port = loopback_port(false, NULL);
 	primary_start(&t);
-	m = (Caa__V1__CheckOrderResponse *)t_call(t.ch, M_ORDER, &o.base,
-	                                          &caa__v1__check_order_response__descriptor,
-	                                          CALL_MS, &res);
+	m = (Caa__V1__CheckOrderResponse *)t_call(
+	    t.ch, M_ORDER, &o.base, &caa__v1__check_order_response__descriptor, CALL_MS, &res);
 	CHECK(m != NULL && m->n_results == 3, "order: %s", gc_status_name(res.status));
 	if (m != NULL && m->n_results == 3) {
 		check_failed(m->results[0], "During secondary validation: remote perspective r2 "
@@ -612,10 +623,12 @@ void case_mpic_metrics(void)
 	topo_t t;
 	topo_up(&t, spec, 3);
 	Caa__V1__CheckResponse *m = check(&t, "issue-permit.lab");
-	CHECK(m != NULL && m->verdict == CAA__V1__VERDICT__PERMITTED, "the check was not permitted");
+	CHECK(m != NULL && m->verdict == CAA__V1__VERDICT__PERMITTED,
+	      "the check was not permitted");
 	caa__v1__check_response__free_unpacked(m, NULL);
 	char *page = h_http_get(t.primary.metrics_port, "/metrics");
-	CHECK(page != NULL && strstr(page, "caad_corroborations_total{result=\"passed\"} 1") != NULL,
+	CHECK(page != NULL &&
+	          strstr(page, "caad_corroborations_total{result=\"passed\"} 1") != NULL,
 	      "no passed corroboration counted");
 	CHECK(page != NULL && strstr(page, "caad_perspective_calls_total{perspective=\"r1\",rir="
 	                                   "\"ARIN\",outcome=\"CORROBORATED\"} 1") != NULL,
@@ -784,9 +797,10 @@ void case_mpic_views(void)
 		CHECK(m->reason == CAA__V1__REASON__NOT_CORROBORATED, "reason %d", m->reason);
 		CHECK(m->problem != NULL && m->problem->status == 403 &&
 		          h_str_eq(m->problem->type, "urn:ietf:params:acme:error:caa") &&
-		          h_str_eq(m->problem->detail,
-		                   "During secondary validation: While processing CAA for "
-		                   "permit.mpic.lab: CAA record for permit.mpic.lab prevents issuance"),
+		          h_str_eq(
+		              m->problem->detail,
+		              "During secondary validation: While processing CAA for "
+		              "permit.mpic.lab: CAA record for permit.mpic.lab prevents issuance"),
 		      "problem: %s", m->problem ? m->problem->detail : "(none)");
 		CHECK_STR(outcome(m, 1), "PROBLEM");
 		caa__v1__check_response__free_unpacked(m, NULL);
@@ -800,8 +814,8 @@ void case_mpic_views(void)
 	topo_up(&t, spec, 5);
 	m = check(&t, "1.bench.mpic.lab");
 	if (m != NULL) {
-		CHECK(m->verdict == CAA__V1__VERDICT__LOOKUP_FAILED, "servfail + silent: verdict %d",
-		      m->verdict);
+		CHECK(m->verdict == CAA__V1__VERDICT__LOOKUP_FAILED,
+		      "servfail + silent: verdict %d", m->verdict);
 		CHECK(m->problem != NULL && m->problem->status == 400 &&
 		          h_str_eq(m->problem->type, "urn:ietf:params:acme:error:dns") &&
 		          starts_with(m->problem->detail, "During secondary validation: While "

@@ -47,8 +47,7 @@ static const reply_t cases[] = {
     {"REFUSED", 0, 5, false, 0, NO_SOA, 0, false, CAA_OUT_REFUSED, CAA_DNSSEC_INDETERMINATE},
     {"SERVFAIL", 0, 2, false, 0, NO_SOA, 0, false, CAA_OUT_SERVFAIL, CAA_DNSSEC_INDETERMINATE},
     {"bogus", 0, 0, false, 1, NO_SOA, 1, false, CAA_OUT_BOGUS, CAA_DNSSEC_BOGUS},
-    {"no readable reply", 0, 0, false, 0, SOA, 0, true, CAA_OUT_SERVFAIL,
-     CAA_DNSSEC_INDETERMINATE},
+    {"no readable reply", 0, 0, false, 0, SOA, 0, true, CAA_OUT_SERVFAIL, CAA_DNSSEC_INDETERMINATE},
     {"a libunbound error", -2, 0, false, 0, SOA, 0, false, CAA_OUT_SERVFAIL,
      CAA_DNSSEC_INDETERMINATE},
     /* TC: never what it seems to say */
@@ -68,16 +67,16 @@ static size_t build(const reply_t *r, uint8_t *buf, size_t cap)
 	static const uint8_t caa[] = {0, 5, 'i', 's', 's', 'u', 'e', 'c', 'a'};
 	static const uint8_t soa[22] = {0};
 	uint8_t name[CAA_DNS_NAME_MAX], zone[CAA_DNS_NAME_MAX];
-	caa_dns_hdr_t h = {.id = 1, .qr = true, .rd = true, .ra = true, .tc = r->tc,
-	                   .rcode = (uint8_t)r->rcode};
+	caa_dns_hdr_t h = {
+	    .id = 1, .qr = true, .rd = true, .ra = true, .tc = r->tc, .rcode = (uint8_t)r->rcode};
 	caa_dns_wr_t w;
 	assert_true(caa_dns_name_from_str("www.example.com", name) > 0);
 	assert_true(caa_dns_name_from_str("example.com", zone) > 0);
 	caa_dns_wr_init(&w, buf, cap, &h);
 	assert_int_equal(caa_dns_wr_question(&w, name, CAA_DNS_T_CAA, CAA_DNS_C_IN), CAA_EOK);
 	for (unsigned i = 0; i < r->n_caa; i++)
-		assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_ANSWER, name, CAA_DNS_T_CAA, CAA_DNS_C_IN,
-		                               60, caa, sizeof(caa)),
+		assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_ANSWER, name, CAA_DNS_T_CAA,
+		                               CAA_DNS_C_IN, 60, caa, sizeof(caa)),
 		                 CAA_EOK);
 	if (r->soa)
 		assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_AUTHORITY, zone, CAA_DNS_T_SOA,
@@ -107,8 +106,8 @@ static void test_replies(void **state)
 		assert_int_equal(dnssec, r->dnssec);
 		/* where nothing could prove it, an unsigned answer is never INSECURE */
 		const char *why2;
-		caa_outcome_t o2 =
-		    caa_climb_reply(r->cb_rcode, ok ? &m : NULL, r->sec, false, NULL, &dnssec, &why2);
+		caa_outcome_t o2 = caa_climb_reply(r->cb_rcode, ok ? &m : NULL, r->sec, false, NULL,
+		                                   &dnssec, &why2);
 		assert_int_equal(o2, o);
 		assert_int_equal(dnssec, r->dnssec == CAA_DNSSEC_INSECURE ? CAA_DNSSEC_INDETERMINATE
 		                                                          : r->dnssec);
@@ -231,9 +230,9 @@ static void test_zone_caps(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_replies),
-		cmocka_unit_test(test_request_refused),
-		cmocka_unit_test(test_zone_caps),
+	    cmocka_unit_test(test_replies),
+	    cmocka_unit_test(test_request_refused),
+	    cmocka_unit_test(test_zone_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,7 @@
 #include "types.h"
 #include "codes.h"
 
-#define MAX_ITEMS 128
+#define MAX_ITEMS    128
 #define UNKNOWN_TEXT "unknown error"
 
 typedef struct {
@@ -220,8 +220,8 @@ static void check_proto_enum(const char *proto, const char *open, const char *un
 	assert_int_equal(m, nonzero);
 	for (size_t i = 0; i < m; i++)
 		if (!declared(items, n, cvals[i].value) || cvals[i].value == 0)
-			fail_msg("%s = %ld in include/caa/types.h is not in the proto", cvals[i].name,
-			         cvals[i].value);
+			fail_msg("%s = %ld in include/caa/types.h is not in the proto",
+			         cvals[i].name, cvals[i].value);
 }
 
 static void test_enum_names(void **state)

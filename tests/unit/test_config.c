@@ -28,10 +28,11 @@ typedef struct {
 	const char *what;
 	const char *json;
 	int code;
-	const char *msg;     /* error: a piece of the message */
-	const want_t *want;  /* success: checks, ending with {NULL} */
+	const char *msg;    /* error: a piece of the message */
+	const want_t *want; /* success: checks, ending with {NULL} */
 } row_t;
 
+/* clang-format off */
 #define OK(what, json, ...) {what, json, CAA_EOK, NULL, (const want_t[]){__VA_ARGS__, {NULL, NULL}}}
 #define ERR(what, json, msg) {what, json, CAA_ECONFIG, msg, NULL}
 
@@ -488,6 +489,7 @@ static const row_t rows[] = {
 	ERR("NUL escaped in a string", "{\"listen\": \"a\\u0000:1\"}", "JSON syntax error"),
 	ERR("comment is not JSON", "{ // listen\n}", "JSON syntax error at line 1:"),
 };
+/* clang-format on */
 
 /* ---- rendering a field of a config as text ---- */
 
@@ -515,8 +517,9 @@ static void render_policy(const caa_policy_t *pol, const char *knob, char *buf, 
 	if (strcmp(knob, "name") == 0) {
 		snprintf(buf, size, "%s", pol->name);
 	} else if (strcmp(knob, "critical") == 0) {
-		snprintf(buf, size, "%s", pol->critical == CAA_CRITICAL_UNKNOWN
-		                                  ? "unknown" : "unknown-or-unsupported");
+		snprintf(buf, size, "%s",
+		         pol->critical == CAA_CRITICAL_UNKNOWN ? "unknown"
+		                                               : "unknown-or-unsupported");
 	} else if (strcmp(knob, "flag1_is_critical") == 0) {
 		snprintf(buf, size, "%s", tf(pol->flag1_is_critical));
 	} else if (strcmp(knob, "tld_nxdomain") == 0) {
@@ -543,7 +546,8 @@ static void render_policy(const caa_policy_t *pol, const char *knob, char *buf, 
 			snprintf(buf + len, size - len, "%s%s=", i ? ";" : "", ml->label);
 			for (size_t j = 0; j < ml->n_methods; j++) {
 				len = strlen(buf);
-				snprintf(buf + len, size - len, "%s%s", j ? "+" : "", ml->methods[j]);
+				snprintf(buf + len, size - len, "%s%s", j ? "+" : "",
+				         ml->methods[j]);
 			}
 		}
 	} else {
@@ -570,8 +574,16 @@ static void render(const caa_config_t *cfg, const char *field, char *buf, size_t
 		render_policy(pol, dot + 1, buf, size);
 		return;
 	}
-#define S(f, e) if (strcmp(field, f) == 0) { snprintf(buf, size, "%s", str(e)); return; }
-#define U(f, e) if (strcmp(field, f) == 0) { snprintf(buf, size, "%llu", (unsigned long long)(e)); return; }
+#define S(f, e)                                                                                    \
+	if (strcmp(field, f) == 0) {                                                               \
+		snprintf(buf, size, "%s", str(e));                                                 \
+		return;                                                                            \
+	}
+#define U(f, e)                                                                                    \
+	if (strcmp(field, f) == 0) {                                                               \
+		snprintf(buf, size, "%llu", (unsigned long long)(e));                              \
+		return;                                                                            \
+	}
 	S("listen", cfg->listen);
 	S("tls.cert", cfg->tls.cert);
 	S("tls.key", cfg->tls.key);
@@ -598,7 +610,8 @@ static void render(const caa_config_t *cfg, const char *field, char *buf, size_t
 	if (strcmp(field, "issuer_domains") == 0) {
 		join(buf, size, (const char *const *)cfg->issuer_domains, cfg->n_issuer_domains);
 	} else if (strcmp(field, "tls.client_names") == 0) {
-		join(buf, size, (const char *const *)cfg->tls.client_names, cfg->tls.n_client_names);
+		join(buf, size, (const char *const *)cfg->tls.client_names,
+		     cfg->tls.n_client_names);
 	} else if (strcmp(field, "account_uri_prefixes") == 0) {
 		join(buf, size, (const char *const *)cfg->account_uri_prefixes,
 		     cfg->n_account_uri_prefixes);
@@ -607,8 +620,8 @@ static void render(const caa_config_t *cfg, const char *field, char *buf, size_t
 		for (size_t i = 0; i < cfg->perspective.n_remotes; i++) {
 			const caa_remote_config_t *r = &cfg->perspective.remotes[i];
 			size_t len = strlen(buf);
-			snprintf(buf + len, size - len, "%s%s/%s/%s/%s/%s/%s", i ? "," : "", r->name,
-			         r->rir, r->address, r->tls.cert ? r->tls.cert : "-",
+			snprintf(buf + len, size - len, "%s%s/%s/%s/%s/%s/%s", i ? "," : "",
+			         r->name, r->rir, r->address, r->tls.cert ? r->tls.cert : "-",
 			         r->tls.key ? r->tls.key : "-", r->tls.ca ? r->tls.ca : "-");
 		}
 	} else {
@@ -631,7 +644,11 @@ static void test_rows(void **state)
 	size_t n = sizeof(rows) / sizeof(rows[0]), failed = 0;
 	assert_true(n >= 50);
 	/* report every failing row, not just the first */
-#define ROW_FAIL(...) do { print_error(__VA_ARGS__); failed++; } while (0)
+#define ROW_FAIL(...)                                                                              \
+	do {                                                                                       \
+		print_error(__VA_ARGS__);                                                          \
+		failed++;                                                                          \
+	} while (0)
 	for (size_t i = 0; i < n; i++) {
 		const row_t *r = &rows[i];
 		caa_config_t *cfg = NULL;
@@ -657,8 +674,8 @@ static void test_rows(void **state)
 			char got[1024];
 			render(cfg, w->field, got, sizeof(got));
 			if (strcmp(got, w->value) != 0) {
-				ROW_FAIL("row \"%s\": %s is \"%s\", want \"%s\"\n", r->what, w->field,
-				         got, w->value);
+				ROW_FAIL("row \"%s\": %s is \"%s\", want \"%s\"\n", r->what,
+				         w->field, got, w->value);
 			}
 		}
 		caa_config_free(cfg);
@@ -678,16 +695,32 @@ static void test_duration(void **state)
 		int code;
 		uint64_t ms;
 	} t[] = {
-		{"500ms", CAA_EOK, 500}, {"10s", CAA_EOK, 10000}, {"5m", CAA_EOK, 300000},
-		{"7h", CAA_EOK, 25200000}, {"0s", CAA_EOK, 0}, {"0ms", CAA_EOK, 0},
-		{"007s", CAA_EOK, 7000}, {"18446744073709551615ms", CAA_EOK, UINT64_MAX},
-		{"18446744073709551616ms", CAA_EINVAL, 0}, {"18446744073709552s", CAA_EINVAL, 0},
-		{"5124095576031h", CAA_EINVAL, 0}, {"5124095576030h", CAA_EOK, UINT64_C(18446744073708000000)},
-		{"10", CAA_EINVAL, 0}, {"10d", CAA_EINVAL, 0}, {"-1s", CAA_EINVAL, 0},
-		{"+1s", CAA_EINVAL, 0}, {"1.5s", CAA_EINVAL, 0}, {"", CAA_EINVAL, 0},
-		{"s", CAA_EINVAL, 0}, {"1sec", CAA_EINVAL, 0}, {"1 s", CAA_EINVAL, 0},
-		{" 1s", CAA_EINVAL, 0}, {"1s ", CAA_EINVAL, 0}, {"1mss", CAA_EINVAL, 0},
-		{"1us", CAA_EINVAL, 0}, {"1H", CAA_EINVAL, 0},
+	    {"500ms", CAA_EOK, 500},
+	    {"10s", CAA_EOK, 10000},
+	    {"5m", CAA_EOK, 300000},
+	    {"7h", CAA_EOK, 25200000},
+	    {"0s", CAA_EOK, 0},
+	    {"0ms", CAA_EOK, 0},
+	    {"007s", CAA_EOK, 7000},
+	    {"18446744073709551615ms", CAA_EOK, UINT64_MAX},
+	    {"18446744073709551616ms", CAA_EINVAL, 0},
+	    {"18446744073709552s", CAA_EINVAL, 0},
+	    {"5124095576031h", CAA_EINVAL, 0},
+	    {"5124095576030h", CAA_EOK, UINT64_C(18446744073708000000)},
+	    {"10", CAA_EINVAL, 0},
+	    {"10d", CAA_EINVAL, 0},
+	    {"-1s", CAA_EINVAL, 0},
+	    {"+1s", CAA_EINVAL, 0},
+	    {"1.5s", CAA_EINVAL, 0},
+	    {"", CAA_EINVAL, 0},
+	    {"s", CAA_EINVAL, 0},
+	    {"1sec", CAA_EINVAL, 0},
+	    {"1 s", CAA_EINVAL, 0},
+	    {" 1s", CAA_EINVAL, 0},
+	    {"1s ", CAA_EINVAL, 0},
+	    {"1mss", CAA_EINVAL, 0},
+	    {"1us", CAA_EINVAL, 0},
+	    {"1H", CAA_EINVAL, 0},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint64_t ms = 12345;
@@ -735,9 +768,10 @@ static void test_default(void **state)
 static void test_borrowing(void **state)
 {
 	(void)state;
-	const char *json = "{\"issuer_domains\": [\"ca.example\"],"
-	                   " \"account_uri_prefixes\": [\"https://ca.example/a/\"],"
-	                   " \"profiles\": {\"p\": {}, \"q\": {\"critical\": \"unknown-or-unsupported\"}}}";
+	const char *json =
+	    "{\"issuer_domains\": [\"ca.example\"],"
+	    " \"account_uri_prefixes\": [\"https://ca.example/a/\"],"
+	    " \"profiles\": {\"p\": {}, \"q\": {\"critical\": \"unknown-or-unsupported\"}}}";
 	caa_config_t *cfg = NULL;
 	assert_int_equal(caa_config_parse(json, strlen(json), &cfg, NULL, 0), CAA_EOK);
 	const caa_policy_t *pols[] = {&cfg->policy, caa_config_policy(cfg, "p"),
@@ -765,7 +799,8 @@ static void test_err_buffer(void **state)
 	assert_ptr_equal(cfg, (caa_config_t *)&cfg);
 	char small[12];
 	memset(small, 'x', sizeof(small));
-	assert_int_equal(caa_config_parse(bad, strlen(bad), &cfg, small, sizeof(small)), CAA_ECONFIG);
+	assert_int_equal(caa_config_parse(bad, strlen(bad), &cfg, small, sizeof(small)),
+	                 CAA_ECONFIG);
 	assert_string_equal(small, "dns.timeout");
 	char one[1] = {'x'};
 	assert_int_equal(caa_config_parse(bad, strlen(bad), &cfg, one, 1), CAA_ECONFIG);
@@ -814,17 +849,18 @@ static void test_limits(void **state)
 		const char *head, *pre, *post, *tail, *msg;
 		int n;
 	} t[] = {
-		{"{\"issuer_domains\": [", "\"ca", ".example\"", "]}", "issuer_domains: at most 256", 257},
-		{"{\"account_uri_prefixes\": [", "\"https://ca.example/", "/\"", "]}",
-		 "account_uri_prefixes: at most 256", 257},
-		{"{\"policy\": {\"method_labels\": {", "\"l", "\": []", "}}}",
-		 "policy.method_labels: at most 256 labels", 257},
-		{"{\"policy\": {\"method_labels\": {\"l\": [", "\"m", "\"", "]}}}",
-		 "policy.method_labels.l: at most 32 methods", 33},
-		{"{\"profiles\": {", "\"p", "\": {}", "}}", "profiles: at most 256 profiles", 257},
-		{"{\"perspective\": {\"remotes\": [", "{\"name\": \"r",
-		 "\", \"rir\": \"RIPE\", \"address\": \"a:1\"}", "]}}",
-		 "perspective.remotes: at most 64 remotes", 65},
+	    {"{\"issuer_domains\": [", "\"ca", ".example\"", "]}", "issuer_domains: at most 256",
+	     257},
+	    {"{\"account_uri_prefixes\": [", "\"https://ca.example/", "/\"", "]}",
+	     "account_uri_prefixes: at most 256", 257},
+	    {"{\"policy\": {\"method_labels\": {", "\"l", "\": []", "}}}",
+	     "policy.method_labels: at most 256 labels", 257},
+	    {"{\"policy\": {\"method_labels\": {\"l\": [", "\"m", "\"", "]}}}",
+	     "policy.method_labels.l: at most 32 methods", 33},
+	    {"{\"profiles\": {", "\"p", "\": {}", "}}", "profiles: at most 256 profiles", 257},
+	    {"{\"perspective\": {\"remotes\": [", "{\"name\": \"r",
+	     "\", \"rir\": \"RIPE\", \"address\": \"a:1\"}", "]}}",
+	     "perspective.remotes: at most 64 remotes", 65},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		for (int n = t[i].n - 1; n <= t[i].n; n++) {
@@ -986,16 +1022,18 @@ static void test_examples(void **state)
 
 /* A config from its parts; each row of test_generation changes one part of
  * the base and says whether the generation must change with it. */
-#define ISS "\"issuer_domains\": [\"ca.example\", \"ca2.example\"]"
-#define PFX "\"account_uri_prefixes\": [\"https://ca.example/acct/\", \"https://ca.example/v2/\"]"
+#define ISS        "\"issuer_domains\": [\"ca.example\", \"ca2.example\"]"
+#define PFX        "\"account_uri_prefixes\": [\"https://ca.example/acct/\", \"https://ca.example/v2/\"]"
 #define DNS_(more) "\"dns\": {\"timeout\": \"10s\", \"retries\": 2" more "}"
-#define DNS DNS_("")
-#define POL_(more) "\"policy\": {\"critical\": \"unknown\"" more ", \"method_labels\": {\"x-one\": [\"dns-01\", \"http-01\"]}}"
-#define POL POL_("")
-#define PRO_(a, b) "\"profiles\": {\"a\": {" a "}, \"b\": {" b "}}"
-#define PRO PRO_("\"tld_nxdomain\": \"empty\"", "\"flag1_is_critical\": false")
+#define DNS        DNS_("")
+#define POL_(more)                                                                                 \
+	"\"policy\": {\"critical\": \"unknown\"" more                                              \
+	", \"method_labels\": {\"x-one\": [\"dns-01\", \"http-01\"]}}"
+#define POL                                POL_("")
+#define PRO_(a, b)                         "\"profiles\": {\"a\": {" a "}, \"b\": {" b "}}"
+#define PRO                                PRO_("\"tld_nxdomain\": \"empty\"", "\"flag1_is_critical\": false")
 #define CFG(iss, pfx, dns, pol, pro, more) "{" iss ", " pfx ", " dns ", " pol ", " pro more "}"
-#define BASE_WITH(more) CFG(ISS, PFX, DNS, POL, PRO, more)
+#define BASE_WITH(more)                    CFG(ISS, PFX, DNS, POL, PRO, more)
 
 static void generation_of(const char *json, uint8_t out[CAA_CONFIG_GENERATION_LEN])
 {
@@ -1108,9 +1146,10 @@ static void test_generation(void **state)
 	/* the default mapping is the mapping: spelling it out changes nothing */
 	uint8_t none[CAA_CONFIG_GENERATION_LEN];
 	generation_of("{}", none);
-	generation_of("{\"policy\": {\"method_labels\": {\"ca-tbr-7\": [\"dns-01\", \"dns-account-01\"],"
-	              " \"ca-tbr-19\": [\"http-01\"], \"ca-tbr-20\": [\"tls-alpn-01\"]}}}",
-	              got);
+	generation_of(
+	    "{\"policy\": {\"method_labels\": {\"ca-tbr-7\": [\"dns-01\", \"dns-account-01\"],"
+	    " \"ca-tbr-19\": [\"http-01\"], \"ca-tbr-20\": [\"tls-alpn-01\"]}}}",
+	    got);
 	assert_memory_equal(none, got, sizeof(none));
 	caa_config_t *cfg;
 	assert_int_equal(caa_config_default(&cfg), CAA_EOK);
@@ -1136,9 +1175,10 @@ static void test_generation(void **state)
 static void generation_files(const char *dir, uint8_t out[CAA_CONFIG_GENERATION_LEN])
 {
 	char json[1024];
-	snprintf(json, sizeof(json),
-	         "{\"dns\": {\"unbound_conf\": \"%s/u.conf\", \"trust_anchor_file\": \"%s/root.key\"}}",
-	         dir, dir);
+	snprintf(
+	    json, sizeof(json),
+	    "{\"dns\": {\"unbound_conf\": \"%s/u.conf\", \"trust_anchor_file\": \"%s/root.key\"}}",
+	    dir, dir);
 	generation_of(json, out);
 }
 
@@ -1233,12 +1273,17 @@ static void test_generation_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rows),      cmocka_unit_test(test_duration),
-		cmocka_unit_test(test_default),   cmocka_unit_test(test_borrowing),
-		cmocka_unit_test(test_err_buffer), cmocka_unit_test(test_size_limit),
-		cmocka_unit_test(test_limits),    cmocka_unit_test(test_files),
-		cmocka_unit_test(test_examples),  cmocka_unit_test(test_generation),
-		cmocka_unit_test(test_generation_files),
+	    cmocka_unit_test(test_rows),
+	    cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_default),
+	    cmocka_unit_test(test_borrowing),
+	    cmocka_unit_test(test_err_buffer),
+	    cmocka_unit_test(test_size_limit),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_examples),
+	    cmocka_unit_test(test_generation),
+	    cmocka_unit_test(test_generation_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

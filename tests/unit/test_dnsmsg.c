@@ -132,7 +132,7 @@ static void test_name_pointer_hops(void **state)
 
 static const struct {
 	const char *text;
-	int want; /* wire length or CAA_EINVAL */
+	int want;         /* wire length or CAA_EINVAL */
 	const char *back; /* presentation again (NULL: text) */
 } str_cases[] = {
     {".", 1, NULL},
@@ -232,6 +232,7 @@ static void test_str_is_sub(void **state)
 
 /* x.example. CAA? → CNAME y.example., CAA 0 issue "ca", CAA 128 tbs "";
  * authority: example. SOA (rdata abbreviated) */
+/* clang-format off */
 static const uint8_t answer[] = {
 	0x12, 0x34, 0x84, 0x00, 0, 1, 0, 3, 0, 1, 0, 0,
 	/* question x.example. CAA IN */
@@ -244,6 +245,7 @@ static const uint8_t answer[] = {
 	/* authority SOA at example. */
 	0xc0, 14, 0, 6, 0, 1, 0, 0, 0, 60, 0, 2, 0, 0,
 };
+/* clang-format on */
 
 static void test_sections(void **state)
 {
@@ -319,14 +321,13 @@ static const struct {
     {"11 octets", "0000 8000 0000 0000 0000 00", CAA_EMSG, "header"},
     {"NXDOMAIN", "0000 8183 0000 0000 0000 0000", CAA_EOK, NULL},
     {"trailing octets are ignored", "0000 8000 0000 0000 0000 0000 ffff", CAA_EOK, NULL},
-    {"a question count beyond the message", "0000 8000 0002 0000 0000 0000 00 0001 0001",
-     CAA_EMSG, "question"},
+    {"a question count beyond the message", "0000 8000 0002 0000 0000 0000 00 0001 0001", CAA_EMSG,
+     "question"},
     {"a question without type and class", "0000 8000 0001 0000 0000 0000 00 0001", CAA_EMSG,
      "question"},
     {"an answer count beyond the message",
      "0000 8000 0000 0003 0000 0000 00 0001 0001 00000000 0000", CAA_EMSG, "record"},
-    {"an authority count beyond the message", "0000 8000 0000 0000 0001 0000", CAA_EMSG,
-     "record"},
+    {"an authority count beyond the message", "0000 8000 0000 0000 0001 0000", CAA_EMSG, "record"},
     {"an additional count beyond the message",
      "0000 8000 0000 0000 0000 0002 00 0001 0001 00000000 0000", CAA_EMSG, "record"},
     {"RDLENGTH beyond the end", "0000 8000 0000 0001 0000 0000 00 0001 0001 00000000 0005 01020304",
@@ -337,18 +338,18 @@ static const struct {
      "record"},
     {"an owner pointer loop", "0000 8000 0000 0001 0000 0000 c00c 0001 0001 00000000 0000",
      CAA_EMSG, "record"},
-    {"a forward owner pointer",
-     "0000 8000 0000 0001 0000 0000 c00e 0001 0001 00000000 0000", CAA_EMSG, "record"},
-    {"a label over 63 in the question", "0000 8000 0001 0000 0000 0000 41 00 0001 0001",
-     CAA_EMSG, "question"},
+    {"a forward owner pointer", "0000 8000 0000 0001 0000 0000 c00e 0001 0001 00000000 0000",
+     CAA_EMSG, "record"},
+    {"a label over 63 in the question", "0000 8000 0001 0000 0000 0000 41 00 0001 0001", CAA_EMSG,
+     "question"},
     {"OPT", "0000 8000 0000 0000 0000 0001 00 0029 04d0 01008000 0000", CAA_EOK, NULL},
     {"two OPT records",
      "0000 8000 0000 0000 0000 0002 00 0029 04d0 00000000 0000 00 0029 04d0 00000000 0000",
      CAA_EMSG, "two OPT"},
     {"OPT in the answer section", "0000 8000 0000 0001 0000 0000 00 0029 04d0 00000000 0000",
      CAA_EMSG, "OPT"},
-    {"OPT not at the root",
-     "0000 8000 0000 0000 0000 0001 01 'a' 00 0029 04d0 00000000 0000", CAA_EMSG, "OPT"},
+    {"OPT not at the root", "0000 8000 0000 0000 0000 0001 01 'a' 00 0029 04d0 00000000 0000",
+     CAA_EMSG, "OPT"},
 };
 
 static void test_msg_parse(void **state)
@@ -379,8 +380,8 @@ static void test_edns_rcode(void **state)
 	char buf[CAA_DNS_MNEMONIC_MAX];
 	(void)state;
 	/* header rcode 0, OPT extended rcode 1: BADVERS (16); DO set; version 1 */
-	size_t len = bytes("0000 8000 0000 0000 0000 0001 00 0029 04d0 01018000 0000", pkt,
-	                   sizeof(pkt));
+	size_t len =
+	    bytes("0000 8000 0000 0000 0000 0001 00 0029 04d0 01018000 0000", pkt, sizeof(pkt));
 	assert_int_equal(caa_dns_msg_parse(&m, pkt, len, NULL), CAA_EOK);
 	assert_true(m.edns && m.edns_do);
 	assert_int_equal(m.edns_udp, 1232);
@@ -446,8 +447,8 @@ static void test_writer(void **state)
 	assert_int_equal(caa_dns_name_from_str("a.lab", owner), 7);
 	caa_dns_wr_init(&w, buf, sizeof(buf), &h);
 	assert_int_equal(caa_dns_wr_question(&w, owner, CAA_DNS_T_CAA, CAA_DNS_C_IN), CAA_EOK);
-	assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_AUTHORITY, owner, CAA_DNS_T_SOA, CAA_DNS_C_IN, 60,
-	                               (const uint8_t *)"\0\0", 2),
+	assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_AUTHORITY, owner, CAA_DNS_T_SOA, CAA_DNS_C_IN,
+	                               60, (const uint8_t *)"\0\0", 2),
 	                 CAA_EOK);
 	/* sections only go forward; no question after records */
 	assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_ANSWER, owner, 1, 1, 0, NULL, 0), CAA_EINVAL);
@@ -458,7 +459,8 @@ static void test_writer(void **state)
 	assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_ADDITIONAL, owner, 1, 1, 0, big, sizeof(big)),
 	                 CAA_ELIMIT);
 	assert_true(w.overflow);
-	assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_ADDITIONAL, owner, 1, 1, 0, NULL, 0), CAA_ELIMIT);
+	assert_int_equal(caa_dns_wr_rr(&w, CAA_DNS_ADDITIONAL, owner, 1, 1, 0, NULL, 0),
+	                 CAA_ELIMIT);
 	size_t len = caa_dns_wr_finish(&w);
 	assert_int_equal(len, 12 + 7 + 4 + 7 + 10 + 2 + 11);
 	assert_int_equal(caa_dns_msg_parse(&m, buf, len, NULL), CAA_EOK);
@@ -481,18 +483,12 @@ static void test_writer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_read),
-		cmocka_unit_test(test_name_raw_keeps_case),
-		cmocka_unit_test(test_name_pointer_hops),
-		cmocka_unit_test(test_name_from_str),
-		cmocka_unit_test(test_name_str_limits),
-		cmocka_unit_test(test_str_is_sub),
-		cmocka_unit_test(test_sections),
-		cmocka_unit_test(test_msg_parse),
-		cmocka_unit_test(test_edns_rcode),
-		cmocka_unit_test(test_truncated_everywhere),
-		cmocka_unit_test(test_query_write),
-		cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_name_read),         cmocka_unit_test(test_name_raw_keeps_case),
+	    cmocka_unit_test(test_name_pointer_hops), cmocka_unit_test(test_name_from_str),
+	    cmocka_unit_test(test_name_str_limits),   cmocka_unit_test(test_str_is_sub),
+	    cmocka_unit_test(test_sections),          cmocka_unit_test(test_msg_parse),
+	    cmocka_unit_test(test_edns_rcode),        cmocka_unit_test(test_truncated_everywhere),
+	    cmocka_unit_test(test_query_write),       cmocka_unit_test(test_writer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,7 @@ static void expect_allowed(const caa_dnq_t *q, const char *addr)
 }
 
 /* The special-purpose ranges, whatever the settings. */
+/* clang-format off */
 static const struct {
 	const char *addr, *why;
 } special[] = {
@@ -80,6 +81,7 @@ static const char *const public[] = {
     "2606:4700::1111", "fbff::1",    "fe00::1",        "::ffff:8.8.8.8", "64:ff9b::808:808",
     "2002:0808:0808::1", "2001:db9::1",
 };
+/* clang-format on */
 
 static void test_special_default(void **state)
 {
@@ -98,9 +100,9 @@ static void test_special_default(void **state)
 static void test_localhost(void **state)
 {
 	(void)state;
-	static const char *const loop[] = {"127.0.0.1", "127.56.3.1", "127.255.255.254",
-	                                   "::1",       "::ffff:127.0.0.1", "64:ff9b::7f00:1",
-	                                   "2002:7f00:0001::1"};
+	static const char *const loop[] = {
+	    "127.0.0.1",        "127.56.3.1",      "127.255.255.254",  "::1",
+	    "::ffff:127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:0001::1"};
 	caa_dnq_t *no, *yes;
 	char err[128];
 	assert_int_equal(caa_dnq_new(false, "", &no, err, sizeof(err)), CAA_EOK);
@@ -121,8 +123,9 @@ static void test_user_list(void **state)
 	(void)state;
 	caa_dnq_t *q;
 	char err[128];
-	assert_int_equal(caa_dnq_new(true, "10.0.0.0/8\n127.56.3.1\n 2001:4860::/32 \n8.8.4.0/24\n\n",
-	                             &q, err, sizeof(err)),
+	assert_int_equal(caa_dnq_new(true,
+	                             "10.0.0.0/8\n127.56.3.1\n 2001:4860::/32 \n8.8.4.0/24\n\n", &q,
+	                             err, sizeof(err)),
 	                 CAA_EOK);
 	expect_refused(q, "127.56.3.1", "do-not-query-address 127.56.3.1");
 	expect_allowed(q, "127.56.3.2");
@@ -134,7 +137,7 @@ static void test_user_list(void **state)
 	expect_refused(q, "10.9.9.9", "do-not-query-address 10.0.0.0/8");
 	caa_dnq_free(q);
 
-	static const char *const bad[] = {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "nonsense",
+	static const char *const bad[] = {"10.0.0.0/33", "10.0.0.0/",  "10.0.0.0/x",  "nonsense",
 	                                  "::1/129",     "1.2.3.4/-1", "10.0.0.0/8/8"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';

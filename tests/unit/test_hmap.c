@@ -70,8 +70,8 @@ static void test_chosen_collisions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_put_get_del),
-		cmocka_unit_test(test_chosen_collisions),
+	    cmocka_unit_test(test_put_get_del),
+	    cmocka_unit_test(test_chosen_collisions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

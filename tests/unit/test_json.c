@@ -32,13 +32,13 @@ static void assert_json(json_t *j, const char *want)
 static caa_result_t base_result(void)
 {
 	return (caa_result_t){
-		.identifier = "www.shop.example",
-		.policy = "",
-		.verdict = CAA_PERMITTED,
-		.reason = CAA_R_NO_CAA,
-		.relevant_domain = "",
-		.decided_by = -1,
-		.dnssec = CAA_DNSSEC_INDETERMINATE,
+	    .identifier = "www.shop.example",
+	    .policy = "",
+	    .verdict = CAA_PERMITTED,
+	    .reason = CAA_R_NO_CAA,
+	    .relevant_domain = "",
+	    .decided_by = -1,
+	    .dnssec = CAA_DNSSEC_INDETERMINATE,
 	};
 }
 
@@ -46,9 +46,10 @@ static void test_defaults_omitted(void **state)
 {
 	(void)state;
 	caa_result_t res = base_result();
-	assert_json(caa_result_json(&res),
-	            "{\"identifier\":{\"type\":\"dns\",\"value\":\"www.shop.example\"},"
-	            "\"verdict\":\"PERMITTED\",\"reason\":\"NO_CAA\",\"dnssec\":\"INDETERMINATE\"}");
+	assert_json(
+	    caa_result_json(&res),
+	    "{\"identifier\":{\"type\":\"dns\",\"value\":\"www.shop.example\"},"
+	    "\"verdict\":\"PERMITTED\",\"reason\":\"NO_CAA\",\"dnssec\":\"INDETERMINATE\"}");
 
 	/* Zero enums are the proto's *_UNSPECIFIED: omitted too. */
 	caa_result_t zero = {.decided_by = -1};
@@ -59,16 +60,21 @@ static void test_forbidden(void **state)
 {
 	(void)state;
 	caa_record_t recs[] = {
-		{.flags = 0, .tag = "issue", .value = "other-ca.example", .note = CAA_NOTE_OTHER_ISSUER},
-		{.flags = 0, .tag = "iodef", .value = "mailto:sec@shop.example",
-		 .note = CAA_NOTE_NOT_RESTRICTING},
+	    {.flags = 0,
+	     .tag = "issue",
+	     .value = "other-ca.example",
+	     .note = CAA_NOTE_OTHER_ISSUER},
+	    {.flags = 0,
+	     .tag = "iodef",
+	     .value = "mailto:sec@shop.example",
+	     .note = CAA_NOTE_NOT_RESTRICTING},
 	};
 	caa_problem_t prob = {
-		.type = CAA_PROB_CAA,
-		.status = 403,
-		.detail = "While processing CAA for www.shop.example: CAA record for shop.example "
-		          "prevents issuance",
-		.identifier = "www.shop.example",
+	    .type = CAA_PROB_CAA,
+	    .status = 403,
+	    .detail = "While processing CAA for www.shop.example: CAA record for shop.example "
+	              "prevents issuance",
+	    .identifier = "www.shop.example",
 	};
 	caa_result_t res = base_result();
 	res.verdict = CAA_FORBIDDEN;
@@ -104,9 +110,11 @@ static void test_authorized_record(void **state)
 {
 	(void)state;
 	caa_record_t recs[] = {
-		{.flags = 128, .tag = "issue", .value = "ca.example; accounturi=https://ca.example/acme/acct/1",
-		 .note = CAA_NOTE_AUTHORIZES},
-		{.flags = 1, .malformed = true, .tag = "", .value = "", .note = CAA_NOTE_NONE},
+	    {.flags = 128,
+	     .tag = "issue",
+	     .value = "ca.example; accounturi=https://ca.example/acme/acct/1",
+	     .note = CAA_NOTE_AUTHORIZES},
+	    {.flags = 1, .malformed = true, .tag = "", .value = "", .note = CAA_NOTE_NONE},
 	};
 	caa_result_t res = base_result();
 	res.reason = CAA_R_AUTHORIZED;
@@ -133,16 +141,26 @@ static void test_trace(void **state)
 {
 	(void)state;
 	caa_record_t relevant[] = {
-		{.flags = 0, .tag = "issue", .value = "ca.example", .note = CAA_NOTE_AUTHORIZES},
+	    {.flags = 0, .tag = "issue", .value = "ca.example", .note = CAA_NOTE_AUTHORIZES},
 	};
 	caa_trace_t trace[] = {
-		{.name = "a.www.shop.example", .outcome = CAA_OUT_NODATA_NOSOA,
-		 .dnssec = CAA_DNSSEC_INSECURE, .elapsed_us = 400},
-		{.name = "www.shop.example", .outcome = CAA_OUT_EMPTY, .dnssec = CAA_DNSSEC_INSECURE,
-		 .retries = 2, .elapsed_us = 12345, .why = "EDE 22: No Reachable Authority"},
-		{.name = "shop.example", .outcome = CAA_OUT_PRESENT, .dnssec = CAA_DNSSEC_INSECURE,
-		 .records = relevant, .n_records = 1, .relevant = true},
-		{.name = "example", .outcome = CAA_OUT_PENDING},
+	    {.name = "a.www.shop.example",
+	     .outcome = CAA_OUT_NODATA_NOSOA,
+	     .dnssec = CAA_DNSSEC_INSECURE,
+	     .elapsed_us = 400},
+	    {.name = "www.shop.example",
+	     .outcome = CAA_OUT_EMPTY,
+	     .dnssec = CAA_DNSSEC_INSECURE,
+	     .retries = 2,
+	     .elapsed_us = 12345,
+	     .why = "EDE 22: No Reachable Authority"},
+	    {.name = "shop.example",
+	     .outcome = CAA_OUT_PRESENT,
+	     .dnssec = CAA_DNSSEC_INSECURE,
+	     .records = relevant,
+	     .n_records = 1,
+	     .relevant = true},
+	    {.name = "example", .outcome = CAA_OUT_PENDING},
 	};
 	caa_result_t res = base_result();
 	res.identifier = "a.www.shop.example";
@@ -155,40 +173,44 @@ static void test_trace(void **state)
 	res.trace = trace;
 	res.n_trace = 4;
 	res.queries = 3;
-	assert_json(caa_result_json(&res),
-	            "{\"identifier\":{\"type\":\"dns\",\"value\":\"a.www.shop.example\"},"
-	            "\"verdict\":\"PERMITTED\",\"reason\":\"AUTHORIZED\","
-	            "\"relevantDomain\":\"shop.example\","
-	            "\"records\":[{\"tag\":\"issue\",\"value\":\"ca.example\",\"authorizes\":true,"
-	            "\"note\":\"authorizes this CA\",\"decided\":true}],"
-	            "\"dnssec\":\"INSECURE\","
-	            "\"trace\":["
-	            "{\"name\":\"a.www.shop.example\",\"outcome\":\"NODATA_WITHOUT_SOA\","
-	            "\"dnssec\":\"INSECURE\",\"elapsedMs\":0.4},"
-	            "{\"name\":\"www.shop.example\",\"outcome\":\"NODATA\",\"dnssec\":\"INSECURE\","
-	            "\"why\":\"EDE 22: No Reachable Authority\",\"elapsedMs\":12.345,\"retries\":2},"
-	            "{\"name\":\"shop.example\",\"outcome\":\"PRESENT\","
-	            "\"records\":[{\"tag\":\"issue\",\"value\":\"ca.example\",\"authorizes\":true,"
-	            "\"note\":\"authorizes this CA\",\"decided\":true}],"
-	            "\"dnssec\":\"INSECURE\",\"relevant\":true},"
-	            "{\"name\":\"example\",\"outcome\":\"NOT_NEEDED\"}],"
-	            "\"queries\":3}");
+	assert_json(
+	    caa_result_json(&res),
+	    "{\"identifier\":{\"type\":\"dns\",\"value\":\"a.www.shop.example\"},"
+	    "\"verdict\":\"PERMITTED\",\"reason\":\"AUTHORIZED\","
+	    "\"relevantDomain\":\"shop.example\","
+	    "\"records\":[{\"tag\":\"issue\",\"value\":\"ca.example\",\"authorizes\":true,"
+	    "\"note\":\"authorizes this CA\",\"decided\":true}],"
+	    "\"dnssec\":\"INSECURE\","
+	    "\"trace\":["
+	    "{\"name\":\"a.www.shop.example\",\"outcome\":\"NODATA_WITHOUT_SOA\","
+	    "\"dnssec\":\"INSECURE\",\"elapsedMs\":0.4},"
+	    "{\"name\":\"www.shop.example\",\"outcome\":\"NODATA\",\"dnssec\":\"INSECURE\","
+	    "\"why\":\"EDE 22: No Reachable Authority\",\"elapsedMs\":12.345,\"retries\":2},"
+	    "{\"name\":\"shop.example\",\"outcome\":\"PRESENT\","
+	    "\"records\":[{\"tag\":\"issue\",\"value\":\"ca.example\",\"authorizes\":true,"
+	    "\"note\":\"authorizes this CA\",\"decided\":true}],"
+	    "\"dnssec\":\"INSECURE\",\"relevant\":true},"
+	    "{\"name\":\"example\",\"outcome\":\"NOT_NEEDED\"}],"
+	    "\"queries\":3}");
 }
 
 static void test_lookup_failed_bogus(void **state)
 {
 	(void)state;
 	caa_problem_t prob = {
-		.type = CAA_PROB_DNS,
-		.status = 400,
-		.detail = "While processing CAA for *.shop.example: DNS problem: DNSSEC: signature "
-		          "expired looking up CAA for shop.example",
-		.identifier = "*.shop.example",
+	    .type = CAA_PROB_DNS,
+	    .status = 400,
+	    .detail = "While processing CAA for *.shop.example: DNS problem: DNSSEC: signature "
+	              "expired looking up CAA for shop.example",
+	    .identifier = "*.shop.example",
 	};
 	caa_trace_t trace[] = {
-		{.name = "shop.example", .outcome = CAA_OUT_BOGUS, .dnssec = CAA_DNSSEC_BOGUS,
-		 .why = "signature expired", .relevant = true},
-		{.name = "example", .outcome = CAA_OUT_SERVFAIL, .dnssec = CAA_DNSSEC_INDETERMINATE},
+	    {.name = "shop.example",
+	     .outcome = CAA_OUT_BOGUS,
+	     .dnssec = CAA_DNSSEC_BOGUS,
+	     .why = "signature expired",
+	     .relevant = true},
+	    {.name = "example", .outcome = CAA_OUT_SERVFAIL, .dnssec = CAA_DNSSEC_INDETERMINATE},
 	};
 	caa_result_t res = base_result();
 	res.identifier = "*.shop.example";
@@ -198,16 +220,17 @@ static void test_lookup_failed_bogus(void **state)
 	res.problem = &prob;
 	res.trace = trace;
 	res.n_trace = 2;
-	assert_json(caa_result_json(&res),
-	            "{\"identifier\":{\"type\":\"dns\",\"value\":\"*.shop.example\"},"
-	            "\"verdict\":\"LOOKUP_FAILED\",\"reason\":\"DNSSEC_BOGUS\",\"dnssec\":\"BOGUS\","
-	            "\"problem\":{\"type\":\"urn:ietf:params:acme:error:dns\","
-	            "\"detail\":\"While processing CAA for *.shop.example: DNS problem: DNSSEC: "
-	            "signature expired looking up CAA for shop.example\",\"status\":400,"
-	            "\"identifier\":{\"type\":\"dns\",\"value\":\"*.shop.example\"}},"
-	            "\"trace\":[{\"name\":\"shop.example\",\"outcome\":\"BOGUS\",\"dnssec\":\"BOGUS\","
-	            "\"why\":\"signature expired\",\"relevant\":true},"
-	            "{\"name\":\"example\",\"outcome\":\"SERVFAIL\",\"dnssec\":\"INDETERMINATE\"}]}");
+	assert_json(
+	    caa_result_json(&res),
+	    "{\"identifier\":{\"type\":\"dns\",\"value\":\"*.shop.example\"},"
+	    "\"verdict\":\"LOOKUP_FAILED\",\"reason\":\"DNSSEC_BOGUS\",\"dnssec\":\"BOGUS\","
+	    "\"problem\":{\"type\":\"urn:ietf:params:acme:error:dns\","
+	    "\"detail\":\"While processing CAA for *.shop.example: DNS problem: DNSSEC: "
+	    "signature expired looking up CAA for shop.example\",\"status\":400,"
+	    "\"identifier\":{\"type\":\"dns\",\"value\":\"*.shop.example\"}},"
+	    "\"trace\":[{\"name\":\"shop.example\",\"outcome\":\"BOGUS\",\"dnssec\":\"BOGUS\","
+	    "\"why\":\"signature expired\",\"relevant\":true},"
+	    "{\"name\":\"example\",\"outcome\":\"SERVFAIL\",\"dnssec\":\"INDETERMINATE\"}]}");
 }
 
 static void test_not_applicable_ip(void **state)
@@ -227,10 +250,15 @@ static void test_escaping(void **state)
 {
 	(void)state;
 	caa_record_t recs[] = {
-		{.flags = 0, .tag = "issue", .value = "a\\b\"c\td\xff\xc3\xa9", .note = CAA_NOTE_MALFORMED_VALUE},
+	    {.flags = 0,
+	     .tag = "issue",
+	     .value = "a\\b\"c\td\xff\xc3\xa9",
+	     .note = CAA_NOTE_MALFORMED_VALUE},
 	};
 	caa_trace_t trace[] = {
-		{.name = "shop.example", .outcome = CAA_OUT_SERVFAIL, .why = "bad \xff octet, caf\xc3\xa9"},
+	    {.name = "shop.example",
+	     .outcome = CAA_OUT_SERVFAIL,
+	     .why = "bad \xff octet, caf\xc3\xa9"},
 	};
 	caa_result_t res = base_result();
 	res.records = recs;
@@ -240,7 +268,8 @@ static void test_escaping(void **state)
 	assert_json(caa_result_json(&res),
 	            "{\"identifier\":{\"type\":\"dns\",\"value\":\"www.shop.example\"},"
 	            "\"verdict\":\"PERMITTED\",\"reason\":\"NO_CAA\","
-	            "\"records\":[{\"tag\":\"issue\",\"value\":\"a\\\\\\\\b\\\"c\\\\009d\\\\255\\\\195\\\\169\","
+	            "\"records\":[{\"tag\":\"issue\",\"value\":"
+	            "\"a\\\\\\\\b\\\"c\\\\009d\\\\255\\\\195\\\\169\","
 	            "\"note\":\"value does not parse: authorizes nobody\"}],"
 	            "\"dnssec\":\"INDETERMINATE\","
 	            "\"trace\":[{\"name\":\"shop.example\",\"outcome\":\"SERVFAIL\","
@@ -283,43 +312,45 @@ static void test_timestamps(void **state)
 }
 
 static caa_problem_t dns_sub = {
-	.type = CAA_PROB_DNS,
-	.status = 400,
-	.detail = "While processing CAA for b.example: DNS problem: SERVFAIL looking up CAA for "
-	          "example - the domain's nameservers may be malfunctioning",
-	.identifier = "b.example",
+    .type = CAA_PROB_DNS,
+    .status = 400,
+    .detail = "While processing CAA for b.example: DNS problem: SERVFAIL looking up CAA for "
+              "example - the domain's nameservers may be malfunctioning",
+    .identifier = "b.example",
 };
 
 static void test_problem_subproblems(void **state)
 {
 	(void)state;
 	caa_problem_t subs[2] = {
-		{.type = CAA_PROB_CAA, .status = 403,
-		 .detail = "While processing CAA for a.example: CAA record for a.example prevents "
-		           "issuance",
-		 .identifier = "a.example"},
-		dns_sub,
+	    {.type = CAA_PROB_CAA,
+	     .status = 403,
+	     .detail = "While processing CAA for a.example: CAA record for a.example prevents "
+	               "issuance",
+	     .identifier = "a.example"},
+	    dns_sub,
 	};
 	caa_problem_t agg = {
-		.type = CAA_PROB_CAA,
-		.status = 403,
-		.detail = "Rechecking CAA for \"a.example\" and 1 more identifiers failed. Refer to "
-		          "sub-problems for more information",
-		.subproblems = subs,
-		.n_subproblems = 2,
+	    .type = CAA_PROB_CAA,
+	    .status = 403,
+	    .detail = "Rechecking CAA for \"a.example\" and 1 more identifiers failed. Refer to "
+	              "sub-problems for more information",
+	    .subproblems = subs,
+	    .n_subproblems = 2,
 	};
-	assert_json(caa_problem_json(&agg),
-	            "{\"type\":\"urn:ietf:params:acme:error:caa\","
-	            "\"detail\":\"Rechecking CAA for \\\"a.example\\\" and 1 more identifiers failed. "
-	            "Refer to sub-problems for more information\",\"status\":403,"
-	            "\"subproblems\":["
-	            "{\"type\":\"urn:ietf:params:acme:error:caa\",\"detail\":\"While processing CAA "
-	            "for a.example: CAA record for a.example prevents issuance\",\"status\":403,"
-	            "\"identifier\":{\"type\":\"dns\",\"value\":\"a.example\"}},"
-	            "{\"type\":\"urn:ietf:params:acme:error:dns\",\"detail\":\"While processing CAA "
-	            "for b.example: DNS problem: SERVFAIL looking up CAA for example - the domain's "
-	            "nameservers may be malfunctioning\",\"status\":400,"
-	            "\"identifier\":{\"type\":\"dns\",\"value\":\"b.example\"}}]}");
+	assert_json(
+	    caa_problem_json(&agg),
+	    "{\"type\":\"urn:ietf:params:acme:error:caa\","
+	    "\"detail\":\"Rechecking CAA for \\\"a.example\\\" and 1 more identifiers failed. "
+	    "Refer to sub-problems for more information\",\"status\":403,"
+	    "\"subproblems\":["
+	    "{\"type\":\"urn:ietf:params:acme:error:caa\",\"detail\":\"While processing CAA "
+	    "for a.example: CAA record for a.example prevents issuance\",\"status\":403,"
+	    "\"identifier\":{\"type\":\"dns\",\"value\":\"a.example\"}},"
+	    "{\"type\":\"urn:ietf:params:acme:error:dns\",\"detail\":\"While processing CAA "
+	    "for b.example: DNS problem: SERVFAIL looking up CAA for example - the domain's "
+	    "nameservers may be malfunctioning\",\"status\":400,"
+	    "\"identifier\":{\"type\":\"dns\",\"value\":\"b.example\"}}]}");
 
 	caa_problem_t internal = {.type = CAA_PROB_SERVER_INTERNAL, .status = 500, .detail = "x"};
 	assert_json(caa_problem_json(&internal),
@@ -337,20 +368,21 @@ static void test_order(void **state)
 	b.reason = CAA_R_DNS_SERVFAIL;
 	b.problem = &dns_sub;
 	caa_result_t *results[] = {&a, &b};
-	assert_json(caa_order_json(results, 2, &dns_sub),
-	            "{\"results\":["
-	            "{\"identifier\":{\"type\":\"dns\",\"value\":\"a.example\"},"
-	            "\"verdict\":\"PERMITTED\",\"reason\":\"NO_CAA\",\"dnssec\":\"INDETERMINATE\"},"
-	            "{\"identifier\":{\"type\":\"dns\",\"value\":\"b.example\"},"
-	            "\"verdict\":\"LOOKUP_FAILED\",\"reason\":\"DNS_SERVFAIL\","
-	            "\"dnssec\":\"INDETERMINATE\",\"problem\":{\"type\":\"urn:ietf:params:acme:error:dns\","
-	            "\"detail\":\"While processing CAA for b.example: DNS problem: SERVFAIL looking up "
-	            "CAA for example - the domain's nameservers may be malfunctioning\",\"status\":400,"
-	            "\"identifier\":{\"type\":\"dns\",\"value\":\"b.example\"}}}],"
-	            "\"problem\":{\"type\":\"urn:ietf:params:acme:error:dns\","
-	            "\"detail\":\"While processing CAA for b.example: DNS problem: SERVFAIL looking up "
-	            "CAA for example - the domain's nameservers may be malfunctioning\",\"status\":400,"
-	            "\"identifier\":{\"type\":\"dns\",\"value\":\"b.example\"}}}");
+	assert_json(
+	    caa_order_json(results, 2, &dns_sub),
+	    "{\"results\":["
+	    "{\"identifier\":{\"type\":\"dns\",\"value\":\"a.example\"},"
+	    "\"verdict\":\"PERMITTED\",\"reason\":\"NO_CAA\",\"dnssec\":\"INDETERMINATE\"},"
+	    "{\"identifier\":{\"type\":\"dns\",\"value\":\"b.example\"},"
+	    "\"verdict\":\"LOOKUP_FAILED\",\"reason\":\"DNS_SERVFAIL\","
+	    "\"dnssec\":\"INDETERMINATE\",\"problem\":{\"type\":\"urn:ietf:params:acme:error:dns\","
+	    "\"detail\":\"While processing CAA for b.example: DNS problem: SERVFAIL looking up "
+	    "CAA for example - the domain's nameservers may be malfunctioning\",\"status\":400,"
+	    "\"identifier\":{\"type\":\"dns\",\"value\":\"b.example\"}}}],"
+	    "\"problem\":{\"type\":\"urn:ietf:params:acme:error:dns\","
+	    "\"detail\":\"While processing CAA for b.example: DNS problem: SERVFAIL looking up "
+	    "CAA for example - the domain's nameservers may be malfunctioning\",\"status\":400,"
+	    "\"identifier\":{\"type\":\"dns\",\"value\":\"b.example\"}}}");
 	assert_json(caa_order_json(NULL, 0, NULL), "{}");
 }
 
@@ -361,26 +393,37 @@ static void test_perspectives(void **state)
 {
 	(void)state;
 	caa_problem_t remote_caa = {
-		.type = CAA_PROB_CAA,
-		.status = 403,
-		.detail = "During secondary validation: While processing CAA for www.shop.example: "
-		          "CAA record for shop.example prevents issuance",
-		.identifier = "www.shop.example",
+	    .type = CAA_PROB_CAA,
+	    .status = 403,
+	    .detail = "During secondary validation: While processing CAA for www.shop.example: "
+	              "CAA record for shop.example prevents issuance",
+	    .identifier = "www.shop.example",
 	};
 	caa_problem_t unreachable = {
-		.type = CAA_PROB_SERVER_INTERNAL,
-		.status = 500,
-		.detail = "During secondary validation: remote perspective r3 unreachable: UNAVAILABLE",
-		.identifier = "www.shop.example",
+	    .type = CAA_PROB_SERVER_INTERNAL,
+	    .status = 500,
+	    .detail = "During secondary validation: remote perspective r3 unreachable: UNAVAILABLE",
+	    .identifier = "www.shop.example",
 	};
 	caa_perspective_t ps[] = {
-		{.name = "r1", .rir = "ARIN", .state = CAA_MPIC_CORROBORATED,
-		 .verdict = CAA_PERMITTED, .elapsed_us = 7250},
-		{.name = "r2", .rir = "RIPE", .state = CAA_MPIC_PROBLEM, .verdict = CAA_FORBIDDEN,
-		 .problem = &remote_caa, .elapsed_us = 1000},
-		{.name = "r3", .rir = "APNIC", .state = CAA_MPIC_UNREACHABLE,
-		 .verdict = CAA_LOOKUP_FAILED, .problem = &unreachable, .elapsed_us = 400},
-		{.name = "r4", .rir = "LACNIC", .state = CAA_MPIC_PENDING},
+	    {.name = "r1",
+	     .rir = "ARIN",
+	     .state = CAA_MPIC_CORROBORATED,
+	     .verdict = CAA_PERMITTED,
+	     .elapsed_us = 7250},
+	    {.name = "r2",
+	     .rir = "RIPE",
+	     .state = CAA_MPIC_PROBLEM,
+	     .verdict = CAA_FORBIDDEN,
+	     .problem = &remote_caa,
+	     .elapsed_us = 1000},
+	    {.name = "r3",
+	     .rir = "APNIC",
+	     .state = CAA_MPIC_UNREACHABLE,
+	     .verdict = CAA_LOOKUP_FAILED,
+	     .problem = &unreachable,
+	     .elapsed_us = 400},
+	    {.name = "r4", .rir = "LACNIC", .state = CAA_MPIC_PENDING},
 	};
 	caa_result_t res = base_result();
 	res.verdict = CAA_FORBIDDEN;
@@ -417,10 +460,10 @@ static void test_perspectives(void **state)
 
 	/* The remaining outcomes by name; a permitted quorum counts its corroborations. */
 	caa_perspective_t ok[] = {
-		{.name = "a", .rir = "ARIN", .state = CAA_MPIC_CORROBORATED, .verdict = CAA_PERMITTED},
-		{.name = "b", .rir = "RIPE", .state = CAA_MPIC_CORROBORATED, .verdict = CAA_PERMITTED},
-		{.name = "c", .rir = "APNIC", .state = CAA_MPIC_TIMEOUT, .verdict = CAA_LOOKUP_FAILED},
-		{.name = "d", .rir = "", .state = CAA_MPIC_MISMATCH, .verdict = CAA_LOOKUP_FAILED},
+	    {.name = "a", .rir = "ARIN", .state = CAA_MPIC_CORROBORATED, .verdict = CAA_PERMITTED},
+	    {.name = "b", .rir = "RIPE", .state = CAA_MPIC_CORROBORATED, .verdict = CAA_PERMITTED},
+	    {.name = "c", .rir = "APNIC", .state = CAA_MPIC_TIMEOUT, .verdict = CAA_LOOKUP_FAILED},
+	    {.name = "d", .rir = "", .state = CAA_MPIC_MISMATCH, .verdict = CAA_LOOKUP_FAILED},
 	};
 	caa_result_t permitted = {.perspectives = ok, .n_perspectives = 4, .decided_by = -1};
 	assert_json(caa_result_json(&permitted),
@@ -448,8 +491,9 @@ static void test_outcome_names(void **state)
 {
 	(void)state;
 	static const char *const want[] = {
-		"NOT_NEEDED", "PRESENT", "NODATA", "NODATA_WITHOUT_SOA", "NXDOMAIN", "SERVFAIL",
-		"REFUSED",    "NOTIMP",  "FORMERR", "TIMEOUT",           "NETWORK",  "BOGUS",
+	    "NOT_NEEDED", "PRESENT",  "NODATA",  "NODATA_WITHOUT_SOA",
+	    "NXDOMAIN",   "SERVFAIL", "REFUSED", "NOTIMP",
+	    "FORMERR",    "TIMEOUT",  "NETWORK", "BOGUS",
 	};
 	for (int o = CAA_OUT_PENDING; o <= CAA_OUT_BOGUS; o++)
 		assert_string_equal(caa_json_outcome_name((caa_outcome_t)o), want[o]);
@@ -458,19 +502,19 @@ static void test_outcome_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_omitted),
-		cmocka_unit_test(test_forbidden),
-		cmocka_unit_test(test_authorized_record),
-		cmocka_unit_test(test_trace),
-		cmocka_unit_test(test_lookup_failed_bogus),
-		cmocka_unit_test(test_not_applicable_ip),
-		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_escape_function),
-		cmocka_unit_test(test_timestamps),
-		cmocka_unit_test(test_problem_subproblems),
-		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_perspectives),
-		cmocka_unit_test(test_outcome_names),
+	    cmocka_unit_test(test_defaults_omitted),
+	    cmocka_unit_test(test_forbidden),
+	    cmocka_unit_test(test_authorized_record),
+	    cmocka_unit_test(test_trace),
+	    cmocka_unit_test(test_lookup_failed_bogus),
+	    cmocka_unit_test(test_not_applicable_ip),
+	    cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_escape_function),
+	    cmocka_unit_test(test_timestamps),
+	    cmocka_unit_test(test_problem_subproblems),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_perspectives),
+	    cmocka_unit_test(test_outcome_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

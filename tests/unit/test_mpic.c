@@ -48,7 +48,8 @@ static void test_schedule_boundaries(void **state)
 		assert_int_equal(caa_mpic_min_remotes_br(at), t[i].at);
 		assert_int_equal(caa_mpic_min_remotes_br(at + DAY - 1), t[i].at);
 
-		/* The second before a date, the next rise is that date; at it, the following one. */
+		/* The second before a date, the next rise is that date; at it, the following one.
+		 */
 		caa_mpic_step_t s;
 		char date[16];
 		snprintf(date, sizeof(date), "%04d-%02d-%02d", t[i].y, t[i].m, t[i].d);
@@ -75,8 +76,8 @@ static void test_schedule_warn(void **state)
 	(void)state;
 	static const struct {
 		size_t listed;
-		int y, m, d;       /* the day the warning is about */
-		int64_t offset;    /* seconds from it */
+		int y, m, d;    /* the day the warning is about */
+		int64_t offset; /* seconds from it */
 		bool warn;
 		unsigned min;
 	} t[] = {
@@ -164,7 +165,7 @@ static void test_schedule_check(void **state)
 
 /* ---- the quorum ---- */
 
-#define MAXR 8
+#define MAXR  8
 #define IDENT "example.com"
 
 static const char *rir_of(char c)
@@ -208,8 +209,14 @@ static void outcome_of(fixture_t *f, size_t i, char c)
 		o->state = CAA_MPIC_UNREACHABLE;
 		o->error = "UNAVAILABLE: failed to connect to all addresses";
 		break;
-	case 'T': o->state = CAA_MPIC_TIMEOUT; o->timeout_ms = 5000; break;
-	case 't': o->state = CAA_MPIC_TIMEOUT; o->timeout_ms = 250; break;
+	case 'T':
+		o->state = CAA_MPIC_TIMEOUT;
+		o->timeout_ms = 5000;
+		break;
+	case 't':
+		o->state = CAA_MPIC_TIMEOUT;
+		o->timeout_ms = 250;
+		break;
 	/* A mismatch wins over what the answer says: it carries a caa problem here. */
 	case 'M': caa_mpic_classify(&f->remotes[i], "r9", f->remotes[i].rir, f->caa, o); break;
 	case 'm': caa_mpic_classify(&f->remotes[i], names[i], "AFRINIC", NULL, o); break;
@@ -224,7 +231,8 @@ static void fixture_init(fixture_t *f, const char *rirs, const char *states)
 	assert_int_equal(strlen(states), f->n);
 	assert_true(f->n <= MAXR);
 	f->caa = caa_problem_forbidden(IDENT, IDENT);
-	f->dns = caa_problem_dns(IDENT, "SERVFAIL", IDENT, "the domain's nameservers may be malfunctioning");
+	f->dns = caa_problem_dns(IDENT, "SERVFAIL", IDENT,
+	                         "the domain's nameservers may be malfunctioning");
 	f->srv = caa_problem_new(CAA_PROB_SERVER_INTERNAL, NULL, "remote broke");
 	assert_non_null(f->caa);
 	assert_non_null(f->dns);
@@ -244,11 +252,13 @@ static void fixture_deinit(fixture_t *f)
 }
 
 #define SV "During secondary validation: "
-#define CAA_DETAIL SV "While processing CAA for example.com: CAA record for example.com prevents issuance"
-#define DNS_DETAIL                                                                          \
-	SV "While processing CAA for example.com: DNS problem: SERVFAIL looking up CAA for " \
+#define CAA_DETAIL                                                                                 \
+	SV "While processing CAA for example.com: CAA record for example.com prevents issuance"
+#define DNS_DETAIL                                                                                 \
+	SV "While processing CAA for example.com: DNS problem: SERVFAIL looking up CAA for "       \
 	   "example.com - the domain's nameservers may be malfunctioning"
-#define UNREACH(r) SV "remote perspective " r " unreachable: UNAVAILABLE: failed to connect to all addresses"
+#define UNREACH(r)                                                                                 \
+	SV "remote perspective " r " unreachable: UNAVAILABLE: failed to connect to all addresses"
 #define TIMEOUT(r) SV "remote perspective " r " did not answer within 5s"
 
 typedef struct row {
@@ -263,6 +273,7 @@ typedef struct row {
 } row_t;
 
 /* Every outcome known: the quorum table, the RIR rule and every problem text. */
+/* clang-format off */
 static const row_t final_rows[] = {
     /* 2 remotes: 1 failure allowed, but the one corroborating is then a single RIR. */
     {"AR", "CC", true, true, 2, 0, -1, CAA_PERMITTED, 0, 0, NULL},
@@ -339,6 +350,7 @@ static const row_t early_rows[] = {
     {"AR", "U.", true, false, 0, 1, 0, CAA_LOOKUP_FAILED, CAA_PROB_SERVER_INTERNAL, 500, UNREACH("r0")},
     {"AR", ".U", false, false, 0, 1, -1, CAA_LOOKUP_FAILED, 0, 0, NULL},
 };
+/* clang-format on */
 
 static void check_row(const row_t *r, size_t i)
 {
@@ -347,7 +359,8 @@ static void check_row(const row_t *r, size_t i)
 	caa_mpic_quorum_t q;
 	assert_int_equal(caa_mpic_quorum(f.remotes, f.outcomes, f.n, IDENT, &q), CAA_EOK);
 	if (q.decided != r->decided || q.ok != r->ok)
-		fail_msg("row %zu (%s %s): decided %d ok %d", i, r->rirs, r->states, q.decided, q.ok);
+		fail_msg("row %zu (%s %s): decided %d ok %d", i, r->rirs, r->states, q.decided,
+		         q.ok);
 	assert_int_equal(q.passed, r->passed);
 	assert_int_equal(q.failed, r->failed);
 	assert_int_equal(q.total, f.n);
@@ -421,16 +434,17 @@ static void test_quorum_arrival_order(void **state)
 	static const struct {
 		const char *rirs, *states;
 	} t[] = {
-	    {"ARPLF", "CDCFC"}, {"ARPLF", "CCFUT"}, {"ARPLF", "CCCCF"}, {"ARPLF", "UCCCC"},
-	    {"AAAAR", "CCCCF"}, {"AAAAA", "CCCCC"}, {"AAAAA", "CCCCU"}, {"ARPLFA", "CFCCCT"},
-	    {"ARPLFA", "CCCTFD"}, {"ARPLFA", "TCCCUD"}, {"AR", "CU"}, {"AR", "UC"},
-	    {"ARP", "DUF"}, {"AAR", "CCU"},
+	    {"ARPLF", "CDCFC"},   {"ARPLF", "CCFUT"},   {"ARPLF", "CCCCF"}, {"ARPLF", "UCCCC"},
+	    {"AAAAR", "CCCCF"},   {"AAAAA", "CCCCC"},   {"AAAAA", "CCCCU"}, {"ARPLFA", "CFCCCT"},
+	    {"ARPLFA", "CCCTFD"}, {"ARPLFA", "TCCCUD"}, {"AR", "CU"},       {"AR", "UC"},
+	    {"ARP", "DUF"},       {"AAR", "CCU"},
 	};
 	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
 		fixture_t fin;
 		fixture_init(&fin, t[k].rirs, t[k].states);
 		caa_mpic_quorum_t want;
-		assert_int_equal(caa_mpic_quorum(fin.remotes, fin.outcomes, fin.n, IDENT, &want), CAA_EOK);
+		assert_int_equal(caa_mpic_quorum(fin.remotes, fin.outcomes, fin.n, IDENT, &want),
+		                 CAA_EOK);
 		assert_true(want.decided);
 
 		size_t perm[MAXR];
@@ -446,17 +460,21 @@ static void test_quorum_arrival_order(void **state)
 			for (size_t a = 0; a < fin.n; a++) {
 				f.outcomes[perm[a]] = fin.outcomes[perm[a]];
 				caa_mpic_quorum_t q;
-				assert_int_equal(caa_mpic_quorum(f.remotes, f.outcomes, f.n, IDENT, &q), CAA_EOK);
+				assert_int_equal(
+				    caa_mpic_quorum(f.remotes, f.outcomes, f.n, IDENT, &q),
+				    CAA_EOK);
 				if (seen)
 					assert_true(q.decided);
 				if (q.decided) {
 					seen = true;
 					if (q.ok != want.ok || q.reported != want.reported)
-						fail_msg("%s %s: arrival %zu: ok %d reported %zu", t[k].rirs,
-						         t[k].states, a, q.ok, q.reported);
+						fail_msg("%s %s: arrival %zu: ok %d reported %zu",
+						         t[k].rirs, t[k].states, a, q.ok,
+						         q.reported);
 					assert_int_equal(q.verdict, want.verdict);
 					if (want.problem != NULL)
-						assert_string_equal(q.problem->detail, want.problem->detail);
+						assert_string_equal(q.problem->detail,
+						                    want.problem->detail);
 				} else {
 					assert_int_equal(q.verdict, CAA_LOOKUP_FAILED);
 				}
@@ -519,9 +537,12 @@ static void test_account_id(void **state)
 	    {"", CAA_EOK, 0},
 	    {"https://acme-v02.api.letsencrypt.org/acme/acct/12345", CAA_EOK, 12345},
 	    {"https://acme-staging-v02.api.letsencrypt.org/acme/acct/7", CAA_EOK, 7},
-	    {"https://acme-v02.api.letsencrypt.org/acme/acct/9223372036854775807", CAA_EOK, INT64_MAX},
-	    {"https://acme-v02.api.letsencrypt.org/acme/acct/9223372036854775808", CAA_EACCOUNT_PREFIX, 0},
-	    {"https://acme-v02.api.letsencrypt.org/acme/acct/99999999999999999999", CAA_EACCOUNT_PREFIX, 0},
+	    {"https://acme-v02.api.letsencrypt.org/acme/acct/9223372036854775807", CAA_EOK,
+	     INT64_MAX},
+	    {"https://acme-v02.api.letsencrypt.org/acme/acct/9223372036854775808",
+	     CAA_EACCOUNT_PREFIX, 0},
+	    {"https://acme-v02.api.letsencrypt.org/acme/acct/99999999999999999999",
+	     CAA_EACCOUNT_PREFIX, 0},
 	    {"https://acme-v02.api.letsencrypt.org/acme/acct/", CAA_EACCOUNT_PREFIX, 0},
 	    {"https://acme-v02.api.letsencrypt.org/acme/acct/0", CAA_EACCOUNT_PREFIX, 0},
 	    {"https://acme-v02.api.letsencrypt.org/acme/acct/012", CAA_EACCOUNT_PREFIX, 0},
@@ -550,14 +571,10 @@ static void test_account_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_schedule_boundaries),
-	    cmocka_unit_test(test_schedule_warn),
-	    cmocka_unit_test(test_schedule_check),
-	    cmocka_unit_test(test_quorum_final),
-	    cmocka_unit_test(test_quorum_early),
-	    cmocka_unit_test(test_quorum_arrival_order),
-	    cmocka_unit_test(test_quorum_invalid),
-	    cmocka_unit_test(test_account_id),
+	    cmocka_unit_test(test_schedule_boundaries), cmocka_unit_test(test_schedule_warn),
+	    cmocka_unit_test(test_schedule_check),      cmocka_unit_test(test_quorum_final),
+	    cmocka_unit_test(test_quorum_early),        cmocka_unit_test(test_quorum_arrival_order),
+	    cmocka_unit_test(test_quorum_invalid),      cmocka_unit_test(test_account_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

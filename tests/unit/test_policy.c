@@ -14,7 +14,7 @@
 #include "policy.h"
 
 #define MAXRR 8
-#define ACCT "https://ca.example/acme/acct/1"
+#define ACCT  "https://ca.example/acme/acct/1"
 
 typedef struct {
 	int flags; /* -1 ends the list; 256 = malformed RDATA */
@@ -37,6 +37,7 @@ typedef struct {
 	int decided_by;
 } eval_row_t;
 
+/* clang-format off */
 #define END {-1, NULL, NULL}
 #define P CAA_PERMITTED
 #define F CAA_FORBIDDEN
@@ -132,9 +133,11 @@ static const eval_row_t eval_rows[] = {
 	{"malformed critical RDATA is a critical block", {{256 | 128, NULL, NULL}, END}, false, ACCT, 0, "dns-01", 0, F, CAA_R_CRITICAL_TAG, 0},
 	{"mixed: iodef, issuewild (ignored), issue us", {{0, "iodef", "mailto:x@y"}, {0, "issuewild", ";"}, {0, "issue", "ca.example"}, END}, false, ACCT, 0, "dns-01", 0, P, CAA_R_AUTHORIZED, 2},
 };
+/* clang-format on */
 
 static const char *const issuers[] = {"ca.example", "other-name.example"};
-static const char *const prefixes[] = {"https://ca.example/acme/acct/", "https://acme.ca.example/acct/"};
+static const char *const prefixes[] = {"https://ca.example/acme/acct/",
+                                       "https://acme.ca.example/acct/"};
 static const char *const custom_http[] = {"http-01"};
 static const caa_method_label_t custom_map[] = {{"ca-tbr-7", custom_http, 1}};
 
@@ -185,27 +188,32 @@ static void test_eval_table(void **state)
 		caa_decision_t d;
 		make_policy(&pol, r->knobs);
 		size_t n = make_rrs(r->rrs, rrs);
-		caa_query_t q = {.wildcard = r->wildcard, .account_uri = r->account_uri,
-		                 .account_id = r->account_id, .method = r->method};
+		caa_query_t q = {.wildcard = r->wildcard,
+		                 .account_uri = r->account_uri,
+		                 .account_id = r->account_id,
+		                 .method = r->method};
 		caa_policy_eval(&pol, &q, rrs, n, &d, notes);
-		if (d.verdict != r->verdict || d.reason != r->reason || d.decided_by != r->decided_by) {
-			print_error("row %zu \"%s\": got %s/%s by %d, want %s/%s by %d\n", i, r->what,
-			            caa_verdict_name(d.verdict), caa_reason_name(d.reason), d.decided_by,
-			            caa_verdict_name(r->verdict), caa_reason_name(r->reason),
-			            r->decided_by);
+		if (d.verdict != r->verdict || d.reason != r->reason ||
+		    d.decided_by != r->decided_by) {
+			print_error("row %zu \"%s\": got %s/%s by %d, want %s/%s by %d\n", i,
+			            r->what, caa_verdict_name(d.verdict), caa_reason_name(d.reason),
+			            d.decided_by, caa_verdict_name(r->verdict),
+			            caa_reason_name(r->reason), r->decided_by);
 			failures++;
 		}
 		/* Without a notes array the decision must be the same. */
 		caa_decision_t d2;
 		caa_policy_eval(&pol, &q, rrs, n, &d2, NULL);
-		if (d2.verdict != d.verdict || d2.reason != d.reason || d2.decided_by != d.decided_by) {
+		if (d2.verdict != d.verdict || d2.reason != d.reason ||
+		    d2.decided_by != d.decided_by) {
 			print_error("row %zu \"%s\": decision differs without notes\n", i, r->what);
 			failures++;
 		}
 		/* The deciding record's note agrees with the verdict. */
 		if (d.decided_by >= 0 && d.verdict == CAA_PERMITTED &&
 		    notes[d.decided_by] != CAA_NOTE_AUTHORIZES) {
-			print_error("row %zu \"%s\": deciding note %d\n", i, r->what, notes[d.decided_by]);
+			print_error("row %zu \"%s\": deciding note %d\n", i, r->what,
+			            notes[d.decided_by]);
 			failures++;
 		}
 	}
@@ -218,8 +226,12 @@ static void test_notes(void **state)
 	(void)state;
 	caa_policy_t pol;
 	make_policy(&pol, 0);
-	const rec_t in[] = {{0, "iodef", "mailto:x@y"}, {0, "issuewild", ";"}, {0, "issue", "other.example"},
-	                    {0, "issue", "ca.example; accounturi=nope"}, {0, "issue", "%%"}, END};
+	const rec_t in[] = {{0, "iodef", "mailto:x@y"},
+	                    {0, "issuewild", ";"},
+	                    {0, "issue", "other.example"},
+	                    {0, "issue", "ca.example; accounturi=nope"},
+	                    {0, "issue", "%%"},
+	                    END};
 	caa_rr_t rrs[MAXRR];
 	caa_note_t notes[MAXRR];
 	caa_decision_t d;
@@ -271,6 +283,7 @@ static caa_outcome_t outcome_of(char c)
 	}
 }
 
+/* clang-format off */
 static const sel_row_t sel_rows[] = {
 	{"all empty: no relevant RRset", "eee", 0, CAA_SEL_NONE, 0},
 	{"present at the name", "pee", 0, CAA_SEL_RELEVANT, 0},
@@ -300,6 +313,7 @@ static const sel_row_t sel_rows[] = {
 	{"carve-out never for bogus", "be", S_CARVE, CAA_SEL_ERROR, 0},
 	{"carve-out never for network errors", "we", S_CARVE, CAA_SEL_ERROR, 0},
 };
+/* clang-format on */
 
 static void test_select_table(void **state)
 {
@@ -314,7 +328,8 @@ static void test_select_table(void **state)
 			memset(&labels[n], 0, sizeof(labels[n]));
 			labels[n].name = "l";
 			labels[n].outcome = outcome_of(*c);
-			labels[n].dnssec = (r->knobs & S_CARVE) ? CAA_DNSSEC_INSECURE : CAA_DNSSEC_SECURE;
+			labels[n].dnssec =
+			    (r->knobs & S_CARVE) ? CAA_DNSSEC_INSECURE : CAA_DNSSEC_SECURE;
 			labels[n].retries = 1;
 			if (labels[n].outcome == CAA_OUT_PRESENT) {
 				labels[n].rrs = &rr;
@@ -329,10 +344,11 @@ static void test_select_table(void **state)
 		pol.insecure_lookup_failure_permits = (r->knobs & S_CARVE) != 0;
 		size_t idx = 99;
 		caa_select_t sel = caa_policy_select(labels, n, &pol, &idx);
-		bool idx_ok = (sel != CAA_SEL_RELEVANT && sel != CAA_SEL_ERROR) || idx == (size_t)r->idx;
+		bool idx_ok =
+		    (sel != CAA_SEL_RELEVANT && sel != CAA_SEL_ERROR) || idx == (size_t)r->idx;
 		if (sel != r->sel || !idx_ok) {
-			print_error("row %zu \"%s\": got sel %d idx %zu, want %d idx %d\n", i, r->what,
-			            sel, idx, r->sel, r->idx);
+			print_error("row %zu \"%s\": got sel %d idx %zu, want %d idx %d\n", i,
+			            r->what, sel, idx, r->sel, r->idx);
 			failures++;
 		}
 	}
@@ -346,7 +362,8 @@ static void test_carve_out_conditions(void **state)
 	caa_policy_t pol;
 	make_policy(&pol, 0);
 	pol.insecure_lookup_failure_permits = true;
-	caa_label_t l = {.name = "x", .outcome = CAA_OUT_SERVFAIL, .dnssec = CAA_DNSSEC_INSECURE, .retries = 1};
+	caa_label_t l = {
+	    .name = "x", .outcome = CAA_OUT_SERVFAIL, .dnssec = CAA_DNSSEC_INSECURE, .retries = 1};
 	assert_false(caa_policy_label_failed(&l, 1, 0, &pol));
 	l.retries = 0;
 	assert_true(caa_policy_label_failed(&l, 1, 0, &pol));
@@ -363,10 +380,10 @@ static void test_carve_out_conditions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_eval_table),
-		cmocka_unit_test(test_notes),
-		cmocka_unit_test(test_select_table),
-		cmocka_unit_test(test_carve_out_conditions),
+	    cmocka_unit_test(test_eval_table),
+	    cmocka_unit_test(test_notes),
+	    cmocka_unit_test(test_select_table),
+	    cmocka_unit_test(test_carve_out_conditions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

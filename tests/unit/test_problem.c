@@ -342,20 +342,13 @@ static void test_problem_copy_nested(void **state)
 static caa_problem_t *fi_build(int what, caa_problem_t *const *in)
 {
 	switch (what) {
-	case 0:
-		return fx_forbidden("a.example");
-	case 1:
-		return fx_dns("a.example");
-	case 2:
-		return caa_problem_new(CAA_PROB_CAA, NULL, "%s", "x");
-	case 3:
-		return caa_problem_order((const caa_problem_t *const *)in, 1, false);
-	case 4:
-		return caa_problem_order((const caa_problem_t *const *)in, 3, false);
-	case 5:
-		return caa_problem_order((const caa_problem_t *const *)in, 3, true);
-	case 6:
-		return caa_problem_order((const caa_problem_t *const *)in, 1, true);
+	case 0: return fx_forbidden("a.example");
+	case 1: return fx_dns("a.example");
+	case 2: return caa_problem_new(CAA_PROB_CAA, NULL, "%s", "x");
+	case 3: return caa_problem_order((const caa_problem_t *const *)in, 1, false);
+	case 4: return caa_problem_order((const caa_problem_t *const *)in, 3, false);
+	case 5: return caa_problem_order((const caa_problem_t *const *)in, 3, true);
+	case 6: return caa_problem_order((const caa_problem_t *const *)in, 1, true);
 	}
 	return NULL;
 }

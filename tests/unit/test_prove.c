@@ -115,10 +115,10 @@ static caa_prove_step_t ask(const msg_t *m, const char *qname, int sec, bool uns
 	return st;
 }
 
-static const unsigned NS_ONLY[] = {2, 46, 47};      /* NS RRSIG NSEC: unsigned cut */
-static const unsigned NS_DS[] = {2, 43, 46, 47};    /* signed cut */
-static const unsigned NS_SOA[] = {2, 6, 46, 47};    /* a zone apex */
-static const unsigned A_ONLY[] = {1, 46, 47};       /* a name inside the zone */
+static const unsigned NS_ONLY[] = {2, 46, 47};   /* NS RRSIG NSEC: unsigned cut */
+static const unsigned NS_DS[] = {2, 43, 46, 47}; /* signed cut */
+static const unsigned NS_SOA[] = {2, 6, 46, 47}; /* a zone apex */
+static const unsigned A_ONLY[] = {1, 46, 47};    /* a name inside the zone */
 
 static void test_failures_ask_the_parent(void **state)
 {

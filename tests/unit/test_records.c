@@ -106,8 +106,8 @@ static void render(const caa_label_t *labels, size_t n, char *buf)
 			put_escaped(&o, l->why, strlen(l->why));
 			o += sprintf(o, "\")");
 		}
-		caa_dnssec_t want = l->outcome == CAA_OUT_BOGUS ? CAA_DNSSEC_BOGUS
-		                                                : CAA_DNSSEC_INDETERMINATE;
+		caa_dnssec_t want =
+		    l->outcome == CAA_OUT_BOGUS ? CAA_DNSSEC_BOGUS : CAA_DNSSEC_INDETERMINATE;
 		if (l->dnssec != want)
 			o += sprintf(o, "?dnssec");
 		if (l->retries != 0 || l->elapsed_us != 0)
@@ -117,6 +117,7 @@ static void render(const caa_label_t *labels, size_t n, char *buf)
 
 #define SHOP "shop.example"
 
+/* clang-format off */
 static const good_row_t good_rows[] = {
 	/* the dig line and its variants */
 	{"dig line", "shop.example.\t300\tIN\tCAA\t0 issue \"ca.example\"\n", "www.shop.example",
@@ -351,6 +352,7 @@ static const bad_row_t bad_rows[] = {
 	{"line number with CRLF", "; c\r\n\r\nshop.example FOO\r\n", CAA_ERECORDS,
 	 "line 3: unknown type or status word \"FOO\""},
 };
+/* clang-format on */
 
 static void test_good_rows(void **state)
 {
@@ -377,7 +379,8 @@ static void test_good_rows(void **state)
 			if (strcmp(labels[i].name, caa_name_suffix(&name, i)) != 0)
 				strcat(got, " ?name");
 		if (strcmp(got, row->want) != 0) {
-			print_error("row \"%s\":\n  want %s\n  got  %s\n", row->what, row->want, got);
+			print_error("row \"%s\":\n  want %s\n  got  %s\n", row->what, row->want,
+			            got);
 			failed++;
 		}
 		caa_records_free(recs);
@@ -441,7 +444,8 @@ static void test_records_per_owner_limit(void **state)
 	free(text);
 
 	text = repeat_lines(CAA_RECORDS_MAX_PER_OWNER + 1, true);
-	assert_int_equal(caa_records_parse(text, strlen(text), &recs, err, sizeof(err)), CAA_ELIMIT);
+	assert_int_equal(caa_records_parse(text, strlen(text), &recs, err, sizeof(err)),
+	                 CAA_ELIMIT);
 	assert_null(recs);
 	assert_non_null(strstr(err, "line 1025: more than 1024 CAA records for shop.example"));
 	free(text);
@@ -516,7 +520,8 @@ static void test_err_buffer(void **state)
 	assert_string_equal(small, "line 1: bad");
 	assert_int_equal(caa_records_parse(text, strlen(text), &recs, NULL, 0), CAA_ERECORDS);
 	/* text with an embedded NUL is only what len says */
-	assert_int_equal(caa_records_parse("x.example SERVFAIL\0junk", 18, &recs, small, 0), CAA_EOK);
+	assert_int_equal(caa_records_parse("x.example SERVFAIL\0junk", 18, &recs, small, 0),
+	                 CAA_EOK);
 	caa_records_free(recs);
 }
 
@@ -555,14 +560,14 @@ static void test_load(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_rows),
-		cmocka_unit_test(test_bad_rows),
-		cmocka_unit_test(test_records_per_owner_limit),
-		cmocka_unit_test(test_many_owners),
-		cmocka_unit_test(test_size_limit),
-		cmocka_unit_test(test_labels_without_records),
-		cmocka_unit_test(test_err_buffer),
-		cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_good_rows),
+	    cmocka_unit_test(test_bad_rows),
+	    cmocka_unit_test(test_records_per_owner_limit),
+	    cmocka_unit_test(test_many_owners),
+	    cmocka_unit_test(test_size_limit),
+	    cmocka_unit_test(test_labels_without_records),
+	    cmocka_unit_test(test_err_buffer),
+	    cmocka_unit_test(test_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

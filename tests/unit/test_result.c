@@ -36,14 +36,15 @@ typedef struct {
 	const char *detail;
 } row_t;
 
-#define P CAA_PERMITTED
-#define F CAA_FORBIDDEN
-#define L CAA_LOOKUP_FAILED
+#define P   CAA_PERMITTED
+#define F   CAA_FORBIDDEN
+#define L   CAA_LOOKUP_FAILED
 #define SEC CAA_DNSSEC_SECURE
 #define INS CAA_DNSSEC_INSECURE
 #define IND CAA_DNSSEC_INDETERMINATE
 #define BOG CAA_DNSSEC_BOGUS
 
+/* clang-format off */
 static const row_t rows[] = {
 	{"no CAA anywhere", "www.shop.example", {"e", "e", "e"}, 0, "dns-01", P, CAA_R_NO_CAA, "", IND, 0, NULL},
 	{"permitted at the parent", "www.shop.example", {"e", "p:0 issue ca.example", "e"}, 0, "dns-01", P, CAA_R_AUTHORIZED, "shop.example", IND, 0, NULL},
@@ -96,6 +97,7 @@ static const row_t rows[] = {
 	 "While processing CAA for a.broken.example: DNS problem: networking error looking up CAA for a.broken.example"},
 	{"onion not applicable", "abc.onion", {NULL}, 0, "dns-01", P, CAA_R_NOT_APPLICABLE, "", IND, 0, NULL},
 };
+/* clang-format on */
 
 /* Storage for the records a row's specs produce. */
 typedef struct {
@@ -117,7 +119,10 @@ static caa_label_t make_label(const char *name, const char *spec, caa_rr_t *rrs,
 	case 'w': l.outcome = CAA_OUT_NETWORK; break;
 	case 'n': l.outcome = CAA_OUT_NXDOMAIN; break;
 	case 'o': l.outcome = CAA_OUT_NODATA_NOSOA; break;
-	case 'b': l.outcome = CAA_OUT_BOGUS; l.dnssec = CAA_DNSSEC_BOGUS; break;
+	case 'b':
+		l.outcome = CAA_OUT_BOGUS;
+		l.dnssec = CAA_DNSSEC_BOGUS;
+		break;
 	default: fail_msg("bad spec %s", spec);
 	}
 	const char *p = spec + 1;
@@ -142,8 +147,10 @@ static caa_label_t make_label(const char *name, const char *spec, caa_rr_t *rrs,
 		char *sp1 = strchr(rec, ' ');
 		char *sp2 = strchr(sp1 + 1, ' ');
 		*sp1 = *sp2 = '\0';
-		rrs[n] = (caa_rr_t){.flags = (uint8_t)atoi(rec), .tag = sp1 + 1,
-		                    .tag_len = (uint8_t)strlen(sp1 + 1), .value = sp2 + 1,
+		rrs[n] = (caa_rr_t){.flags = (uint8_t)atoi(rec),
+		                    .tag = sp1 + 1,
+		                    .tag_len = (uint8_t)strlen(sp1 + 1),
+		                    .value = sp2 + 1,
 		                    .value_len = (uint16_t)strlen(sp2 + 1)};
 		n++;
 	}
@@ -196,7 +203,8 @@ static void test_rows(void **state)
 		const row_t *r = &rows[i];
 		caa_result_t *res = run_row(r, i % 2 == 0);
 		bool ok = res->verdict == r->verdict && res->reason == r->reason &&
-		          strcmp(res->relevant_domain, r->relevant) == 0 && res->dnssec == r->dnssec;
+		          strcmp(res->relevant_domain, r->relevant) == 0 &&
+		          res->dnssec == r->dnssec;
 		if (r->ptype == 0) {
 			ok = ok && res->problem == NULL;
 		} else {
@@ -205,11 +213,12 @@ static void test_rows(void **state)
 			     strcmp(res->problem->detail, r->detail) == 0;
 		}
 		if (!ok) {
-			print_error("row %zu \"%s\": got %s/%s relevant \"%s\" dnssec %s problem \"%s\"\n",
-			            i, r->what, caa_verdict_name(res->verdict),
-			            caa_reason_name(res->reason), res->relevant_domain,
-			            caa_dnssec_name(res->dnssec),
-			            res->problem ? res->problem->detail : "(none)");
+			print_error(
+			    "row %zu \"%s\": got %s/%s relevant \"%s\" dnssec %s problem \"%s\"\n",
+			    i, r->what, caa_verdict_name(res->verdict),
+			    caa_reason_name(res->reason), res->relevant_domain,
+			    caa_dnssec_name(res->dnssec),
+			    res->problem ? res->problem->detail : "(none)");
 			failures++;
 		}
 		caa_result_free(res);
@@ -309,8 +318,9 @@ static void test_carve_out_flag(void **state)
 		if (((res->flags & CAA_RESULT_INSECURE_LOOKUP_FAILURE) != 0) != took)
 			fail_msg("row \"%s\": flags %#x", rows[i].what, res->flags);
 		if (took)
-			assert_string_equal(caa_result_flag_name(CAA_RESULT_INSECURE_LOOKUP_FAILURE),
-			                    "INSECURE_LOOKUP_FAILURE");
+			assert_string_equal(
+			    caa_result_flag_name(CAA_RESULT_INSECURE_LOOKUP_FAILURE),
+			    "INSECURE_LOOKUP_FAILURE");
 		caa_result_free(res);
 	}
 }
@@ -386,8 +396,9 @@ static void test_order_aggregate(void **state)
 	assert_non_null(p);
 	assert_int_equal(p->type, CAA_PROB_CAA);
 	assert_int_equal(p->status, 403);
-	assert_string_equal(p->detail, "Rechecking CAA for \"www.shop.example\" and 1 more identifiers "
-	                               "failed. Refer to sub-problems for more information");
+	assert_string_equal(p->detail,
+	                    "Rechecking CAA for \"www.shop.example\" and 1 more identifiers "
+	                    "failed. Refer to sub-problems for more information");
 	assert_int_equal(p->n_subproblems, 2);
 	assert_string_equal(p->subproblems[1].identifier, "a.broken.example");
 	assert_int_equal(p->subproblems[1].type, CAA_PROB_DNS);
@@ -396,8 +407,9 @@ static void test_order_aggregate(void **state)
 
 	p = caa_problem_order(three, 3, true);
 	assert_non_null(p);
-	assert_string_equal(p->detail, "Rechecking CAA for \"www.shop.example\" and 2 more identifiers "
-	                               "failed. Refer to sub-problems for more information");
+	assert_string_equal(p->detail,
+	                    "Rechecking CAA for \"www.shop.example\" and 2 more identifiers "
+	                    "failed. Refer to sub-problems for more information");
 	assert_int_equal(p->n_subproblems, 3);
 	assert_string_equal(p->subproblems[2].identifier, "www.example.me");
 	assert_int_equal(p->subproblems[2].type, CAA_PROB_CAA); /* boulder_recheck_types */
@@ -427,13 +439,13 @@ static void test_order_aggregate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rows),
-		cmocka_unit_test(test_records_and_trace),
-		cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_unknown_method),
-		cmocka_unit_test(test_accounts_disagree),
-		cmocka_unit_test(test_order_aggregate),
-		cmocka_unit_test(test_carve_out_flag),
+	    cmocka_unit_test(test_rows),
+	    cmocka_unit_test(test_records_and_trace),
+	    cmocka_unit_test(test_bad_names),
+	    cmocka_unit_test(test_unknown_method),
+	    cmocka_unit_test(test_accounts_disagree),
+	    cmocka_unit_test(test_order_aggregate),
+	    cmocka_unit_test(test_carve_out_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,8 +85,8 @@ static void test_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_key),
+	    cmocka_unit_test(test_vectors),
+	    cmocka_unit_test(test_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,8 +22,7 @@
 #include "codes.h"
 #include "ubconf.h"
 
-#define ROOT_DS                                                                                    \
-	". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
+#define ROOT_DS ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
 #define COM_DS                                                                                     \
 	"com. IN DS 19718 13 2 8ACBB0CD28F41250A80A491389424D341522D946B0DA0C0291F2D3D771D7805A"
 
@@ -133,7 +132,8 @@ static void test_validation(void **state)
 	caa_ubconf_val_deinit(&v);
 
 	/* domain-insecure exempts names from validation: they prove nothing */
-	snprintf(text, sizeof(text), "server:\n  domain-insecure: \"Corp.\"\n  domain-insecure: lab\n");
+	snprintf(text, sizeof(text),
+	         "server:\n  domain-insecure: \"Corp.\"\n  domain-insecure: lab\n");
 	validation_of(write_file("dom-insecure.conf", text), root, &v);
 	assert_true(v.validating);
 	assert_int_equal(v.n_insecure, 2);
@@ -146,7 +146,8 @@ static void test_validation(void **state)
 	caa_ubconf_val_deinit(&v);
 
 	/* domain-insecure "." covers everything */
-	validation_of(write_file("all-insecure.conf", "server:\n  domain-insecure: \".\"\n"), root, &v);
+	validation_of(write_file("all-insecure.conf", "server:\n  domain-insecure: \".\"\n"), root,
+	              &v);
 	assert_false(caa_ubconf_proves_insecure(&v, "example"));
 	caa_ubconf_val_deinit(&v);
 	caa_ubconf_val_deinit(&v); /* twice is fine */

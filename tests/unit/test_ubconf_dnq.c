@@ -31,7 +31,9 @@ static caa_dnq_t *filter_for(const char *body, int *rc_out, char *err, size_t er
 	snprintf(ta, sizeof(ta), "%s/root.key", dir);
 	FILE *f = fopen(ta, "w");
 	assert_non_null(f);
-	fputs(". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n", f);
+	fputs(
+	    ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n",
+	    f);
 	fclose(f);
 	if (body != NULL) {
 		snprintf(conf, sizeof(conf), "%s/unbound.conf", dir);
@@ -39,10 +41,11 @@ static caa_dnq_t *filter_for(const char *body, int *rc_out, char *err, size_t er
 		assert_non_null(f);
 		fputs(body, f);
 		fclose(f);
-		snprintf(json, sizeof(json),
-		         "{\"issuer_domains\": [\"ca.example\"], \"dns\": {\"unbound_conf\": \"%s\", "
-		         "\"trust_anchor_file\": \"%s\"}}",
-		         conf, ta);
+		snprintf(
+		    json, sizeof(json),
+		    "{\"issuer_domains\": [\"ca.example\"], \"dns\": {\"unbound_conf\": \"%s\", "
+		    "\"trust_anchor_file\": \"%s\"}}",
+		    conf, ta);
 	} else {
 		snprintf(json, sizeof(json),
 		         "{\"issuer_domains\": [\"ca.example\"], \"dns\": {\"trust_anchor_file\": "

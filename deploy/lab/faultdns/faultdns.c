@@ -570,8 +570,8 @@ static void log_query(const struct server *sv, enum proto proto, const char *qna
 	int n = snprintf(
 	    line, sizeof(line), "%lld.%06ld %s %s %s %s %s aa=%d tc=%d an=%u ns=%u ar=%u",
 	    (long long)ts.tv_sec, ts.tv_nsec / 1000, sv->addr_str, proto == P_TCP ? "tcp" : "udp",
-	    qname, qtype < 0 ? "-" : type_name((uint16_t)qtype, tbuf), o->result,
-	    o->aa, o->tc, o->an, o->ns, o->ar);
+	    qname, qtype < 0 ? "-" : type_name((uint16_t)qtype, tbuf), o->result, o->aa, o->tc,
+	    o->an, o->ns, o->ar);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	size_t len = (size_t)n;
@@ -932,28 +932,16 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 	int rc;
 	bool aa = false;
 	switch (act) {
-	case ACT_SERVFAIL:
-		rc = CAA_DNS_R_SERVFAIL;
-		break;
-	case ACT_REFUSED:
-		rc = CAA_DNS_R_REFUSED;
-		break;
-	case ACT_NOTIMP:
-		rc = CAA_DNS_R_NOTIMP;
-		break;
-	case ACT_FORMERR:
-		rc = CAA_DNS_R_FORMERR;
-		break;
+	case ACT_SERVFAIL: rc = CAA_DNS_R_SERVFAIL; break;
+	case ACT_REFUSED: rc = CAA_DNS_R_REFUSED; break;
+	case ACT_NOTIMP: rc = CAA_DNS_R_NOTIMP; break;
+	case ACT_FORMERR: rc = CAA_DNS_R_FORMERR; break;
 	case ACT_TC:
 		rc = CAA_DNS_R_NOERROR;
 		aa = true;
 		break;
-	case ACT_UPWARD:
-		rc = CAA_DNS_R_NOERROR;
-		break;
-	default:
-		rc = -1;
-		break;
+	case ACT_UPWARD: rc = CAA_DNS_R_NOERROR; break;
+	default: rc = -1; break;
 	}
 	if (act == ACT_UPWARD) {
 		/* Lame: not authoritative, "ask the root" (NS at or above the delegation
