@@ -100,6 +100,16 @@ static double cpu_s(void)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* SERVFAIL (no packet), or a packet whose RCODE is neither NOERROR nor
+ * NXDOMAIN (a cached failure comes back that way). */
+static bool failed(int rcode, const void *pkt, int len)
+{
+	if (rcode != 0 || pkt == NULL || len < 4)
+		return true;
+	int wire_rcode = ((const uint8_t *)pkt)[3] & 0x0f;
+	return wire_rcode != 0 && wire_rcode != 3;
+}
+
 /* The same callback on both bases: count, and queue the next query for after
  * the round (a cache hit calls back from inside ub_resolve_event()). */
 static void on_answer(void *data, int rcode, void *pkt, int len, int sec, char *why_bogus,
@@ -112,9 +122,7 @@ static void on_answer(void *data, int rcode, void *pkt, int len, int sec, char *
 	r->inflight--;
 	if (r->recording) {
 		r->done++;
-		r->bad += rcode != 0 || (pkt != NULL && len >= 4 &&
-		                         (((const uint8_t *)pkt)[3] & 0x0f) != 0 &&
-		                         (((const uint8_t *)pkt)[3] & 0x0f) != 3);
+		r->bad += failed(rcode, pkt, len);
 	}
 	if (!r->stopping)
 		r->to_start++;
@@ -163,7 +171,8 @@ static void ctx_new(run_t *r)
 		    (r->ub = ub_ctx_create_ub_event(caa_ubev_base(r->ev))) == NULL)
 			die("cannot create a context on caad's event base");
 	} else {
-		if ((r->eb = event_base_new()) == NULL || (r->ub = ub_ctx_create_event(r->eb)) == NULL)
+		if ((r->eb = event_base_new()) == NULL ||
+		    (r->ub = ub_ctx_create_event(r->eb)) == NULL)
 			die("cannot create a context on a libevent base");
 	}
 	int rc;
@@ -362,11 +371,14 @@ int main(int argc, char **argv)
 					v[b][1][run] = p[b].cpu_us;
 					bad += p[b].bad;
 				}
-				ratio[0][run] = p[B_CAAD].qps > 0 ? p[B_LIBEVENT].qps / p[B_CAAD].qps : 0;
-				ratio[1][run] =
-				    p[B_CAAD].cpu_us > 0 ? p[B_LIBEVENT].cpu_us / p[B_CAAD].cpu_us : 0;
+				ratio[0][run] =
+				    p[B_CAAD].qps > 0 ? p[B_LIBEVENT].qps / p[B_CAAD].qps : 0;
+				ratio[1][run] = p[B_CAAD].cpu_us > 0
+				                    ? p[B_LIBEVENT].cpu_us / p[B_CAAD].cpu_us
+				                    : 0;
 			}
-			printf("| %s | %u | %.0f | %.0f | %.3f | %.2f | %.2f | %.3f | %" PRIu64 " |\n",
+			printf("| %s | %u | %.0f | %.0f | %.3f | %.2f | %.2f | %.3f | %" PRIu64
+			       " |\n",
 			       mode_names[m], o.levels[i], median(v[B_CAAD][0], o.runs),
 			       median(v[B_LIBEVENT][0], o.runs), median(ratio[0], o.runs),
 			       median(v[B_CAAD][1], o.runs), median(v[B_LIBEVENT][1], o.runs),
