@@ -25,6 +25,7 @@
 #include "audit.h"
 #include "corroborate.h"
 #include "job.h"
+#include "util.h"
 
 /* Kept from the client's time to finish, encode and send the answer: a tenth
  * of it plus MARGIN_PER_CHECK_US per check in flight, within [MIN, MAX] and
@@ -32,13 +33,6 @@
 #define MARGIN_MIN_MS       20
 #define MARGIN_MAX_MS       1000
 #define MARGIN_PER_CHECK_US 500
-
-int64_t caad_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 caad_job_t *caad_job_new(caad_t *d, caad_call_t *call, const char *rpc, size_t n,
                          caad_job_reply_fn reply)
@@ -420,7 +414,7 @@ static void start_dns(caad_job_t *job)
 
 void caad_job_run(caad_job_t *job)
 {
-	int64_t now = caad_now_ms();
+	int64_t now = caa_wall_ms();
 	job->n_dns = 0;
 	for (size_t i = 0; i < job->n; i++) {
 		if (!caa_cache_reuse(job->d->cache, &job->reqs[i], now, &job->results[i]))

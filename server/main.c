@@ -36,6 +36,7 @@
 #include "schedule.h"
 #include "tls.h"
 #include "va/va.pb-c.h"
+#include "util.h"
 
 #ifndef CAAD_VERSION
 #define CAAD_VERSION "dev"
@@ -92,7 +93,7 @@ static int readable(const char *key, const char *path, char *err, size_t errlen)
 {
 	if (path == NULL || access(path, R_OK) == 0)
 		return 0;
-	snprintf(err, errlen, "%s: %s: %s", key, path, strerror(errno));
+	caa_set_err(err, errlen, "%s: %s: %s", key, path, strerror(errno));
 	return -1;
 }
 

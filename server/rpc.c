@@ -25,6 +25,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "tls.h"
+#include "util.h"
 
 #define SLOTS_PER_METHOD 32 /* calls the server can match at once per method */
 #define SLOTS_GENERIC    8  /* for unknown methods */
@@ -95,18 +96,6 @@ struct caad_rpc {
 	bool shutdown_done;
 	caad_tag_t shutdown_tag;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- calls ---- */
 
@@ -516,7 +505,7 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 	*out = NULL;
 	caad_rpc_t *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		set_err(err, errlen, "out of memory");
+		caa_set_err(err, errlen, "out of memory");
 		return -1;
 	}
 	r->opts = *opts;
@@ -545,7 +534,7 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 	r->slots = calloc(r->n_slots, sizeof(*r->slots));
 	r->threads = calloc(opts->threads, sizeof(*r->threads));
 	if (r->slots == NULL || r->threads == NULL) {
-		set_err(err, errlen, "out of memory");
+		caa_set_err(err, errlen, "out of memory");
 		goto fail_unstarted;
 	}
 	for (size_t m = 0; m < opts->n_methods; m++) {
@@ -553,7 +542,8 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 		    grpc_server_register_method(r->server, opts->methods[m].path, NULL,
 		                                GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
 		if (reg == NULL) {
-			set_err(err, errlen, "cannot register method %s", opts->methods[m].path);
+			caa_set_err(err, errlen, "cannot register method %s",
+			            opts->methods[m].path);
 			goto fail_unstarted;
 		}
 		for (size_t i = 0; i < SLOTS_PER_METHOD; i++) {
@@ -567,10 +557,10 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 
 	*port = grpc_server_add_http2_port(r->server, opts->listen, opts->creds);
 	if (*port == 0) {
-		set_err(err, errlen,
-		        "listen: cannot listen on %s (address in use, not local, or "
-		        "not an address)",
-		        opts->listen);
+		caa_set_err(err, errlen,
+		            "listen: cannot listen on %s (address in use, not local, or "
+		            "not an address)",
+		            opts->listen);
 		goto fail_unstarted;
 	}
 	grpc_server_start(r->server);
@@ -580,14 +570,14 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 		s->tag.done = on_slot;
 		s->rpc = r;
 		if (!slot_post(s)) {
-			set_err(err, errlen, "cannot post request slots");
+			caa_set_err(err, errlen, "cannot post request slots");
 			goto fail_started;
 		}
 		r->slots_out++;
 	}
 	for (unsigned i = 0; i < opts->threads; i++) {
 		if (pthread_create(&r->threads[i], NULL, cq_thread, r) != 0) {
-			set_err(err, errlen, "cannot start threads: %s", strerror(errno));
+			caa_set_err(err, errlen, "cannot start threads: %s", strerror(errno));
 			goto fail_started;
 		}
 		r->n_threads++;
