@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codes.h"
 #include "http.h"
 #include "util.h"
 
@@ -209,9 +210,9 @@ int caad_http_start(caad_http_t *h, caad_metrics_t *m)
 {
 	h->m = m;
 	if (pthread_create(&h->thread, NULL, http_thread, h) != 0)
-		return -1;
+		return CAA_ETHREAD;
 	h->running = true;
-	return 0;
+	return CAA_EOK;
 }
 
 void caad_http_free(caad_http_t *h)

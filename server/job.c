@@ -22,6 +22,7 @@
 #include <time.h>
 #include <sys/prctl.h>
 
+#include "codes.h"
 #include "audit.h"
 #include "corroborate.h"
 #include "job.h"
@@ -255,29 +256,28 @@ int caad_done_start(caad_t *d, unsigned threads)
 {
 	caad_done_t *p = calloc(1, sizeof(*p));
 	if (p == NULL)
-		return ENOMEM;
+		return CAA_ENOMEM;
 	p->threads = calloc(threads ? threads : 1, sizeof(*p->threads));
 	if (p->threads == NULL) {
 		free(p);
-		return ENOMEM;
+		return CAA_ENOMEM;
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	p->tail = &p->head;
 	atomic_init(&p->accepting, false);
 	d->done = p;
-	int err = 0;
 	for (unsigned i = 0; i < (threads ? threads : 1); i++) {
-		if ((err = pthread_create(&p->threads[i], NULL, worker, p)) != 0)
+		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
 			break;
 		p->n_threads++;
 	}
 	if (p->n_threads == 0) {
 		caad_done_stop(d);
-		return err;
+		return CAA_ETHREAD;
 	}
 	atomic_store_explicit(&p->accepting, true, memory_order_release);
-	return 0;
+	return CAA_EOK;
 }
 
 void caad_done_stop(caad_t *d)

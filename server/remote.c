@@ -225,12 +225,13 @@ int caad_remotes_new(const caa_config_t *cfg, caad_remotes_t **out, char *err, s
 	*out = NULL;
 	if (rs == NULL || (rs->channels = calloc(n ? n : 1, sizeof(*rs->channels))) == NULL) {
 		free(rs);
-		caa_set_err(err, errlen, "perspective.remotes: out of memory");
-		return -1;
+		caa_set_err(err, errlen, "perspective.remotes: %s", caa_strerror(CAA_ENOMEM));
+		return CAA_ENOMEM;
 	}
 	rs->cfg = cfg;
 	rs->method = grpc_slice_from_static_string("/va.CAA/DoCAA");
 	rs->cq = grpc_completion_queue_create_for_next(NULL);
+	int rc = CAA_ECONFIG;
 	for (; rs->n < n; rs->n++) {
 		rs->channels[rs->n] = channel_new(&cfg->perspective.remotes[rs->n], err, errlen);
 		if (rs->channels[rs->n] == NULL)
@@ -238,14 +239,15 @@ int caad_remotes_new(const caa_config_t *cfg, caad_remotes_t **out, char *err, s
 	}
 	if (pthread_create(&rs->thread, NULL, loop, rs) != 0) {
 		caa_set_err(err, errlen, "perspective.remotes: cannot start a thread");
+		rc = CAA_ETHREAD;
 		goto fail;
 	}
 	rs->thread_started = true;
 	*out = rs;
-	return 0;
+	return CAA_EOK;
 fail:
 	caad_remotes_free(rs);
-	return -1;
+	return rc;
 }
 
 caad_ask_t *caad_remotes_ask(caad_remotes_t *rs, size_t r, const caad_question_t *q,

@@ -22,6 +22,7 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
+#include "codes.h"
 #include "log.h"
 #include "rpc.h"
 #include "tls.h"
@@ -505,9 +506,10 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 	*out = NULL;
 	caad_rpc_t *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		caa_set_err(err, errlen, "out of memory");
-		return -1;
+		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
+		return CAA_ENOMEM;
 	}
+	int rc = CAA_ENOMEM;
 	r->opts = *opts;
 	atomic_init(&r->stopping, false);
 	pthread_mutex_init(&r->lock, NULL);
@@ -534,7 +536,7 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 	r->slots = calloc(r->n_slots, sizeof(*r->slots));
 	r->threads = calloc(opts->threads, sizeof(*r->threads));
 	if (r->slots == NULL || r->threads == NULL) {
-		caa_set_err(err, errlen, "out of memory");
+		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
 		goto fail_unstarted;
 	}
 	for (size_t m = 0; m < opts->n_methods; m++) {
@@ -544,6 +546,7 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 		if (reg == NULL) {
 			caa_set_err(err, errlen, "cannot register method %s",
 			            opts->methods[m].path);
+			rc = CAA_EINTERNAL;
 			goto fail_unstarted;
 		}
 		for (size_t i = 0; i < SLOTS_PER_METHOD; i++) {
@@ -561,6 +564,7 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 		            "listen: cannot listen on %s (address in use, not local, or "
 		            "not an address)",
 		            opts->listen);
+		rc = CAA_ECONFIG;
 		goto fail_unstarted;
 	}
 	grpc_server_start(r->server);
@@ -571,19 +575,22 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 		s->rpc = r;
 		if (!slot_post(s)) {
 			caa_set_err(err, errlen, "cannot post request slots");
+			rc = CAA_EINTERNAL;
 			goto fail_started;
 		}
 		r->slots_out++;
 	}
 	for (unsigned i = 0; i < opts->threads; i++) {
-		if (pthread_create(&r->threads[i], NULL, cq_thread, r) != 0) {
-			caa_set_err(err, errlen, "cannot start threads: %s", strerror(errno));
+		int e = pthread_create(&r->threads[i], NULL, cq_thread, r);
+		if (e != 0) { /* pthread_create returns its error; errno is not set */
+			caa_set_err(err, errlen, "%s: %s", caa_strerror(CAA_ETHREAD), strerror(e));
+			rc = CAA_ETHREAD;
 			goto fail_started;
 		}
 		r->n_threads++;
 	}
 	*out = r;
-	return 0;
+	return CAA_EOK;
 
 fail_started:
 	if (r->n_threads > 0) {
@@ -595,12 +602,12 @@ fail_started:
 		grpc_server_cancel_all_calls(r->server);
 	}
 	rpc_destroy(r);
-	return -1;
+	return rc;
 fail_unstarted:
 	/* grpc_server_destroy needs a completed shutdown first */
 	grpc_server_shutdown_and_notify(r->server, r->cq, &r->shutdown_tag);
 	rpc_destroy(r);
-	return -1;
+	return rc;
 }
 
 size_t caad_rpc_calls(caad_rpc_t *r)

@@ -27,7 +27,7 @@ int caad_schedule_init(char *err, size_t errlen)
 	const char *v = getenv(CAAD_SCHEDULE_ENV);
 	test_clock = false;
 	if (v == NULL)
-		return 0;
+		return CAA_EOK;
 	char *end;
 	errno = 0;
 	long long s = strtoll(v, &end, 10);
@@ -36,12 +36,12 @@ int caad_schedule_init(char *err, size_t errlen)
 		            "%s: expected Unix seconds from 0 to %lld (the BR schedule's test "
 		            "clock), got \"%.40s\"",
 		            CAAD_SCHEDULE_ENV, MAX_TEST_S, v);
-		return -1;
+		return CAA_ECONFIG;
 	}
 	mono_start_us = caa_now_us();
 	test_base_s = s;
 	test_clock = true;
-	return 0;
+	return CAA_EOK;
 }
 
 bool caad_schedule_test_clock(int64_t *base)
@@ -103,19 +103,19 @@ static bool step_in_force(int64_t now, caa_mpic_step_t *out)
 int caad_schedule_start_check(const caa_config_t *cfg, const char *path, char *err, size_t errlen)
 {
 	if (!applies(cfg))
-		return 0;
+		return CAA_EOK;
 	size_t n = cfg->perspective.n_remotes;
 	int64_t now = caad_schedule_now_s();
 	caa_mpic_step_t s;
 	if (!step_in_force(now, &s) || n >= s.min_remotes)
-		return 0;
+		return CAA_EOK;
 	caa_set_err(
 	    err, errlen,
 	    "%s: perspective.remotes: %zu listed; perspective.min_remotes \"br\" requires %u, "
 	    "the Baseline Requirements' minimum from %s (list more remotes, or set an "
 	    "integer perspective.min_remotes for a lab or a private CA)",
 	    path, n, s.min_remotes, s.date);
-	return -1;
+	return CAA_ECONFIG;
 }
 
 void caad_schedule_state(const caa_config_t *cfg, int64_t now_s, caad_schedule_state_t *out)

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "codes.h"
 #include "tls.h"
 #include "util.h"
 
@@ -77,7 +78,7 @@ static int count_certs(const char *pem, X509 **first)
 static int check_files(const char *where, const caa_tls_config_t *t, const char *ca_key,
                        const char *ca_path, char *err, size_t errlen)
 {
-	int rc = -1;
+	int rc = CAA_ECONFIG;
 	char *cert = NULL, *key = NULL, *ca = NULL, k[96];
 	X509 *leaf = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -117,7 +118,7 @@ static int check_files(const char *where, const caa_tls_config_t *t, const char 
 		caa_set_err(err, errlen, "%s: %s: no PEM certificate in it", k, ca_path);
 		goto out;
 	}
-	rc = 0;
+	rc = CAA_EOK;
 out:
 	X509_free(leaf);
 	EVP_PKEY_free(pkey);
@@ -131,16 +132,16 @@ int caad_tls_check(const caa_config_t *cfg, char *err, size_t errlen)
 {
 	/* the config parser made sure key and client_ca need cert */
 	if (cfg->tls.cert != NULL &&
-	    check_files("tls", &cfg->tls, "client_ca", cfg->tls.client_ca, err, errlen) != 0)
-		return -1;
+	    check_files("tls", &cfg->tls, "client_ca", cfg->tls.client_ca, err, errlen) != CAA_EOK)
+		return CAA_ECONFIG;
 	for (size_t i = 0; i < cfg->perspective.n_remotes; i++) {
 		const caa_tls_config_t *t = &cfg->perspective.remotes[i].tls;
 		char where[64];
 		snprintf(where, sizeof(where), "perspective.remotes[%zu].tls", i);
-		if (t->set && check_files(where, t, "ca", t->ca, err, errlen) != 0)
-			return -1;
+		if (t->set && check_files(where, t, "ca", t->ca, err, errlen) != CAA_EOK)
+			return CAA_ECONFIG;
 	}
-	return 0;
+	return CAA_EOK;
 }
 
 grpc_channel_credentials *caad_tls_remote_creds(const caa_remote_config_t *r, char *err,
