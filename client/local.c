@@ -16,6 +16,7 @@
 #include "climb.h"
 #include "cli.h"
 #include "output.h"
+#include "util.h"
 
 typedef struct local {
 	const check_run_t *run;
@@ -35,13 +36,6 @@ typedef struct order_state {
 	int rc;
 	caa_problem_t *aggregate;
 } order_state_t;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void not_answered(local_t *l, size_t i, int rc)
 {
@@ -89,7 +83,7 @@ static int reuse(local_t *l, const caa_config_t *cfg, bool *all_reused)
 		rc = caa_cache_new_backend(&caa_cache_memory_backend, impl, cfg, NULL, &cache);
 	if (rc != CAA_EOK)
 		return rc;
-	int64_t now = now_ms();
+	int64_t now = caa_wall_ms();
 	size_t reused = 0;
 	for (size_t i = 0; i < run->n; i++)
 		if (caa_cache_reuse(cache, &run->reqs[i], now, &l->ans->results[i]))

@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "sans.h"
+#include "util.h"
 
 static bool already_listed(const sans_list_t *list, const char *type, const char *value)
 {
@@ -88,8 +89,8 @@ static int add_name(sans_list_t *list, const GENERAL_NAME *gn, const char *path,
 		const char *s = (const char *)ASN1_STRING_get0_data(gn->d.dNSName);
 		int len = ASN1_STRING_length(gn->d.dNSName);
 		if (len <= 0 || memchr(s, '\0', (size_t)len) != NULL) {
-			snprintf(err, errlen,
-			         "%s: a DNS subjectAltName is empty or holds a NUL octet", path);
+			caa_set_err(err, errlen,
+			            "%s: a DNS subjectAltName is empty or holds a NUL octet", path);
 			return -1;
 		}
 		if (append(list, path, "dns", s, (size_t)len) != 0)
@@ -102,7 +103,8 @@ static int add_name(sans_list_t *list, const GENERAL_NAME *gn, const char *path,
 		char text[INET6_ADDRSTRLEN];
 		if ((len != 4 && len != 16) ||
 		    inet_ntop(len == 4 ? AF_INET : AF_INET6, a, text, sizeof(text)) == NULL) {
-			snprintf(err, errlen, "%s: an IP subjectAltName has %d octets", path, len);
+			caa_set_err(err, errlen, "%s: an IP subjectAltName has %d octets", path,
+			            len);
 			return -1;
 		}
 		if (append(list, path, "ip", text, strlen(text)) != 0)
@@ -111,7 +113,7 @@ static int add_name(sans_list_t *list, const GENERAL_NAME *gn, const char *path,
 	}
 	return 1;
 nomem:
-	snprintf(err, errlen, "%s: out of memory", path);
+	caa_set_err(err, errlen, "%s: out of memory", path);
 	return -1;
 }
 
@@ -120,7 +122,7 @@ int sans_load(const char *path, bool csr, sans_list_t *list, char *err, size_t e
 	const char *what = csr ? "certificate request" : "certificate";
 	BIO *bio = BIO_new_file(path, "rb");
 	if (bio == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno != 0 ? errno : EIO));
+		caa_set_err(err, errlen, "%s: %s", path, strerror(errno != 0 ? errno : EIO));
 		ERR_clear_error();
 		return -1;
 	}
@@ -129,9 +131,9 @@ int sans_load(const char *path, bool csr, sans_list_t *list, char *err, size_t e
 	BIO_free(bio);
 	ERR_clear_error();
 	if (!parsed) {
-		snprintf(err, errlen, "%s: not a PEM or DER %s%s", path, what,
-		         csr ? " (for a certificate use --cert)"
-		             : " (for a certificate request use --csr)");
+		caa_set_err(err, errlen, "%s: not a PEM or DER %s%s", path, what,
+		            csr ? " (for a certificate use --cert)"
+		                : " (for a certificate request use --csr)");
 		return -1;
 	}
 
@@ -146,7 +148,7 @@ int sans_load(const char *path, bool csr, sans_list_t *list, char *err, size_t e
 	}
 	GENERAL_NAMES_free(gens);
 	if (rc == 0 && found == 0) {
-		snprintf(err, errlen, "%s: the %s has no DNS or IP subjectAltName", path, what);
+		caa_set_err(err, errlen, "%s: the %s has no DNS or IP subjectAltName", path, what);
 		rc = -1;
 	}
 	return rc;

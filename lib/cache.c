@@ -26,6 +26,7 @@
 #include "codes.h"
 #include "name.h"
 #include "siphash.h"
+#include "util.h"
 
 struct caa_cache {
 	const caa_cache_backend_t *be;
@@ -194,25 +195,25 @@ int caa_cache_new(const caa_config_t *cfg, caa_cache_t **out, char *err, size_t 
 		return CAA_EINVAL;
 	if (cfg->cache.backend != NULL && strcmp(cfg->cache.backend, "memory") != 0) {
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen,
-			         "cache.backend: \"%s\" is not supported; use \"memory\"",
-			         cfg->cache.backend);
+			caa_set_err(err, errlen,
+			            "cache.backend: \"%s\" is not supported; use \"memory\"",
+			            cfg->cache.backend);
 		return CAA_ECONFIG;
 	}
 	if ((rc = caa_cache_memory_new(cfg->cache.max_entries, &impl)) != CAA_EOK) {
 		if (err != NULL && errlen > 0) {
 			if (rc == CAA_EINVAL)
-				snprintf(err, errlen,
-				         "cache.max_entries: must be 1 to 17179869183, got %zu",
-				         cfg->cache.max_entries);
+				caa_set_err(err, errlen,
+				            "cache.max_entries: must be 1 to 17179869183, got %zu",
+				            cfg->cache.max_entries);
 			else
-				snprintf(err, errlen, "cache: %s", caa_strerror(rc));
+				caa_set_err(err, errlen, "cache: %s", caa_strerror(rc));
 		}
 		return rc == CAA_EINVAL ? CAA_ECONFIG : rc;
 	}
 	rc = caa_cache_new_backend(&caa_cache_memory_backend, impl, cfg, NULL, out);
 	if (rc != CAA_EOK && err != NULL && errlen > 0)
-		snprintf(err, errlen, "cache: %s", caa_strerror(rc));
+		caa_set_err(err, errlen, "cache: %s", caa_strerror(rc));
 	return rc;
 }
 
@@ -262,9 +263,7 @@ static int entry_of(const caa_result_t *res, caa_cache_entry_t *e)
 	/* A refusal without a time still refuses: it counts as checked now (not
 	 * as the end of time, which an evicted refusal would leave as a floor
 	 * no permission ever passes again). */
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	e->at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	e->at_ms = caa_wall_ms();
 	return e->at_ms > 0 && e->at_ms <= CAA_CACHE_AT_MAX ? CAA_EOK : CAA_EINVAL;
 }
 

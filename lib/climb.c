@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +48,7 @@
 #include "ubconf.h"
 #include "ubevent.h"
 #include "zone.h"
+#include "util.h"
 
 #define RETRY_BASE_US 50000u /* first back-off; doubles per retry, ±50% jitter */
 
@@ -193,18 +193,6 @@ static void check_complete(check_t *chk);
 static void check_free(check_t *chk);
 
 /* ---- small helpers ---- */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static unsigned rnd(caa_ctx_t *ctx)
 {
@@ -1518,7 +1506,7 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 	ctx->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ctx->labels == NULL || ctx->zones == NULL || ctx->ev == NULL || ctx->evfd < 0 ||
 	    caa_ubev_add_fd(ctx->ev, ctx->evfd, on_wakeup, ctx) != CAA_EOK) {
-		set_err(err, errlen, "cannot set up the resolver loop: %s", strerror(errno));
+		caa_set_err(err, errlen, "cannot set up the resolver loop: %s", strerror(errno));
 		caa_ctx_free(ctx);
 		return CAA_ENOMEM;
 	}
@@ -1527,7 +1515,7 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 	/* libunbound on our loop: no helper thread, no pipe (ubevent.h). */
 	ctx->ub = ub_ctx_create_ub_event(caa_ubev_base(ctx->ev));
 	if (ctx->ub == NULL) {
-		set_err(err, errlen, "cannot create the resolver context");
+		caa_set_err(err, errlen, "cannot create the resolver context");
 		caa_ctx_free(ctx);
 		return CAA_ENOMEM;
 	}
@@ -1538,8 +1526,8 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 		return rc;
 	}
 	if ((rc = caa_ubconf_validation(ctx->ub, &ctx->val)) != CAA_EOK) {
-		set_err(err, errlen, "cannot read the resolver's DNSSEC settings: %s",
-		        caa_strerror(rc));
+		caa_set_err(err, errlen, "cannot read the resolver's DNSSEC settings: %s",
+		            caa_strerror(rc));
 		caa_ctx_free(ctx);
 		return rc;
 	}

@@ -14,6 +14,7 @@ const char *caa_strerror(int code)
 	case CAA_ETIMEOUT: return "deadline exceeded";
 	case CAA_ECANCELED: return "cancelled";
 	case CAA_EINTERNAL: return "internal error";
+	case CAA_ETHREAD: return "cannot start threads";
 	case CAA_ENAME_EMPTY: return "identifier is empty";
 	case CAA_ENAME_TOOLONG: return "identifier is longer than 253 octets";
 	case CAA_ENAME_LABELLEN: return "a label is longer than 63 octets";

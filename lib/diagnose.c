@@ -31,6 +31,7 @@
 #include "dnsmsg.h"
 #include "donotquery.h"
 #include "ubconf.h"
+#include "util.h"
 
 #define MAX_RRS      64    /* RRs kept per section; later ones are read past, not kept */
 #define MAX_NS       8     /* NS names taken from one delegation */
@@ -50,25 +51,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* small helpers */
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Write / append to a fixed buffer of cap octets: sentences are cut short
  * rather than overflow (intended, so through these, not snprintf). */
@@ -314,7 +296,7 @@ static bool aborted(const run_t *r)
 
 static uint64_t left_ms(const run_t *r)
 {
-	uint64_t now = now_us();
+	uint64_t now = caa_now_us();
 	return now >= r->deadline_us ? 0 : (r->deadline_us - now) / 1000u;
 }
 
@@ -328,7 +310,7 @@ static uint16_t new_id(void)
 {
 	uint16_t id;
 	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id))
-		id = (uint16_t)(now_us() * 2654435761u >> 7);
+		id = (uint16_t)(caa_now_us() * 2654435761u >> 7);
 	return id;
 }
 
@@ -347,9 +329,9 @@ static int wait_fd(run_t *r, int fd, short events, unsigned ms)
 {
 	struct pollfd pf[2] = {{.fd = fd, .events = events},
 	                       {.fd = r->d->wakefd, .events = POLLIN}};
-	uint64_t until = now_us() + (uint64_t)ms * 1000u;
+	uint64_t until = caa_now_us() + (uint64_t)ms * 1000u;
 	for (;;) {
-		uint64_t now = now_us();
+		uint64_t now = caa_now_us();
 		int t = now >= until ? 0 : (int)((until - now + 999) / 1000);
 		int n = poll(pf, 2, t);
 		if (n < 0 && errno == EINTR)
@@ -360,7 +342,7 @@ static int wait_fd(run_t *r, int fd, short events, unsigned ms)
 			return -1;
 		if (n > 0)
 			return 1;
-		if (now_us() >= until)
+		if (caa_now_us() >= until)
 			return 0;
 	}
 }
@@ -399,9 +381,9 @@ static xres_t udp_exchange(run_t *r, const server_t *s, size_t qlen, uint16_t id
 			break;
 		}
 		(*tries_done)++;
-		uint64_t until = now_us() + (uint64_t)ms * 1000u;
+		uint64_t until = caa_now_us() + (uint64_t)ms * 1000u;
 		for (;;) {
-			uint64_t now = now_us();
+			uint64_t now = caa_now_us();
 			if (now >= until)
 				break;
 			int w = wait_fd(r, fd, POLLIN, (unsigned)((until - now + 999) / 1000));
@@ -464,7 +446,7 @@ static xres_t tcp_io(run_t *r, int fd, bool writing, uint8_t *p, size_t n, uint6
 			                                  : strerror(e));
 			return XR_NETERR;
 		}
-		uint64_t now = now_us();
+		uint64_t now = caa_now_us();
 		int w = now >= until ? 0
 		                     : wait_fd(r, fd, writing ? POLLOUT : POLLIN,
 		                               (unsigned)((until - now + 999) / 1000));
@@ -482,7 +464,7 @@ static xres_t tcp_exchange(run_t *r, const server_t *s, size_t qlen, uint16_t id
                            uint16_t qtype, unsigned ms, char *why, size_t whylen)
 {
 	uint8_t len2[2];
-	uint64_t until = now_us() + (uint64_t)ms * 1000u;
+	uint64_t until = caa_now_us() + (uint64_t)ms * 1000u;
 	xres_t res;
 	if (!may_query(r, s)) {
 		put(why, whylen, "the address may not be queried");
@@ -586,10 +568,10 @@ static lres_t ub_lookup(run_t *r, const char *name, int type, unsigned ms, struc
 		free(q);
 		return L_ERR;
 	}
-	uint64_t until = now_us() + (uint64_t)ms * 1000u;
+	uint64_t until = caa_now_us() + (uint64_t)ms * 1000u;
 	lres_t res = L_TIMEOUT;
 	while (!q->done) {
-		uint64_t now = now_us();
+		uint64_t now = caa_now_us();
 		int w = now >= until ? 0
 		                     : wait_fd(r, ub_fd(wk->ub), POLLIN,
 		                               (unsigned)((until - now + 999) / 1000));
@@ -1355,7 +1337,7 @@ static caa_diag_result_t *run_job(worker_t *w, const job_t *j)
 	r->d = w->d;
 	r->w = w;
 	r->timeout_ms = j->timeout_ms;
-	r->start_us = now_us();
+	r->start_us = caa_now_us();
 	r->deadline_us = j->deadline_us;
 	if (left_ms(r) < START_MIN_MS) {
 		/* Its time went by in the queue: say so rather than start late. */
@@ -1435,12 +1417,12 @@ static int worker_ub(caa_diag_t *d, worker_t *w, char *err, size_t errlen)
 	int rc;
 	w->d = d;
 	if ((w->ub = ub_ctx_create()) == NULL) {
-		set_err(err, errlen, "cannot create the diagnosis resolver context");
+		caa_set_err(err, errlen, "cannot create the diagnosis resolver context");
 		return CAA_ENOMEM;
 	}
 	/* As the climb's context (climb.c): threads, not a forked helper. */
 	if ((rc = ub_ctx_async(w->ub, 1)) != 0) {
-		set_err(err, errlen, "dns: ub_ctx_async: %s", ub_strerror(rc));
+		caa_set_err(err, errlen, "dns: ub_ctx_async: %s", ub_strerror(rc));
 		return CAA_EDNS;
 	}
 	/* Same resolver settings as the climb's (minimisation off: it would only
@@ -1455,12 +1437,12 @@ int caa_diag_new(const caa_config_t *cfg, caa_diag_t **out, char *err, size_t er
 		return CAA_EINVAL;
 	*out = NULL;
 	if (cfg == NULL) {
-		set_err(err, errlen, "no config");
+		caa_set_err(err, errlen, "no config");
 		return CAA_EINVAL;
 	}
 	caa_diag_t *d = calloc(1, sizeof(*d));
 	if (d == NULL) {
-		set_err(err, errlen, "out of memory");
+		caa_set_err(err, errlen, "out of memory");
 		return CAA_ENOMEM;
 	}
 	d->cfg = cfg;
@@ -1471,7 +1453,8 @@ int caa_diag_new(const caa_config_t *cfg, caa_diag_t **out, char *err, size_t er
 	pthread_cond_init(&d->cond, NULL);
 	d->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->wakefd < 0) {
-		set_err(err, errlen, "cannot create the diagnosis wake-up: %s", strerror(errno));
+		caa_set_err(err, errlen, "cannot create the diagnosis wake-up: %s",
+		            strerror(errno));
 		caa_diag_free(d);
 		return CAA_ENOMEM;
 	}
@@ -1489,7 +1472,8 @@ int caa_diag_new(const caa_config_t *cfg, caa_diag_t **out, char *err, size_t er
 	for (size_t i = 0; i < CAA_DIAG_WORKERS; i++) {
 		worker_t *w = &d->workers[i];
 		if ((rc = pthread_create(&w->thread, NULL, diag_thread, w)) != 0) {
-			set_err(err, errlen, "cannot start a diagnosis thread: %s", strerror(rc));
+			caa_set_err(err, errlen, "cannot start a diagnosis thread: %s",
+			            strerror(rc));
 			caa_diag_free(d);
 			return CAA_ENOMEM;
 		}
@@ -1584,7 +1568,7 @@ int caa_diag_start(caa_diag_t *d, const char *name, uint64_t timeout_ms, caa_dia
 	if (timeout_ms == 0 || timeout_ms > CAA_DIAG_MAX_TIMEOUT_MS)
 		timeout_ms = CAA_DIAG_MAX_TIMEOUT_MS;
 	j->timeout_ms = timeout_ms;
-	j->queued_us = now_us();
+	j->queued_us = caa_now_us();
 	j->deadline_us = j->queued_us + timeout_ms * 1000u;
 	j->cb = cb;
 	j->arg = arg;

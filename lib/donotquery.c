@@ -9,6 +9,7 @@
 
 #include "codes.h"
 #include "donotquery.h"
+#include "util.h"
 
 #define ENTRY_TEXT 64 /* an address/len as written, NUL included */
 
@@ -141,10 +142,10 @@ int caa_dnq_new(bool localhost_ok, const char *list, caa_dnq_t **out, char *err,
 			e--;
 		if (e > b && parse_entry(p + b, e - b, &q->user[q->n_user]) != 0) {
 			if (errlen > 0)
-				snprintf(err, errlen,
-				         "do-not-query-address: \"%.*s\" is not an "
-				         "address or address/length",
-				         (int)(e - b > 64 ? 64 : e - b), p + b);
+				caa_set_err(err, errlen,
+				            "do-not-query-address: \"%.*s\" is not an "
+				            "address or address/length",
+				            (int)(e - b > 64 ? 64 : e - b), p + b);
 			caa_dnq_free(q);
 			return CAA_ECONFIG;
 		}

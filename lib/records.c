@@ -16,6 +16,7 @@
 #include "codes.h"
 #include "records.h"
 #include "rr.h"
+#include "util.h"
 
 #define RDATA_MAX 65535
 
@@ -662,8 +663,8 @@ int caa_records_parse(const char *text, size_t len, caa_records_t **out, char *e
 		return CAA_EINVAL;
 	if (len > CAA_RECORDS_MAX_SIZE) {
 		if (errlen > 0)
-			snprintf(err, errlen, "records text is larger than %d octets",
-			         CAA_RECORDS_MAX_SIZE);
+			caa_set_err(err, errlen, "records text is larger than %d octets",
+			            CAA_RECORDS_MAX_SIZE);
 		return CAA_ELIMIT;
 	}
 	ps.recs = calloc(1, sizeof(*ps.recs));
@@ -687,7 +688,7 @@ int caa_records_parse(const char *text, size_t len, caa_records_t **out, char *e
 		p = nl ? nl + 1 : end;
 	}
 	if (rc == CAA_ENOMEM && errlen > 0)
-		snprintf(err, errlen, "line %u: %s", ps.line, caa_strerror(rc));
+		caa_set_err(err, errlen, "line %u: %s", ps.line, caa_strerror(rc));
 	if (rc != CAA_EOK) {
 		caa_records_free(ps.recs);
 		return rc;
@@ -721,8 +722,8 @@ int caa_records_load(const char *path, caa_records_t **out, char *err, size_t er
 	if (len > CAA_RECORDS_MAX_SIZE) {
 		free(buf);
 		if (errlen > 0)
-			snprintf(err, errlen, "%s: larger than %d octets", path,
-			         CAA_RECORDS_MAX_SIZE);
+			caa_set_err(err, errlen, "%s: larger than %d octets", path,
+			            CAA_RECORDS_MAX_SIZE);
 		return CAA_ELIMIT;
 	}
 
@@ -730,12 +731,12 @@ int caa_records_load(const char *path, caa_records_t **out, char *err, size_t er
 	rc = caa_records_parse(buf, len, out, inner, sizeof(inner));
 	free(buf);
 	if (rc != CAA_EOK && errlen > 0)
-		snprintf(err, errlen, "%s: %s", path, inner);
+		caa_set_err(err, errlen, "%s: %s", path, inner);
 	return rc;
 
 io_error:
 	if (errlen > 0)
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		caa_set_err(err, errlen, "%s: %s", path, strerror(errno));
 	free(buf);
 	return CAA_EIO;
 }

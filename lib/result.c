@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "result.h"
+#include "util.h"
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -23,13 +24,6 @@ static char *dup_n(const char *s, size_t n)
 static char *dup_s(const char *s)
 {
 	return dup_n(s ? s : "", s ? strlen(s) : 0);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Weakest DNSSEC state over labels[0..n): one insecure link makes the answer insecure. */
@@ -220,7 +214,7 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 	if (res == NULL)
 		return CAA_ENOMEM;
 	res->decided_by = -1;
-	res->checked_at_ms = now_ms();
+	res->checked_at_ms = caa_wall_ms();
 	res->identifier = display_identifier(name);
 	res->policy = dup_s(pol->name);
 	if (res->identifier == NULL || res->policy == NULL)
@@ -317,7 +311,7 @@ int caa_result_not_applicable(const caa_request_t *req, caa_result_t **out)
 	res->reason = CAA_R_NOT_APPLICABLE;
 	res->dnssec = CAA_DNSSEC_INDETERMINATE;
 	res->decided_by = -1;
-	res->checked_at_ms = now_ms();
+	res->checked_at_ms = caa_wall_ms();
 	res->identifier = dup_s(req->identifier);
 	res->policy = dup_s(req->policy);
 	res->relevant_domain = dup_s("");

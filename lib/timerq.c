@@ -1,16 +1,8 @@
 /* timerq.c — min-heap of deadlines. */
 #include <stdlib.h>
-#include <time.h>
 
 #include "codes.h"
 #include "timerq.h"
-
-uint64_t caa_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 void caa_timerq_init(caa_timerq_t *q)
 {

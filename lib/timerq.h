@@ -31,7 +31,7 @@ caa_timer_t *caa_timerq_first(const caa_timerq_t *q);
 /* Fire (disarmed first) every timer due at now_us, in order. */
 void caa_timerq_run(caa_timerq_t *q, uint64_t now_us, void *arg);
 
-/* Monotonic clock in microseconds. */
-uint64_t caa_now_us(void);
+/* Deadlines are caa_now_us() values (util.h). */
+#include "util.h"
 
 #endif

@@ -12,6 +12,7 @@
 #include "codes.h"
 #include "donotquery.h"
 #include "ubconf.h"
+#include "util.h"
 
 /*
  * Settings under which libunbound hands over what failed validation as if it
@@ -39,15 +40,15 @@ static int refuse_bogus_passing(struct ub_ctx *ub, const char *conf, char *err, 
 		int rc = ub_ctx_get_option(ub, bogus_passing[i].opt, &val);
 		bool ok = rc == 0 && val != NULL && strcmp(val, bogus_passing[i].safe) == 0;
 		if (!ok && rc != 0)
-			snprintf(err, errlen,
-			         "dns.unbound_conf: cannot read %s back from libunbound",
-			         bogus_passing[i].opt);
+			caa_set_err(err, errlen,
+			            "dns.unbound_conf: cannot read %s back from libunbound",
+			            bogus_passing[i].opt);
 		else if (!ok)
-			snprintf(err, errlen,
-			         "dns.unbound_conf: %s: %s: %s is refused: %s; a CA validates "
-			         "strictly (remove it)",
-			         conf != NULL ? conf : "(none)", bogus_passing[i].opt,
-			         val != NULL ? val : "", bogus_passing[i].why);
+			caa_set_err(err, errlen,
+			            "dns.unbound_conf: %s: %s: %s is refused: %s; a CA validates "
+			            "strictly (remove it)",
+			            conf != NULL ? conf : "(none)", bogus_passing[i].opt,
+			            val != NULL ? val : "", bogus_passing[i].why);
 		free(val);
 		if (!ok)
 			return CAA_ECONFIG;
@@ -79,19 +80,19 @@ int caa_ubconf_apply(struct ub_ctx *ub, const caa_config_t *cfg, char *err, size
 	ub_ctx_set_option(ub, "do-not-query-localhost:", "yes");
 	/* libunbound calls an unreadable file a "syntax error": say what it is. */
 	if (conf != NULL && access(conf, R_OK) != 0) {
-		snprintf(err, errlen, "dns.unbound_conf: %s: %s", conf, strerror(errno));
+		caa_set_err(err, errlen, "dns.unbound_conf: %s: %s", conf, strerror(errno));
 		return CAA_EDNS;
 	}
 	if (conf != NULL && (rc = ub_ctx_config(ub, conf)) != 0) {
-		snprintf(err, errlen, "dns.unbound_conf: %s: %s", conf, ub_strerror(rc));
+		caa_set_err(err, errlen, "dns.unbound_conf: %s: %s", conf, ub_strerror(rc));
 		return CAA_EDNS;
 	}
 	const char *ta = cfg->dns.trust_anchor_file;
 	if (ta == NULL && conf == NULL)
 		ta = CAA_DEFAULT_TRUST_ANCHOR;
 	if (ta != NULL && (rc = ub_ctx_add_ta_file(ub, ta)) != 0) {
-		snprintf(err, errlen, "dns.trust_anchor_file: %s: %s", ta,
-		         rc == UB_READFILE ? "cannot read the file" : ub_strerror(rc));
+		caa_set_err(err, errlen, "dns.trust_anchor_file: %s: %s", ta,
+		            rc == UB_READFILE ? "cannot read the file" : ub_strerror(rc));
 		return CAA_EDNS;
 	}
 	return refuse_bogus_passing(ub, conf, err, errlen);
@@ -246,15 +247,15 @@ int caa_ubconf_donotquery(struct ub_ctx *ub, caa_dnq_t **out, char *err, size_t 
 	*out = NULL;
 	if (ub_ctx_get_option(ub, "do-not-query-localhost", &local) != 0 ||
 	    ub_ctx_get_option(ub, "do-not-query-address", &list) != 0) {
-		snprintf(err, errlen,
-		         "dns.unbound_conf: cannot read do-not-query-localhost / "
-		         "do-not-query-address back from libunbound");
+		caa_set_err(err, errlen,
+		            "dns.unbound_conf: cannot read do-not-query-localhost / "
+		            "do-not-query-address back from libunbound");
 	} else {
 		char why[160] = "";
 		rc = caa_dnq_new(local != NULL && strcmp(local, "no") == 0, list, out, why,
 		                 sizeof(why));
 		if (rc == CAA_ECONFIG) {
-			snprintf(err, errlen, "dns.unbound_conf: %s", why);
+			caa_set_err(err, errlen, "dns.unbound_conf: %s", why);
 			rc = CAA_EDNS;
 		}
 	}

@@ -22,6 +22,7 @@
 #include "convert.h"
 #include "json.h"
 #include "log.h"
+#include "util.h"
 
 #define FLUSH_AT (64 * 1024) /* an order's lines are written in pieces of about this */
 
@@ -364,10 +365,8 @@ void caad_audit_append(caad_audit_buf_t *b, const caad_audit_t *who, const caa_r
 {
 	size_t mark = b->len;
 	b->failed = false;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	PUT_LIT(b, "{\"time\":");
-	time_value(b, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	time_value(b, caa_wall_ms());
 	PUT_LIT(b, ",\"msg\":\"check\"");
 	int_field(b, "call", (long long)who->call);
 	name_field(b, "rpc", who->rpc);
@@ -432,10 +431,8 @@ void caad_audit_refused(const char *rpc, const char *peer, const char *client, c
 {
 	caad_audit_buf_t b;
 	caad_audit_buf_init(&b);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	PUT_LIT(&b, "{\"time\":");
-	time_value(&b, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	time_value(&b, caa_wall_ms());
 	PUT_LIT(&b, ",\"msg\":\"refused\"");
 	str_field(&b, "rpc", rpc);
 	str_field(&b, "peer", peer);

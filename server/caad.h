@@ -58,7 +58,4 @@ void caad_handle_docaa(caad_call_t *call, void *caad);
 /* grpc.health.v1.Health/Check */
 void caad_handle_health(caad_call_t *call, void *caad);
 
-/* Unix time in ms (realtime clock), for checked_at and the reuse window. */
-int64_t caad_now_ms(void);
-
 #endif

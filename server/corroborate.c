@@ -17,6 +17,7 @@
 #include "corroborate.h"
 #include "remote.h"
 #include "schedule.h"
+#include "util.h"
 
 typedef struct corr corr_t;
 
@@ -56,18 +57,6 @@ struct corr {
 	bool failed;         /* some quorum failed: rebuild the order's aggregate */
 	bool nomem;          /* a result lacks its problem: the call fails (ENOMEM) */
 };
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_ms(void)
-{
-	return mono_us() / 1000;
-}
 
 static void corr_free(corr_t *c)
 {
@@ -119,7 +108,7 @@ static void decide(corr_t *c, item_t *it, caa_mpic_quorum_t *q, caa_problem_t *p
 	it->decided = true;
 	c->open--;
 	/* the check's time includes the remotes' */
-	int64_t total = (int64_t)res->elapsed_us + (mono_us() - c->start_us);
+	int64_t total = (int64_t)res->elapsed_us + ((int64_t)caa_now_us() - c->start_us);
 	res->elapsed_us = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
 	if (q == NULL) {
 		fail_result(c, res, p);
@@ -197,7 +186,7 @@ static void pump(corr_t *c, size_t r)
 		slot_t *s = &it->slots[r];
 		uint64_t timeout = c->d->cfg->perspective.remote_timeout_ms;
 		if (c->deadline_ms >= 0) {
-			int64_t left = c->deadline_ms - mono_ms();
+			int64_t left = c->deadline_ms - (int64_t)(caa_now_us() / 1000u);
 			if (left < (int64_t)timeout)
 				timeout = left > 0 ? (uint64_t)left : 0;
 		}
@@ -441,9 +430,9 @@ void caad_corr_start(caad_job_t *job)
 		caad_job_resume(job, CAA_ENOMEM);
 		return;
 	}
-	c->start_us = mono_us();
+	c->start_us = (int64_t)caa_now_us();
 	int64_t left = caad_job_time_left_ms(job);
-	c->deadline_ms = left < 0 ? -1 : mono_ms() + left;
+	c->deadline_ms = left < 0 ? -1 : (int64_t)(caa_now_us() / 1000u) + left;
 	/* the client's cancel reaches the calls from now on (at once if it came already) */
 	caad_call_hold_next(job->call, on_cancel, c, 0);
 

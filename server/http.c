@@ -6,7 +6,6 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codes.h"
 #include "http.h"
+#include "util.h"
 
 #define REQUEST_MAX 4096
 #define REQUEST_MS  2000
@@ -27,18 +28,6 @@ struct caad_http {
 	pthread_t thread;
 	caad_metrics_t *m;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Split "host:port" / "[v6]:port" into host and port (in buf). */
 static bool split_addr(const char *addr, char *buf, size_t size, const char **host,
@@ -68,7 +57,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	char buf[256];
 	const char *host, *svc;
 	if (!split_addr(addr, buf, sizeof(buf), &host, &svc)) {
-		set_err(err, errlen, "metrics_listen: \"%s\" is not host:port", addr);
+		caa_set_err(err, errlen, "metrics_listen: \"%s\" is not host:port", addr);
 		return NULL;
 	}
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
@@ -77,7 +66,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	struct addrinfo *ai = NULL;
 	int rc = getaddrinfo(*host ? host : NULL, svc, &hints, &ai);
 	if (rc != 0) {
-		set_err(err, errlen, "metrics_listen: %s: %s", addr, gai_strerror(rc));
+		caa_set_err(err, errlen, "metrics_listen: %s: %s", addr, gai_strerror(rc));
 		return NULL;
 	}
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -85,8 +74,8 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0) {
-		set_err(err, errlen, "metrics_listen: cannot listen on %s: %s", addr,
-		        strerror(errno));
+		caa_set_err(err, errlen, "metrics_listen: cannot listen on %s: %s", addr,
+		            strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);
@@ -102,7 +91,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 
 	caad_http_t *h = calloc(1, sizeof(*h));
 	if (h == NULL || (h->stopfd = eventfd(0, EFD_CLOEXEC)) < 0) {
-		set_err(err, errlen, "metrics_listen: out of resources");
+		caa_set_err(err, errlen, "metrics_listen: out of resources");
 		free(h);
 		close(fd);
 		return NULL;
@@ -125,20 +114,13 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read until the end of the request head (or give up). */
 static bool read_request(int fd, char *buf, size_t size)
 {
 	size_t n = 0;
-	int64_t end = mono_ms() + REQUEST_MS;
+	int64_t end = (int64_t)(caa_now_us() / 1000u) + REQUEST_MS;
 	while (n + 1 < size) {
-		int64_t left = end - mono_ms();
+		int64_t left = end - (int64_t)(caa_now_us() / 1000u);
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			return false;
@@ -228,9 +210,9 @@ int caad_http_start(caad_http_t *h, caad_metrics_t *m)
 {
 	h->m = m;
 	if (pthread_create(&h->thread, NULL, http_thread, h) != 0)
-		return -1;
+		return CAA_ETHREAD;
 	h->running = true;
-	return 0;
+	return CAA_EOK;
 }
 
 void caad_http_free(caad_http_t *h)

@@ -16,7 +16,7 @@ typedef struct caad_http caad_http_t;
  * port. NULL with one line in err on failure. Nothing runs yet. */
 caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t errlen);
 
-/* Serve m on a thread of its own. 0 or -1. */
+/* Serve m on a thread of its own. CAA_EOK or CAA_ETHREAD. */
 int caad_http_start(caad_http_t *h, caad_metrics_t *m);
 
 /* What a request head (NUL-terminated) asks for: GET or HEAD of /metrics

@@ -22,9 +22,11 @@
 #include <time.h>
 #include <sys/prctl.h>
 
+#include "codes.h"
 #include "audit.h"
 #include "corroborate.h"
 #include "job.h"
+#include "util.h"
 
 /* Kept from the client's time to finish, encode and send the answer: a tenth
  * of it plus MARGIN_PER_CHECK_US per check in flight, within [MIN, MAX] and
@@ -32,13 +34,6 @@
 #define MARGIN_MIN_MS       20
 #define MARGIN_MAX_MS       1000
 #define MARGIN_PER_CHECK_US 500
-
-int64_t caad_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 caad_job_t *caad_job_new(caad_t *d, caad_call_t *call, const char *rpc, size_t n,
                          caad_job_reply_fn reply)
@@ -261,29 +256,28 @@ int caad_done_start(caad_t *d, unsigned threads)
 {
 	caad_done_t *p = calloc(1, sizeof(*p));
 	if (p == NULL)
-		return ENOMEM;
+		return CAA_ENOMEM;
 	p->threads = calloc(threads ? threads : 1, sizeof(*p->threads));
 	if (p->threads == NULL) {
 		free(p);
-		return ENOMEM;
+		return CAA_ENOMEM;
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	p->tail = &p->head;
 	atomic_init(&p->accepting, false);
 	d->done = p;
-	int err = 0;
 	for (unsigned i = 0; i < (threads ? threads : 1); i++) {
-		if ((err = pthread_create(&p->threads[i], NULL, worker, p)) != 0)
+		if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
 			break;
 		p->n_threads++;
 	}
 	if (p->n_threads == 0) {
 		caad_done_stop(d);
-		return err;
+		return CAA_ETHREAD;
 	}
 	atomic_store_explicit(&p->accepting, true, memory_order_release);
-	return 0;
+	return CAA_EOK;
 }
 
 void caad_done_stop(caad_t *d)
@@ -420,7 +414,7 @@ static void start_dns(caad_job_t *job)
 
 void caad_job_run(caad_job_t *job)
 {
-	int64_t now = caad_now_ms();
+	int64_t now = caa_wall_ms();
 	job->n_dns = 0;
 	for (size_t i = 0; i < job->n; i++) {
 		if (!caa_cache_reuse(job->d->cache, &job->reqs[i], now, &job->results[i]))

@@ -63,7 +63,7 @@ int64_t caad_job_time_left_ms(const caad_job_t *job);
  * queue is drained first). Without them (before start, after stop) a job is
  * finished on the thread its callback runs on.
  */
-int caad_done_start(caad_t *d, unsigned threads); /* 0 or an errno */
+int caad_done_start(caad_t *d, unsigned threads); /* CAA_EOK, CAA_ENOMEM or CAA_ETHREAD */
 void caad_done_stop(caad_t *d);
 /* On the resolver thread after every round (caa_ctx_wait): hand the round's
  * finished jobs to the workers. The first call marks the calling thread as

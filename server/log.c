@@ -15,6 +15,7 @@
 #include <grpc/support/log.h>
 
 #include "log.h"
+#include "util.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -45,10 +46,8 @@ void caad_log_write(const char *text, size_t len)
 
 void caad_log(const char *msg, json_t *fields)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	char when[40];
-	caad_log_time(when, sizeof(when), (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	caad_log_time(when, sizeof(when), (long long)caa_wall_ms());
 
 	/* time and msg first: people read the start of a line */
 	json_t *line = json_pack("{s:s, s:s}", "time", when, "msg", msg);

@@ -25,6 +25,7 @@
 
 #include <grpc/grpc.h>
 
+#include "codes.h"
 #include "caa/v1/caa.pb-c.h"
 #include "audit.h"
 #include "caad.h"
@@ -36,6 +37,7 @@
 #include "schedule.h"
 #include "tls.h"
 #include "va/va.pb-c.h"
+#include "util.h"
 
 #ifndef CAAD_VERSION
 #define CAAD_VERSION "dev"
@@ -91,30 +93,29 @@ static int startup_error(const char *msg)
 static int readable(const char *key, const char *path, char *err, size_t errlen)
 {
 	if (path == NULL || access(path, R_OK) == 0)
-		return 0;
-	snprintf(err, errlen, "%s: %s: %s", key, path, strerror(errno));
-	return -1;
+		return CAA_EOK;
+	caa_set_err(err, errlen, "%s: %s: %s", key, path, strerror(errno));
+	return CAA_EIO;
 }
 
-/* Everything that needs no gRPC: config, TLS files, resolver, cache. */
+/* Everything that needs no gRPC: config, TLS files, resolver, cache.
+ * CAA_EOK, or a code with one line in err. */
 static int prepare(daemon_t *dm, const char *path, char *err, size_t errlen)
 {
-	int rc = caa_config_load(path, &dm->cfg, err, errlen);
-	if (rc != CAA_EOK)
-		return -1;
-	/* "br": the minimum on the date is the clock's business, not the parser's */
-	if (caad_schedule_start_check(dm->cfg, path, err, errlen) != 0)
-		return -1;
-	if (caad_tls_check(dm->cfg, err, errlen) != 0 ||
-	    readable("dns.unbound_conf", dm->cfg->dns.unbound_conf, err, errlen) != 0 ||
-	    readable("dns.trust_anchor_file", dm->cfg->dns.trust_anchor_file, err, errlen) != 0)
-		return -1;
-	if (caa_ctx_new(dm->cfg, &dm->d.dns, err, errlen) != CAA_EOK)
-		return -1;
-	if (caa_cache_new(dm->cfg, &dm->d.cache, err, errlen) != CAA_EOK)
-		return -1;
+	int rc;
+	if ((rc = caa_config_load(path, &dm->cfg, err, errlen)) != CAA_EOK ||
+	    /* "br": the minimum on the date is the clock's business, not the parser's */
+	    (rc = caad_schedule_start_check(dm->cfg, path, err, errlen)) != CAA_EOK ||
+	    (rc = caad_tls_check(dm->cfg, err, errlen)) != CAA_EOK ||
+	    (rc = readable("dns.unbound_conf", dm->cfg->dns.unbound_conf, err, errlen)) !=
+	        CAA_EOK ||
+	    (rc = readable("dns.trust_anchor_file", dm->cfg->dns.trust_anchor_file, err, errlen)) !=
+	        CAA_EOK ||
+	    (rc = caa_ctx_new(dm->cfg, &dm->d.dns, err, errlen)) != CAA_EOK ||
+	    (rc = caa_cache_new(dm->cfg, &dm->d.cache, err, errlen)) != CAA_EOK)
+		return rc;
 	dm->d.cfg = dm->cfg;
-	return 0;
+	return CAA_EOK;
 }
 
 static void release(daemon_t *dm)
@@ -268,8 +269,8 @@ static int serve(daemon_t *dm, const char *config_path)
 	if (build_routes(dm, &rt) != 0)
 		return startup_error("internal: a route names a method the protos lack");
 	dm->d.metrics = caad_metrics_new(rt.metric_names, N_ROUTES, gauges, dm);
-	if (dm->d.metrics == NULL || caad_metrics_remotes(dm->d.metrics, dm->cfg) != 0)
-		return startup_error("out of memory");
+	if (dm->d.metrics == NULL || caad_metrics_remotes(dm->d.metrics, dm->cfg) != CAA_EOK)
+		return startup_error(caa_strerror(CAA_ENOMEM));
 	if (dm->cfg->metrics_listen != NULL &&
 	    !(dm->http =
 	          caad_http_listen(dm->cfg->metrics_listen, &dm->metrics_port, err, sizeof(err))))
@@ -303,22 +304,23 @@ static int serve(daemon_t *dm, const char *config_path)
 	                        .admit_arg = dm};
 	/* the remotes' channels start connecting now, before the first check */
 	if (dm->cfg->perspective.n_remotes > 0 &&
-	    caad_remotes_new(dm->cfg, &dm->d.remotes, err, sizeof(err)) != 0) {
+	    caad_remotes_new(dm->cfg, &dm->d.remotes, err, sizeof(err)) != CAA_EOK) {
 		grpc_server_credentials_release(creds);
 		grpc_shutdown_blocking();
 		return startup_error(err);
 	}
 	/* as many completion workers as completion-queue threads */
-	if (caad_done_start(&dm->d, opts.threads) != 0) {
+	int rc = caad_done_start(&dm->d, opts.threads);
+	if (rc != CAA_EOK) {
 		caad_remotes_free(dm->d.remotes);
 		grpc_server_credentials_release(creds);
 		grpc_shutdown_blocking();
-		return startup_error("cannot start threads");
+		return startup_error(caa_strerror(rc));
 	}
 	int port = 0;
-	int rc = caad_rpc_start(&opts, &dm->rpc, &port, err, sizeof(err));
+	rc = caad_rpc_start(&opts, &dm->rpc, &port, err, sizeof(err));
 	grpc_server_credentials_release(creds);
-	if (rc != 0) {
+	if (rc != CAA_EOK) {
 		caad_done_stop(&dm->d);
 		caad_remotes_free(dm->d.remotes);
 		grpc_shutdown_blocking();
@@ -326,9 +328,9 @@ static int serve(daemon_t *dm, const char *config_path)
 	}
 	atomic_init(&dm->dns_stop, false);
 	if (pthread_create(&dm->dns_thread, NULL, dns_thread, dm) != 0 ||
-	    (dm->http != NULL && caad_http_start(dm->http, dm->d.metrics) != 0)) {
+	    (dm->http != NULL && caad_http_start(dm->http, dm->d.metrics) != CAA_EOK)) {
 		/* cannot happen short of resource exhaustion; exit hard */
-		fprintf(stderr, "caad: cannot start threads\n");
+		fprintf(stderr, "caad: %s\n", caa_strerror(CAA_ETHREAD));
 		_exit(1);
 	}
 
@@ -399,11 +401,11 @@ int main(int argc, char **argv)
 	atomic_init(&dm.d.draining, false);
 	char err[512];
 	int status;
-	if (caad_schedule_init(err, sizeof(err)) != 0) {
+	if (caad_schedule_init(err, sizeof(err)) != CAA_EOK) {
 		status = startup_error(err);
 	} else {
 		announce_test_clock(check_only);
-		if (prepare(&dm, argv[2], err, sizeof(err)) != 0)
+		if (prepare(&dm, argv[2], err, sizeof(err)) != CAA_EOK)
 			status = startup_error(err);
 		else if (check_only)
 			status = config_ok(dm.cfg);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codes.h"
 #include "json.h"
 #include "grpc_status.h"
 #include "metrics.h"
@@ -84,12 +85,12 @@ int caad_metrics_remotes(caad_metrics_t *m, const caa_config_t *cfg)
 {
 	size_t n = cfg->perspective.n_remotes;
 	if (n == 0)
-		return 0;
+		return CAA_EOK;
 	if ((m->remote = calloc(n, sizeof(*m->remote))) == NULL)
-		return -1;
+		return CAA_ENOMEM;
 	m->remotes = cfg->perspective.remotes;
 	m->n_remotes = n;
-	return 0;
+	return CAA_EOK;
 }
 
 /* The bucket of a latency in µs. */

@@ -41,7 +41,7 @@ void caad_metrics_check(caad_metrics_t *m, const caa_result_t *res);
 /* The resolver's counters, as last seen on the resolver thread. */
 void caad_metrics_dns(caad_metrics_t *m, const caa_ctx_stats_t *stats);
 
-/* Count the remote perspectives of cfg (which must outlive m). 0 or -1. */
+/* Count the remote perspectives of cfg (which must outlive m). CAA_EOK or CAA_ENOMEM. */
 int caad_metrics_remotes(caad_metrics_t *m, const caa_config_t *cfg);
 /* One call to remote perspective `remote` ended in state after elapsed_us. */
 void caad_metrics_perspective(caad_metrics_t *m, size_t remote, caa_mpic_state_t state,

@@ -40,6 +40,7 @@
 #include "remote.h"
 #include "tls.h"
 #include "va/va.pb-c.h"
+#include "util.h"
 
 #define KEEPALIVE_MS      330000
 #define KEEPALIVE_WAIT_MS 20000
@@ -53,7 +54,7 @@ struct caad_ask {
 	grpc_call *call;
 	grpc_byte_buffer *send; /* kept until the call ends, as gRPC core documents */
 	caa_grpc_unary_t u;
-	struct timespec start;
+	uint64_t start_us; /* caa_now_us() when asked */
 	uint64_t timeout_ms;
 	caad_answer_fn fn;
 	void *arg;
@@ -69,13 +70,10 @@ struct caad_remotes {
 	bool thread_started;
 };
 
-static uint32_t elapsed_us(const struct timespec *since)
+static uint32_t elapsed_us(uint64_t since_us)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t us =
-	    (int64_t)(now.tv_sec - since->tv_sec) * 1000000 + (now.tv_nsec - since->tv_nsec) / 1000;
-	return us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	uint64_t us = caa_now_us() - since_us;
+	return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
 /* s cut to at most max octets (into buf), NULL as "". */
@@ -132,7 +130,7 @@ static void answer(caad_ask_t *a, bool ok)
 	caad_answer_t ans = {.status = a->u.status, .timeout_ms = a->timeout_ms};
 	char error[MAX_ERROR + 64];
 	caad_answer_buf_t buf;
-	ans.elapsed_us = elapsed_us(&a->start);
+	ans.elapsed_us = elapsed_us(a->start_us);
 	if (!ok) /* the batch itself failed: nothing was received */
 		ans.status = GRPC_STATUS_UNAVAILABLE;
 	if (ans.status == GRPC_STATUS_OK) {
@@ -211,8 +209,8 @@ static grpc_channel *channel_new(const caa_remote_config_t *r, char *err, size_t
 	grpc_channel *ch = grpc_channel_create(r->address, creds, &ca);
 	grpc_channel_credentials_release(creds);
 	if (ch == NULL) {
-		snprintf(err, errlen, "perspective.remotes %s: address %s: gRPC cannot use it",
-		         r->name, r->address);
+		caa_set_err(err, errlen, "perspective.remotes %s: address %s: gRPC cannot use it",
+		            r->name, r->address);
 		return NULL;
 	}
 	/* connect now, so the first check does not pay for it */
@@ -227,27 +225,29 @@ int caad_remotes_new(const caa_config_t *cfg, caad_remotes_t **out, char *err, s
 	*out = NULL;
 	if (rs == NULL || (rs->channels = calloc(n ? n : 1, sizeof(*rs->channels))) == NULL) {
 		free(rs);
-		snprintf(err, errlen, "perspective.remotes: out of memory");
-		return -1;
+		caa_set_err(err, errlen, "perspective.remotes: %s", caa_strerror(CAA_ENOMEM));
+		return CAA_ENOMEM;
 	}
 	rs->cfg = cfg;
 	rs->method = grpc_slice_from_static_string("/va.CAA/DoCAA");
 	rs->cq = grpc_completion_queue_create_for_next(NULL);
+	int rc = CAA_ECONFIG;
 	for (; rs->n < n; rs->n++) {
 		rs->channels[rs->n] = channel_new(&cfg->perspective.remotes[rs->n], err, errlen);
 		if (rs->channels[rs->n] == NULL)
 			goto fail;
 	}
 	if (pthread_create(&rs->thread, NULL, loop, rs) != 0) {
-		snprintf(err, errlen, "perspective.remotes: cannot start a thread");
+		caa_set_err(err, errlen, "perspective.remotes: cannot start a thread");
+		rc = CAA_ETHREAD;
 		goto fail;
 	}
 	rs->thread_started = true;
 	*out = rs;
-	return 0;
+	return CAA_EOK;
 fail:
 	caad_remotes_free(rs);
-	return -1;
+	return rc;
 }
 
 caad_ask_t *caad_remotes_ask(caad_remotes_t *rs, size_t r, const caad_question_t *q,
@@ -278,7 +278,7 @@ caad_ask_t *caad_remotes_ask(caad_remotes_t *rs, size_t r, const caad_question_t
 	a->send = grpc_raw_byte_buffer_create(&slice, 1);
 	grpc_slice_unref(slice);
 
-	clock_gettime(CLOCK_MONOTONIC, &a->start);
+	a->start_us = caa_now_us();
 	gpr_timespec deadline = gpr_time_add(
 	    gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
 	a->call = grpc_channel_create_call(rs->channels[r], NULL, GRPC_PROPAGATE_DEFAULTS, rs->cq,

@@ -62,7 +62,8 @@ void caad_remote_read(const uint8_t *data, size_t len, caad_answer_t *ans, caad_
 typedef void (*caad_answer_fn)(void *arg, const caad_answer_t *ans);
 
 /* Channels to every remote of cfg (which must outlive them) and the thread.
- * After grpc_init(). 0, or -1 with one line naming the remote in err. */
+ * After grpc_init(). CAA_EOK, or a code (CAA_ENOMEM, CAA_ECONFIG: a remote's
+ * files or address, CAA_ETHREAD) with one line naming the remote in err. */
 int caad_remotes_new(const caa_config_t *cfg, caad_remotes_t **out, char *err, size_t errlen);
 
 /* Ask remote r (configured index) q, answering within timeout_ms. The call

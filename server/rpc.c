@@ -22,9 +22,11 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
+#include "codes.h"
 #include "log.h"
 #include "rpc.h"
 #include "tls.h"
+#include "util.h"
 
 #define SLOTS_PER_METHOD 32 /* calls the server can match at once per method */
 #define SLOTS_GENERIC    8  /* for unknown methods */
@@ -95,18 +97,6 @@ struct caad_rpc {
 	bool shutdown_done;
 	caad_tag_t shutdown_tag;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- calls ---- */
 
@@ -516,9 +506,10 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 	*out = NULL;
 	caad_rpc_t *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		set_err(err, errlen, "out of memory");
-		return -1;
+		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
+		return CAA_ENOMEM;
 	}
+	int rc = CAA_ENOMEM;
 	r->opts = *opts;
 	atomic_init(&r->stopping, false);
 	pthread_mutex_init(&r->lock, NULL);
@@ -545,7 +536,7 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 	r->slots = calloc(r->n_slots, sizeof(*r->slots));
 	r->threads = calloc(opts->threads, sizeof(*r->threads));
 	if (r->slots == NULL || r->threads == NULL) {
-		set_err(err, errlen, "out of memory");
+		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
 		goto fail_unstarted;
 	}
 	for (size_t m = 0; m < opts->n_methods; m++) {
@@ -553,7 +544,9 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 		    grpc_server_register_method(r->server, opts->methods[m].path, NULL,
 		                                GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
 		if (reg == NULL) {
-			set_err(err, errlen, "cannot register method %s", opts->methods[m].path);
+			caa_set_err(err, errlen, "cannot register method %s",
+			            opts->methods[m].path);
+			rc = CAA_EINTERNAL;
 			goto fail_unstarted;
 		}
 		for (size_t i = 0; i < SLOTS_PER_METHOD; i++) {
@@ -567,10 +560,11 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 
 	*port = grpc_server_add_http2_port(r->server, opts->listen, opts->creds);
 	if (*port == 0) {
-		set_err(err, errlen,
-		        "listen: cannot listen on %s (address in use, not local, or "
-		        "not an address)",
-		        opts->listen);
+		caa_set_err(err, errlen,
+		            "listen: cannot listen on %s (address in use, not local, or "
+		            "not an address)",
+		            opts->listen);
+		rc = CAA_ECONFIG;
 		goto fail_unstarted;
 	}
 	grpc_server_start(r->server);
@@ -580,20 +574,23 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 		s->tag.done = on_slot;
 		s->rpc = r;
 		if (!slot_post(s)) {
-			set_err(err, errlen, "cannot post request slots");
+			caa_set_err(err, errlen, "cannot post request slots");
+			rc = CAA_EINTERNAL;
 			goto fail_started;
 		}
 		r->slots_out++;
 	}
 	for (unsigned i = 0; i < opts->threads; i++) {
-		if (pthread_create(&r->threads[i], NULL, cq_thread, r) != 0) {
-			set_err(err, errlen, "cannot start threads: %s", strerror(errno));
+		int e = pthread_create(&r->threads[i], NULL, cq_thread, r);
+		if (e != 0) { /* pthread_create returns its error; errno is not set */
+			caa_set_err(err, errlen, "%s: %s", caa_strerror(CAA_ETHREAD), strerror(e));
+			rc = CAA_ETHREAD;
 			goto fail_started;
 		}
 		r->n_threads++;
 	}
 	*out = r;
-	return 0;
+	return CAA_EOK;
 
 fail_started:
 	if (r->n_threads > 0) {
@@ -605,12 +602,12 @@ fail_started:
 		grpc_server_cancel_all_calls(r->server);
 	}
 	rpc_destroy(r);
-	return -1;
+	return rc;
 fail_unstarted:
 	/* grpc_server_destroy needs a completed shutdown first */
 	grpc_server_shutdown_and_notify(r->server, r->cq, &r->shutdown_tag);
 	rpc_destroy(r);
-	return -1;
+	return rc;
 }
 
 size_t caad_rpc_calls(caad_rpc_t *r)

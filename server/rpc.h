@@ -61,8 +61,9 @@ typedef struct caad_rpc_opts {
 
 /*
  * Create, bind and start the server and its threads. *port gets the bound
- * port (listen port 0 picks one). On failure writes one line into err and
- * returns -1 with nothing left running. Call after grpc_init().
+ * port (listen port 0 picks one). CAA_EOK; on failure a code (CAA_ENOMEM,
+ * CAA_ECONFIG: cannot listen, CAA_ETHREAD, CAA_EINTERNAL) with one line in
+ * err and nothing left running. Call after grpc_init().
  */
 int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, char *err,
                    size_t errlen);

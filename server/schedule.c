@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mpic.h"
 #include "schedule.h"
+#include "util.h"
 
 #define DAY_S      86400
 #define MAX_TEST_S 253402300799LL /* 9999-12-31T23:59:59Z */
@@ -16,7 +17,7 @@
 /* Set once by caad_schedule_init() before any thread; read-only after. */
 static bool test_clock;
 static int64_t test_base_s;
-static struct timespec mono_start;
+static uint64_t mono_start_us;
 
 /* main's thread only: when caad_schedule_log() last ran (schedule clock). */
 static int64_t last_log_s;
@@ -26,21 +27,21 @@ int caad_schedule_init(char *err, size_t errlen)
 	const char *v = getenv(CAAD_SCHEDULE_ENV);
 	test_clock = false;
 	if (v == NULL)
-		return 0;
+		return CAA_EOK;
 	char *end;
 	errno = 0;
 	long long s = strtoll(v, &end, 10);
 	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || s > MAX_TEST_S) {
-		snprintf(err, errlen,
-		         "%s: expected Unix seconds from 0 to %lld (the BR schedule's test "
-		         "clock), got \"%.40s\"",
-		         CAAD_SCHEDULE_ENV, MAX_TEST_S, v);
-		return -1;
+		caa_set_err(err, errlen,
+		            "%s: expected Unix seconds from 0 to %lld (the BR schedule's test "
+		            "clock), got \"%.40s\"",
+		            CAAD_SCHEDULE_ENV, MAX_TEST_S, v);
+		return CAA_ECONFIG;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &mono_start);
+	mono_start_us = caa_now_us();
 	test_base_s = s;
 	test_clock = true;
-	return 0;
+	return CAA_EOK;
 }
 
 bool caad_schedule_test_clock(int64_t *base)
@@ -52,15 +53,9 @@ bool caad_schedule_test_clock(int64_t *base)
 
 int64_t caad_schedule_now_s(void)
 {
-	struct timespec ts;
-	if (!test_clock) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		return (int64_t)ts.tv_sec;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t ns = ((int64_t)ts.tv_sec - (int64_t)mono_start.tv_sec) * 1000000000 +
-	             ((int64_t)ts.tv_nsec - (int64_t)mono_start.tv_nsec);
-	return test_base_s + ns / 1000000000;
+	if (!test_clock)
+		return caa_wall_ms() / 1000;
+	return test_base_s + (int64_t)((caa_now_us() - mono_start_us) / 1000000u);
 }
 
 /* Does the date-based minimum apply: remotes listed under "br"? */
@@ -108,18 +103,19 @@ static bool step_in_force(int64_t now, caa_mpic_step_t *out)
 int caad_schedule_start_check(const caa_config_t *cfg, const char *path, char *err, size_t errlen)
 {
 	if (!applies(cfg))
-		return 0;
+		return CAA_EOK;
 	size_t n = cfg->perspective.n_remotes;
 	int64_t now = caad_schedule_now_s();
 	caa_mpic_step_t s;
 	if (!step_in_force(now, &s) || n >= s.min_remotes)
-		return 0;
-	snprintf(err, errlen,
-	         "%s: perspective.remotes: %zu listed; perspective.min_remotes \"br\" requires %u, "
-	         "the Baseline Requirements' minimum from %s (list more remotes, or set an "
-	         "integer perspective.min_remotes for a lab or a private CA)",
-	         path, n, s.min_remotes, s.date);
-	return -1;
+		return CAA_EOK;
+	caa_set_err(
+	    err, errlen,
+	    "%s: perspective.remotes: %zu listed; perspective.min_remotes \"br\" requires %u, "
+	    "the Baseline Requirements' minimum from %s (list more remotes, or set an "
+	    "integer perspective.min_remotes for a lab or a private CA)",
+	    path, n, s.min_remotes, s.date);
+	return CAA_ECONFIG;
 }
 
 void caad_schedule_state(const caa_config_t *cfg, int64_t now_s, caad_schedule_state_t *out)

@@ -30,7 +30,7 @@
 /*
  * Read CAAD_SCHEDULE_NOW once, at start, before any thread. Unset: the real
  * clock. Set: the schedule's clock starts at that time and runs on from it
- * (monotonic). 0, or -1 with a message in err when it is set to anything but
+ * (monotonic). CAA_EOK, or CAA_ECONFIG with a message in err when it is set to anything but
  * a decimal Unix time (0 to 253402300799). Not thread-safe; call once.
  */
 int caad_schedule_init(char *err, size_t errlen);
@@ -53,8 +53,8 @@ int64_t caad_schedule_now_s(void);
 int caad_schedule_check(const caa_config_t *cfg, caa_problem_t **out);
 
 /*
- * At start and for --check-config: 0 when the listed remotes meet the
- * minimum now; -1 with err "<path>: perspective.remotes: <n> listed;
+ * At start and for --check-config: CAA_EOK when the listed remotes meet the
+ * minimum now; CAA_ECONFIG with err "<path>: perspective.remotes: <n> listed;
  * perspective.min_remotes \"br\" requires <m> from <date> ..." otherwise.
  */
 int caad_schedule_start_check(const caa_config_t *cfg, const char *path, char *err, size_t errlen);

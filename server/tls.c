@@ -4,7 +4,6 @@
  * handshake, long after caad said it was listening.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,28 +14,18 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "codes.h"
 #include "tls.h"
+#include "util.h"
 
 #define PEM_MAX (1024 * 1024)
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Whole file as a NUL-terminated string, or NULL with err naming key. */
 static char *read_pem(const char *key, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		set_err(err, errlen, "%s: %s: %s", key, path, strerror(errno));
+		caa_set_err(err, errlen, "%s: %s: %s", key, path, strerror(errno));
 		return NULL;
 	}
 	char *buf = malloc(PEM_MAX + 1);
@@ -44,10 +33,10 @@ static char *read_pem(const char *key, const char *path, char *err, size_t errle
 	bool bad = ferror(f) != 0;
 	fclose(f);
 	if (buf == NULL || bad || n > PEM_MAX) {
-		set_err(err, errlen, "%s: %s: %s", key, path,
-		        buf == NULL ? "out of memory"
-		        : bad       ? "read error"
-		                    : "larger than 1 MiB");
+		caa_set_err(err, errlen, "%s: %s: %s", key, path,
+		            buf == NULL ? "out of memory"
+		            : bad       ? "read error"
+		                        : "larger than 1 MiB");
 		free(buf);
 		return NULL;
 	}
@@ -89,7 +78,7 @@ static int count_certs(const char *pem, X509 **first)
 static int check_files(const char *where, const caa_tls_config_t *t, const char *ca_key,
                        const char *ca_path, char *err, size_t errlen)
 {
-	int rc = -1;
+	int rc = CAA_ECONFIG;
 	char *cert = NULL, *key = NULL, *ca = NULL, k[96];
 	X509 *leaf = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -105,7 +94,7 @@ static int check_files(const char *where, const caa_tls_config_t *t, const char 
 	if (ca_path && !(ca = read_pem(k, ca_path, err, errlen)))
 		goto out;
 	if (cert != NULL && count_certs(cert, &leaf) == 0) {
-		set_err(err, errlen, "%s.cert: %s: no PEM certificate in it", where, t->cert);
+		caa_set_err(err, errlen, "%s.cert: %s: no PEM certificate in it", where, t->cert);
 		goto out;
 	}
 	if (cert != NULL) {
@@ -113,22 +102,23 @@ static int check_files(const char *where, const caa_tls_config_t *t, const char 
 		pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
 		BIO_free(bio);
 		if (pkey == NULL) {
-			set_err(err, errlen, "%s.key: %s: no PEM private key in it (%s)", where,
-			        t->key, ssl_error());
+			caa_set_err(err, errlen, "%s.key: %s: no PEM private key in it (%s)", where,
+			            t->key, ssl_error());
 			goto out;
 		}
 		if (X509_check_private_key(leaf, pkey) != 1) {
 			ERR_clear_error();
-			set_err(err, errlen, "%s.key: %s does not belong to the certificate in %s",
-			        where, t->key, t->cert);
+			caa_set_err(err, errlen,
+			            "%s.key: %s does not belong to the certificate in %s", where,
+			            t->key, t->cert);
 			goto out;
 		}
 	}
 	if (ca != NULL && count_certs(ca, NULL) == 0) {
-		set_err(err, errlen, "%s: %s: no PEM certificate in it", k, ca_path);
+		caa_set_err(err, errlen, "%s: %s: no PEM certificate in it", k, ca_path);
 		goto out;
 	}
-	rc = 0;
+	rc = CAA_EOK;
 out:
 	X509_free(leaf);
 	EVP_PKEY_free(pkey);
@@ -142,16 +132,16 @@ int caad_tls_check(const caa_config_t *cfg, char *err, size_t errlen)
 {
 	/* the config parser made sure key and client_ca need cert */
 	if (cfg->tls.cert != NULL &&
-	    check_files("tls", &cfg->tls, "client_ca", cfg->tls.client_ca, err, errlen) != 0)
-		return -1;
+	    check_files("tls", &cfg->tls, "client_ca", cfg->tls.client_ca, err, errlen) != CAA_EOK)
+		return CAA_ECONFIG;
 	for (size_t i = 0; i < cfg->perspective.n_remotes; i++) {
 		const caa_tls_config_t *t = &cfg->perspective.remotes[i].tls;
 		char where[64];
 		snprintf(where, sizeof(where), "perspective.remotes[%zu].tls", i);
-		if (t->set && check_files(where, t, "ca", t->ca, err, errlen) != 0)
-			return -1;
+		if (t->set && check_files(where, t, "ca", t->ca, err, errlen) != CAA_EOK)
+			return CAA_ECONFIG;
 	}
-	return 0;
+	return CAA_EOK;
 }
 
 grpc_channel_credentials *caad_tls_remote_creds(const caa_remote_config_t *r, char *err,
@@ -170,8 +160,8 @@ grpc_channel_credentials *caad_tls_remote_creds(const caa_remote_config_t *r, ch
 	/* without ca, gRPC's own roots (the system's) verify the remote */
 	creds = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);
 	if (creds == NULL)
-		set_err(err, errlen, "perspective.remotes %s: tls: gRPC refused the files",
-		        r->name);
+		caa_set_err(err, errlen, "perspective.remotes %s: tls: gRPC refused the files",
+		            r->name);
 out:
 	free(ca);
 	free(cert);
@@ -208,7 +198,7 @@ grpc_server_credentials *caad_tls_server_creds(const caa_config_t *cfg, char *er
 	       : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
 	    NULL);
 	if (creds == NULL)
-		set_err(err, errlen, "tls: gRPC refused the certificate or key");
+		caa_set_err(err, errlen, "tls: gRPC refused the certificate or key");
 out:
 	free(cert);
 	free(key);

@@ -17,7 +17,7 @@
  * Read and check the files of cfg->tls and of every remote's tls with
  * OpenSSL: the certificate chain and key parse and belong together,
  * client_ca (a remote's ca) holds at least one certificate. Needs no gRPC (used by --check-config).
- * 0 or -1 with one line naming the key in err.
+ * CAA_EOK, or CAA_ECONFIG with one line naming the key in err.
  */
 int caad_tls_check(const caa_config_t *cfg, char *err, size_t errlen);
 

@@ -22,6 +22,7 @@ enum caa_code {
 	CAA_ETIMEOUT = -7,  /* the overall deadline ran out */
 	CAA_ECANCELED = -8, /* the caller cancelled */
 	CAA_EINTERNAL = -9, /* internal error (a bug): fails closed */
+	CAA_ETHREAD = -10,  /* a thread could not be started */
 
 	/* identifiers (name.c) */
 	CAA_ENAME_EMPTY = -20,       /* empty identifier */

@@ -31,7 +31,7 @@ static void set_clock(long long s)
 	char v[32], err[256];
 	snprintf(v, sizeof(v), "%lld", s);
 	setenv(CAAD_SCHEDULE_ENV, v, 1);
-	if (caad_schedule_init(err, sizeof(err)) != 0)
+	if (caad_schedule_init(err, sizeof(err)) != CAA_EOK)
 		fail_msg("%s", err);
 }
 
@@ -68,13 +68,13 @@ static void test_clock(void **state)
 	    "", "x", "-5", "+5", " 5", "5 ", "1e9", "253402300800", "99999999999999999999999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		setenv(CAAD_SCHEDULE_ENV, bad[i], 1);
-		if (caad_schedule_init(err, sizeof(err)) != -1)
+		if (caad_schedule_init(err, sizeof(err)) != CAA_ECONFIG)
 			fail_msg("CAAD_SCHEDULE_NOW=\"%s\" accepted", bad[i]);
 		assert_non_null(strstr(err, "CAAD_SCHEDULE_NOW: expected Unix seconds"));
 		assert_false(caad_schedule_test_clock(NULL));
 	}
 	unsetenv(CAAD_SCHEDULE_ENV);
-	assert_int_equal(caad_schedule_init(err, sizeof(err)), 0);
+	assert_int_equal(caad_schedule_init(err, sizeof(err)), CAA_EOK);
 	assert_false(caad_schedule_test_clock(NULL));
 	assert_true(caad_schedule_now_s() > JUN15); /* this machine's real clock is past 2026-06 */
 }
@@ -90,7 +90,7 @@ static void test_check(void **state)
 	set_clock(DEC15 - 60);
 	assert_int_equal(caad_schedule_check(four, &p), CAA_EOK);
 	assert_null(p);
-	assert_int_equal(caad_schedule_start_check(four, "c.json", err, sizeof(err)), 0);
+	assert_int_equal(caad_schedule_start_check(four, "c.json", err, sizeof(err)), CAA_EOK);
 
 	set_clock(DEC15);
 	/* "br" spelled out or by default: short from 2026-12-15 */
@@ -106,7 +106,8 @@ static void test_check(void **state)
 		                    "2026-12-15");
 		caa_problem_free(p);
 		assert_int_equal(
-		    caad_schedule_start_check(short_ones[i], "c.json", err, sizeof(err)), -1);
+		    caad_schedule_start_check(short_ones[i], "c.json", err, sizeof(err)),
+		    CAA_ECONFIG);
 		assert_string_equal(err,
 		                    "c.json: perspective.remotes: 4 listed; "
 		                    "perspective.min_remotes \"br\" requires 5, the Baseline "
@@ -121,7 +122,7 @@ static void test_check(void **state)
 		assert_int_equal(caad_schedule_check(never[i], &p), CAA_EOK);
 		assert_null(p);
 		assert_int_equal(caad_schedule_start_check(never[i], "c.json", err, sizeof(err)),
-		                 0);
+		                 CAA_EOK);
 	}
 	assert_int_equal(caad_schedule_check(NULL, &p), CAA_EINVAL);
 	assert_int_equal(caad_schedule_check(four, NULL), CAA_EINVAL);
