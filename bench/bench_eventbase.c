@@ -300,33 +300,15 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt(argc, argv, "u:t:m:n:r:d:w:z:k:b:")) != -1) {
 		switch (c) {
-		case 'u':
-			o.conf = optarg;
-			break;
-		case 't':
-			o.ta = optarg;
-			break;
-		case 'm':
-			modes = optarg;
-			break;
-		case 'n':
-			o.n_levels = parse_list(optarg, o.levels);
-			break;
-		case 'r':
-			o.runs = (unsigned)atoi(optarg);
-			break;
-		case 'd':
-			o.seconds = atof(optarg);
-			break;
-		case 'w':
-			o.warmup = atof(optarg);
-			break;
-		case 'z':
-			o.zone = optarg;
-			break;
-		case 'k':
-			o.hit_names = (unsigned)atoi(optarg);
-			break;
+		case 'u': o.conf = optarg; break;
+		case 't': o.ta = optarg; break;
+		case 'm': modes = optarg; break;
+		case 'n': o.n_levels = parse_list(optarg, o.levels); break;
+		case 'r': o.runs = (unsigned)atoi(optarg); break;
+		case 'd': o.seconds = atof(optarg); break;
+		case 'w': o.warmup = atof(optarg); break;
+		case 'z': o.zone = optarg; break;
+		case 'k': o.hit_names = (unsigned)atoi(optarg); break;
 		case 'b':
 			only = strcmp(optarg, base_names[B_CAAD]) == 0       ? B_CAAD
 			       : strcmp(optarg, base_names[B_LIBEVENT]) == 0 ? B_LIBEVENT
@@ -334,8 +316,7 @@ int main(int argc, char **argv)
 			if (only == -2)
 				usage();
 			break;
-		default:
-			usage();
+		default: usage();
 		}
 	}
 	if (o.conf == NULL || o.seconds <= 0 || o.hit_names == 0 || o.runs == 0 ||
