@@ -739,17 +739,30 @@ static void take_ns_answer(const struct ub_result *res, const char *owner, zones
 	free(m);
 }
 
-/* Step 1: the deepest zone libunbound can give the NS set of, walking down
- * from the TLD. Returns 1 found (into r->cur), 0 nothing (sentence in out),
- * -1 aborted. */
-static int find_start(run_t *r, const char *qname, char *out, size_t cap)
+/* The NS set in tmp becomes zone s in z; the zone found before (parent, or
+ * the root when none was) holds its delegation. */
+static void enter_zone(zoneset_t *z, const zoneset_t *tmp, const char *s, bool found)
+{
+	put(z->parent, sizeof(z->parent), "%s", found ? z->zone : ".");
+	put(z->zone, sizeof(z->zone), "%s", s);
+	for (size_t i = 0; i < tmp->n_ns; i++) {
+		memcpy(z->ns[i], tmp->ns[i], CAA_DNS_NAME_STR_MAX);
+		z->glued[i] = false;
+	}
+	z->n_ns = tmp->n_ns;
+}
+
+/* Walk down qname from the TLD, asking the resolver for each suffix's NS
+ * set, while it answers; the deepest set goes into r->cur. A failure that
+ * stops the walk is described in failed. Returns 1 found, 0 nothing, -1
+ * aborted. */
+static int walk_from_tld(run_t *r, const char *qname, char *failed, size_t failed_cap)
 {
 	size_t starts[128], n = 0, len = strlen(qname);
-	char failed[PART_MAX] = "", why[128];
+	char why[128];
 	zoneset_t *z = &r->cur;
 	zoneset_t *tmp = &r->next; /* free until the iteration starts */
 	bool found = false;
-	memset(z, 0, sizeof(*z));
 	starts[n++] = 0;
 	for (size_t i = 0; i < len && n < 128; i++)
 		if (qname[i] == '.') /* never escaped (dnsmsg.h) */
@@ -767,7 +780,7 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 		if (lr == L_ABORT)
 			return -1;
 		if (lr != L_OK) {
-			put(failed, sizeof(failed), "NS %s: %s", s,
+			put(failed, failed_cap, "NS %s: %s", s,
 			    lr == L_TIMEOUT ? "no answer in time" : why);
 			break;
 		}
@@ -779,14 +792,7 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 		} else if (res->rcode == CAA_DNS_R_NOERROR && res->havedata) {
 			take_ns_answer(res, s, tmp);
 			if (tmp->n_ns > 0) {
-				/* the zone found before this one holds its delegation */
-				put(z->parent, sizeof(z->parent), "%s", found ? z->zone : ".");
-				put(z->zone, sizeof(z->zone), "%s", s);
-				for (size_t i = 0; i < tmp->n_ns; i++) {
-					memcpy(z->ns[i], tmp->ns[i], CAA_DNS_NAME_STR_MAX);
-					z->glued[i] = false;
-				}
-				z->n_ns = tmp->n_ns;
+				enter_zone(z, tmp, s, found);
 				found = go_on = true;
 			}
 		} else if (res->rcode == CAA_DNS_R_NOERROR) {
@@ -796,14 +802,16 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 		if (!go_on)
 			break;
 	}
-	if (found)
-		return 1;
-	if (r->out_of_time) {
-		put(out, cap, "no diagnosis within %llu ms: ran out of time %s",
-		    (unsigned long long)r->timeout_ms, r->doing);
-		return 0;
-	}
-	/* Nothing below the root: the root's servers, from the resolver. */
+	return found ? 1 : 0;
+}
+
+/* Nothing below the root: the root's servers, from the resolver, into
+ * r->cur. Returns 1 found, 0 nothing (sentence in out, with failed from the
+ * walk), -1 aborted. */
+static int start_at_root(run_t *r, const char *qname, const char *failed, char *out, size_t cap)
+{
+	char why[128];
+	zoneset_t *z = &r->cur;
 	unsigned ms = ub_budget(r);
 	struct ub_result *res = NULL;
 	lres_t lr =
@@ -826,6 +834,24 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 	    : lr == L_ERR   ? why
 	                    : "no NS set");
 	return 0;
+}
+
+/* Step 1: the deepest zone libunbound can give the NS set of, walking down
+ * from the TLD. Returns 1 found (into r->cur), 0 nothing (sentence in out),
+ * -1 aborted. */
+static int find_start(run_t *r, const char *qname, char *out, size_t cap)
+{
+	char failed[PART_MAX] = "";
+	memset(&r->cur, 0, sizeof(r->cur));
+	int walked = walk_from_tld(r, qname, failed, sizeof(failed));
+	if (walked != 0)
+		return walked;
+	if (r->out_of_time) {
+		put(out, cap, "no diagnosis within %llu ms: ran out of time %s",
+		    (unsigned long long)r->timeout_ms, r->doing);
+		return 0;
+	}
+	return start_at_root(r, qname, failed, out, cap);
 }
 
 /* ------------------------------------------------------------------------ */
