@@ -857,6 +857,123 @@ static uint32_t fnv1a(const char *s, int qtype)
 	return (h ^ (uint8_t)(qtype >> 8)) * 16777619u;
 }
 
+/* The health probe (CH TXT health.caa-faultdns.): bypasses every rule. */
+static bool is_health_probe(const struct query *q)
+{
+	return q->qclass == CAA_DNS_C_CH && q->qtype == CAA_DNS_T_TXT &&
+	       strcmp(q->qname, "health.caa-faultdns.") == 0;
+}
+
+static void answer_health(const struct server *sv, const struct query *q, struct msgbuf *m,
+                          struct outcome *o)
+{
+	uint8_t txt[256];
+	int tl = snprintf((char *)txt + 1, sizeof(txt) - 1, "ok %s", sv->name);
+	txt[0] = (uint8_t)(tl > 254 ? 254 : tl);
+	mb_start(m, q, CAA_DNS_R_NOERROR, true);
+	(void)caa_dns_wr_rr(&m->w, CAA_DNS_ANSWER, q->qwire, CAA_DNS_T_TXT, CAA_DNS_C_CH, 0, txt,
+	                    (size_t)txt[0] + 1);
+	mb_finish(m, q);
+	o->result = "NOERROR";
+	o->aa = o->health = true;
+	o->an = 1;
+}
+
+/* The rule's action for this query; a flapping rule picks one per query. */
+static enum action rule_action(struct server *sv, const struct rule *r, const struct query *q)
+{
+	if (r->action != ACT_FLAP)
+		return r->action;
+	/* Per (qname, qtype): first SERVFAIL, then a good answer, and so on, so
+	 * one resolver retry sees the good answer whatever else is asked. */
+	uint32_t *c = &sv->flap[fnv1a(q->qname, q->qtype) % FLAP_BUCKETS];
+	return ((*c)++ % 2 == 0) ? ACT_SERVFAIL : ACT_ANSWER;
+}
+
+/* Lame: not authoritative, "ask the root" (NS at or above the delegation
+ * point, AA clear), which resolvers classify as a lame answer. */
+static void answer_upward(struct msgbuf *m, const struct query *q)
+{
+	static const uint8_t root = 0;
+	uint8_t target[CAA_DNS_NAME_MAX];
+	int tl = caa_dns_name_from_str("a.root-servers.lab-root.", target);
+	mb_start(m, q, CAA_DNS_R_NOERROR, false);
+	(void)caa_dns_wr_rr(&m->w, CAA_DNS_AUTHORITY, &root, CAA_DNS_T_NS, CAA_DNS_C_IN, 86400,
+	                    target, (size_t)tl);
+	mb_finish(m, q);
+}
+
+/* An honest answer from the server's zones, truncated (TC) when it does not
+ * fit the transport. Returns the RCODE. */
+static int answer_from_zones(const struct server *sv, const struct rule *r, const struct query *q,
+                             enum proto proto, struct msgbuf *m, struct outcome *o)
+{
+	bool aa = false;
+	mb_start(m, q, CAA_DNS_R_NOERROR, false);
+	int rc = lookup(sv, r, q, m, &aa);
+	if (rc == CAA_DNS_R_REFUSED) {
+		mb_start(m, q, rc, false);
+	} else {
+		m->w.hdr.aa = aa;
+		m->w.hdr.rcode = (uint8_t)rc;
+	}
+	if (r->ra)
+		m->w.hdr.ra = true;
+	mb_finish(m, q);
+	size_t limit = 65535;
+	if (proto == P_UDP) {
+		limit = q->edns ? (q->edns_size < 512 ? 512 : q->edns_size) : 512;
+		if (limit > CAA_DNS_EDNS_UDP)
+			limit = CAA_DNS_EDNS_UDP;
+	}
+	if (m->w.overflow || m->w.len > limit) {
+		caa_dns_wr_truncate(&m->w);
+		mb_finish(m, q);
+		o->tc = true;
+	}
+	return rc;
+}
+
+/* The answer act calls for (anything but drop and reset). Returns the RCODE. */
+static int answer_action(const struct server *sv, const struct rule *r, enum action act,
+                         const struct query *q, enum proto proto, struct msgbuf *m,
+                         struct outcome *o)
+{
+	int rc;
+	bool aa = false;
+	switch (act) {
+	case ACT_SERVFAIL: rc = CAA_DNS_R_SERVFAIL; break;
+	case ACT_REFUSED: rc = CAA_DNS_R_REFUSED; break;
+	case ACT_NOTIMP: rc = CAA_DNS_R_NOTIMP; break;
+	case ACT_FORMERR: rc = CAA_DNS_R_FORMERR; break;
+	case ACT_TC:
+		rc = CAA_DNS_R_NOERROR;
+		aa = true;
+		break;
+	case ACT_UPWARD: rc = CAA_DNS_R_NOERROR; break;
+	default: rc = -1; break;
+	}
+	if (act == ACT_UPWARD) {
+		answer_upward(m, q);
+	} else if (rc >= 0) {
+		mb_start(m, q, rc, aa);
+		if (act == ACT_TC) {
+			/* TC=1 and nothing else, on whichever transport the rule matches
+			 * (over TCP no honest server does this). */
+			m->w.hdr.tc = true;
+			o->tc = true;
+		}
+		mb_finish(m, q);
+	} else if (q->qclass != CAA_DNS_C_IN) {
+		rc = CAA_DNS_R_REFUSED;
+		mb_start(m, q, rc, false);
+		mb_finish(m, q);
+	} else {
+		rc = answer_from_zones(sv, r, q, proto, m, o);
+	}
+	return rc;
+}
+
 /* Build the answer to one query into m. Returns false when nothing is to be
  * sent (drop, reset); o says what happened. */
 static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum proto proto,
@@ -880,32 +997,14 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		log_query(sv, proto, q.qname, q.qtype, peer, o);
 		return true;
 	}
-
-	/* The health probe bypasses every rule. */
-	if (q.qclass == CAA_DNS_C_CH && q.qtype == CAA_DNS_T_TXT &&
-	    strcmp(q.qname, "health.caa-faultdns.") == 0) {
-		uint8_t txt[256];
-		int tl = snprintf((char *)txt + 1, sizeof(txt) - 1, "ok %s", sv->name);
-		txt[0] = (uint8_t)(tl > 254 ? 254 : tl);
-		mb_start(m, &q, CAA_DNS_R_NOERROR, true);
-		(void)caa_dns_wr_rr(&m->w, CAA_DNS_ANSWER, q.qwire, CAA_DNS_T_TXT, CAA_DNS_C_CH, 0,
-		                    txt, (size_t)txt[0] + 1);
-		mb_finish(m, &q);
-		o->result = "NOERROR";
-		o->aa = o->health = true;
-		o->an = 1;
+	if (is_health_probe(&q)) {
+		answer_health(sv, &q, m, o);
 		log_query(sv, proto, q.qname, q.qtype, peer, o);
 		return true;
 	}
 
 	const struct rule *r = match_rule(sv, &q, proto, &o->rule);
-	enum action act = r->action;
-	if (act == ACT_FLAP) {
-		/* Per (qname, qtype): first SERVFAIL, then a good answer, and so on, so
-		 * one resolver retry sees the good answer whatever else is asked. */
-		uint32_t *c = &sv->flap[fnv1a(q.qname, q.qtype) % FLAP_BUCKETS];
-		act = ((*c)++ % 2 == 0) ? ACT_SERVFAIL : ACT_ANSWER;
-	}
+	enum action act = rule_action(sv, r, &q);
 	o->delay_ms = r->delay_ms >= 0 ? r->delay_ms : sv->delay_ms;
 
 	if (act == ACT_DROP || (act == ACT_RESET && proto == P_UDP)) {
@@ -929,67 +1028,7 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		return true;
 	}
 
-	int rc;
-	bool aa = false;
-	switch (act) {
-	case ACT_SERVFAIL: rc = CAA_DNS_R_SERVFAIL; break;
-	case ACT_REFUSED: rc = CAA_DNS_R_REFUSED; break;
-	case ACT_NOTIMP: rc = CAA_DNS_R_NOTIMP; break;
-	case ACT_FORMERR: rc = CAA_DNS_R_FORMERR; break;
-	case ACT_TC:
-		rc = CAA_DNS_R_NOERROR;
-		aa = true;
-		break;
-	case ACT_UPWARD: rc = CAA_DNS_R_NOERROR; break;
-	default: rc = -1; break;
-	}
-	if (act == ACT_UPWARD) {
-		/* Lame: not authoritative, "ask the root" (NS at or above the delegation
-		 * point, AA clear), which resolvers classify as a lame answer. */
-		static const uint8_t root = 0;
-		uint8_t target[CAA_DNS_NAME_MAX];
-		int tl = caa_dns_name_from_str("a.root-servers.lab-root.", target);
-		mb_start(m, &q, CAA_DNS_R_NOERROR, false);
-		(void)caa_dns_wr_rr(&m->w, CAA_DNS_AUTHORITY, &root, CAA_DNS_T_NS, CAA_DNS_C_IN,
-		                    86400, target, (size_t)tl);
-		mb_finish(m, &q);
-	} else if (rc >= 0) {
-		mb_start(m, &q, rc, aa);
-		if (act == ACT_TC) {
-			/* TC=1 and nothing else, on whichever transport the rule matches
-			 * (over TCP no honest server does this). */
-			m->w.hdr.tc = true;
-			o->tc = true;
-		}
-		mb_finish(m, &q);
-	} else if (q.qclass != CAA_DNS_C_IN) {
-		rc = CAA_DNS_R_REFUSED;
-		mb_start(m, &q, rc, false);
-		mb_finish(m, &q);
-	} else {
-		mb_start(m, &q, CAA_DNS_R_NOERROR, false);
-		rc = lookup(sv, r, &q, m, &aa);
-		if (rc == CAA_DNS_R_REFUSED) {
-			mb_start(m, &q, rc, false);
-		} else {
-			m->w.hdr.aa = aa;
-			m->w.hdr.rcode = (uint8_t)rc;
-		}
-		if (r->ra)
-			m->w.hdr.ra = true;
-		mb_finish(m, &q);
-		size_t limit = 65535;
-		if (proto == P_UDP) {
-			limit = q.edns ? (q.edns_size < 512 ? 512 : q.edns_size) : 512;
-			if (limit > CAA_DNS_EDNS_UDP)
-				limit = CAA_DNS_EDNS_UDP;
-		}
-		if (m->w.overflow || m->w.len > limit) {
-			caa_dns_wr_truncate(&m->w);
-			mb_finish(m, &q);
-			o->tc = true;
-		}
-	}
+	int rc = answer_action(sv, r, act, &q, proto, m, o);
 	o->result = rcode_name(rc);
 	o->aa = m->w.hdr.aa;
 	o->an = m->w.hdr.count[CAA_DNS_ANSWER];
