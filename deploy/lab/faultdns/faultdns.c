@@ -1296,31 +1296,10 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* Bind every server's UDP and TCP socket. Returns false (after a warning)
+ * when one cannot be bound. */
+static bool open_sockets(void)
 {
-	const char *config = NULL;
-	bool check_only = false;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc)
-			pid_path = xstrdup(argv[++i]);
-		else if (strcmp(argv[i], "-l") == 0 && i + 1 < argc)
-			log_path = xstrdup(argv[++i]);
-		else if (strcmp(argv[i], "--check") == 0)
-			check_only = true;
-		else
-			usage();
-	}
-	if (config == NULL)
-		usage();
-	load_config(config);
-	if (check_only) {
-		printf("caa-faultdns: %s: %zu servers OK\n", config, n_servers);
-		return 0;
-	}
-
 	for (size_t i = 0; i < n_servers; i++) {
 		struct server *sv = &servers[i];
 		sv->udp_fd = open_socket(sv, SOCK_DGRAM);
@@ -1329,24 +1308,26 @@ int main(int argc, char **argv)
 			warnmsg("server %s: cannot bind %s port %u: %s", sv->name, sv->addr_str,
 			        ntohs(((struct sockaddr_in *)&sv->addr)->sin_port),
 			        strerror(errno));
-			return 1;
+			return false;
 		}
 	}
-	for (size_t i = 0; i < MAX_CONNS; i++)
-		conns[i].fd = -1;
-	log_open();
+	return true;
+}
 
-	/* Signals are blocked except inside ppoll, so a signal can never slip in
-	 * between checking the flags and going to sleep. */
-	sigset_t block, waitmask;
+/* Signals are blocked except inside ppoll, so a signal can never slip in
+ * between checking the flags and going to sleep; waitmask is the mask for
+ * ppoll. */
+static void setup_signals(sigset_t *waitmask)
+{
+	sigset_t block;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGHUP);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -1355,10 +1336,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	write_pidfile();
-	fprintf(stderr, "caa-faultdns: pid %ld serving %zu addresses\n", (long)getpid(), n_servers);
-
+/* The poll loop: listening sockets, TCP connections (idle ones closed) and
+ * the delayed answers' due times, until SIGTERM/SIGINT. */
+static void serve(const sigset_t *waitmask)
+{
 	size_t cap = 2 * n_servers + MAX_CONNS;
 	struct pollfd *pfd = xcalloc(cap, sizeof(*pfd));
 	size_t *who = xcalloc(cap, sizeof(*who)); /* index into servers or conns */
@@ -1391,7 +1374,7 @@ int main(int argc, char **argv)
 			wake = heap[0]->due_ms;
 		int64_t wait = wake > now ? wake - now : 0;
 		struct timespec to = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
-		int rc = ppoll(pfd, np, &to, &waitmask);
+		int rc = ppoll(pfd, np, &to, waitmask);
 		if (rc < 0 && errno != EINTR) {
 			warnmsg("poll: %s", strerror(errno));
 			break;
@@ -1419,10 +1402,13 @@ int main(int argc, char **argv)
 		}
 		fire_due();
 	}
-
-	/* Orderly exit: leak checkers (ASan in CI) see every allocation returned. */
 	free(pfd);
 	free(who);
+}
+
+/* Orderly exit: leak checkers (ASan in CI) see every allocation returned. */
+static void free_all(void)
+{
 	for (size_t i = 0; i < MAX_CONNS; i++)
 		conn_close(i, false);
 	while (n_heap > 0) {
@@ -1457,5 +1443,43 @@ int main(int argc, char **argv)
 		unlink(pid_path);
 	free(pid_path);
 	free(log_path);
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL;
+	bool check_only = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc)
+			pid_path = xstrdup(argv[++i]);
+		else if (strcmp(argv[i], "-l") == 0 && i + 1 < argc)
+			log_path = xstrdup(argv[++i]);
+		else if (strcmp(argv[i], "--check") == 0)
+			check_only = true;
+		else
+			usage();
+	}
+	if (config == NULL)
+		usage();
+	load_config(config);
+	if (check_only) {
+		printf("caa-faultdns: %s: %zu servers OK\n", config, n_servers);
+		return 0;
+	}
+	if (!open_sockets())
+		return 1;
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		conns[i].fd = -1;
+	log_open();
+
+	sigset_t waitmask;
+	setup_signals(&waitmask);
+	write_pidfile();
+	fprintf(stderr, "caa-faultdns: pid %ld serving %zu addresses\n", (long)getpid(), n_servers);
+	serve(&waitmask);
+	free_all();
 	return 0;
 }
