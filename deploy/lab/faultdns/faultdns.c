@@ -739,6 +739,31 @@ static void add_glue(struct msgbuf *m, const struct zone *z, const char *owner)
 	}
 }
 
+/* DNAME (RFC 6672) at n, above the query name: the DNAME, and a CNAME
+ * synthesised for qname. Returns the RCODE. */
+static int answer_dname(const struct zone *z, const char *n, const struct query *q,
+                        struct msgbuf *m)
+{
+	const struct rr *dn = NULL;
+	for (size_t i = 0; i < z->n_rrs && !dn; i++)
+		if (z->rrs[i].type == CAA_DNS_T_DNAME && strcmp(z->rrs[i].owner, n) == 0)
+			dn = &z->rrs[i];
+	mb_zone_rr(m, CAA_DNS_ANSWER, dn, NULL, UINT32_MAX);
+	char target[CAA_DNS_NAME_STR_MAX], synth[2 * CAA_DNS_NAME_STR_MAX];
+	if (name_str_at(dn->rdata, dn->rdlen, 0, target, sizeof(target)) < 0)
+		return CAA_DNS_R_SERVFAIL;
+	size_t keep = strlen(q->qname) - strlen(n); /* "www." of www.<owner> */
+	snprintf(synth, sizeof(synth), "%.*s%s", (int)keep, q->qname,
+	         strcmp(target, ".") == 0 ? "" : target);
+	uint8_t sw[CAA_DNS_NAME_MAX];
+	int wl = caa_dns_name_from_str(synth, sw);
+	if (wl < 0)
+		return CAA_DNS_R_YXDOMAIN; /* the synthesised name would be too long */
+	(void)caa_dns_wr_rr(&m->w, CAA_DNS_ANSWER, q->qwire, CAA_DNS_T_CNAME, CAA_DNS_C_IN, dn->ttl,
+	                    sw, (size_t)wl);
+	return CAA_DNS_R_NOERROR;
+}
+
 /* Answer from the server's zones (RFC 1034 §4.3.2, minus in-zone CNAME chasing,
  * which resolvers do themselves). Returns the RCODE; sets *aa. */
 static int lookup(const struct server *sv, const struct rule *rule, const struct query *q,
@@ -768,28 +793,8 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
 			return CAA_DNS_R_NOERROR;
 		}
 		if (!at_qname && has_type(z, n, CAA_DNS_T_DNAME)) {
-			/* DNAME (RFC 6672): the DNAME, and a CNAME synthesised for qname. */
-			const struct rr *dn = NULL;
-			for (size_t i = 0; i < z->n_rrs && !dn; i++)
-				if (z->rrs[i].type == CAA_DNS_T_DNAME &&
-				    strcmp(z->rrs[i].owner, n) == 0)
-					dn = &z->rrs[i];
 			*aa = rule->aa;
-			mb_zone_rr(m, CAA_DNS_ANSWER, dn, NULL, UINT32_MAX);
-			char target[CAA_DNS_NAME_STR_MAX], synth[2 * CAA_DNS_NAME_STR_MAX];
-			if (name_str_at(dn->rdata, dn->rdlen, 0, target, sizeof(target)) < 0)
-				return CAA_DNS_R_SERVFAIL;
-			size_t keep = strlen(q->qname) - strlen(n); /* "www." of www.<owner> */
-			snprintf(synth, sizeof(synth), "%.*s%s", (int)keep, q->qname,
-			         strcmp(target, ".") == 0 ? "" : target);
-			uint8_t sw[CAA_DNS_NAME_MAX];
-			int wl = caa_dns_name_from_str(synth, sw);
-			if (wl < 0)
-				return CAA_DNS_R_YXDOMAIN; /* the synthesised name would be too long
-				                            */
-			(void)caa_dns_wr_rr(w, CAA_DNS_ANSWER, qwire, CAA_DNS_T_CNAME, CAA_DNS_C_IN,
-			                    dn->ttl, sw, (size_t)wl);
-			return CAA_DNS_R_NOERROR;
+			return answer_dname(z, n, q, m);
 		}
 	}
 
