@@ -721,17 +721,30 @@ static void take_ns_answer(const struct ub_result *res, const char *owner, zones
 	free(m);
 }
 
-/* Step 1: the deepest zone libunbound can give the NS set of, walking down
- * from the TLD. Returns 1 found (into r->cur), 0 nothing (sentence in out),
- * -1 aborted. */
-static int find_start(run_t *r, const char *qname, char *out, size_t cap)
+/* The NS set in tmp becomes zone s in z; the zone found before (parent, or
+ * the root when none was) holds its delegation. */
+static void enter_zone(zoneset_t *z, const zoneset_t *tmp, const char *s, bool found)
+{
+	put(z->parent, sizeof(z->parent), "%s", found ? z->zone : ".");
+	put(z->zone, sizeof(z->zone), "%s", s);
+	for (size_t i = 0; i < tmp->n_ns; i++) {
+		memcpy(z->ns[i], tmp->ns[i], CAA_DNS_NAME_STR_MAX);
+		z->glued[i] = false;
+	}
+	z->n_ns = tmp->n_ns;
+}
+
+/* Walk down qname from the TLD, asking the resolver for each suffix's NS
+ * set, while it answers; the deepest set goes into r->cur. A failure that
+ * stops the walk is described in failed. Returns 1 found, 0 nothing, -1
+ * aborted. */
+static int walk_from_tld(run_t *r, const char *qname, char *failed, size_t failed_cap)
 {
 	size_t starts[128], n = 0, len = strlen(qname);
-	char failed[PART_MAX] = "", why[128];
+	char why[128];
 	zoneset_t *z = &r->cur;
 	zoneset_t *tmp = &r->next; /* free until the iteration starts */
 	bool found = false;
-	memset(z, 0, sizeof(*z));
 	starts[n++] = 0;
 	for (size_t i = 0; i < len && n < 128; i++)
 		if (qname[i] == '.') /* never escaped (dnsmsg.h) */
@@ -749,7 +762,7 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 		if (lr == L_ABORT)
 			return -1;
 		if (lr != L_OK) {
-			put(failed, sizeof(failed), "NS %s: %s", s,
+			put(failed, failed_cap, "NS %s: %s", s,
 			    lr == L_TIMEOUT ? "no answer in time" : why);
 			break;
 		}
@@ -761,14 +774,7 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 		} else if (res->rcode == CAA_DNS_R_NOERROR && res->havedata) {
 			take_ns_answer(res, s, tmp);
 			if (tmp->n_ns > 0) {
-				/* the zone found before this one holds its delegation */
-				put(z->parent, sizeof(z->parent), "%s", found ? z->zone : ".");
-				put(z->zone, sizeof(z->zone), "%s", s);
-				for (size_t i = 0; i < tmp->n_ns; i++) {
-					memcpy(z->ns[i], tmp->ns[i], CAA_DNS_NAME_STR_MAX);
-					z->glued[i] = false;
-				}
-				z->n_ns = tmp->n_ns;
+				enter_zone(z, tmp, s, found);
 				found = go_on = true;
 			}
 		} else if (res->rcode == CAA_DNS_R_NOERROR) {
@@ -778,14 +784,16 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 		if (!go_on)
 			break;
 	}
-	if (found)
-		return 1;
-	if (r->out_of_time) {
-		put(out, cap, "no diagnosis within %llu ms: ran out of time %s",
-		    (unsigned long long)r->timeout_ms, r->doing);
-		return 0;
-	}
-	/* Nothing below the root: the root's servers, from the resolver. */
+	return found ? 1 : 0;
+}
+
+/* Nothing below the root: the root's servers, from the resolver, into
+ * r->cur. Returns 1 found, 0 nothing (sentence in out, with failed from the
+ * walk), -1 aborted. */
+static int start_at_root(run_t *r, const char *qname, const char *failed, char *out, size_t cap)
+{
+	char why[128];
+	zoneset_t *z = &r->cur;
 	unsigned ms = ub_budget(r);
 	struct ub_result *res = NULL;
 	lres_t lr =
@@ -808,6 +816,24 @@ static int find_start(run_t *r, const char *qname, char *out, size_t cap)
 	    : lr == L_ERR   ? why
 	                    : "no NS set");
 	return 0;
+}
+
+/* Step 1: the deepest zone libunbound can give the NS set of, walking down
+ * from the TLD. Returns 1 found (into r->cur), 0 nothing (sentence in out),
+ * -1 aborted. */
+static int find_start(run_t *r, const char *qname, char *out, size_t cap)
+{
+	char failed[PART_MAX] = "";
+	memset(&r->cur, 0, sizeof(r->cur));
+	int walked = walk_from_tld(r, qname, failed, sizeof(failed));
+	if (walked != 0)
+		return walked;
+	if (r->out_of_time) {
+		put(out, cap, "no diagnosis within %llu ms: ran out of time %s",
+		    (unsigned long long)r->timeout_ms, r->doing);
+		return 0;
+	}
+	return start_at_root(r, qname, failed, out, cap);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1044,98 +1070,134 @@ static pres_t classify(run_t *r, const zoneset_t *z, const server_t *s, const ch
 	return failed(f, CAA_DIAG_LAME, m->rcode);
 }
 
-/* Ask s for qname CAA and classify (see diagnose.h). */
-static pres_t probe(run_t *r, const zoneset_t *z, const server_t *s, const char *qname,
-                    verdict_t *v, fail_t *f)
+/* One CAA question to one server, as probe sends it (the query is in r->q). */
+typedef struct {
+	const server_t *s;
+	const char *qname;
+	const char *who; /* the server, for sentences */
+	size_t ql;
+	uint16_t id;
+} ask_t;
+
+/* Explain a UDP exchange that brought no answer. A timeout is tried once
+ * over TCP: UDP filtered but TCP working is a cause of its own. */
+static pres_t udp_failed(run_t *r, const zoneset_t *z, const ask_t *a, xres_t x, int err,
+                         unsigned tries, unsigned try_ms, fail_t *f)
 {
-	char who[CAA_DNS_NAME_STR_MAX + 64], why[160] = "";
-	int err = 0;
-	unsigned tries = 0;
-	uint16_t id = new_id();
-	server_label(s, who, sizeof(who));
-	put(r->doing, sizeof(r->doing), "asking %s", who);
-	size_t ql = build_query(r->q, sizeof(r->q), id, qname, CAA_DNS_T_CAA, true);
-	if (ql == 0) {
-		put(f->text, PART_MAX, "cannot build a query for %s", qname);
-		return failed(f, CAA_DIAG_INCONCLUSIVE, -1);
-	}
-	unsigned try_ms = min_ms(TRY_MS, left_ms(r));
-	xres_t x =
-	    udp_exchange(r, s, ql, id, qname, CAA_DNS_T_CAA, UDP_TRIES, try_ms, &err, &tries);
+	char why[160] = "";
 	switch (x) {
 	case XR_ABORT: return P_ABORT;
 	case XR_NOTIME: return P_NOTIME;
 	case XR_UNREACH:
 		put(f->text, PART_MAX,
 		    "%s: no server (ICMP port unreachable / connection refused on UDP port 53)",
-		    who);
+		    a->who);
 		if (z->parent[0] != '\0')
 			add(f->text, PART_MAX,
 			    ": the delegation of %s from %s points where nothing listens", z->zone,
 			    z->parent);
 		return failed(f, CAA_DIAG_UNREACHABLE, -1);
 	case XR_NETERR:
-		put(f->text, PART_MAX, "%s: cannot be asked: %s", who, strerror(err));
+		put(f->text, PART_MAX, "%s: cannot be asked: %s", a->who, strerror(err));
 		return failed(f, CAA_DIAG_NETWORK, -1);
 	case XR_MALFORMED:
-		put(f->text, PART_MAX, "%s answered CAA %s with a malformed message", who, qname);
+		put(f->text, PART_MAX, "%s answered CAA %s with a malformed message", a->who,
+		    a->qname);
 		return failed(f, CAA_DIAG_MALFORMED, -1);
-	case XR_TIMEOUT: {
-		put(f->text, PART_MAX, "%s did not answer within %u ms (UDP), %u %s", who, try_ms,
-		    tries, tries == 1 ? "try" : "tries");
-		unsigned ms = min_ms(TRY_MS, left_ms(r));
-		if (ms == 0)
-			return failed(f, CAA_DIAG_TIMEOUT, -1);
-		/* UDP filtered but TCP working is a cause of its own. */
-		x = tcp_exchange(r, s, ql, id, qname, CAA_DNS_T_CAA, ms, why, sizeof(why));
-		if (x == XR_ABORT)
-			return P_ABORT;
-		if (x == XR_OK)
-			add(f->text, PART_MAX, "; over TCP it answers %s%s", rcode_name(r->m.rcode),
-			    r->m.aa ? " (AA)" : " without AA");
-		else
-			add(f->text, PART_MAX, "; TCP: %s", why);
-		return failed(f, CAA_DIAG_TIMEOUT, -1);
-	}
+	case XR_TIMEOUT:
 	case XR_OK: break;
 	}
-	if (r->m.tc) {
-		unsigned ms = min_ms(TRY_MS, left_ms(r));
-		x = ms == 0
-		        ? XR_TIMEOUT
-		        : tcp_exchange(r, s, ql, id, qname, CAA_DNS_T_CAA, ms, why, sizeof(why));
-		if (x == XR_ABORT)
-			return P_ABORT;
-		if (x != XR_OK) {
-			put(f->text, PART_MAX,
-			    "%s answered truncated (TC) over UDP and TCP failed: %s", who,
-			    ms == 0 ? "no time left to try" : why);
-			return failed(f, CAA_DIAG_TRUNCATED, -1);
-		}
-		if (r->m.tc) {
-			put(f->text, PART_MAX, "%s answered truncated (TC) over UDP and over TCP",
-			    who);
-			return failed(f, CAA_DIAG_TRUNCATED, -1);
-		}
+	put(f->text, PART_MAX, "%s did not answer within %u ms (UDP), %u %s", a->who, try_ms, tries,
+	    tries == 1 ? "try" : "tries");
+	unsigned ms = min_ms(TRY_MS, left_ms(r));
+	if (ms == 0)
+		return failed(f, CAA_DIAG_TIMEOUT, -1);
+	x = tcp_exchange(r, a->s, a->ql, a->id, a->qname, CAA_DNS_T_CAA, ms, why, sizeof(why));
+	if (x == XR_ABORT)
+		return P_ABORT;
+	if (x == XR_OK)
+		add(f->text, PART_MAX, "; over TCP it answers %s%s", rcode_name(r->m.rcode),
+		    r->m.aa ? " (AA)" : " without AA");
+	else
+		add(f->text, PART_MAX, "; TCP: %s", why);
+	return failed(f, CAA_DIAG_TIMEOUT, -1);
+}
+
+/* A truncated UDP answer: ask again over TCP. True when r->m then holds a
+ * whole answer; false with the outcome in *p. */
+static bool refetch_truncated(run_t *r, const ask_t *a, fail_t *f, pres_t *p)
+{
+	char why[160] = "";
+	unsigned ms = min_ms(TRY_MS, left_ms(r));
+	xres_t x = ms == 0 ? XR_TIMEOUT
+	                   : tcp_exchange(r, a->s, a->ql, a->id, a->qname, CAA_DNS_T_CAA, ms, why,
+	                                  sizeof(why));
+	if (x == XR_ABORT) {
+		*p = P_ABORT;
+		return false;
 	}
-	if (r->m.rcode == CAA_DNS_R_FORMERR) {
-		/* An EDNS-intolerant server? Ask the old way once. */
-		id = new_id();
-		ql = build_query(r->q, sizeof(r->q), id, qname, CAA_DNS_T_CAA, false);
-		x = udp_exchange(r, s, ql, id, qname, CAA_DNS_T_CAA, 1, min_ms(TRY_MS, left_ms(r)),
-		                 &err, &tries);
-		if (x == XR_ABORT)
-			return P_ABORT;
-		if (x != XR_OK || r->m.rcode == CAA_DNS_R_FORMERR) {
-			put(f->text, PART_MAX, "%s answered FORMERR to CAA %s (RD=0)%s", who, qname,
-			    x == XR_OK ? ", with and without EDNS" : "");
-			return failed(f, CAA_DIAG_RCODE, CAA_DNS_R_FORMERR);
-		}
-		put(f->text, PART_MAX,
-		    "%s answered FORMERR to CAA %s with EDNS; without EDNS it answers %s", who,
-		    qname, rcode_name(r->m.rcode));
+	if (x != XR_OK) {
+		put(f->text, PART_MAX, "%s answered truncated (TC) over UDP and TCP failed: %s",
+		    a->who, ms == 0 ? "no time left to try" : why);
+		*p = failed(f, CAA_DIAG_TRUNCATED, -1);
+		return false;
+	}
+	if (r->m.tc) {
+		put(f->text, PART_MAX, "%s answered truncated (TC) over UDP and over TCP", a->who);
+		*p = failed(f, CAA_DIAG_TRUNCATED, -1);
+		return false;
+	}
+	return true;
+}
+
+/* FORMERR to an EDNS query: an EDNS-intolerant server? Ask the old way once;
+ * either way the server fails. */
+static pres_t formerr_without_edns(run_t *r, const ask_t *a, fail_t *f)
+{
+	int err = 0;
+	unsigned tries = 0;
+	uint16_t id = new_id();
+	size_t ql = build_query(r->q, sizeof(r->q), id, a->qname, CAA_DNS_T_CAA, false);
+	xres_t x = udp_exchange(r, a->s, ql, id, a->qname, CAA_DNS_T_CAA, 1,
+	                        min_ms(TRY_MS, left_ms(r)), &err, &tries);
+	if (x == XR_ABORT)
+		return P_ABORT;
+	if (x != XR_OK || r->m.rcode == CAA_DNS_R_FORMERR) {
+		put(f->text, PART_MAX, "%s answered FORMERR to CAA %s (RD=0)%s", a->who, a->qname,
+		    x == XR_OK ? ", with and without EDNS" : "");
 		return failed(f, CAA_DIAG_RCODE, CAA_DNS_R_FORMERR);
 	}
+	put(f->text, PART_MAX,
+	    "%s answered FORMERR to CAA %s with EDNS; without EDNS it answers %s", a->who, a->qname,
+	    rcode_name(r->m.rcode));
+	return failed(f, CAA_DIAG_RCODE, CAA_DNS_R_FORMERR);
+}
+
+/* Ask s for qname CAA and classify (see diagnose.h). */
+static pres_t probe(run_t *r, const zoneset_t *z, const server_t *s, const char *qname,
+                    verdict_t *v, fail_t *f)
+{
+	char who[CAA_DNS_NAME_STR_MAX + 64];
+	int err = 0;
+	unsigned tries = 0;
+	ask_t a = {.s = s, .qname = qname, .who = who, .id = new_id()};
+	server_label(s, who, sizeof(who));
+	put(r->doing, sizeof(r->doing), "asking %s", who);
+	a.ql = build_query(r->q, sizeof(r->q), a.id, qname, CAA_DNS_T_CAA, true);
+	if (a.ql == 0) {
+		put(f->text, PART_MAX, "cannot build a query for %s", qname);
+		return failed(f, CAA_DIAG_INCONCLUSIVE, -1);
+	}
+	unsigned try_ms = min_ms(TRY_MS, left_ms(r));
+	xres_t x =
+	    udp_exchange(r, s, a.ql, a.id, qname, CAA_DNS_T_CAA, UDP_TRIES, try_ms, &err, &tries);
+	if (x != XR_OK)
+		return udp_failed(r, z, &a, x, err, tries, try_ms, f);
+	pres_t p;
+	if (r->m.tc && !refetch_truncated(r, &a, f, &p))
+		return p;
+	if (r->m.rcode == CAA_DNS_R_FORMERR)
+		return formerr_without_edns(r, &a, f);
 	return classify(r, z, s, who, qname, v, f);
 }
 

@@ -306,20 +306,17 @@ static void decide(caa_decision_t *out, caa_verdict_t verdict, caa_reason_t reas
 	out->decided_by = by;
 }
 
-void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr_t *rrs, size_t n,
-                     caa_decision_t *out, caa_note_t *notes)
+/* Pass 1: records that block whatever else the RRset says (the first
+ * critical-and-blocking record, else the first malformed one), and whether
+ * an issuewild property is present. Returns true with *out decided when a
+ * record blocks. */
+static bool screen_blocking(const caa_policy_t *pol, const caa_rr_t *rrs, size_t n,
+                            caa_decision_t *out, caa_note_t *notes, bool *any_issuewild)
 {
 	caa_note_t scratch[1];
 	int critical_at = -1, malformed_at = -1;
-	bool any_issuewild = false;
 
-	if (n == 0) {
-		decide(out, CAA_PERMITTED, CAA_R_NO_CAA, -1);
-		return;
-	}
-
-	/* Pass 1: records that block whatever else the RRset says, and whether
-	 * issuewild governs this (wildcard) request. */
+	*any_issuewild = false;
 	for (size_t i = 0; i < n; i++) {
 		caa_note_t *note = notes ? &notes[i] : scratch;
 		const caa_rr_t *rr = &rrs[i];
@@ -335,21 +332,27 @@ void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr
 			if (malformed_at < 0)
 				malformed_at = (int)i;
 		} else if (tag == CAA_TAG_ISSUEWILD) {
-			any_issuewild = true;
+			*any_issuewild = true;
 		}
 	}
 	if (critical_at >= 0) {
 		decide(out, CAA_FORBIDDEN, CAA_R_CRITICAL_TAG, critical_at);
-		return;
+		return true;
 	}
 	if (malformed_at >= 0) {
 		/* A record we cannot read may be an issue property: fail closed. */
 		decide(out, CAA_FORBIDDEN, CAA_R_MALFORMED_PROPERTY, malformed_at);
-		return;
+		return true;
 	}
+	return false;
+}
 
-	/* Pass 2: judge the properties that apply. */
-	caa_tag_t governing = (q->wildcard && any_issuewild) ? CAA_TAG_ISSUEWILD : CAA_TAG_ISSUE;
+/* Pass 2: judge the properties of the governing tag; the first that
+ * authorizes wins, else the highest-ranked refusal. */
+static void judge_governing(const caa_policy_t *pol, const caa_query_t *q, const caa_rr_t *rrs,
+                            size_t n, caa_tag_t governing, caa_decision_t *out, caa_note_t *notes)
+{
+	caa_note_t scratch[1];
 	int authorized_at = -1, refusal_at = -1, best_rank = 0;
 	caa_reason_t best_reason = CAA_R_NOT_AUTHORIZED;
 	bool any_restricting = false;
@@ -390,4 +393,20 @@ void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr
 		decide(out, CAA_PERMITTED, CAA_R_AUTHORIZED, authorized_at);
 	else
 		decide(out, CAA_FORBIDDEN, best_reason, refusal_at);
+}
+
+void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr_t *rrs, size_t n,
+                     caa_decision_t *out, caa_note_t *notes)
+{
+	bool any_issuewild;
+
+	if (n == 0) {
+		decide(out, CAA_PERMITTED, CAA_R_NO_CAA, -1);
+		return;
+	}
+	if (screen_blocking(pol, rrs, n, out, notes, &any_issuewild))
+		return;
+	/* issuewild governs a wildcard request when the RRset has one. */
+	caa_tag_t governing = (q->wildcard && any_issuewild) ? CAA_TAG_ISSUEWILD : CAA_TAG_ISSUE;
+	judge_governing(pol, q, rrs, n, governing, out, notes);
 }

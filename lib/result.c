@@ -202,6 +202,79 @@ static unsigned label_flags(const caa_label_t *labels, size_t n, const caa_polic
 /* Records of a relevant RRset are few; notes beyond this fall back to the heap. */
 #define NOTES_ON_STACK 64
 
+/* A relevant RRset at labels[idx]: the policy decides from its records.
+ * notes holds labels[idx].n_rrs entries; the trace reads them later. */
+static int fill_relevant(caa_result_t *res, const caa_policy_t *pol, const caa_request_t *req,
+                         const caa_name_t *name, const caa_label_t *labels, size_t idx,
+                         caa_note_t *notes)
+{
+	const caa_label_t *l = &labels[idx];
+	caa_query_t q = {.wildcard = name->wildcard,
+	                 .account_uri = req->account_uri,
+	                 .account_id = req->account_id,
+	                 .method = req->method};
+	caa_decision_t d;
+	caa_policy_eval(pol, &q, l->rrs, l->n_rrs, &d, notes);
+	res->verdict = d.verdict;
+	res->reason = d.reason;
+	res->decided_by = d.decided_by;
+	res->dnssec = weakest(labels, idx + 1);
+	res->flags = label_flags(labels, idx + 1, pol);
+	if (!(res->relevant_domain = dup_s(l->name)))
+		return CAA_ENOMEM;
+	if (copy_records(l->rrs, l->n_rrs, notes, &res->records, &res->n_records) != CAA_EOK)
+		return CAA_ENOMEM;
+	if (d.verdict != CAA_PERMITTED &&
+	    !(res->problem = caa_problem_forbidden(res->identifier, l->name)))
+		return CAA_ENOMEM;
+	return CAA_EOK;
+}
+
+/* No CAA anywhere up to the TLD: issuance is permitted. */
+static int fill_none(caa_result_t *res, const caa_policy_t *pol, const caa_label_t *labels,
+                     size_t n)
+{
+	res->verdict = CAA_PERMITTED;
+	res->reason = CAA_R_NO_CAA;
+	res->dnssec = weakest(labels, n);
+	res->flags = label_flags(labels, n, pol);
+	if (!(res->relevant_domain = dup_s("")))
+		return CAA_ENOMEM;
+	return CAA_EOK;
+}
+
+/* The lookup of labels[idx] failed and that fails the check. */
+static int fill_error(caa_result_t *res, const caa_policy_t *pol, const caa_label_t *labels,
+                      size_t idx)
+{
+	res->verdict = CAA_LOOKUP_FAILED;
+	res->dnssec =
+	    labels[idx].outcome == CAA_OUT_BOGUS ? CAA_DNSSEC_BOGUS : weakest(labels, idx + 1);
+	res->flags = label_flags(labels, idx + 1, pol);
+	if (!(res->relevant_domain = dup_s("")))
+		return CAA_ENOMEM;
+	if (!(res->problem = failure_problem(res->identifier, &labels[idx], &res->reason)))
+		return CAA_ENOMEM;
+	return CAA_EOK;
+}
+
+/* The climb hands over only decided label sets; anything else is a bug,
+ * and bugs fail closed. */
+static int fill_undecided(caa_result_t *res)
+{
+	res->verdict = CAA_LOOKUP_FAILED;
+	res->reason = CAA_R_INTERNAL;
+	res->dnssec = CAA_DNSSEC_INDETERMINATE;
+	res->relevant_domain = dup_s("");
+	res->problem = caa_problem_new(CAA_PROB_SERVER_INTERNAL, res->identifier,
+	                               "While processing CAA for %s: internal error: the "
+	                               "lookup did not complete",
+	                               res->identifier);
+	if (res->relevant_domain == NULL || res->problem == NULL)
+		return CAA_ENOMEM;
+	return CAA_EOK;
+}
+
 int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const caa_name_t *name,
                      const caa_label_t *labels, size_t n, bool keep_trace, caa_result_t **out)
 {
@@ -225,66 +298,21 @@ int caa_result_build(const caa_policy_t *pol, const caa_request_t *req, const ca
 	if (sel == CAA_SEL_NONE && n < name->n_labels)
 		sel = CAA_SEL_UNDECIDED;
 
+	int filled;
 	switch (sel) {
-	case CAA_SEL_RELEVANT: {
-		const caa_label_t *l = &labels[idx];
-		caa_query_t q = {.wildcard = name->wildcard,
-		                 .account_uri = req->account_uri,
-		                 .account_id = req->account_id,
-		                 .method = req->method};
-		caa_decision_t d;
-		if (l->n_rrs > NOTES_ON_STACK && !(notes = malloc(l->n_rrs * sizeof(*notes))))
+	case CAA_SEL_RELEVANT:
+		if (labels[idx].n_rrs > NOTES_ON_STACK &&
+		    !(notes = malloc(labels[idx].n_rrs * sizeof(*notes))))
 			goto fail;
-		caa_policy_eval(pol, &q, l->rrs, l->n_rrs, &d, notes);
-		res->verdict = d.verdict;
-		res->reason = d.reason;
-		res->decided_by = d.decided_by;
-		res->dnssec = weakest(labels, idx + 1);
-		res->flags = label_flags(labels, idx + 1, pol);
-		if (!(res->relevant_domain = dup_s(l->name)))
-			goto fail;
-		if (copy_records(l->rrs, l->n_rrs, notes, &res->records, &res->n_records) !=
-		    CAA_EOK)
-			goto fail;
-		if (d.verdict != CAA_PERMITTED &&
-		    !(res->problem = caa_problem_forbidden(res->identifier, l->name)))
-			goto fail;
+		filled = fill_relevant(res, pol, req, name, labels, idx, notes);
 		break;
-	}
-	case CAA_SEL_NONE:
-		res->verdict = CAA_PERMITTED;
-		res->reason = CAA_R_NO_CAA;
-		res->dnssec = weakest(labels, n);
-		res->flags = label_flags(labels, n, pol);
-		if (!(res->relevant_domain = dup_s("")))
-			goto fail;
-		break;
-	case CAA_SEL_ERROR:
-		res->verdict = CAA_LOOKUP_FAILED;
-		res->dnssec = labels[idx].outcome == CAA_OUT_BOGUS ? CAA_DNSSEC_BOGUS
-		                                                   : weakest(labels, idx + 1);
-		res->flags = label_flags(labels, idx + 1, pol);
-		if (!(res->relevant_domain = dup_s("")))
-			goto fail;
-		if (!(res->problem = failure_problem(res->identifier, &labels[idx], &res->reason)))
-			goto fail;
-		break;
+	case CAA_SEL_NONE: filled = fill_none(res, pol, labels, n); break;
+	case CAA_SEL_ERROR: filled = fill_error(res, pol, labels, idx); break;
 	case CAA_SEL_UNDECIDED:
-	default:
-		/* The climb hands over only decided label sets; anything else is
-		 * a bug, and bugs fail closed. */
-		res->verdict = CAA_LOOKUP_FAILED;
-		res->reason = CAA_R_INTERNAL;
-		res->dnssec = CAA_DNSSEC_INDETERMINATE;
-		res->relevant_domain = dup_s("");
-		res->problem = caa_problem_new(CAA_PROB_SERVER_INTERNAL, res->identifier,
-		                               "While processing CAA for %s: internal error: the "
-		                               "lookup did not complete",
-		                               res->identifier);
-		if (res->relevant_domain == NULL || res->problem == NULL)
-			goto fail;
-		break;
+	default: filled = fill_undecided(res); break;
 	}
+	if (filled != CAA_EOK)
+		goto fail;
 
 	if (keep_trace &&
 	    build_trace(res, labels, n, idx, sel == CAA_SEL_RELEVANT || sel == CAA_SEL_ERROR,

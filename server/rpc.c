@@ -368,63 +368,59 @@ static void unimplemented(caad_call_t *c, void *arg)
 	               c->unknown_path ? c->unknown_path : "");
 }
 
-static void on_slot(caad_tag_t *t, bool ok)
+/* The request parts a slot's completion leaves behind (metadata, and the
+ * details of an unregistered method): not used past the call's creation. */
+static void slot_release_request(slot_t *s)
 {
-	slot_t *s = CONTAINER(t, slot_t, tag);
+	grpc_metadata_array_destroy(&s->md);
+	if (s->registered == NULL)
+		grpc_call_details_destroy(&s->details);
+}
+
+/* The call a completed slot holds, with one reference for its handler, or
+ * NULL when there is no memory for it: then the call is refused rather
+ * than left hanging. */
+static caad_call_t *call_from_slot(const slot_t *s)
+{
 	caad_rpc_t *r = s->rpc;
-	if (!ok) {
-		/* Shutdown: the request was withdrawn without a call. */
-		grpc_metadata_array_destroy(&s->md);
-		if (s->registered == NULL)
-			grpc_call_details_destroy(&s->details);
-		slot_retire(s);
-		return;
-	}
 	caad_call_t *c = calloc(1, sizeof(*c));
-	if (c != NULL) {
-		c->close_tag.done = on_close_done;
-		c->send_tag.done = on_send_done;
-		c->rpc = r;
-		c->method = s->method;
-		c->call = s->call;
-		c->deadline = s->registered ? s->deadline : s->details.deadline;
-		c->payload = s->payload;
-		atomic_init(&c->refs, 1);
-		atomic_init(&c->replied, false);
-		pthread_mutex_init(&c->lock, NULL);
-		caad_arena_init(&c->arena);
-		if (s->registered == NULL) {
-			size_t len = GRPC_SLICE_LENGTH(s->details.method);
-			c->unknown_path = malloc(len + 1);
-			if (c->unknown_path != NULL) {
-				memcpy(c->unknown_path, GRPC_SLICE_START_PTR(s->details.method),
-				       len);
-				c->unknown_path[len] = '\0';
-			}
-		}
-		pthread_mutex_lock(&r->lock);
-		r->live++;
-		pthread_mutex_unlock(&r->lock);
-	} else {
-		/* No memory for the call: refuse it rather than leave it hanging. */
+	if (c == NULL) {
 		grpc_call_cancel_with_status(s->call, GRPC_STATUS_RESOURCE_EXHAUSTED,
 		                             "out of memory", NULL);
 		grpc_call_unref(s->call);
 		if (s->payload)
 			grpc_byte_buffer_destroy(s->payload);
+		return NULL;
 	}
-	grpc_metadata_array_destroy(&s->md); /* request metadata is not used */
-	if (s->registered == NULL)
-		grpc_call_details_destroy(&s->details);
+	c->close_tag.done = on_close_done;
+	c->send_tag.done = on_send_done;
+	c->rpc = r;
+	c->method = s->method;
+	c->call = s->call;
+	c->deadline = s->registered ? s->deadline : s->details.deadline;
+	c->payload = s->payload;
+	atomic_init(&c->refs, 1);
+	atomic_init(&c->replied, false);
+	pthread_mutex_init(&c->lock, NULL);
+	caad_arena_init(&c->arena);
+	if (s->registered == NULL) {
+		size_t len = GRPC_SLICE_LENGTH(s->details.method);
+		c->unknown_path = malloc(len + 1);
+		if (c->unknown_path != NULL) {
+			memcpy(c->unknown_path, GRPC_SLICE_START_PTR(s->details.method), len);
+			c->unknown_path[len] = '\0';
+		}
+	}
+	pthread_mutex_lock(&r->lock);
+	r->live++;
+	pthread_mutex_unlock(&r->lock);
+	return c;
+}
 
-	/* Post the slot again before handling, so the next call finds it. */
-	if (atomic_load(&r->stopping) || !slot_post(s))
-		slot_retire(s);
-	if (c == NULL)
-		return;
-
-	/* RECV_CLOSE_ON_SERVER completes when the call is over: it tells a
-	 * cancelled call (client gone, deadline) from a finished one. */
+/* RECV_CLOSE_ON_SERVER completes when the call is over: it tells a
+ * cancelled call (client gone, deadline) from a finished one. */
+static void call_watch_close(caad_call_t *c)
+{
 	grpc_op close_op;
 	memset(&close_op, 0, sizeof(close_op));
 	close_op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
@@ -432,7 +428,12 @@ static void on_slot(caad_tag_t *t, bool ok)
 	call_ref(c);
 	if (grpc_call_start_batch(c->call, &close_op, 1, &c->close_tag, NULL) != GRPC_CALL_OK)
 		call_unref(c);
+}
 
+/* Hand the call to its method's handler, if admitted (open methods always
+ * are); an unknown method is answered UNIMPLEMENTED. */
+static void call_dispatch(caad_rpc_t *r, caad_call_t *c)
+{
 	const caad_method_t *m = c->method < r->opts.n_methods ? &r->opts.methods[c->method] : NULL;
 	if ((m != NULL && m->open) || r->opts.admit == NULL ||
 	    r->opts.admit(r->opts.admit_arg, c, c->method)) {
@@ -441,6 +442,28 @@ static void on_slot(caad_tag_t *t, bool ok)
 		else
 			unimplemented(c, NULL);
 	}
+}
+
+static void on_slot(caad_tag_t *t, bool ok)
+{
+	slot_t *s = CONTAINER(t, slot_t, tag);
+	caad_rpc_t *r = s->rpc;
+	if (!ok) {
+		/* Shutdown: the request was withdrawn without a call. */
+		slot_release_request(s);
+		slot_retire(s);
+		return;
+	}
+	caad_call_t *c = call_from_slot(s);
+	slot_release_request(s); /* request metadata is not used */
+
+	/* Post the slot again before handling, so the next call finds it. */
+	if (atomic_load(&r->stopping) || !slot_post(s))
+		slot_retire(s);
+	if (c == NULL)
+		return;
+	call_watch_close(c);
+	call_dispatch(r, c);
 	call_unref(c); /* the handler's reference */
 }
 

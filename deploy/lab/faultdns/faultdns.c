@@ -739,6 +739,31 @@ static void add_glue(struct msgbuf *m, const struct zone *z, const char *owner)
 	}
 }
 
+/* DNAME (RFC 6672) at n, above the query name: the DNAME, and a CNAME
+ * synthesised for qname. Returns the RCODE. */
+static int answer_dname(const struct zone *z, const char *n, const struct query *q,
+                        struct msgbuf *m)
+{
+	const struct rr *dn = NULL;
+	for (size_t i = 0; i < z->n_rrs && !dn; i++)
+		if (z->rrs[i].type == CAA_DNS_T_DNAME && strcmp(z->rrs[i].owner, n) == 0)
+			dn = &z->rrs[i];
+	mb_zone_rr(m, CAA_DNS_ANSWER, dn, NULL, UINT32_MAX);
+	char target[CAA_DNS_NAME_STR_MAX], synth[2 * CAA_DNS_NAME_STR_MAX];
+	if (name_str_at(dn->rdata, dn->rdlen, 0, target, sizeof(target)) < 0)
+		return CAA_DNS_R_SERVFAIL;
+	size_t keep = strlen(q->qname) - strlen(n); /* "www." of www.<owner> */
+	snprintf(synth, sizeof(synth), "%.*s%s", (int)keep, q->qname,
+	         strcmp(target, ".") == 0 ? "" : target);
+	uint8_t sw[CAA_DNS_NAME_MAX];
+	int wl = caa_dns_name_from_str(synth, sw);
+	if (wl < 0)
+		return CAA_DNS_R_YXDOMAIN; /* the synthesised name would be too long */
+	(void)caa_dns_wr_rr(&m->w, CAA_DNS_ANSWER, q->qwire, CAA_DNS_T_CNAME, CAA_DNS_C_IN, dn->ttl,
+	                    sw, (size_t)wl);
+	return CAA_DNS_R_NOERROR;
+}
+
 /* Answer from the server's zones (RFC 1034 §4.3.2, minus in-zone CNAME chasing,
  * which resolvers do themselves). Returns the RCODE; sets *aa. */
 static int lookup(const struct server *sv, const struct rule *rule, const struct query *q,
@@ -768,28 +793,8 @@ static int lookup(const struct server *sv, const struct rule *rule, const struct
 			return CAA_DNS_R_NOERROR;
 		}
 		if (!at_qname && has_type(z, n, CAA_DNS_T_DNAME)) {
-			/* DNAME (RFC 6672): the DNAME, and a CNAME synthesised for qname. */
-			const struct rr *dn = NULL;
-			for (size_t i = 0; i < z->n_rrs && !dn; i++)
-				if (z->rrs[i].type == CAA_DNS_T_DNAME &&
-				    strcmp(z->rrs[i].owner, n) == 0)
-					dn = &z->rrs[i];
 			*aa = rule->aa;
-			mb_zone_rr(m, CAA_DNS_ANSWER, dn, NULL, UINT32_MAX);
-			char target[CAA_DNS_NAME_STR_MAX], synth[2 * CAA_DNS_NAME_STR_MAX];
-			if (name_str_at(dn->rdata, dn->rdlen, 0, target, sizeof(target)) < 0)
-				return CAA_DNS_R_SERVFAIL;
-			size_t keep = strlen(q->qname) - strlen(n); /* "www." of www.<owner> */
-			snprintf(synth, sizeof(synth), "%.*s%s", (int)keep, q->qname,
-			         strcmp(target, ".") == 0 ? "" : target);
-			uint8_t sw[CAA_DNS_NAME_MAX];
-			int wl = caa_dns_name_from_str(synth, sw);
-			if (wl < 0)
-				return CAA_DNS_R_YXDOMAIN; /* the synthesised name would be too long
-				                            */
-			(void)caa_dns_wr_rr(w, CAA_DNS_ANSWER, qwire, CAA_DNS_T_CNAME, CAA_DNS_C_IN,
-			                    dn->ttl, sw, (size_t)wl);
-			return CAA_DNS_R_NOERROR;
+			return answer_dname(z, n, q, m);
 		}
 	}
 
@@ -857,6 +862,123 @@ static uint32_t fnv1a(const char *s, int qtype)
 	return (h ^ (uint8_t)(qtype >> 8)) * 16777619u;
 }
 
+/* The health probe (CH TXT health.caa-faultdns.): bypasses every rule. */
+static bool is_health_probe(const struct query *q)
+{
+	return q->qclass == CAA_DNS_C_CH && q->qtype == CAA_DNS_T_TXT &&
+	       strcmp(q->qname, "health.caa-faultdns.") == 0;
+}
+
+static void answer_health(const struct server *sv, const struct query *q, struct msgbuf *m,
+                          struct outcome *o)
+{
+	uint8_t txt[256];
+	int tl = snprintf((char *)txt + 1, sizeof(txt) - 1, "ok %s", sv->name);
+	txt[0] = (uint8_t)(tl > 254 ? 254 : tl);
+	mb_start(m, q, CAA_DNS_R_NOERROR, true);
+	(void)caa_dns_wr_rr(&m->w, CAA_DNS_ANSWER, q->qwire, CAA_DNS_T_TXT, CAA_DNS_C_CH, 0, txt,
+	                    (size_t)txt[0] + 1);
+	mb_finish(m, q);
+	o->result = "NOERROR";
+	o->aa = o->health = true;
+	o->an = 1;
+}
+
+/* The rule's action for this query; a flapping rule picks one per query. */
+static enum action rule_action(struct server *sv, const struct rule *r, const struct query *q)
+{
+	if (r->action != ACT_FLAP)
+		return r->action;
+	/* Per (qname, qtype): first SERVFAIL, then a good answer, and so on, so
+	 * one resolver retry sees the good answer whatever else is asked. */
+	uint32_t *c = &sv->flap[fnv1a(q->qname, q->qtype) % FLAP_BUCKETS];
+	return ((*c)++ % 2 == 0) ? ACT_SERVFAIL : ACT_ANSWER;
+}
+
+/* Lame: not authoritative, "ask the root" (NS at or above the delegation
+ * point, AA clear), which resolvers classify as a lame answer. */
+static void answer_upward(struct msgbuf *m, const struct query *q)
+{
+	static const uint8_t root = 0;
+	uint8_t target[CAA_DNS_NAME_MAX];
+	int tl = caa_dns_name_from_str("a.root-servers.lab-root.", target);
+	mb_start(m, q, CAA_DNS_R_NOERROR, false);
+	(void)caa_dns_wr_rr(&m->w, CAA_DNS_AUTHORITY, &root, CAA_DNS_T_NS, CAA_DNS_C_IN, 86400,
+	                    target, (size_t)tl);
+	mb_finish(m, q);
+}
+
+/* An honest answer from the server's zones, truncated (TC) when it does not
+ * fit the transport. Returns the RCODE. */
+static int answer_from_zones(const struct server *sv, const struct rule *r, const struct query *q,
+                             enum proto proto, struct msgbuf *m, struct outcome *o)
+{
+	bool aa = false;
+	mb_start(m, q, CAA_DNS_R_NOERROR, false);
+	int rc = lookup(sv, r, q, m, &aa);
+	if (rc == CAA_DNS_R_REFUSED) {
+		mb_start(m, q, rc, false);
+	} else {
+		m->w.hdr.aa = aa;
+		m->w.hdr.rcode = (uint8_t)rc;
+	}
+	if (r->ra)
+		m->w.hdr.ra = true;
+	mb_finish(m, q);
+	size_t limit = 65535;
+	if (proto == P_UDP) {
+		limit = q->edns ? (q->edns_size < 512 ? 512 : q->edns_size) : 512;
+		if (limit > CAA_DNS_EDNS_UDP)
+			limit = CAA_DNS_EDNS_UDP;
+	}
+	if (m->w.overflow || m->w.len > limit) {
+		caa_dns_wr_truncate(&m->w);
+		mb_finish(m, q);
+		o->tc = true;
+	}
+	return rc;
+}
+
+/* The answer act calls for (anything but drop and reset). Returns the RCODE. */
+static int answer_action(const struct server *sv, const struct rule *r, enum action act,
+                         const struct query *q, enum proto proto, struct msgbuf *m,
+                         struct outcome *o)
+{
+	int rc;
+	bool aa = false;
+	switch (act) {
+	case ACT_SERVFAIL: rc = CAA_DNS_R_SERVFAIL; break;
+	case ACT_REFUSED: rc = CAA_DNS_R_REFUSED; break;
+	case ACT_NOTIMP: rc = CAA_DNS_R_NOTIMP; break;
+	case ACT_FORMERR: rc = CAA_DNS_R_FORMERR; break;
+	case ACT_TC:
+		rc = CAA_DNS_R_NOERROR;
+		aa = true;
+		break;
+	case ACT_UPWARD: rc = CAA_DNS_R_NOERROR; break;
+	default: rc = -1; break;
+	}
+	if (act == ACT_UPWARD) {
+		answer_upward(m, q);
+	} else if (rc >= 0) {
+		mb_start(m, q, rc, aa);
+		if (act == ACT_TC) {
+			/* TC=1 and nothing else, on whichever transport the rule matches
+			 * (over TCP no honest server does this). */
+			m->w.hdr.tc = true;
+			o->tc = true;
+		}
+		mb_finish(m, q);
+	} else if (q->qclass != CAA_DNS_C_IN) {
+		rc = CAA_DNS_R_REFUSED;
+		mb_start(m, q, rc, false);
+		mb_finish(m, q);
+	} else {
+		rc = answer_from_zones(sv, r, q, proto, m, o);
+	}
+	return rc;
+}
+
 /* Build the answer to one query into m. Returns false when nothing is to be
  * sent (drop, reset); o says what happened. */
 static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum proto proto,
@@ -880,32 +1002,14 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		log_query(sv, proto, q.qname, q.qtype, peer, o);
 		return true;
 	}
-
-	/* The health probe bypasses every rule. */
-	if (q.qclass == CAA_DNS_C_CH && q.qtype == CAA_DNS_T_TXT &&
-	    strcmp(q.qname, "health.caa-faultdns.") == 0) {
-		uint8_t txt[256];
-		int tl = snprintf((char *)txt + 1, sizeof(txt) - 1, "ok %s", sv->name);
-		txt[0] = (uint8_t)(tl > 254 ? 254 : tl);
-		mb_start(m, &q, CAA_DNS_R_NOERROR, true);
-		(void)caa_dns_wr_rr(&m->w, CAA_DNS_ANSWER, q.qwire, CAA_DNS_T_TXT, CAA_DNS_C_CH, 0,
-		                    txt, (size_t)txt[0] + 1);
-		mb_finish(m, &q);
-		o->result = "NOERROR";
-		o->aa = o->health = true;
-		o->an = 1;
+	if (is_health_probe(&q)) {
+		answer_health(sv, &q, m, o);
 		log_query(sv, proto, q.qname, q.qtype, peer, o);
 		return true;
 	}
 
 	const struct rule *r = match_rule(sv, &q, proto, &o->rule);
-	enum action act = r->action;
-	if (act == ACT_FLAP) {
-		/* Per (qname, qtype): first SERVFAIL, then a good answer, and so on, so
-		 * one resolver retry sees the good answer whatever else is asked. */
-		uint32_t *c = &sv->flap[fnv1a(q.qname, q.qtype) % FLAP_BUCKETS];
-		act = ((*c)++ % 2 == 0) ? ACT_SERVFAIL : ACT_ANSWER;
-	}
+	enum action act = rule_action(sv, r, &q);
 	o->delay_ms = r->delay_ms >= 0 ? r->delay_ms : sv->delay_ms;
 
 	if (act == ACT_DROP || (act == ACT_RESET && proto == P_UDP)) {
@@ -929,67 +1033,7 @@ static bool handle_query(struct server *sv, const uint8_t *pkt, size_t len, enum
 		return true;
 	}
 
-	int rc;
-	bool aa = false;
-	switch (act) {
-	case ACT_SERVFAIL: rc = CAA_DNS_R_SERVFAIL; break;
-	case ACT_REFUSED: rc = CAA_DNS_R_REFUSED; break;
-	case ACT_NOTIMP: rc = CAA_DNS_R_NOTIMP; break;
-	case ACT_FORMERR: rc = CAA_DNS_R_FORMERR; break;
-	case ACT_TC:
-		rc = CAA_DNS_R_NOERROR;
-		aa = true;
-		break;
-	case ACT_UPWARD: rc = CAA_DNS_R_NOERROR; break;
-	default: rc = -1; break;
-	}
-	if (act == ACT_UPWARD) {
-		/* Lame: not authoritative, "ask the root" (NS at or above the delegation
-		 * point, AA clear), which resolvers classify as a lame answer. */
-		static const uint8_t root = 0;
-		uint8_t target[CAA_DNS_NAME_MAX];
-		int tl = caa_dns_name_from_str("a.root-servers.lab-root.", target);
-		mb_start(m, &q, CAA_DNS_R_NOERROR, false);
-		(void)caa_dns_wr_rr(&m->w, CAA_DNS_AUTHORITY, &root, CAA_DNS_T_NS, CAA_DNS_C_IN,
-		                    86400, target, (size_t)tl);
-		mb_finish(m, &q);
-	} else if (rc >= 0) {
-		mb_start(m, &q, rc, aa);
-		if (act == ACT_TC) {
-			/* TC=1 and nothing else, on whichever transport the rule matches
-			 * (over TCP no honest server does this). */
-			m->w.hdr.tc = true;
-			o->tc = true;
-		}
-		mb_finish(m, &q);
-	} else if (q.qclass != CAA_DNS_C_IN) {
-		rc = CAA_DNS_R_REFUSED;
-		mb_start(m, &q, rc, false);
-		mb_finish(m, &q);
-	} else {
-		mb_start(m, &q, CAA_DNS_R_NOERROR, false);
-		rc = lookup(sv, r, &q, m, &aa);
-		if (rc == CAA_DNS_R_REFUSED) {
-			mb_start(m, &q, rc, false);
-		} else {
-			m->w.hdr.aa = aa;
-			m->w.hdr.rcode = (uint8_t)rc;
-		}
-		if (r->ra)
-			m->w.hdr.ra = true;
-		mb_finish(m, &q);
-		size_t limit = 65535;
-		if (proto == P_UDP) {
-			limit = q.edns ? (q.edns_size < 512 ? 512 : q.edns_size) : 512;
-			if (limit > CAA_DNS_EDNS_UDP)
-				limit = CAA_DNS_EDNS_UDP;
-		}
-		if (m->w.overflow || m->w.len > limit) {
-			caa_dns_wr_truncate(&m->w);
-			mb_finish(m, &q);
-			o->tc = true;
-		}
-	}
+	int rc = answer_action(sv, r, act, &q, proto, m, o);
 	o->result = rcode_name(rc);
 	o->aa = m->w.hdr.aa;
 	o->an = m->w.hdr.count[CAA_DNS_ANSWER];
@@ -1257,31 +1301,10 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* Bind every server's UDP and TCP socket. Returns false (after a warning)
+ * when one cannot be bound. */
+static bool open_sockets(void)
 {
-	const char *config = NULL;
-	bool check_only = false;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc)
-			pid_path = xstrdup(argv[++i]);
-		else if (strcmp(argv[i], "-l") == 0 && i + 1 < argc)
-			log_path = xstrdup(argv[++i]);
-		else if (strcmp(argv[i], "--check") == 0)
-			check_only = true;
-		else
-			usage();
-	}
-	if (config == NULL)
-		usage();
-	load_config(config);
-	if (check_only) {
-		printf("caa-faultdns: %s: %zu servers OK\n", config, n_servers);
-		return 0;
-	}
-
 	for (size_t i = 0; i < n_servers; i++) {
 		struct server *sv = &servers[i];
 		sv->udp_fd = open_socket(sv, SOCK_DGRAM);
@@ -1290,24 +1313,26 @@ int main(int argc, char **argv)
 			warnmsg("server %s: cannot bind %s port %u: %s", sv->name, sv->addr_str,
 			        ntohs(((struct sockaddr_in *)&sv->addr)->sin_port),
 			        strerror(errno));
-			return 1;
+			return false;
 		}
 	}
-	for (size_t i = 0; i < MAX_CONNS; i++)
-		conns[i].fd = -1;
-	log_open();
+	return true;
+}
 
-	/* Signals are blocked except inside ppoll, so a signal can never slip in
-	 * between checking the flags and going to sleep. */
-	sigset_t block, waitmask;
+/* Signals are blocked except inside ppoll, so a signal can never slip in
+ * between checking the flags and going to sleep; waitmask is the mask for
+ * ppoll. */
+static void setup_signals(sigset_t *waitmask)
+{
+	sigset_t block;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGHUP);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -1316,10 +1341,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	write_pidfile();
-	fprintf(stderr, "caa-faultdns: pid %ld serving %zu addresses\n", (long)getpid(), n_servers);
-
+/* The poll loop: listening sockets, TCP connections (idle ones closed) and
+ * the delayed answers' due times, until SIGTERM/SIGINT. */
+static void serve(const sigset_t *waitmask)
+{
 	size_t cap = 2 * n_servers + MAX_CONNS;
 	struct pollfd *pfd = xcalloc(cap, sizeof(*pfd));
 	size_t *who = xcalloc(cap, sizeof(*who)); /* index into servers or conns */
@@ -1352,7 +1379,7 @@ int main(int argc, char **argv)
 			wake = heap[0]->due_ms;
 		int64_t wait = wake > now ? wake - now : 0;
 		struct timespec to = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
-		int rc = ppoll(pfd, np, &to, &waitmask);
+		int rc = ppoll(pfd, np, &to, waitmask);
 		if (rc < 0 && errno != EINTR) {
 			warnmsg("poll: %s", strerror(errno));
 			break;
@@ -1380,10 +1407,13 @@ int main(int argc, char **argv)
 		}
 		fire_due();
 	}
-
-	/* Orderly exit: leak checkers (ASan in CI) see every allocation returned. */
 	free(pfd);
 	free(who);
+}
+
+/* Orderly exit: leak checkers (ASan in CI) see every allocation returned. */
+static void free_all(void)
+{
 	for (size_t i = 0; i < MAX_CONNS; i++)
 		conn_close(i, false);
 	while (n_heap > 0) {
@@ -1418,5 +1448,43 @@ int main(int argc, char **argv)
 		unlink(pid_path);
 	free(pid_path);
 	free(log_path);
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL;
+	bool check_only = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc)
+			pid_path = xstrdup(argv[++i]);
+		else if (strcmp(argv[i], "-l") == 0 && i + 1 < argc)
+			log_path = xstrdup(argv[++i]);
+		else if (strcmp(argv[i], "--check") == 0)
+			check_only = true;
+		else
+			usage();
+	}
+	if (config == NULL)
+		usage();
+	load_config(config);
+	if (check_only) {
+		printf("caa-faultdns: %s: %zu servers OK\n", config, n_servers);
+		return 0;
+	}
+	if (!open_sockets())
+		return 1;
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		conns[i].fd = -1;
+	log_open();
+
+	sigset_t waitmask;
+	setup_signals(&waitmask);
+	write_pidfile();
+	fprintf(stderr, "caa-faultdns: pid %ld serving %zu addresses\n", (long)getpid(), n_servers);
+	serve(&waitmask);
+	free_all();
 	return 0;
 }
