@@ -309,7 +309,7 @@ static void decide(caa_decision_t *out, caa_verdict_t verdict, caa_reason_t reas
 void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr_t *rrs, size_t n,
                      caa_decision_t *out, caa_note_t *notes)
 {
-	caa_note_t scratch[1];
+	caa_note_t scratch = CAA_NOTE_NONE; /* the note sink when the caller keeps none */
 	int critical_at = -1, malformed_at = -1;
 	bool any_issuewild = false;
 
@@ -321,7 +321,7 @@ void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr
 	/* Pass 1: records that block whatever else the RRset says, and whether
 	 * issuewild governs this (wildcard) request. */
 	for (size_t i = 0; i < n; i++) {
-		caa_note_t *note = notes ? &notes[i] : scratch;
+		caa_note_t *note = notes ? &notes[i] : &scratch;
 		const caa_rr_t *rr = &rrs[i];
 		caa_tag_t tag = rr->malformed ? CAA_TAG_UNKNOWN : caa_rr_tag(rr->tag, rr->tag_len);
 
@@ -355,7 +355,7 @@ void caa_policy_eval(const caa_policy_t *pol, const caa_query_t *q, const caa_rr
 	bool any_restricting = false;
 
 	for (size_t i = 0; i < n; i++) {
-		caa_note_t *note = notes ? &notes[i] : scratch;
+		caa_note_t *note = notes ? &notes[i] : &scratch;
 		const caa_rr_t *rr = &rrs[i];
 		caa_tag_t tag = caa_rr_tag(rr->tag, rr->tag_len);
 
