@@ -79,8 +79,8 @@ static void key(caad_audit_buf_t *b, const char *k)
 		char *o = b->p + b->len;
 		*o++ = ',';
 		*o++ = '"';
-		memcpy(o, k,
-		       n); // NOLINT(bugprone-not-null-terminated-result): length-counted buffer
+		// NOLINTNEXTLINE(bugprone-not-null-terminated-result): b counts its length
+		memcpy(o, k, n);
 		o += n;
 		*o++ = '"';
 		*o++ = ':';
