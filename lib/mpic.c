@@ -2,6 +2,7 @@
 #include "mpic.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,8 +159,7 @@ static caa_problem_t *remote_problem(const caa_mpic_remote_t *r, const caa_mpic_
 			caa_problem_free(p);
 			return NULL;
 		}
-		memcpy(detail, PREFIX, strlen(PREFIX));
-		memcpy(detail + strlen(PREFIX), d, strlen(d) + 1);
+		snprintf(detail, len, "%s%s", PREFIX, d);
 		free(p->detail);
 		p->detail = detail;
 		return p;

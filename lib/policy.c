@@ -313,12 +313,12 @@ static void decide(caa_decision_t *out, caa_verdict_t verdict, caa_reason_t reas
 static bool screen_blocking(const caa_policy_t *pol, const caa_rr_t *rrs, size_t n,
                             caa_decision_t *out, caa_note_t *notes, bool *any_issuewild)
 {
-	caa_note_t scratch[1];
+	caa_note_t scratch = CAA_NOTE_NONE; /* the note sink when the caller keeps none */
 	int critical_at = -1, malformed_at = -1;
 
 	*any_issuewild = false;
 	for (size_t i = 0; i < n; i++) {
-		caa_note_t *note = notes ? &notes[i] : scratch;
+		caa_note_t *note = notes ? &notes[i] : &scratch;
 		const caa_rr_t *rr = &rrs[i];
 		caa_tag_t tag = rr->malformed ? CAA_TAG_UNKNOWN : caa_rr_tag(rr->tag, rr->tag_len);
 
@@ -358,7 +358,7 @@ static void judge_governing(const caa_policy_t *pol, const caa_query_t *q, const
 	bool any_restricting = false;
 
 	for (size_t i = 0; i < n; i++) {
-		caa_note_t *note = notes ? &notes[i] : scratch;
+		caa_note_t *note = notes ? &notes[i] : &scratch;
 		const caa_rr_t *rr = &rrs[i];
 		caa_tag_t tag = caa_rr_tag(rr->tag, rr->tag_len);
 

@@ -80,6 +80,7 @@ static void key(caad_audit_buf_t *b, const char *k)
 		char *o = b->p + b->len;
 		*o++ = ',';
 		*o++ = '"';
+		// NOLINTNEXTLINE(bugprone-not-null-terminated-result): b counts its length
 		memcpy(o, k, n);
 		o += n;
 		*o++ = '"';

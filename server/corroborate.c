@@ -60,7 +60,7 @@ struct corr {
 
 static void corr_free(corr_t *c)
 {
-	for (size_t i = 0; i < c->n_items; i++) {
+	for (size_t i = 0; c->items && i < c->n_items; i++) {
 		for (size_t r = 0; c->items[i].slots && r < c->n_remotes; r++) {
 			slot_t *s = &c->items[i].slots[r];
 			free(s->error);

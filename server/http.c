@@ -84,10 +84,16 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	freeaddrinfo(ai);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	char portbuf[16];
-	getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, portbuf, sizeof(portbuf), NI_NUMERICSERV);
-	*port = atoi(portbuf);
+	/* unchecked, a failure left portbuf uninitialised for atoi */
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, portbuf, sizeof(portbuf),
+	                NI_NUMERICSERV) != 0) {
+		set_err(err, errlen, "metrics_listen: cannot read the bound port of %s", addr);
+		close(fd);
+		return NULL;
+	}
+	*port = (int)strtol(portbuf, NULL, 10);
 
 	caad_http_t *h = calloc(1, sizeof(*h));
 	if (h == NULL || (h->stopfd = eventfd(0, EFD_CLOEXEC)) < 0) {
