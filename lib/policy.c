@@ -352,7 +352,7 @@ static bool screen_blocking(const caa_policy_t *pol, const caa_rr_t *rrs, size_t
 static void judge_governing(const caa_policy_t *pol, const caa_query_t *q, const caa_rr_t *rrs,
                             size_t n, caa_tag_t governing, caa_decision_t *out, caa_note_t *notes)
 {
-	caa_note_t scratch[1];
+	caa_note_t scratch = CAA_NOTE_NONE; /* the note sink when the caller keeps none */
 	int authorized_at = -1, refusal_at = -1, best_rank = 0;
 	caa_reason_t best_reason = CAA_R_NOT_AUTHORIZED;
 	bool any_restricting = false;

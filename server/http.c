@@ -89,7 +89,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
 	    getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, portbuf, sizeof(portbuf),
 	                NI_NUMERICSERV) != 0) {
-		set_err(err, errlen, "metrics_listen: cannot read the bound port of %s", addr);
+		caa_set_err(err, errlen, "metrics_listen: cannot read the bound port of %s", addr);
 		close(fd);
 		return NULL;
 	}
