@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "climb.h"
 #include "config.h"
 #include "result.h"
@@ -718,22 +719,6 @@ static void print_report(const opts_t *o, scenario_t sc, unsigned target, const 
 	fflush(stdout);
 }
 
-static unsigned parse_list(const char *s, unsigned *out)
-{
-	unsigned n = 0;
-	char *end;
-	while (*s && n < MAX_LEVELS) {
-		unsigned long v = strtoul(s, &end, 10);
-		if (end == s || v == 0 || v > 1000000)
-			die("bad list of numbers");
-		out[n++] = (unsigned)v;
-		s = *end == ',' ? end + 1 : end;
-		if (*end != ',' && *end != '\0')
-			die("bad list of numbers");
-	}
-	return n;
-}
-
 static void usage(void)
 {
 	fputs("usage: bench_climb -c LAB/caa.json [-s miss,hit,hot,order] [-n 1,16,128,1024] "
@@ -750,8 +735,8 @@ int main(int argc, char **argv)
 {
 	opts_t o = {0};
 	const char *scen = "miss,hit,hot,order";
-	o.n_levels = parse_list("1,16,128,1024", o.levels);
-	o.n_olevels = parse_list("1,4", o.olevels);
+	o.n_levels = bench_levels("bench_climb", "1,16,128,1024", o.levels, MAX_LEVELS);
+	o.n_olevels = bench_levels("bench_climb", "1,4", o.olevels, MAX_LEVELS);
 	o.seconds = 5;
 	o.warmup = 1;
 	o.zone = "order.lab";
@@ -766,8 +751,12 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': o.config = optarg; break;
 		case 's': scen = optarg; break;
-		case 'n': o.n_levels = parse_list(optarg, o.levels); break;
-		case 'N': o.n_olevels = parse_list(optarg, o.olevels); break;
+		case 'n':
+			o.n_levels = bench_levels("bench_climb", optarg, o.levels, MAX_LEVELS);
+			break;
+		case 'N':
+			o.n_olevels = bench_levels("bench_climb", optarg, o.olevels, MAX_LEVELS);
+			break;
 		case 'd': o.seconds = atof(optarg); break;
 		case 'w': o.warmup = atof(optarg); break;
 		case 'z': o.zone = optarg; break;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "result.h"
 
 static unsigned long n_allocs;
@@ -79,12 +80,6 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 static const char *const issuers[] = {"ca.example"};
@@ -167,8 +162,8 @@ int main(int argc, char **argv)
 			full_allocs += n_allocs - before;
 			full_n += iters;
 		}
-		qsort(hot, (size_t)runs, sizeof(double), cmp_double);
-		qsort(full, (size_t)runs, sizeof(double), cmp_double);
+		qsort(hot, (size_t)runs, sizeof(double), bench_cmp_double);
+		qsort(full, (size_t)runs, sizeof(double), bench_cmp_double);
 		printf("%-40s %14.0f %10.2f %14.0f %12.2f\n", s->name, hot[runs / 2],
 		       (double)hot_allocs / (double)hot_n, full[runs / 2],
 		       (double)full_allocs / (double)full_n);

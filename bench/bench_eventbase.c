@@ -48,6 +48,7 @@
 #include <unbound-event.h>
 #include <unbound.h>
 
+#include "benchutil.h"
 #include "timerq.h"
 #include "ubevent.h"
 
@@ -256,32 +257,6 @@ static point_t measure(const opts_t *o, int base, int mode, unsigned n)
 	return p;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static unsigned parse_list(const char *s, unsigned *out)
-{
-	unsigned n = 0;
-	char *end;
-	while (*s && n < MAX_LEVELS) {
-		unsigned long v = strtoul(s, &end, 10);
-		if (end == s || v == 0 || v > 1000000 || (*end != ',' && *end != '\0'))
-			die("bad list of numbers");
-		out[n++] = (unsigned)v;
-		s = *end == ',' ? end + 1 : end;
-	}
-	return n;
-}
-
 static void usage(void)
 {
 	fputs("usage: bench_eventbase -u LAB/unbound.conf [-t LAB/root.key] [-m miss,hit]\n"
@@ -296,14 +271,16 @@ int main(int argc, char **argv)
 	opts_t o = {.zone = "order.lab", .runs = 3, .hit_names = 2048, .seconds = 5, .warmup = 1};
 	const char *modes = "miss,hit";
 	int only = -1; /* -b: one base only */
-	o.n_levels = parse_list("1,16,128,1024", o.levels);
+	o.n_levels = bench_levels("bench_eventbase", "1,16,128,1024", o.levels, MAX_LEVELS);
 	int c;
 	while ((c = getopt(argc, argv, "u:t:m:n:r:d:w:z:k:b:")) != -1) {
 		switch (c) {
 		case 'u': o.conf = optarg; break;
 		case 't': o.ta = optarg; break;
 		case 'm': modes = optarg; break;
-		case 'n': o.n_levels = parse_list(optarg, o.levels); break;
+		case 'n':
+			o.n_levels = bench_levels("bench_eventbase", optarg, o.levels, MAX_LEVELS);
+			break;
 		case 'r': o.runs = (unsigned)atoi(optarg); break;
 		case 'd': o.seconds = atof(optarg); break;
 		case 'w': o.warmup = atof(optarg); break;
@@ -360,10 +337,11 @@ int main(int argc, char **argv)
 			}
 			printf("| %s | %u | %.0f | %.0f | %.3f | %.2f | %.2f | %.3f | %" PRIu64
 			       " |\n",
-			       mode_names[m], o.levels[i], median(v[B_CAAD][0], o.runs),
-			       median(v[B_LIBEVENT][0], o.runs), median(ratio[0], o.runs),
-			       median(v[B_CAAD][1], o.runs), median(v[B_LIBEVENT][1], o.runs),
-			       median(ratio[1], o.runs), bad);
+			       mode_names[m], o.levels[i], bench_median(v[B_CAAD][0], o.runs),
+			       bench_median(v[B_LIBEVENT][0], o.runs),
+			       bench_median(ratio[0], o.runs), bench_median(v[B_CAAD][1], o.runs),
+			       bench_median(v[B_LIBEVENT][1], o.runs),
+			       bench_median(ratio[1], o.runs), bad);
 		}
 	}
 	return 0;

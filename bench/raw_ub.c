@@ -45,6 +45,8 @@
 #include <unbound-event.h>
 #include <unbound.h>
 
+#include "benchutil.h"
+
 #define MAX_LEVELS 16
 
 typedef enum { M_MISS, M_HIT, M_CHECK } bmode_t;
@@ -407,20 +409,6 @@ static void run_one(const opts_t *o, bmode_t mode, unsigned n)
 	free(r.lat);
 }
 
-static unsigned parse_list(const char *s, unsigned *out)
-{
-	unsigned n = 0;
-	char *end;
-	while (*s && n < MAX_LEVELS) {
-		unsigned long v = strtoul(s, &end, 10);
-		if (end == s || v == 0 || v > 1000000 || (*end != ',' && *end != '\0'))
-			die("bad list of numbers");
-		out[n++] = (unsigned)v;
-		s = *end == ',' ? end + 1 : end;
-	}
-	return n;
-}
-
 static void usage(void)
 {
 	fputs("usage: raw_ub -u LAB/unbound.conf [-t LAB/root.key] [-e] [-m miss,hit,check]\n"
@@ -433,7 +421,7 @@ int main(int argc, char **argv)
 {
 	opts_t o = {0};
 	const char *modes = "miss,hit,check";
-	o.n_levels = parse_list("1,16,128,1024", o.levels);
+	o.n_levels = bench_levels("raw_ub", "1,16,128,1024", o.levels, MAX_LEVELS);
 	o.seconds = 5;
 	o.warmup = 1;
 	o.zone = "order.lab";
@@ -445,7 +433,7 @@ int main(int argc, char **argv)
 		case 't': o.ta = optarg; break;
 		case 'e': o.event = true; break;
 		case 'm': modes = optarg; break;
-		case 'n': o.n_levels = parse_list(optarg, o.levels); break;
+		case 'n': o.n_levels = bench_levels("raw_ub", optarg, o.levels, MAX_LEVELS); break;
 		case 'd': o.seconds = atof(optarg); break;
 		case 'w': o.warmup = atof(optarg); break;
 		case 'z': o.zone = optarg; break;
