@@ -45,7 +45,6 @@ struct corr {
 	pthread_mutex_t lock;
 	size_t refs;     /* the job's, and one per call in flight */
 	caad_job_t *job; /* NULL once handed back */
-	caad_call_t *call;
 	caad_t *d;
 	size_t n_remotes, n_items, open; /* open: items not decided yet */
 	item_t *items;
@@ -384,7 +383,6 @@ static corr_t *corr_new(caad_job_t *job)
 		return NULL;
 	pthread_mutex_init(&c->lock, NULL);
 	c->job = job;
-	c->call = job->call;
 	c->d = job->d;
 	c->n_remotes = n;
 	c->refs = 1;

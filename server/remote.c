@@ -63,9 +63,9 @@ struct caad_ask {
 struct caad_remotes {
 	const caa_config_t *cfg;
 	grpc_channel **channels;
+	void **docaa; /* per channel: /va.CAA/DoCAA registered once, not interned per call */
 	size_t n;
 	grpc_completion_queue *cq;
-	grpc_slice method;
 	pthread_t thread;
 	bool thread_started;
 };
@@ -223,19 +223,23 @@ int caad_remotes_new(const caa_config_t *cfg, caad_remotes_t **out, char *err, s
 	caad_remotes_t *rs = calloc(1, sizeof(*rs));
 	size_t n = cfg->perspective.n_remotes;
 	*out = NULL;
-	if (rs == NULL || (rs->channels = calloc(n ? n : 1, sizeof(*rs->channels))) == NULL) {
+	if (rs == NULL || (rs->channels = calloc(n ? n : 1, sizeof(*rs->channels))) == NULL ||
+	    (rs->docaa = calloc(n ? n : 1, sizeof(*rs->docaa))) == NULL) {
+		if (rs != NULL)
+			free(rs->channels);
 		free(rs);
 		caa_set_err(err, errlen, "perspective.remotes: %s", caa_strerror(CAA_ENOMEM));
 		return CAA_ENOMEM;
 	}
 	rs->cfg = cfg;
-	rs->method = grpc_slice_from_static_string("/va.CAA/DoCAA");
 	rs->cq = grpc_completion_queue_create_for_next(NULL);
 	int rc = CAA_ECONFIG;
 	for (; rs->n < n; rs->n++) {
 		rs->channels[rs->n] = channel_new(&cfg->perspective.remotes[rs->n], err, errlen);
 		if (rs->channels[rs->n] == NULL)
 			goto fail;
+		rs->docaa[rs->n] =
+		    grpc_channel_register_call(rs->channels[rs->n], "/va.CAA/DoCAA", NULL, NULL);
 	}
 	if (pthread_create(&rs->thread, NULL, loop, rs) != 0) {
 		caa_set_err(err, errlen, "perspective.remotes: cannot start a thread");
@@ -281,8 +285,8 @@ caad_ask_t *caad_remotes_ask(caad_remotes_t *rs, size_t r, const caad_question_t
 	a->start_us = caa_now_us();
 	gpr_timespec deadline = gpr_time_add(
 	    gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
-	a->call = grpc_channel_create_call(rs->channels[r], NULL, GRPC_PROPAGATE_DEFAULTS, rs->cq,
-	                                   rs->method, NULL, deadline, NULL);
+	a->call = grpc_channel_create_registered_call(
+	    rs->channels[r], NULL, GRPC_PROPAGATE_DEFAULTS, rs->cq, rs->docaa[r], deadline, NULL);
 	grpc_call_error e =
 	    a->call != NULL ? caa_grpc_unary_start(a->call, a->send, &a->u, a) : GRPC_CALL_ERROR;
 	if (e != GRPC_CALL_OK) {
@@ -317,5 +321,6 @@ void caad_remotes_free(caad_remotes_t *rs)
 	if (rs->cq != NULL)
 		grpc_completion_queue_destroy(rs->cq);
 	free(rs->channels);
+	free(rs->docaa);
 	free(rs);
 }
