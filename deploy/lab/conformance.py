@@ -492,8 +492,11 @@ def main(argv):
     try:
         if args.lab:
             lab = os.path.abspath(args.lab)
-            if not os.path.exists(os.path.join(lab, "lab.env")):
-                print("caa-lab conformance: no lab in %s" % lab, file=sys.stderr)
+            st = subprocess.run([CAA_LAB, "status", lab], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+            if st.returncode != 0:
+                print("caa-lab conformance: no running lab in %s (caa-lab status %s)" % (lab, lab),
+                      file=sys.stderr)
                 return 3
         else:
             own_lab = lab = tempfile.mkdtemp(prefix="caa-conformance.")

@@ -102,6 +102,45 @@ rc=$?
 if [ $rc = 0 ]; then ok "caa check via --cmd --cmd-json: exit 0"; else fail "caa check via --cmd: exit $rc"; cat "$out/cmd.txt"; fi
 if res=$(results "$out/cmd.json" "$out/cmd.xml" 0 2>&1); then ok "--cmd: $res"; else fail "--cmd: $res"; fi
 
+# caa.v1 over mutual TLS: --ca, --cert, --key, --server-name (a throwaway CA, as Boulder's
+# ipki: the server's name is not its address).
+tls="$out/tls"
+mkdir -p "$tls"
+if (
+	cd "$tls" || exit 1
+	ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+	openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -subj /CN=conformance-ca -days 2 &&
+		for n in server client; do
+			openssl req "${ec[@]}" -keyout $n.key -out $n.csr -subj "/CN=$n.conformance.test" &&
+				printf 'subjectAltName=DNS:%s.conformance.test\nextendedKeyUsage=%sAuth\n' $n $n >$n.ext &&
+				openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+					-extfile $n.ext -out $n.pem || exit 1
+		done
+) >"$tls/openssl.log" 2>&1; then
+	p3=$(freeport)
+	/usr/bin/python3 - "$out/caad.json" "$p3" "$tls" "$out/caad-tls.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+t = sys.argv[3]
+c["listen"] = "127.0.0.1:" + sys.argv[2]
+c["tls"] = {"cert": t + "/server.pem", "key": t + "/server.key", "client_ca": t + "/ca.pem"}
+json.dump(c, open(sys.argv[4], "w"), indent=1)
+PY
+	"$lab" conformance --lab "$dir" --caa-v1 "127.0.0.1:$p3" --start "$caad --config $out/caad-tls.json" \
+		--ca "$tls/ca.pem" --cert "$tls/client.pem" --key "$tls/client.key" \
+		--server-name server.conformance.test --only rule,rfc8657 --json "$out/tls.json" \
+		>"$out/tls.txt" 2>&1
+	rc=$?
+	if [ $rc = 0 ] && /usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; assert s["agree"] >= 30 and s["differ"] == 0, s' "$out/tls.json"; then
+		ok "caad via caa.v1 over mutual TLS (--ca --cert --key --server-name): exit 0"
+	else
+		fail "caa.v1 over mutual TLS: exit $rc"
+		cat "$out/tls.txt"
+	fi
+else
+	fail "openssl could not make the test certificates: $(tail -5 "$tls/openssl.log")"
+fi
+
 # A checker that always permits (exit status 0) is caught.
 "$lab" conformance --lab "$dir" --cmd true --json "$out/wrong.json" --junit "$out/wrong.xml" \
 	>"$out/wrong.txt" 2>&1
