@@ -18,6 +18,7 @@ ok() { echo "ok   $*"; }
 out="$dir/conformance"
 mkdir -p "$out"
 pids=()
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; }
 trap cleanup EXIT
 
@@ -155,9 +156,11 @@ if res=$(results "$out/wrong.json" "$out/wrong.xml" some 2>&1); then ok "always-
 
 # Usage errors are exit 2, an endpoint that does not answer exit 3.
 "$lab" conformance --lab "$dir" >/dev/null 2>&1
-[ $? = 2 ] && ok "no checker: exit 2" || fail "no checker: not exit 2"
+rc=$?
+if [ $rc = 2 ]; then ok "no checker: exit 2"; else fail "no checker: exit $rc, not 2"; fi
 "$lab" conformance --lab "$dir" --caa-v1 "127.0.0.1:$(freeport)" >/dev/null 2>&1
-[ $? = 3 ] && ok "nothing listening: exit 3" || fail "nothing listening: not exit 3"
+rc=$?
+if [ $rc = 3 ]; then ok "nothing listening: exit 3"; else fail "nothing listening: exit $rc, not 3"; fi
 
 [ "$failures" = 0 ] && echo "all conformance checks passed" && exit 0
 echo "$failures conformance checks failed"
