@@ -552,6 +552,14 @@ def validate(cat):
         elif "expect" in sc:
             check_scenario_expect(sc, sc["expect"], where, errors)
         check_scenario_views(sc, views, zones, where, errors)
+        room = sc.get("room")
+        if room is not None:  # where the RFCs leave room (docs/conformance.md)
+            rd = room.get("readings") if isinstance(room, dict) else None
+            if not isinstance(rd, dict) or not room.get("about") or \
+                    any(k not in VERDICT_REASONS or not v for k, v in rd.items()) or \
+                    sc.get("expect", {}).get("verdict") not in rd or len(rd) < 2:
+                errors.append("%s: room needs about and readings {verdict: reading} for the "
+                              "expected verdict and at least one other" % where)
         q = sc.get("queries")
         if q is not None and (q.get("server") not in servers or "max" not in q):
             errors.append("%s: queries needs a known server and max" % where)
@@ -1267,6 +1275,8 @@ def table(cat):
         for vn, ve in sc.get("views", {}).items():
             notes.append("view %s: %s" % (vn, " ".join(order_outcome(sc, ve)) if "order" in sc
                                           else "%s %s" % (ve["verdict"], ve["reason"])))
+        if sc.get("room"):
+            notes.append("room: %s" % sc["room"]["about"])
         if e.get("cause"):
             notes.append("cause: %s" % e["cause"])
         if e.get("diagnosed"):
