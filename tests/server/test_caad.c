@@ -244,6 +244,8 @@ static const struct tcase {
     {"wire_docaa", NULL, case_wire_docaa},
     {"wire_ip_literal", NULL, case_wire_ip_literal},
     {"wire_metrics_http", NULL, case_wire_metrics_http},
+    {"http_abuse", NULL, case_http_abuse},
+    {"metrics_families", NULL, case_metrics_families},
     {"deadline_load", NULL, case_deadline_load},
     {"diag_explain", NULL, case_diag_explain},
     {"docaa_ident_type", NULL, case_docaa_ident_type},
