@@ -125,6 +125,8 @@ void case_wire_ip_literal(void);
 void case_wire_metrics_http(void);
 void case_http_abuse(void);
 void case_metrics_families(void);
+void case_prometheus_prepare(void);
+void case_prometheus(void);
 /* t_diag.c */
 void case_deadline_load(void);
 void case_diag_explain(void);

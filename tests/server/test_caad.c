@@ -246,6 +246,7 @@ static const struct tcase {
     {"wire_metrics_http", NULL, case_wire_metrics_http},
     {"http_abuse", NULL, case_http_abuse},
     {"metrics_families", NULL, case_metrics_families},
+    {"prometheus", case_prometheus_prepare, case_prometheus},
     {"deadline_load", NULL, case_deadline_load},
     {"diag_explain", NULL, case_diag_explain},
     {"docaa_ident_type", NULL, case_docaa_ident_type},
