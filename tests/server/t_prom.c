@@ -4,7 +4,8 @@
  * metrics port (1 s interval, TSDB in the test's temporary directory),
  * stopped by PID. Under load from this process, the HTTP query API must show
  * the caad job up and Boulder's and caad's series present and moving.
- * Bounded waits only. SKIP (77) without a prometheus binary
+ * Every query of the Grafana dashboard (deploy/grafana/caad.json) must be
+ * accepted by it too. Bounded waits only. SKIP (77) without a prometheus binary
  * ($CAAD_PROMETHEUS, else prometheus on PATH).
  */
 #include <arpa/inet.h>
@@ -79,6 +80,63 @@ static double query(int port, const char *q)
 	json_decref(j);
 	free(resp);
 	return v;
+}
+
+/* s with "$__rate_interval" as 10s and "$job" as caad, URL-encoded. */
+static void dashboard_query(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+	while (*s && n + 8 < size) {
+		const char *sub = NULL;
+		if (strncmp(s, "$__rate_interval", 16) == 0) {
+			sub = "10s";
+			s += 16;
+		} else if (strncmp(s, "$job", 4) == 0) {
+			sub = "caad";
+			s += 4;
+		}
+		for (const char *c = sub ? sub : s; *c && (sub || c == s) && n + 8 < size; c++) {
+			unsigned char u = (unsigned char)*c;
+			if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+			    (u >= '0' && u <= '9') || u == '_' || u == '.')
+				out[n++] = (char)u;
+			else
+				n += (size_t)snprintf(out + n, size - n, "%%%02X", u);
+		}
+		if (!sub)
+			s++;
+	}
+	out[n] = '\0';
+}
+
+/* Every query of deploy/grafana/caad.json is one this Prometheus accepts. */
+static void check_dashboard(int port)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/deploy/grafana/caad.json", h_source);
+	json_t *dash = json_load_file(path, 0, NULL);
+	CHECK(dash != NULL, "%s does not load", path);
+	size_t i, k, n = 0;
+	json_t *panel, *target;
+	json_array_foreach(json_object_get(dash, "panels"), i, panel)
+	{
+		json_array_foreach(json_object_get(panel, "targets"), k, target)
+		{
+			const char *expr = json_string_value(json_object_get(target, "expr"));
+			/* a head of its own: h_http_get's path is short */
+			char q[2048], head[2200];
+			dashboard_query(expr ? expr : "", q, sizeof(q));
+			snprintf(head, sizeof(head), "GET /api/v1/query?query=%s HTTP/1.0\r\n\r\n", q);
+			char *resp = h_http_raw(port, head);
+			CHECK(resp && strstr(resp, "\"status\":\"success\""),
+			      "dashboard query %s: %.300s", expr ? expr : "(none)",
+			      resp ? resp : "(no answer)");
+			free(resp);
+			n++;
+		}
+	}
+	CHECK(n > 10, "%zu dashboard queries", n);
+	json_decref(dash);
 }
 
 static void load(grpc_channel *ch, int n)
@@ -165,6 +223,8 @@ void case_prometheus(void)
 	}
 	for (size_t i = 0; i < N_WANTS; i++)
 		CHECK(seen[i], "never saw %s (last %g)", wants[i].what, query(port, wants[i].q));
+	if (rc == 0)
+		check_dashboard(port);
 
 	if (prom > 0) {
 		kill(prom, SIGTERM);
