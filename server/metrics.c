@@ -513,7 +513,7 @@ static void render_boulder(caad_metrics_t *m, FILE *out)
 	char labels[256];
 	family(out, "validation_latency", "histogram",
 	       "Time of CAA checks that looked at DNS (with the remote perspectives' time under "
-	       "perspective \"all\"), seconds.");
+	       "perspective all), seconds.");
 	for (size_t c = 0; c < N_CHALLENGES; c++)
 		for (unsigned p = 0; p < N_PROBLEMS; p++) {
 			bhist_t *h = &m->validation[c][p];
