@@ -126,7 +126,8 @@ static void check_dashboard(int port)
 			/* a head of its own: h_http_get's path is short */
 			char q[2048], head[2200];
 			dashboard_query(expr ? expr : "", q, sizeof(q));
-			snprintf(head, sizeof(head), "GET /api/v1/query?query=%s HTTP/1.0\r\n\r\n", q);
+			snprintf(head, sizeof(head), "GET /api/v1/query?query=%s HTTP/1.0\r\n\r\n",
+			         q);
 			char *resp = h_http_raw(port, head);
 			CHECK(resp && strstr(resp, "\"status\":\"success\""),
 			      "dashboard query %s: %.300s", expr ? expr : "(none)",
