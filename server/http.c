@@ -1,33 +1,47 @@
 /*
- * http.c — the metrics endpoint (http.h). poll() on the listening socket and
- * an eventfd that says "stop"; each request gets 2 s to arrive whole.
+ * http.c — caad's HTTP server on libmicrohttpd (http.h). caad binds the
+ * socket itself (so metrics_listen errors name the key and the port is known
+ * before gRPC starts) and hands it to one libmicrohttpd daemon: an internal
+ * epoll thread, non-blocking sockets, its connection and memory limits. A
+ * request is matched against a small table of method + path → handler.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include <microhttpd.h>
 
 #include "codes.h"
 #include "http.h"
 #include "util.h"
 
-#define REQUEST_MAX 4096
-#define REQUEST_MS  2000
+typedef struct route {
+	char method[8], path[64];
+	size_t max_body;
+	caad_http_handler_fn fn;
+	void *arg;
+} route_t;
 
 struct caad_http {
-	int fd, stopfd;
-	bool running;
-	pthread_t thread;
-	caad_metrics_t *m;
+	int fd;
+	struct MHD_Daemon *mhd;
+	route_t routes[CAAD_HTTP_MAX_ROUTES];
+	size_t n_routes;
 };
+
+/* One request in progress: its route (or error status) and its body so far. */
+typedef struct pending {
+	int route; /* index, or -status */
+	bool too_big;
+	char *body;
+	size_t len;
+} pending_t;
 
 /* Split "host:port" / "[v6]:port" into host and port (in buf). */
 static bool split_addr(const char *addr, char *buf, size_t size, const char **host,
@@ -73,7 +87,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	int one = 1;
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
 		caa_set_err(err, errlen, "metrics_listen: cannot listen on %s: %s", addr,
 		            strerror(errno));
 		if (fd >= 0)
@@ -96,7 +110,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	*port = (int)strtol(portbuf, NULL, 10);
 
 	caad_http_t *h = calloc(1, sizeof(*h));
-	if (h == NULL || (h->stopfd = eventfd(0, EFD_CLOEXEC)) < 0) {
+	if (h == NULL || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
 		caa_set_err(err, errlen, "metrics_listen: out of resources");
 		free(h);
 		close(fd);
@@ -106,132 +120,179 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	return h;
 }
 
-static void write_all(int fd, const char *p, size_t n)
+int caad_http_handle(caad_http_t *h, const char *method, const char *path, size_t max_body,
+                     caad_http_handler_fn fn, void *arg)
 {
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w <= 0) {
-			if (w < 0 && errno == EINTR)
-				continue;
-			return;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	route_t *r = &h->routes[h->n_routes];
+	if (fn == NULL || strlen(method) >= sizeof(r->method) || strlen(path) >= sizeof(r->path) ||
+	    path[0] != '/' || h->mhd != NULL)
+		return CAA_EINVAL;
+	for (size_t i = 0; i < h->n_routes; i++)
+		if (strcmp(h->routes[i].method, method) == 0 &&
+		    strcmp(h->routes[i].path, path) == 0)
+			return CAA_EINVAL;
+	if (h->n_routes == CAAD_HTTP_MAX_ROUTES)
+		return CAA_ENOMEM;
+	strcpy(r->method, method);
+	strcpy(r->path, path);
+	r->max_body = max_body;
+	r->fn = fn;
+	r->arg = arg;
+	h->n_routes++;
+	return CAA_EOK;
 }
 
-/* Read until the end of the request head (or give up). */
-static bool read_request(int fd, char *buf, size_t size)
+int caad_http_match(const caad_http_t *h, const char *method, const char *path)
 {
-	size_t n = 0;
-	int64_t end = (int64_t)(caa_now_us() / 1000u) + REQUEST_MS;
-	while (n + 1 < size) {
-		int64_t left = end - (int64_t)(caa_now_us() / 1000u);
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return false;
-		ssize_t r = recv(fd, buf + n, size - 1 - n, 0);
-		if (r <= 0)
-			return false;
-		n += (size_t)r;
-		buf[n] = '\0';
-		if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
-			return true;
+	/* a GET route answers HEAD: libmicrohttpd sends the head without the body */
+	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	int found = -404;
+	for (size_t i = 0; i < h->n_routes; i++) {
+		if (strcmp(h->routes[i].path, path) != 0)
+			continue;
+		if (strcmp(h->routes[i].method, m) == 0)
+			return (int)i;
+		found = -405;
 	}
-	return false;
+	return found;
 }
 
-caad_http_route_t caad_http_route(const char *req)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *body, size_t len,
+                             const char *ctype)
 {
-	/* The path only after a whole "GET " or "HEAD ": a shorter head ("GET\n\n")
-	 * has its NUL before where the path would start. */
-	caad_http_route_t r;
-	const char *path;
-	if (strncmp(req, "GET ", 4) == 0) {
-		r = CAAD_HTTP_GET;
-		path = req + 4;
-	} else if (strncmp(req, "HEAD ", 5) == 0) {
-		r = CAAD_HTTP_HEAD;
-		path = req + 5;
-	} else {
-		return CAAD_HTTP_NOT_FOUND;
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO; /* libmicrohttpd closes the connection */
 	}
-	size_t plen = strcspn(path, " ?\r\n");
-	return plen == 8 && strncmp(path, "/metrics", 8) == 0 ? r : CAAD_HTTP_NOT_FOUND;
+	enum MHD_Result ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (ok == MHD_YES)
+		ok = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ok;
 }
 
-static void serve(caad_http_t *h, int fd)
+/* A short plain-text error page. */
+static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status)
 {
-	char req[REQUEST_MAX];
-	if (!read_request(fd, req, sizeof(req)))
-		return;
-	caad_http_route_t route = caad_http_route(req);
-	bool get = route == CAAD_HTTP_GET;
-	if (route == CAAD_HTTP_NOT_FOUND) {
-		static const char nf[] = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
-		                         "Content-Length: 22\r\n\r\nonly /metrics is here\n";
-		write_all(fd, nf, sizeof(nf) - 1);
-		return;
-	}
+	const char *text = status == MHD_HTTP_NOT_FOUND            ? "not found\n"
+	                   : status == MHD_HTTP_METHOD_NOT_ALLOWED ? "method not allowed\n"
+	                   : status == MHD_HTTP_CONTENT_TOO_LARGE  ? "request body too large\n"
+	                                                           : "internal error\n";
+	char *body = strdup(text);
+	if (body == NULL)
+		return MHD_NO;
+	return reply(c, status, body, strlen(body), "text/plain; charset=utf-8");
+}
+
+static enum MHD_Result run_route(caad_http_t *h, struct MHD_Connection *c, const pending_t *p,
+                                 const char *method, const char *url)
+{
+	const route_t *r = &h->routes[p->route];
+	caad_http_req_t req = {.method = method, .path = url, .body = p->body, .body_len = p->len};
 	char *body = NULL;
-	size_t blen = 0;
-	FILE *f = open_memstream(&body, &blen);
-	if (f == NULL)
-		return;
-	caad_metrics_render(h->m, f);
-	fclose(f);
-	char hdr[160];
-	int n = snprintf(hdr, sizeof(hdr),
-	                 "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-	                 "Content-Length: %zu\r\n\r\n",
-	                 blen);
-	write_all(fd, hdr, (size_t)n);
-	if (get)
-		write_all(fd, body, blen);
-	free(body);
+	size_t len = 0;
+	FILE *out = open_memstream(&body, &len);
+	if (out == NULL)
+		return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	const char *ctype = "text/plain; charset=utf-8";
+	unsigned status = r->fn(r->arg, &req, out, &ctype);
+	if (fclose(out) != 0) {
+		free(body);
+		return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	}
+	return reply(c, status, body, len, ctype);
 }
 
-static void *http_thread(void *arg)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **state)
 {
-	caad_http_t *h = arg;
-	for (;;) {
-		struct pollfd p[2] = {{.fd = h->fd, .events = POLLIN},
-		                      {.fd = h->stopfd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		if (!(p[0].revents & POLLIN))
-			continue;
-		int c = accept(h->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		serve(h, c);
-		close(c);
+	(void)version;
+	caad_http_t *h = cls;
+	pending_t *p = *state;
+	if (p == NULL) {
+		/* the head is complete: route it; an error answers before any body is read */
+		int route = caad_http_match(h, method, url);
+		if (route < 0)
+			return reply_error(c, (unsigned)-route);
+		const char *cl =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > h->routes[route].max_body)
+			return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE);
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return MHD_NO;
+		p->route = route;
+		*state = p;
+		return MHD_YES;
 	}
-	return NULL;
+	if (*upload_size > 0) {
+		size_t n = *upload_size, max = h->routes[p->route].max_body;
+		*upload_size = 0;
+		if (p->too_big || n > max - p->len) {
+			p->too_big = true; /* chunked past the limit: read on, then refuse */
+			return MHD_YES;
+		}
+		char *b = realloc(p->body, p->len + n + 1);
+		if (b == NULL)
+			return MHD_NO;
+		memcpy(b + p->len, upload_data, n);
+		p->len += n;
+		b[p->len] = '\0';
+		p->body = b;
+		return MHD_YES;
+	}
+	if (p->too_big)
+		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE);
+	return run_route(h, c, p, method, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+                         enum MHD_RequestTerminationCode why)
+{
+	(void)cls;
+	(void)c;
+	(void)why;
+	pending_t *p = *state;
+	if (p != NULL) {
+		free(p->body);
+		free(p);
+		*state = NULL;
+	}
+}
+
+static unsigned metrics_page(void *arg, const caad_http_req_t *req, FILE *out,
+                             const char **content_type)
+{
+	(void)req;
+	caad_metrics_render(arg, out);
+	*content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return MHD_HTTP_OK;
 }
 
 int caad_http_start(caad_http_t *h, caad_metrics_t *m)
 {
-	h->m = m;
-	if (pthread_create(&h->thread, NULL, http_thread, h) != 0)
-		return CAA_ETHREAD;
-	h->running = true;
-	return CAA_EOK;
+	if (caad_http_handle(h, "GET", "/metrics", 0, metrics_page, m) != CAA_EOK)
+		return CAA_EINVAL;
+	/* no MHD_USE_ERROR_LOG: a client's garbage is its own business, not caad's log */
+	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+	                          on_request, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
+	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)CAAD_HTTP_MAX_CONNECTIONS,
+	                          MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	                          (unsigned)CAAD_HTTP_MAX_PER_ADDRESS,
+	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CAAD_HTTP_IDLE_TIMEOUT_S,
+	                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CAAD_HTTP_MAX_HEAD,
+	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	return h->mhd != NULL ? CAA_EOK : CAA_ETHREAD;
 }
 
 void caad_http_free(caad_http_t *h)
 {
 	if (h == NULL)
 		return;
-	if (h->running) {
-		uint64_t one = 1;
-		ssize_t w = write(h->stopfd, &one, sizeof(one));
-		(void)w;
-		pthread_join(h->thread, NULL);
-	}
-	close(h->fd);
-	close(h->stopfd);
+	if (h->mhd != NULL)
+		MHD_stop_daemon(h->mhd); /* closes the listening socket too */
+	else
+		close(h->fd);
 	free(h);
 }

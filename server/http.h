@@ -1,34 +1,62 @@
 /*
- * http.h — the metrics endpoint: a tiny HTTP/1.0 server on its own thread
- * that answers GET /metrics with caad_metrics_render() and 404 otherwise.
- * One connection at a time, bounded reads: a scraper is the only client.
+ * http.h — caad's HTTP server (libmicrohttpd): the metrics endpoint today,
+ * and the place later HTTP endpoints register their handlers. One listening
+ * socket, one internal epoll thread; bounded connections (in total and per
+ * client address), idle timeout, request head and body sizes
+ * (docs/caad.md "The metrics endpoint"), so slow clients, many connections
+ * and garbage cost caad a refused connection, never a stall.
  */
 #ifndef CAAD_HTTP_H
 #define CAAD_HTTP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "metrics.h"
 
 typedef struct caad_http caad_http_t;
 
+/* The server's limits (fixed; docs/caad.md lists them). */
+#define CAAD_HTTP_MAX_CONNECTIONS 256u   /* open connections in total */
+#define CAAD_HTTP_MAX_PER_ADDRESS 16u    /* open connections from one client address */
+#define CAAD_HTTP_IDLE_TIMEOUT_S  10u    /* a connection silent this long is closed */
+#define CAAD_HTTP_MAX_HEAD        16384u /* request line + headers (and MHD's buffers) */
+#define CAAD_HTTP_MAX_ROUTES      16u
+
+/* One request as a handler sees it. path has no query string; body is
+ * NUL-terminated (NULL when there was none). */
+typedef struct caad_http_req {
+	const char *method, *path;
+	const char *body;
+	size_t body_len;
+} caad_http_req_t;
+
+/* A handler writes its answer's body to out, may set *content_type (default
+ * "text/plain; charset=utf-8") and returns the HTTP status. It runs on the
+ * server's thread: keep it short and never wait on the network. */
+typedef unsigned (*caad_http_handler_fn)(void *arg, const caad_http_req_t *req, FILE *out,
+                                         const char **content_type);
+
 /* Bind and listen on addr ("host:port", "[v6]:port"); *port gets the bound
  * port. NULL with one line in err on failure. Nothing runs yet. */
 caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t errlen);
 
-/* Serve m on a thread of its own. CAA_EOK or CAA_ETHREAD. */
+/* Serve method ("GET", "POST"; a GET route answers HEAD too) on path (exact
+ * match). A body longer than max_body is refused (413); 0 refuses any body.
+ * Before caad_http_start only. CAA_EOK, CAA_EINVAL (bad or duplicate route)
+ * or CAA_ENOMEM (table full). */
+int caad_http_handle(caad_http_t *h, const char *method, const char *path, size_t max_body,
+                     caad_http_handler_fn fn, void *arg);
+
+/* What a request line maps to: the route's index (>= 0), or -404 (no such
+ * path) or -405 (the path exists, not for this method). */
+int caad_http_match(const caad_http_t *h, const char *method, const char *path);
+
+/* Add GET /metrics (rendered from m) and serve on a thread of libmicrohttpd's
+ * own. CAA_EOK, or CAA_ETHREAD when the server does not start. */
 int caad_http_start(caad_http_t *h, caad_metrics_t *m);
 
-/* What a request head (NUL-terminated) asks for: GET or HEAD of /metrics
- * (a query string allowed), or anything else (404). */
-typedef enum caad_http_route {
-	CAAD_HTTP_NOT_FOUND = 0,
-	CAAD_HTTP_GET,
-	CAAD_HTTP_HEAD,
-} caad_http_route_t;
-caad_http_route_t caad_http_route(const char *req);
-
-/* Stop the thread (if started), close the socket, free. */
+/* Stop the server (if started), close the socket, free. */
 void caad_http_free(caad_http_t *h);
 
 #endif

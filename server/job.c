@@ -103,7 +103,7 @@ static void finish(caad_job_t *job, int rc)
 			 * refusal that beats every permission checked before it */
 			if (!res->reused && rc == CAA_EOK)
 				caa_cache_put_request(job->d->cache, &job->reqs[i], res);
-			caad_metrics_check(job->d->metrics, res);
+			caad_metrics_check(job->d->metrics, &job->reqs[i], res);
 		}
 		audit(&lines, job, i, why);
 	}
@@ -417,7 +417,9 @@ void caad_job_run(caad_job_t *job)
 	int64_t now = caa_wall_ms();
 	job->n_dns = 0;
 	for (size_t i = 0; i < job->n; i++) {
-		if (!caa_cache_reuse(job->d->cache, &job->reqs[i], now, &job->results[i]))
+		bool hit = caa_cache_reuse(job->d->cache, &job->reqs[i], now, &job->results[i]);
+		caad_metrics_reuse(job->d->metrics, hit);
+		if (!hit)
 			job->dns_idx[job->n_dns++] = i;
 	}
 	if (job->n_dns == 0)

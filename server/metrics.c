@@ -14,6 +14,7 @@
 #include "json.h"
 #include "grpc_status.h"
 #include "metrics.h"
+#include "problem.h"
 
 #define N_VERDICTS 4  /* caa_verdict_t 1..3 */
 #define N_REASONS  21 /* caa_reason_t 1..20 */
@@ -24,6 +25,32 @@
 
 static const double buckets_ms[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 #define N_BUCKETS (sizeof(buckets_ms) / sizeof(buckets_ms[0]))
+
+/* Boulder's metrics.InternetFacingBuckets (seconds), for its own names */
+static const double boulder_buckets_ms[] = {100, 500, 1000, 5000, 10000, 30000, 45000};
+#define N_BBUCKETS (sizeof(boulder_buckets_ms) / sizeof(boulder_buckets_ms[0]))
+
+/* validation_latency's challenge_type: the methods Boulder names; anything
+ * else (or none) is "" so a client cannot grow the label set */
+static const char *const challenge_types[] = {"", "http-01", "dns-01", "tls-alpn-01",
+                                              "dns-account-01"};
+#define N_CHALLENGES (sizeof(challenge_types) / sizeof(challenge_types[0]))
+#define N_PROBLEMS   (CAA_PROB_REJECTED_IDENTIFIER + 1) /* 0 = none (pass) */
+
+/* caa_sets_processed's results, Boulder's words (va/caa.go validateCAA) */
+static const char *const set_results[] = {"no records", "record with unknown critical directive",
+                                          "no relevant records", "authorized", "unauthorized"};
+#define N_SET_RESULTS (sizeof(set_results) / sizeof(set_results[0]))
+
+/* dns_* result: the rcode a stub would have seen; "failed" when none came */
+static const char *const dns_results[] = {"NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED",
+                                          "NOTIMP",  "FORMERR",  "failed"};
+#define N_DNS_RESULTS (sizeof(dns_results) / sizeof(dns_results[0]))
+#define MAX_ATTEMPTS  5 /* attempts above are counted as 5 */
+
+typedef struct bhist {
+	atomic_uint_fast64_t b[N_BBUCKETS + 1], sum_us, count;
+} bhist_t;
 
 typedef atomic_uint_fast64_t counter_t;
 
@@ -50,6 +77,23 @@ struct caad_metrics {
 		counter_t latency_sum_us, latency_count;
 	} * remote;
 	counter_t quorum[2]; /* failed, passed */
+	/* Boulder's names */
+	const char *perspective; /* validation_latency's: this perspective, or "all" */
+	bhist_t validation[N_CHALLENGES][N_PROBLEMS];
+	counter_t sets[N_SET_RESULTS];
+	bhist_t dns_query[N_DNS_RESULTS];
+	bhist_t dns_lookup[N_DNS_RESULTS][MAX_ATTEMPTS + 1];
+	counter_t dns_timeout[2]; /* isTLD false, true */
+	const char *cache_backend;
+	counter_t reuse[2]; /* miss, hit */
+	/* counters and gauges registered by name (caad_metrics_counter/_gauge) */
+	pthread_mutex_t reg_lock;
+	struct caad_metric {
+		const char *name, *help, *labels;
+		bool gauge;
+		atomic_int_fast64_t v;
+	} reg[CAAD_METRICS_MAX_REGISTERED];
+	size_t n_reg;
 };
 
 static void inc(counter_t *c, uint64_t by)
@@ -78,12 +122,18 @@ caad_metrics_t *caad_metrics_new(const char *const *methods, size_t n_methods,
 	m->gauges = gauges;
 	m->gauges_arg = gauges_arg;
 	pthread_mutex_init(&m->dns_lock, NULL);
+	pthread_mutex_init(&m->reg_lock, NULL);
+	m->perspective = "";
+	m->cache_backend = "memory";
 	return m;
 }
 
 int caad_metrics_remotes(caad_metrics_t *m, const caa_config_t *cfg)
 {
 	size_t n = cfg->perspective.n_remotes;
+	/* with remotes, a check's time includes theirs: Boulder's primary calls that "all" */
+	m->perspective = n > 0 ? "all" : cfg->perspective.name ? cfg->perspective.name : "";
+	m->cache_backend = cfg->cache.backend ? cfg->cache.backend : "memory";
 	if (n == 0)
 		return CAA_EOK;
 	if ((m->remote = calloc(n, sizeof(*m->remote))) == NULL)
@@ -115,6 +165,61 @@ void caad_metrics_perspective(caad_metrics_t *m, size_t remote, caa_mpic_state_t
 	inc(&rc->latency_count, 1);
 }
 
+static void bobserve(bhist_t *h, uint32_t us)
+{
+	size_t b = 0;
+	while (b < N_BBUCKETS && us / 1000.0 > boulder_buckets_ms[b])
+		b++;
+	inc(&h->b[b], 1);
+	inc(&h->sum_us, us);
+	inc(&h->count, 1);
+}
+
+static caad_metric_t *reg_add(caad_metrics_t *m, const char *name, const char *help,
+                              const char *labels, bool gauge)
+{
+	caad_metric_t *r = NULL;
+	pthread_mutex_lock(&m->reg_lock);
+	for (size_t i = 0; i < m->n_reg && r == NULL; i++)
+		if (strcmp(m->reg[i].name, name) == 0 && strcmp(m->reg[i].labels, labels) == 0)
+			r = &m->reg[i];
+	if (r == NULL && m->n_reg < CAAD_METRICS_MAX_REGISTERED) {
+		r = &m->reg[m->n_reg++];
+		*r = (caad_metric_t){.name = name, .help = help, .labels = labels, .gauge = gauge};
+	}
+	pthread_mutex_unlock(&m->reg_lock);
+	return r;
+}
+
+caad_metric_t *caad_metrics_counter(caad_metrics_t *m, const char *name, const char *help,
+                                    const char *labels)
+{
+	return reg_add(m, name, help, labels ? labels : "", false);
+}
+
+caad_metric_t *caad_metrics_gauge(caad_metrics_t *m, const char *name, const char *help,
+                                  const char *labels)
+{
+	return reg_add(m, name, help, labels ? labels : "", true);
+}
+
+void caad_metric_add(caad_metric_t *c, uint64_t by)
+{
+	if (c != NULL)
+		atomic_fetch_add_explicit(&c->v, (int_fast64_t)by, memory_order_relaxed);
+}
+
+void caad_metric_set(caad_metric_t *g, int64_t v)
+{
+	if (g != NULL)
+		atomic_store_explicit(&g->v, v, memory_order_relaxed);
+}
+
+void caad_metrics_reuse(caad_metrics_t *m, bool hit)
+{
+	inc(&m->reuse[hit], 1);
+}
+
 void caad_metrics_quorum(caad_metrics_t *m, bool passed)
 {
 	inc(&m->quorum[passed], 1);
@@ -126,6 +231,7 @@ void caad_metrics_free(caad_metrics_t *m)
 		return;
 	free(m->remote);
 	pthread_mutex_destroy(&m->dns_lock);
+	pthread_mutex_destroy(&m->reg_lock);
 	free(m->rpc);
 	free(m);
 }
@@ -165,7 +271,51 @@ static bool label_error(caa_outcome_t o, unsigned depth)
 	}
 }
 
-void caad_metrics_check(caad_metrics_t *m, const caa_result_t *res)
+/* caa_sets_processed's result for a reason, or -1 when no set was judged
+ * (DNS failed, CAA does not apply, the remotes decided) */
+static int set_result(caa_reason_t r)
+{
+	switch (r) {
+	case CAA_R_NO_CAA: return 0;
+	case CAA_R_CRITICAL_TAG: return 1;
+	case CAA_R_NO_RESTRICTING_PROPERTY: return 2;
+	case CAA_R_AUTHORIZED: return 3;
+	case CAA_R_NOT_AUTHORIZED:
+	case CAA_R_ACCOUNT_URI_MISMATCH:
+	case CAA_R_VALIDATION_METHOD_MISMATCH:
+	case CAA_R_MALFORMED_PROPERTY: return 4;
+	default: return -1;
+	}
+}
+
+/* dns_results' index for a lookup's outcome, or -1 (not asked) */
+static int dns_result(caa_outcome_t o)
+{
+	switch (o) {
+	case CAA_OUT_PRESENT:
+	case CAA_OUT_EMPTY:
+	case CAA_OUT_NODATA_NOSOA: return 0;
+	case CAA_OUT_NXDOMAIN: return 1;
+	case CAA_OUT_SERVFAIL:
+	case CAA_OUT_BOGUS: return 2; /* a validating resolver's answer to a stub */
+	case CAA_OUT_REFUSED: return 3;
+	case CAA_OUT_NOTIMP: return 4;
+	case CAA_OUT_FORMERR: return 5;
+	case CAA_OUT_TIMEOUT:
+	case CAA_OUT_NETWORK: return 6;
+	default: return -1;
+	}
+}
+
+static size_t challenge_of(const char *method)
+{
+	for (size_t i = 1; method != NULL && i < N_CHALLENGES; i++)
+		if (strcmp(method, challenge_types[i]) == 0)
+			return i;
+	return 0;
+}
+
+void caad_metrics_check(caad_metrics_t *m, const caa_request_t *req, const caa_result_t *res)
 {
 	unsigned v = (unsigned)res->verdict, r = (unsigned)res->reason;
 	inc(&m->checks[v < N_VERDICTS ? v : 0][r < N_REASONS ? r : 0], 1);
@@ -173,9 +323,28 @@ void caad_metrics_check(caad_metrics_t *m, const caa_result_t *res)
 		inc(&m->reused, 1);
 		return;
 	}
+	/* Boulder's VA never sees a reused answer (its RA reuses): neither do its names */
+	unsigned prob = res->problem ? (unsigned)res->problem->type : 0;
+	if (res->verdict != CAA_PERMITTED && prob == 0)
+		prob = CAA_PROB_SERVER_INTERNAL; /* a failure always names a problem */
+	bobserve(
+	    &m->validation[challenge_of(req ? req->method : NULL)][prob < N_PROBLEMS ? prob : 0],
+	    res->elapsed_us);
+	int set = set_result(res->reason);
+	if (set >= 0)
+		inc(&m->sets[set], 1);
 	for (size_t i = 0; i < res->n_trace; i++) {
 		const caa_trace_t *t = &res->trace[i];
 		unsigned d = depth_of(t->name);
+		int dr = dns_result(t->outcome);
+		if (dr >= 0) {
+			unsigned attempts =
+			    t->retries + 1 > MAX_ATTEMPTS ? MAX_ATTEMPTS : t->retries + 1;
+			bobserve(&m->dns_query[dr], t->elapsed_us);
+			bobserve(&m->dns_lookup[dr][attempts], t->elapsed_us);
+			if (t->outcome == CAA_OUT_TIMEOUT)
+				inc(&m->dns_timeout[strchr(t->name, '.') == NULL], 1);
+		}
 		if ((unsigned)t->outcome < N_OUTCOMES && label_error(t->outcome, d))
 			inc(&m->label_errors[d][t->outcome], 1);
 		if (t->relevant && res->verdict == CAA_LOOKUP_FAILED)
@@ -258,10 +427,24 @@ static void render_latency(caad_metrics_t *m, FILE *out)
 	        get(&m->latency_sum_us) / 1e6, (unsigned long long)get(&m->latency_count));
 }
 
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
 static void render_remotes(caad_metrics_t *m, FILE *out)
 {
-	if (m->n_remotes == 0)
+	if (m->n_remotes == 0) {
+		/* the families are there (empty) on every caad: one list in docs/metrics.md */
+		family(out, "caad_corroborations_total", "counter",
+		       "Quorums decided over the remote perspectives (docs/semantics.md §9), by "
+		       "result.");
+		family(out, "caad_perspective_calls_total", "counter",
+		       "DoCAA calls to each remote perspective, by outcome.");
+		family(out, "caad_perspective_duration_seconds", "histogram",
+		       "Time each remote perspective took to answer (or fail).");
 		return;
+	}
 	fprintf(out,
 	        "# HELP caad_corroborations_total Quorums decided over the remote perspectives "
 	        "(docs/semantics.md §9), by result.\n"
@@ -304,6 +487,110 @@ static void render_remotes(caad_metrics_t *m, FILE *out)
 		        name, get(&rc->latency_sum_us) / 1e6, name,
 		        (unsigned long long)get(&rc->latency_count));
 	}
+}
+
+/* One series of a Boulder-bucketed histogram; labels without braces. */
+static void render_bhist(FILE *out, const char *name, const char *labels, bhist_t *h)
+{
+	uint64_t cum = 0;
+	for (size_t b = 0; b <= N_BBUCKETS; b++) {
+		cum += get(&h->b[b]);
+		if (b < N_BBUCKETS)
+			fprintf(out, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels,
+			        boulder_buckets_ms[b] / 1000.0, (unsigned long long)cum);
+		else
+			fprintf(out, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels,
+			        (unsigned long long)cum);
+	}
+	fprintf(out, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, get(&h->sum_us) / 1e6,
+	        name, labels, (unsigned long long)get(&h->count));
+}
+
+/* The names Boulder's VA and DNS client export (va/va.go, va/caa.go,
+ * bdns/dns.go), so its dashboards and alerts read caad too. */
+static void render_boulder(caad_metrics_t *m, FILE *out)
+{
+	char labels[256];
+	family(out, "validation_latency", "histogram",
+	       "Time of CAA checks that looked at DNS (with the remote perspectives' time under "
+	       "perspective all), seconds.");
+	for (size_t c = 0; c < N_CHALLENGES; c++)
+		for (unsigned p = 0; p < N_PROBLEMS; p++) {
+			bhist_t *h = &m->validation[c][p];
+			if (get(&h->count) == 0)
+				continue;
+			snprintf(labels, sizeof(labels),
+			         "operation=\"caa\",perspective=\"%s\",challenge_type=\"%s\","
+			         "problem_type=\"%s\",result=\"%s\"",
+			         m->perspective, challenge_types[c],
+			         p ? caa_problem_short((caa_problem_type_t)p) : "",
+			         p ? "fail" : "pass");
+			render_bhist(out, "validation_latency", labels, h);
+		}
+	family(out, "caa_sets_processed", "counter",
+	       "CAA RRsets judged, by what they said for this CA.");
+	for (size_t i = 0; i < N_SET_RESULTS; i++)
+		fprintf(out, "caa_sets_processed{result=\"%s\"} %llu\n", set_results[i],
+		        (unsigned long long)get(&m->sets[i]));
+	family(out, "dns_query_time", "histogram",
+	       "Time of one label's CAA lookup (libunbound's retries included), seconds.");
+	for (size_t r = 0; r < N_DNS_RESULTS; r++) {
+		if (get(&m->dns_query[r].count) == 0)
+			continue;
+		snprintf(labels, sizeof(labels), "qtype=\"CAA\",result=\"%s\",resolver=\"unbound\"",
+		         dns_results[r]);
+		render_bhist(out, "dns_query_time", labels, &m->dns_query[r]);
+	}
+	family(out, "dns_total_lookup_time", "histogram",
+	       "Time of one label's CAA lookup including all retried queries, seconds.");
+	for (size_t r = 0; r < N_DNS_RESULTS; r++)
+		for (unsigned a = 1; a <= MAX_ATTEMPTS; a++) {
+			if (get(&m->dns_lookup[r][a].count) == 0)
+				continue;
+			snprintf(labels, sizeof(labels),
+			         "qtype=\"CAA\",result=\"%s\",resolver=\"unbound\",attempts=\"%u\"",
+			         dns_results[r], a);
+			render_bhist(out, "dns_total_lookup_time", labels, &m->dns_lookup[r][a]);
+		}
+	family(out, "dns_timeout", "counter", "CAA lookups that timed out after every retry.");
+	for (unsigned tld = 0; tld < 2; tld++)
+		fprintf(out,
+		        "dns_timeout{qtype=\"CAA\",result=\"out of retries\",resolver=\"unbound\","
+		        "isTLD=\"%s\"} %llu\n",
+		        tld ? "true" : "false", (unsigned long long)get(&m->dns_timeout[tld]));
+}
+
+static void render_reuse(caad_metrics_t *m, FILE *out)
+{
+	family(out, "caad_reuse_lookups_total", "counter",
+	       "Reuse-window lookups, by cache backend and result (hit: answered without DNS).");
+	for (unsigned hit = 0; hit < 2; hit++)
+		fprintf(out, "caad_reuse_lookups_total{backend=\"%s\",result=\"%s\"} %llu\n",
+		        m->cache_backend, hit ? "hit" : "miss",
+		        (unsigned long long)get(&m->reuse[hit]));
+}
+
+/* The registered ones, one family per name (its series together). */
+static void render_registered(caad_metrics_t *m, FILE *out)
+{
+	pthread_mutex_lock(&m->reg_lock);
+	for (size_t i = 0; i < m->n_reg; i++) {
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++)
+			first = strcmp(m->reg[j].name, m->reg[i].name) != 0;
+		if (!first)
+			continue;
+		family(out, m->reg[i].name, m->reg[i].gauge ? "gauge" : "counter", m->reg[i].help);
+		for (size_t j = i; j < m->n_reg; j++) {
+			const caad_metric_t *r = &m->reg[j];
+			if (strcmp(r->name, m->reg[i].name) != 0)
+				continue;
+			fprintf(out, "%s%s%s%s %lld\n", r->name, *r->labels ? "{" : "", r->labels,
+			        *r->labels ? "}" : "",
+			        (long long)atomic_load_explicit(&r->v, memory_order_relaxed));
+		}
+	}
+	pthread_mutex_unlock(&m->reg_lock);
 }
 
 static void render_rpc(caad_metrics_t *m, FILE *out)
@@ -394,4 +681,7 @@ void caad_metrics_render(caad_metrics_t *m, FILE *out)
 	        "# TYPE caad_reuse_entries gauge\ncaad_reuse_entries %zu\n",
 	        g.checks_in_flight, g.calls_in_flight, g.cache_entries);
 	render_schedule(&g.schedule, out);
+	render_boulder(m, out);
+	render_reuse(m, out);
+	render_registered(m, out);
 }

@@ -36,8 +36,10 @@ void caad_metrics_free(caad_metrics_t *m);
 
 /* One finished RPC (a caad_status_fn). */
 void caad_metrics_rpc(void *m, size_t method, grpc_status_code code);
-/* One check's result (with its trace, when kept). */
-void caad_metrics_check(caad_metrics_t *m, const caa_result_t *res);
+/* One check's result (with its trace, when kept) for req (may be NULL). */
+void caad_metrics_check(caad_metrics_t *m, const caa_request_t *req, const caa_result_t *res);
+/* One reuse-window lookup: hit (answered without DNS) or miss. */
+void caad_metrics_reuse(caad_metrics_t *m, bool hit);
 /* The resolver's counters, as last seen on the resolver thread. */
 void caad_metrics_dns(caad_metrics_t *m, const caa_ctx_stats_t *stats);
 
@@ -48,6 +50,21 @@ void caad_metrics_perspective(caad_metrics_t *m, size_t remote, caa_mpic_state_t
                               uint32_t elapsed_us);
 /* One quorum decided. */
 void caad_metrics_quorum(caad_metrics_t *m, bool passed);
+
+/* A counter or gauge of a part's own, by name (docs/metrics.md lists each):
+ * name, help and labels (`backend="redis"`, or NULL/"" for none) are
+ * borrowed and must outlive m; the same name with other labels is another
+ * series of one family. Registering a name + labels again returns the same
+ * metric. Thread-safe; NULL when CAAD_METRICS_MAX_REGISTERED are taken (then
+ * the updates below do nothing). */
+#define CAAD_METRICS_MAX_REGISTERED 32
+typedef struct caad_metric caad_metric_t;
+caad_metric_t *caad_metrics_counter(caad_metrics_t *m, const char *name, const char *help,
+                                    const char *labels);
+caad_metric_t *caad_metrics_gauge(caad_metrics_t *m, const char *name, const char *help,
+                                  const char *labels);
+void caad_metric_add(caad_metric_t *counter, uint64_t by);
+void caad_metric_set(caad_metric_t *gauge, int64_t value);
 
 /* Render the page. */
 void caad_metrics_render(caad_metrics_t *m, FILE *out);

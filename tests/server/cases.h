@@ -123,6 +123,10 @@ void case_wire_methods(void);
 void case_wire_docaa(void);
 void case_wire_ip_literal(void);
 void case_wire_metrics_http(void);
+void case_http_abuse(void);
+void case_metrics_families(void);
+void case_prometheus_prepare(void);
+void case_prometheus(void);
 /* t_diag.c */
 void case_deadline_load(void);
 void case_diag_explain(void);

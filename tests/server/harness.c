@@ -295,7 +295,19 @@ char *h_http_get(int port, const char *path)
 	return h_http_raw(port, req);
 }
 
+static char *http_raw(int port, const char *req, bool eof);
+
 char *h_http_raw(int port, const char *req)
+{
+	return http_raw(port, req, false);
+}
+
+char *h_http_raw_eof(int port, const char *req)
+{
+	return http_raw(port, req, true);
+}
+
+static char *http_raw(int port, const char *req, bool eof)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -311,6 +323,8 @@ char *h_http_raw(int port, const char *req)
 		close(fd);
 		return NULL;
 	}
+	if (eof)
+		shutdown(fd, SHUT_WR);
 	size_t cap = 65536, len = 0;
 	char *buf = xrealloc(NULL, cap);
 	ssize_t r;

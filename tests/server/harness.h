@@ -64,10 +64,13 @@ int h_spawn_wait(char *const argv[]);
 /* Read a whole file (NUL-terminated, malloc'ed), NULL on error. */
 char *h_slurp(const char *path);
 
-/* An HTTP/1.0 GET to 127.0.0.1:port path; the whole response or NULL. */
+/* An HTTP/1.0 GET (answered as HTTP/1.1) to 127.0.0.1:port path; the whole response or NULL. */
 char *h_http_get(int port, const char *path);
 /* The request head req as it is (no Host added); the whole response or NULL. */
 char *h_http_raw(int port, const char *req);
+/* The same, then the end of the client's stream (shutdown SHUT_WR): a head
+ * that never ends is answered or closed at once, not at the idle timeout. */
+char *h_http_raw_eof(int port, const char *req);
 
 double h_now_ms(void);
 

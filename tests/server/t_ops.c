@@ -717,7 +717,7 @@ void case_metrics(void)
 		free_resp(t_check(ch, &r));
 	}
 	char *page = h_http_get(p.metrics_port, "/metrics");
-	CHECK(page && strncmp(page, "HTTP/1.0 200", 12) == 0, "GET /metrics");
+	CHECK(page && strncmp(page, "HTTP/1.1 200", 12) == 0, "GET /metrics");
 	static const struct {
 		const char *name;
 		double want;
@@ -739,7 +739,7 @@ void case_metrics(void)
 	CHECK(metric(page, "caad_check_duration_seconds_count") == 3, "latency count");
 	free(page);
 	page = h_http_get(p.metrics_port, "/other");
-	CHECK(page && strncmp(page, "HTTP/1.0 404", 12) == 0, "GET /other");
+	CHECK(page && strncmp(page, "HTTP/1.1 404", 12) == 0, "GET /other");
 	free(page);
 	t_stop(&p, ch);
 }

@@ -464,13 +464,14 @@ void case_wire_metrics_http(void)
 	    "GET\r\n\r\n", "HEAD\n\n", "HEAD\r\n\r\n", "GET \n\n",   "POST\n\n",
 	};
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		char *page = h_http_raw(p.metrics_port, heads[i]);
-		CHECK(page && starts(page, "HTTP/1.0 404"), "request head %zu: %.40s", i,
-		      page ? page : "(no answer)");
+		/* libmicrohttpd answers 400 or closes; never a page */
+		char *page = h_http_raw_eof(p.metrics_port, heads[i]);
+		CHECK(page && !strstr(page, " 200 "), "request head %zu: %.40s", i,
+		      page ? page : "");
 		free(page);
 	}
 	char *page = h_http_get(p.metrics_port, "/metrics");
-	CHECK(page && starts(page, "HTTP/1.0 200"), "GET /metrics after bad heads");
+	CHECK(page && starts(page, "HTTP/1.1 200"), "GET /metrics after bad heads");
 	free(page);
 	t_stop(&p, ch);
 }
