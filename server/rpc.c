@@ -79,6 +79,8 @@ struct caad_call {
 	char *identity; /* malloc'ed */
 	bool identity_done;
 	caad_arena_t arena;
+	void (*on_end)(void *arg); /* caad_call_on_end */
+	void *on_end_arg;
 };
 
 struct caad_rpc {
@@ -124,6 +126,8 @@ static void call_unref(caad_call_t *c)
 	free(c->unknown_path);
 	caad_arena_deinit(&c->arena);
 	pthread_mutex_destroy(&c->lock);
+	if (c->on_end != NULL)
+		c->on_end(c->on_end_arg);
 	free(c);
 
 	pthread_mutex_lock(&r->lock);
@@ -274,6 +278,12 @@ const char *caad_call_identity(caad_call_t *c)
 bool caad_call_client_allowed(caad_call_t *c, const caa_tls_config_t *t, char ***sans)
 {
 	return caad_tls_client_allowed(c->call, t, sans);
+}
+
+void caad_call_on_end(caad_call_t *c, void (*fn)(void *arg), void *arg)
+{
+	c->on_end = fn;
+	c->on_end_arg = arg;
 }
 
 void caad_call_hold(caad_call_t *c, void (*cancel)(void *arg, uint64_t id), void *arg)
