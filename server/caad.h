@@ -2,6 +2,9 @@
  * caad.h — the daemon's shared state and its RPC handlers. main.c builds one
  * caad_t; each handler gets it as its argument.
  *
+ * One caad_t per config generation (reload.h): a call keeps the one it
+ * started under to its end.
+ *
  * Data flows one way (docs/design.md): decode + validate (request.h) → reuse
  * window → DNS on the resolver thread (job.h) → audit line, metrics, cache →
  * response (convert.h). Handlers never block: what needs no DNS is answered
@@ -37,10 +40,11 @@ typedef struct caad {
 	caa_ctx_t *dns;
 	caa_cache_t *cache;
 	caad_metrics_t *metrics;
-	atomic_uint_fast64_t next_call; /* numbers calls in the audit log */
-	atomic_bool draining;           /* health answers NOT_SERVING */
-	caad_done_t *done;              /* NULL: finish jobs where they end */
-	caad_remotes_t *remotes;        /* NULL: single perspective */
+	/* shared by every config generation (reload.h) */
+	atomic_uint_fast64_t *next_call; /* numbers calls in the audit log */
+	atomic_bool *draining;           /* health answers NOT_SERVING */
+	caad_done_t *done;               /* NULL: finish jobs where they end */
+	caad_remotes_t *remotes;         /* NULL: single perspective */
 } caad_t;
 
 /* caa.v1.CAA */

@@ -169,7 +169,10 @@ static void slot_end(corr_t *c, slot_t *s, caa_mpic_state_t state, const char *e
 	s->state = state;
 	if (error != NULL && (s->error = strdup(error)) == NULL)
 		s->error = NULL; /* the text is lost, the non-corroboration is not */
-	caad_metrics_perspective(c->d->metrics, s->remote, state, s->elapsed_us);
+	/* the metrics count the remotes caad started with, by name */
+	caad_metrics_perspective(
+	    c->d->metrics, caad_metrics_remote_index(c->d->metrics, c->remotes[s->remote].name),
+	    state, s->elapsed_us);
 	evaluate(c, &c->items[s->item]);
 }
 

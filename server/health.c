@@ -33,7 +33,7 @@ void caad_handle_health(caad_call_t *call, void *arg)
 		return;
 	}
 	Grpc__Health__V1__HealthCheckResponse r = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
-	r.status = atomic_load(&d->draining)
+	r.status = atomic_load(d->draining)
 	               ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
 	               : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 	caad_call_reply(call, &r.base);

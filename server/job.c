@@ -53,7 +53,7 @@ caad_job_t *caad_job_new(caad_t *d, caad_call_t *call, const char *rpc, size_t n
 	job->dns_idx = caad_arena_array(a, n, sizeof(*job->dns_idx));
 	if (!job->reqs || !job->explain || !job->results || !job->dns_idx)
 		return NULL;
-	job->call_no = atomic_fetch_add(&d->next_call, 1);
+	job->call_no = atomic_fetch_add(d->next_call, 1);
 	return job;
 }
 
@@ -82,8 +82,8 @@ static void finish(caad_job_t *job, int rc)
 	const char *error = NULL;
 	grpc_status_code code = GRPC_STATUS_OK;
 	if (rc == CAA_ECANCELED) {
-		error = atomic_load(&job->d->draining) ? "cancelled: caad is shutting down"
-		                                       : "cancelled by the client";
+		error = atomic_load(job->d->draining) ? "cancelled: caad is shutting down"
+		                                      : "cancelled by the client";
 		code = GRPC_STATUS_CANCELLED;
 	} else if (rc == CAA_ESHUTDOWN) {
 		error = "caad is shutting down";

@@ -4,8 +4,8 @@
  * signals blocked before gRPC starts its threads, N completion-queue
  * threads, one resolver thread driving libcaa, an optional metrics thread,
  * and main waiting in sigtimedwait(), waking once a day (and when a date of
- * the BR schedule comes) to log the schedule's warnings. SIGTERM/SIGINT
- * drain and exit 0.
+ * the BR schedule comes) to log the schedule's warnings. SIGHUP reloads
+ * the config and the TLS files (reload.h); SIGTERM/SIGINT drain and exit 0.
  *
  *   caad --config FILE          serve
  *   caad --check-config FILE    validate and exit (0 "config OK", 2 error)
@@ -33,6 +33,7 @@
 #include "http.h"
 #include "job.h"
 #include "log.h"
+#include "reload.h"
 #include "remote.h"
 #include "schedule.h"
 #include "tls.h"
@@ -64,14 +65,33 @@ static const struct route {
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
+/* A route's handler, run under the config generation current when the
+ * call starts (held until the call ends). */
+typedef struct route_arg {
+	struct daemon *dm;
+	caad_handler_fn handle;
+} route_arg_t;
+
+/* The method table from the protos' service descriptors: "/" package.Service "/" Method. */
+typedef struct routing {
+	caad_method_t methods[N_ROUTES];
+	route_arg_t args[N_ROUTES];
+	const char *metric_names[N_ROUTES];
+	char paths[N_ROUTES][128];
+} routing_t;
+
 typedef struct daemon {
-	caad_t d;
-	caa_config_t *cfg;
+	caad_t d;          /* the first generation's parts, then only the shared ones */
+	caa_config_t *cfg; /* the config caad started with: listeners, metric labels */
+	const char *config_path;
+	caad_gens_t *gens; /* set while serving */
+	caad_tls_rotor_t *rotor;
 	caad_rpc_t *rpc; /* set while serving: the metrics thread reads its call count */
 	caad_http_t *http;
 	int metrics_port;
-	pthread_t dns_thread;
-	atomic_bool dns_stop;
+	atomic_uint_fast64_t next_call;
+	atomic_bool draining;
+	routing_t rt;
 } daemon_t;
 
 static int usage(FILE *out, int status)
@@ -98,64 +118,57 @@ static int readable(const char *key, const char *path, char *err, size_t errlen)
 	return CAA_EIO;
 }
 
-/* Everything that needs no gRPC: config, TLS files, resolver, cache.
- * CAA_EOK, or a code with one line in err. */
-static int prepare(daemon_t *dm, const char *path, char *err, size_t errlen)
+/* Everything of a generation that needs no gRPC: the config, its TLS files,
+ * resolver and cache, into *cfg and d. CAA_EOK, or a code with one line in
+ * err (what was made is in *cfg and d for the caller to free). */
+static int load(const char *path, caa_config_t **cfg, caad_t *d, char *err, size_t errlen)
 {
 	int rc;
-	if ((rc = caa_config_load(path, &dm->cfg, err, errlen)) != CAA_EOK ||
+	if ((rc = caa_config_load(path, cfg, err, errlen)) != CAA_EOK ||
 	    /* "br": the minimum on the date is the clock's business, not the parser's */
-	    (rc = caad_schedule_start_check(dm->cfg, path, err, errlen)) != CAA_EOK ||
-	    (rc = caad_tls_check(dm->cfg, err, errlen)) != CAA_EOK ||
-	    (rc = readable("dns.unbound_conf", dm->cfg->dns.unbound_conf, err, errlen)) !=
+	    (rc = caad_schedule_start_check(*cfg, path, err, errlen)) != CAA_EOK ||
+	    (rc = caad_tls_check(*cfg, err, errlen)) != CAA_EOK ||
+	    (rc = readable("dns.unbound_conf", (*cfg)->dns.unbound_conf, err, errlen)) != CAA_EOK ||
+	    (rc = readable("dns.trust_anchor_file", (*cfg)->dns.trust_anchor_file, err, errlen)) !=
 	        CAA_EOK ||
-	    (rc = readable("dns.trust_anchor_file", dm->cfg->dns.trust_anchor_file, err, errlen)) !=
-	        CAA_EOK ||
-	    (rc = caa_ctx_new(dm->cfg, &dm->d.dns, err, errlen)) != CAA_EOK ||
-	    (rc = caa_cache_new(dm->cfg, &dm->d.cache, err, errlen)) != CAA_EOK)
+	    (rc = caa_ctx_new(*cfg, &d->dns, err, errlen)) != CAA_EOK ||
+	    (rc = caa_cache_new(*cfg, &d->cache, err, errlen)) != CAA_EOK)
 		return rc;
-	dm->d.cfg = dm->cfg;
+	d->cfg = *cfg;
 	return CAA_EOK;
+}
+
+/* A generation's parts that were never installed. */
+static void unload(caad_t *d)
+{
+	caad_remotes_free(d->remotes);
+	caa_ctx_free(d->dns);
+	caa_cache_free(d->cache);
+	d->remotes = NULL;
+	d->dns = NULL;
+	d->cache = NULL;
 }
 
 static void release(daemon_t *dm)
 {
 	caad_http_free(dm->http);
 	caad_metrics_free(dm->d.metrics);
-	caa_ctx_free(dm->d.dns);
-	caa_cache_free(dm->d.cache);
+	unload(&dm->d);
 	caa_config_free(dm->cfg);
-}
-
-/* The resolver thread: the libcaa loop, handing the checks each round
- * finished to the completion workers, plus a copy of its counters after
- * every round (the counters belong to this thread). */
-static void *dns_thread(void *arg)
-{
-	daemon_t *dm = arg;
-	prctl(PR_SET_NAME, "caad-resolver"); /* for top -H and perf */
-	bool reported = false;
-	while (!atomic_load(&dm->dns_stop)) {
-		int rc = caa_ctx_wait(dm->d.dns, -1);
-		caad_done_flush(&dm->d); /* the round's finished checks, to the workers */
-		if (rc != CAA_EOK && rc != CAA_EIO && !reported) {
-			caad_log("resolver error", json_pack("{s:s}", "error", caa_strerror(rc)));
-			reported = true;
-		}
-		caa_ctx_stats_t s;
-		caa_ctx_stats(dm->d.dns, &s);
-		caad_metrics_dns(dm->d.metrics, &s);
-	}
-	return NULL;
+	caad_gens_free(dm->gens);
 }
 
 static void gauges(void *arg, caad_gauges_t *g)
 {
 	daemon_t *dm = arg;
-	g->checks_in_flight = caa_ctx_in_flight(dm->d.dns);
-	g->cache_entries = caa_cache_count(dm->d.cache);
+	caad_t *d = dm->gens ? caad_gens_acquire(dm->gens) : NULL;
+	if (d != NULL) {
+		g->checks_in_flight = caa_ctx_in_flight(d->dns);
+		g->cache_entries = caa_cache_count(d->cache);
+		caad_schedule_state(d->cfg, caad_schedule_now_s(), &g->schedule);
+		caad_gens_release(d);
+	}
 	g->calls_in_flight = dm->rpc ? caad_rpc_calls(dm->rpc) : 0;
-	caad_schedule_state(dm->cfg, caad_schedule_now_s(), &g->schedule);
 }
 
 /* The test clock is for tests only: whoever runs caad must see it is on —
@@ -187,24 +200,120 @@ static int config_ok(const caa_config_t *cfg)
 	return 0;
 }
 
-/* Wait for SIGTERM or SIGINT; meanwhile, log the BR schedule's warnings
- * daily (no thread of its own: main has nothing else to do). */
-static int wait_signal(const sigset_t *sigs, const caa_config_t *cfg)
+/* The config generation as hex, for the log: replicas sharing reuse
+ * entries must show the same one. */
+static void generation_hex(const caa_cache_t *cache, char hex[2 * CAA_CONFIG_GENERATION_LEN + 1])
 {
+	const uint8_t *gen = caa_cache_generation(cache);
+	for (size_t i = 0; i < CAA_CONFIG_GENERATION_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", gen[i]);
+}
+
+/* What a reload cannot change (docs/caad.md#reload): the listeners, and
+ * whether the listener asks for TLS and client certificates. */
+static int same_listeners(const caa_config_t *was, const caa_config_t *now, char *err,
+                          size_t errlen)
+{
+	const char *key = NULL;
+	if (strcmp(was->listen, now->listen) != 0)
+		key = "listen";
+	else if ((was->metrics_listen == NULL) != (now->metrics_listen == NULL) ||
+	         (was->metrics_listen && strcmp(was->metrics_listen, now->metrics_listen) != 0))
+		key = "metrics_listen";
+	else if ((was->tls.cert == NULL) != (now->tls.cert == NULL))
+		key = "tls.cert";
+	else if ((was->tls.client_ca == NULL) != (now->tls.client_ca == NULL))
+		key = "tls.client_ca";
+	if (key == NULL)
+		return CAA_EOK;
+	caa_set_err(err, errlen, "%s: cannot change on reload (restart caad)", key);
+	return CAA_ECONFIG;
+}
+
+/* A new generation from the config file, checked whole, or nothing:
+ * CAA_EOK with d installed and the listener's next certificate staged. */
+static int load_generation(daemon_t *dm, char *err, size_t errlen)
+{
+	caad_t d = dm->d; /* the shared parts */
+	d.dns = NULL;
+	d.cache = NULL;
+	d.remotes = NULL;
+	caa_config_t *cfg = NULL;
+	int rc = load(dm->config_path, &cfg, &d, err, errlen);
+	if (rc == CAA_EOK)
+		rc = same_listeners(dm->cfg, cfg, err, errlen);
+	if (rc == CAA_EOK && cfg->perspective.n_remotes > 0)
+		rc = caad_remotes_new(cfg, &d.remotes, err, errlen);
+	if (rc == CAA_EOK)
+		rc = caad_tls_rotor_stage(dm->rotor, cfg, err, errlen);
+	if (rc == CAA_EOK && (rc = caad_gens_install(dm->gens, &d, true)) != CAA_EOK)
+		caa_set_err(err, errlen, "%s", caa_strerror(rc));
+	if (rc != CAA_EOK) {
+		unload(&d);
+		caa_config_free(cfg);
+	}
+	return rc;
+}
+
+/* SIGHUP: swap in the config file's new generation, or keep the old one. */
+static void reload(daemon_t *dm)
+{
+	char err[512];
+	int rc = load_generation(dm, err, sizeof(err));
+	uint64_t n = caad_gens_number(dm->gens);
+	caad_metrics_reload(dm->d.metrics, rc == CAA_EOK);
+	if (rc != CAA_EOK) {
+		caad_log("reload rejected", json_pack("{s:s, s:s, s:I}", "config", dm->config_path,
+		                                      "error", err, "generation", (json_int_t)n));
+		return;
+	}
+	caad_metrics_generation(dm->d.metrics, n, (int64_t)time(NULL));
+	char hex[2 * CAA_CONFIG_GENERATION_LEN + 1];
+	caad_t *d = caad_gens_acquire(dm->gens);
+	generation_hex(d->cache, hex);
+	caad_log("reloaded",
+	         json_pack("{s:s, s:I, s:s, s:s, s:I}", "config", dm->config_path, "generation",
+	                   (json_int_t)n, "config_generation", hex, "tls", caad_tls_mode(d->cfg),
+	                   "remotes", (json_int_t)d->cfg->perspective.n_remotes));
+	caad_gens_release(d);
+}
+
+/* Seconds until the current generation's BR schedule next wants its
+ * warnings logged (-1: never); with log, log them first. */
+static int64_t schedule_tick(daemon_t *dm, bool log)
+{
+	caad_t *d = caad_gens_acquire(dm->gens);
+	if (log)
+		caad_schedule_log(d->cfg);
+	int64_t s = caad_schedule_sleep_s(d->cfg);
+	caad_gens_release(d);
+	return s;
+}
+
+/* Wait for SIGTERM or SIGINT, reloading on SIGHUP; meanwhile, log the BR
+ * schedule's warnings daily (no thread of its own: main has nothing else
+ * to do). */
+static int wait_signal(daemon_t *dm, const sigset_t *sigs)
+{
+	int64_t sleep_s = schedule_tick(dm, false);
 	for (;;) {
-		int64_t sleep_s = caad_schedule_sleep_s(cfg);
 		int sig;
 		if (sleep_s < 0) {
-			if (sigwait(sigs, &sig) == 0)
-				return sig;
-			continue;
+			sig = sigwait(sigs, &sig) == 0 ? sig : -1;
+		} else {
+			struct timespec ts = {.tv_sec = (time_t)sleep_s, .tv_nsec = 0};
+			sig = sigtimedwait(sigs, NULL, &ts);
+			if (sig < 0 && errno == EAGAIN) {
+				sleep_s = schedule_tick(dm, true);
+				continue;
+			}
 		}
-		struct timespec ts = {.tv_sec = (time_t)sleep_s, .tv_nsec = 0};
-		sig = sigtimedwait(sigs, NULL, &ts);
-		if (sig > 0)
+		if (sig == SIGHUP) {
+			reload(dm);
+			sleep_s = schedule_tick(dm, false);
+		} else if (sig > 0) {
 			return sig;
-		if (errno == EAGAIN)
-			caad_schedule_log(cfg);
+		}
 	}
 }
 
@@ -224,12 +333,18 @@ static void bound_address(const char *listen, int port, char *buf, size_t size)
 		snprintf(buf, size, "%.*s:%d", (int)(colon - listen), listen, port);
 }
 
-/* The method table from the protos' service descriptors: "/" package.Service "/" Method. */
-typedef struct routing {
-	caad_method_t methods[N_ROUTES];
-	const char *metric_names[N_ROUTES];
-	char paths[N_ROUTES][128];
-} routing_t;
+/* Every call runs under the generation current when it starts. */
+static void handle_in_generation(caad_call_t *c, void *arg)
+{
+	const route_arg_t *ra = arg;
+	caad_t *d = caad_gens_acquire(ra->dm->gens);
+	if (d == NULL) { /* cannot happen: the last one goes after the calls */
+		caad_call_fail(c, GRPC_STATUS_UNAVAILABLE, "caad is shutting down");
+		return;
+	}
+	caad_call_on_end(c, caad_gens_release, d);
+	ra->handle(c, d);
+}
 
 static int build_routes(daemon_t *dm, routing_t *rt)
 {
@@ -239,20 +354,25 @@ static int build_routes(daemon_t *dm, routing_t *rt)
 			return -1;
 		snprintf(rt->paths[i], sizeof(rt->paths[i]), "/%s/%s", routes[i].service->name,
 		         routes[i].method);
-		rt->methods[i] =
-		    (caad_method_t){rt->paths[i], routes[i].handle, &dm->d, routes[i].open};
+		rt->args[i] = (route_arg_t){dm, routes[i].handle};
+		rt->methods[i] = (caad_method_t){rt->paths[i], handle_in_generation, &rt->args[i],
+		                                 routes[i].open};
 		rt->metric_names[i] = routes[i].metric;
 	}
 	return 0;
 }
 
-/* tls.client_names: a client whose certificate names none of them is refused
- * before anything else happens (no DNS, no check, no cache). */
+/* tls.client_names (of the generation current now): a client whose
+ * certificate names none of them is refused before anything else happens
+ * (no DNS, no check, no cache). */
 static bool admit(void *arg, caad_call_t *c, size_t method)
 {
 	const daemon_t *dm = arg;
+	caad_t *d = caad_gens_acquire(dm->gens);
 	char **sans;
-	if (caad_call_client_allowed(c, &dm->cfg->tls, &sans))
+	bool ok = d == NULL || caad_call_client_allowed(c, &d->cfg->tls, &sans);
+	caad_gens_release(d);
+	if (ok)
 		return true;
 	static const char why[] = "client certificate names none of tls.client_names";
 	caad_audit_refused(method < N_ROUTES ? routes[method].metric : "unknown", caad_call_peer(c),
@@ -262,124 +382,160 @@ static bool admit(void *arg, caad_call_t *c, size_t method)
 	return false;
 }
 
-static int serve(daemon_t *dm, const char *config_path)
+/* Routes, metrics and the metrics listener: before any thread. */
+static int serve_prepare(daemon_t *dm, char *err, size_t errlen)
 {
-	char err[512];
-	routing_t rt;
-	if (build_routes(dm, &rt) != 0)
-		return startup_error("internal: a route names a method the protos lack");
-	dm->d.metrics = caad_metrics_new(rt.metric_names, N_ROUTES, gauges, dm);
-	if (dm->d.metrics == NULL || caad_metrics_remotes(dm->d.metrics, dm->cfg) != CAA_EOK)
-		return startup_error(caa_strerror(CAA_ENOMEM));
+	if (build_routes(dm, &dm->rt) != 0) {
+		caa_set_err(err, errlen, "internal: a route names a method the protos lack");
+		return CAA_EINTERNAL;
+	}
+	dm->d.next_call = &dm->next_call;
+	dm->d.draining = &dm->draining;
+	dm->d.metrics = caad_metrics_new(dm->rt.metric_names, N_ROUTES, gauges, dm);
+	if ((dm->gens = caad_gens_new()) == NULL || dm->d.metrics == NULL ||
+	    caad_metrics_remotes(dm->d.metrics, dm->cfg) != CAA_EOK) {
+		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
+		return CAA_ENOMEM;
+	}
 	if (dm->cfg->metrics_listen != NULL &&
-	    !(dm->http =
-	          caad_http_listen(dm->cfg->metrics_listen, &dm->metrics_port, err, sizeof(err))))
-		return startup_error(err);
+	    !(dm->http = caad_http_listen(dm->cfg->metrics_listen, &dm->metrics_port, err, errlen)))
+		return CAA_ECONFIG;
+	return CAA_EOK;
+}
 
-	/* gRPC starts threads in grpc_init: they must inherit the blocked set,
-	 * so that only sigwait() below sees SIGTERM and SIGINT. */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
+/* gRPC from grpc_init to a started server with the first generation
+ * installed; on failure gRPC is shut down again. */
+static int grpc_start(daemon_t *dm, unsigned threads, int *port, char *err, size_t errlen)
+{
 	caad_log_grpc_init();
 	grpc_init();
-	grpc_server_credentials *creds = caad_tls_server_creds(dm->cfg, err, sizeof(err));
-	if (creds == NULL) {
-		grpc_shutdown_blocking();
-		return startup_error(err);
-	}
+	int rc = CAA_ECONFIG;
+	grpc_server_credentials *creds = caad_tls_server_creds(dm->cfg, &dm->rotor, err, errlen);
+	if (creds == NULL)
+		goto fail;
 	caad_rpc_opts_t opts = {.listen = dm->cfg->listen,
 	                        .creds = creds,
-	                        .threads = cq_threads(),
+	                        .threads = threads,
 	                        .max_message = CAAD_MAX_MESSAGE,
-	                        .methods = rt.methods,
+	                        .methods = dm->rt.methods,
 	                        .n_methods = N_ROUTES,
 	                        .on_status = caad_metrics_rpc,
 	                        .status_arg = dm->d.metrics,
-	                        .admit = dm->cfg->tls.n_client_names > 0 ? admit : NULL,
+	                        .admit = admit,
 	                        .admit_arg = dm};
 	/* the remotes' channels start connecting now, before the first check */
-	if (dm->cfg->perspective.n_remotes > 0 &&
-	    caad_remotes_new(dm->cfg, &dm->d.remotes, err, sizeof(err)) != CAA_EOK) {
+	if ((dm->cfg->perspective.n_remotes > 0 &&
+	     (rc = caad_remotes_new(dm->cfg, &dm->d.remotes, err, errlen)) != CAA_EOK) ||
+	    /* as many completion workers as completion-queue threads */
+	    (rc = caad_done_start(&dm->d, threads)) != CAA_EOK) {
+		if (rc != CAA_ECONFIG)
+			caa_set_err(err, errlen, "%s", caa_strerror(rc));
+		goto fail;
+	}
+	/* the boot config stays the daemon's (listeners, metric labels) */
+	if ((rc = caad_gens_install(dm->gens, &dm->d, false)) != CAA_EOK) {
+		caa_set_err(err, errlen, "%s", caa_strerror(rc));
+		goto fail;
+	}
+	dm->d.dns = NULL; /* the generation's now */
+	dm->d.cache = NULL;
+	dm->d.remotes = NULL;
+	if ((rc = caad_rpc_start(&opts, &dm->rpc, port, err, errlen)) == CAA_EOK) {
 		grpc_server_credentials_release(creds);
-		grpc_shutdown_blocking();
-		return startup_error(err);
+		return CAA_EOK;
 	}
-	/* as many completion workers as completion-queue threads */
-	int rc = caad_done_start(&dm->d, opts.threads);
-	if (rc != CAA_EOK) {
-		caad_remotes_free(dm->d.remotes);
+	caad_gens_stop(dm->gens);
+fail:
+	caad_done_stop(&dm->d);
+	unload(&dm->d);
+	if (creds != NULL)
 		grpc_server_credentials_release(creds);
-		grpc_shutdown_blocking();
-		return startup_error(caa_strerror(rc));
-	}
-	int port = 0;
-	rc = caad_rpc_start(&opts, &dm->rpc, &port, err, sizeof(err));
-	grpc_server_credentials_release(creds);
-	if (rc != CAA_EOK) {
-		caad_done_stop(&dm->d);
-		caad_remotes_free(dm->d.remotes);
-		grpc_shutdown_blocking();
-		return startup_error(err);
-	}
-	atomic_init(&dm->dns_stop, false);
-	if (pthread_create(&dm->dns_thread, NULL, dns_thread, dm) != 0 ||
-	    (dm->http != NULL && caad_http_start(dm->http, dm->d.metrics) != CAA_EOK)) {
-		/* cannot happen short of resource exhaustion; exit hard */
-		fprintf(stderr, "caad: %s\n", caa_strerror(CAA_ETHREAD));
-		_exit(1);
-	}
+	grpc_shutdown_blocking();
+	caad_tls_rotor_free(dm->rotor);
+	dm->rotor = NULL;
+	return rc;
+}
 
+/* The "listening" line: what runs, where, under which config. */
+static void log_listening(daemon_t *dm, int port, unsigned threads)
+{
+	const caa_config_t *cfg = dm->cfg;
 	char addr[300];
-	bound_address(dm->cfg->listen, port, addr, sizeof(addr));
-	json_t *f = json_pack(
-	    "{s:s, s:s, s:i, s:s, s:i, s:I, s:s, s:s}", "version", CAAD_VERSION, "address", addr,
-	    "port", port, "tls", caad_tls_mode(dm->cfg), "threads", (int)opts.threads,
-	    "max_in_flight", (json_int_t)dm->cfg->max_in_flight, "perspective",
-	    dm->cfg->perspective.name ? dm->cfg->perspective.name : "", "config", config_path);
-	if (f != NULL) {
-		json_object_set_new(f, "rir", json_string(dm->cfg->perspective.rir));
-		json_object_set_new(f, "remotes",
-		                    json_integer((json_int_t)dm->cfg->perspective.n_remotes));
-	}
-	if (f != NULL && dm->http != NULL)
+	bound_address(cfg->listen, port, addr, sizeof(addr));
+	json_t *f = json_pack("{s:s, s:s, s:i, s:s, s:i, s:I, s:s, s:s}", "version", CAAD_VERSION,
+	                      "address", addr, "port", port, "tls", caad_tls_mode(cfg), "threads",
+	                      (int)threads, "max_in_flight", (json_int_t)cfg->max_in_flight,
+	                      "perspective", cfg->perspective.name ? cfg->perspective.name : "",
+	                      "config", dm->config_path);
+	if (f == NULL)
+		return;
+	json_object_set_new(f, "rir", json_string(cfg->perspective.rir));
+	json_object_set_new(f, "remotes", json_integer((json_int_t)cfg->perspective.n_remotes));
+	if (dm->http != NULL)
 		json_object_set_new(f, "metrics_port", json_integer(dm->metrics_port));
-	/* replicas sharing reuse entries must show the same generation */
-	const uint8_t *gen = caa_cache_generation(dm->d.cache);
 	char hex[2 * CAA_CONFIG_GENERATION_LEN + 1];
-	if (f != NULL) {
-		for (size_t i = 0; i < CAA_CONFIG_GENERATION_LEN; i++)
-			snprintf(hex + 2 * i, 3, "%02x", gen[i]);
-		json_object_set_new(f, "config_generation", json_string(hex));
-	}
-	caad_schedule_log(dm->cfg); /* the schedule's warning, before "listening" */
+	caad_t *d = caad_gens_acquire(dm->gens);
+	generation_hex(d->cache, hex);
+	caad_gens_release(d);
+	json_object_set_new(f, "config_generation", json_string(hex));
+	caad_schedule_log(cfg); /* the schedule's warning, before "listening" */
 	caad_log("listening", f);
-	caad_log_grpc_quiet(false);
+}
 
-	int sig = wait_signal(&sigs, dm->cfg);
-	atomic_store(&dm->d.draining, true);
+/* After SIGTERM/SIGINT: drain the calls, then stop everything in the order
+ * docs/platform.md gives. */
+static void drain_and_stop(daemon_t *dm, int sig)
+{
+	atomic_store(&dm->draining, true);
 	caad_log("draining",
 	         json_pack("{s:s, s:I, s:i}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	                   "calls", (json_int_t)caad_rpc_calls(dm->rpc), "drain_ms", DRAIN_MS));
 	size_t cancelled = caad_rpc_drain(dm->rpc, DRAIN_MS);
 
-	/* No call is held any more: the resolver has nobody left to answer. */
-	atomic_store(&dm->dns_stop, true);
-	caa_ctx_stop(dm->d.dns);
-	pthread_join(dm->dns_thread, NULL);
-	caad_done_stop(&dm->d);           /* after the resolver: its last round is queued */
-	caad_remotes_free(dm->d.remotes); /* no call is held: none of theirs is in flight */
-	dm->d.remotes = NULL;
+	/* No call is held any more: the generations' resolvers end with them. */
+	caad_gens_stop(dm->gens);
+	caad_done_stop(&dm->d);   /* after the resolvers: their last rounds are queued */
 	caad_http_free(dm->http); /* its page reads the server's call count */
 	dm->http = NULL;
 	caad_rpc_free(dm->rpc);
 	dm->rpc = NULL;
 	grpc_shutdown_blocking();
+	caad_tls_rotor_free(dm->rotor); /* gRPC's fetcher is gone with the listener */
+	dm->rotor = NULL;
+	sigset_t pending;
+	if (sigpending(&pending) == 0 && sigismember(&pending, SIGHUP))
+		caad_log("reload ignored", json_pack("{s:s}", "why", "caad was draining"));
 	caad_log("stopped", json_pack("{s:I}", "cancelled", (json_int_t)cancelled));
+}
+
+static int serve(daemon_t *dm)
+{
+	char err[512];
+	if (serve_prepare(dm, err, sizeof(err)) != CAA_EOK)
+		return startup_error(err);
+	/* gRPC starts threads in grpc_init: they must inherit the blocked set,
+	 * so that only sigwait() below sees SIGTERM, SIGINT and SIGHUP. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	unsigned threads = cq_threads();
+	int port = 0;
+	if (grpc_start(dm, threads, &port, err, sizeof(err)) != CAA_EOK)
+		return startup_error(err);
+	if (dm->http != NULL && caad_http_start(dm->http, dm->d.metrics) != CAA_EOK) {
+		/* cannot happen short of resource exhaustion; exit hard */
+		fprintf(stderr, "caad: %s\n", caa_strerror(CAA_ETHREAD));
+		_exit(1);
+	}
+	caad_metrics_generation(dm->d.metrics, 1, (int64_t)time(NULL));
+	log_listening(dm, port, threads);
+	caad_log_grpc_quiet(false);
+	drain_and_stop(dm, wait_signal(dm, &sigs));
 	return 0;
 }
 
@@ -397,20 +553,21 @@ int main(int argc, char **argv)
 
 	daemon_t dm;
 	memset(&dm, 0, sizeof(dm));
-	atomic_init(&dm.d.next_call, 1);
-	atomic_init(&dm.d.draining, false);
+	atomic_init(&dm.next_call, 1);
+	atomic_init(&dm.draining, false);
+	dm.config_path = argv[2];
 	char err[512];
 	int status;
 	if (caad_schedule_init(err, sizeof(err)) != CAA_EOK) {
 		status = startup_error(err);
 	} else {
 		announce_test_clock(check_only);
-		if (prepare(&dm, argv[2], err, sizeof(err)) != CAA_EOK)
+		if (load(argv[2], &dm.cfg, &dm.d, err, sizeof(err)) != CAA_EOK)
 			status = startup_error(err);
 		else if (check_only)
 			status = config_ok(dm.cfg);
 		else
-			status = serve(&dm, argv[2]);
+			status = serve(&dm);
 	}
 	release(&dm);
 	return status;

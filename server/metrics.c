@@ -94,6 +94,8 @@ struct caad_metrics {
 		atomic_int_fast64_t v;
 	} reg[CAAD_METRICS_MAX_REGISTERED];
 	size_t n_reg;
+	counter_t reloads[2];                    /* error, ok (caad_metrics_reload) */
+	counter_t generation, generation_time_s; /* the config generation serving now */
 };
 
 static void inc(counter_t *c, uint64_t by)
@@ -218,6 +220,25 @@ void caad_metric_set(caad_metric_t *g, int64_t v)
 void caad_metrics_reuse(caad_metrics_t *m, bool hit)
 {
 	inc(&m->reuse[hit], 1);
+}
+
+size_t caad_metrics_remote_index(const caad_metrics_t *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_remotes; i++)
+		if (strcmp(m->remotes[i].name, name) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+void caad_metrics_reload(caad_metrics_t *m, bool ok)
+{
+	inc(&m->reloads[ok], 1);
+}
+
+void caad_metrics_generation(caad_metrics_t *m, uint64_t generation, int64_t loaded_s)
+{
+	atomic_store(&m->generation, generation);
+	atomic_store(&m->generation_time_s, (uint64_t)loaded_s);
 }
 
 void caad_metrics_quorum(caad_metrics_t *m, bool passed)
@@ -684,4 +705,18 @@ void caad_metrics_render(caad_metrics_t *m, FILE *out)
 	render_boulder(m, out);
 	render_reuse(m, out);
 	render_registered(m, out);
+	fprintf(out,
+	        "# HELP caad_config_reloads_total Reloads (SIGHUP) by outcome.\n"
+	        "# TYPE caad_config_reloads_total counter\n"
+	        "caad_config_reloads_total{result=\"ok\"} %llu\n"
+	        "caad_config_reloads_total{result=\"error\"} %llu\n"
+	        "# HELP caad_config_generation Config generations loaded: 1 at start, +1 per "
+	        "reload that took.\n"
+	        "# TYPE caad_config_generation gauge\ncaad_config_generation %llu\n"
+	        "# HELP caad_config_load_time_seconds When the config serving now was loaded "
+	        "(Unix time).\n"
+	        "# TYPE caad_config_load_time_seconds gauge\ncaad_config_load_time_seconds %llu\n",
+	        (unsigned long long)get(&m->reloads[1]), (unsigned long long)get(&m->reloads[0]),
+	        (unsigned long long)get(&m->generation),
+	        (unsigned long long)get(&m->generation_time_s));
 }

@@ -48,6 +48,14 @@ int caad_metrics_remotes(caad_metrics_t *m, const caa_config_t *cfg);
 /* One call to remote perspective `remote` ended in state after elapsed_us. */
 void caad_metrics_perspective(caad_metrics_t *m, size_t remote, caa_mpic_state_t state,
                               uint32_t elapsed_us);
+/* The index of remote `name` among the remotes counted, SIZE_MAX when it
+ * is not one of them (added by a reload: counted from the next start). */
+size_t caad_metrics_remote_index(const caad_metrics_t *m, const char *name);
+/* One reload (SIGHUP) ended, ok or rejected. */
+void caad_metrics_reload(caad_metrics_t *m, bool ok);
+/* Config generation `generation` (1 at start), loaded at loaded_s (Unix
+ * time), serves from now on. */
+void caad_metrics_generation(caad_metrics_t *m, uint64_t generation, int64_t loaded_s);
 /* One quorum decided. */
 void caad_metrics_quorum(caad_metrics_t *m, bool passed);
 

@@ -79,6 +79,8 @@ struct caad_call {
 	char *identity; /* malloc'ed */
 	bool identity_done;
 	caad_arena_t arena;
+	void (*on_end)(void *arg); /* caad_call_on_end */
+	void *on_end_arg;
 };
 
 struct caad_rpc {
@@ -124,6 +126,8 @@ static void call_unref(caad_call_t *c)
 	free(c->unknown_path);
 	caad_arena_deinit(&c->arena);
 	pthread_mutex_destroy(&c->lock);
+	if (c->on_end != NULL)
+		c->on_end(c->on_end_arg);
 	free(c);
 
 	pthread_mutex_lock(&r->lock);
@@ -274,6 +278,12 @@ const char *caad_call_identity(caad_call_t *c)
 bool caad_call_client_allowed(caad_call_t *c, const caa_tls_config_t *t, char ***sans)
 {
 	return caad_tls_client_allowed(c->call, t, sans);
+}
+
+void caad_call_on_end(caad_call_t *c, void (*fn)(void *arg), void *arg)
+{
+	c->on_end = fn;
+	c->on_end_arg = arg;
 }
 
 void caad_call_hold(caad_call_t *c, void (*cancel)(void *arg, uint64_t id), void *arg)
@@ -525,16 +535,12 @@ static void rpc_destroy(caad_rpc_t *r)
 	free(r);
 }
 
-int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, char *err,
-                   size_t errlen)
+/* The server object with its queue and channel args, nothing bound yet. */
+static caad_rpc_t *rpc_new(const caad_rpc_opts_t *opts)
 {
-	*out = NULL;
 	caad_rpc_t *r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
-		return CAA_ENOMEM;
-	}
-	int rc = CAA_ENOMEM;
+	if (r == NULL)
+		return NULL;
 	r->opts = *opts;
 	atomic_init(&r->stopping, false);
 	pthread_mutex_init(&r->lock, NULL);
@@ -556,13 +562,20 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 	r->cq = grpc_completion_queue_create_for_next(NULL);
 	r->server = grpc_server_create(&chargs, NULL);
 	grpc_server_register_completion_queue(r->server, r->cq, NULL);
+	return r;
+}
 
+/* Register every method and lay out its slots (SLOTS_PER_METHOD each, then
+ * the generic ones). Before grpc_server_start. */
+static int rpc_register(caad_rpc_t *r, char *err, size_t errlen)
+{
+	const caad_rpc_opts_t *opts = &r->opts;
 	r->n_slots = opts->n_methods * SLOTS_PER_METHOD + SLOTS_GENERIC;
 	r->slots = calloc(r->n_slots, sizeof(*r->slots));
 	r->threads = calloc(opts->threads, sizeof(*r->threads));
 	if (r->slots == NULL || r->threads == NULL) {
 		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
-		goto fail_unstarted;
+		return CAA_ENOMEM;
 	}
 	for (size_t m = 0; m < opts->n_methods; m++) {
 		void *reg =
@@ -571,8 +584,7 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 		if (reg == NULL) {
 			caa_set_err(err, errlen, "cannot register method %s",
 			            opts->methods[m].path);
-			rc = CAA_EINTERNAL;
-			goto fail_unstarted;
+			return CAA_EINTERNAL;
 		}
 		for (size_t i = 0; i < SLOTS_PER_METHOD; i++) {
 			slot_t *s = &r->slots[m * SLOTS_PER_METHOD + i];
@@ -582,42 +594,36 @@ int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, cha
 	}
 	for (size_t i = opts->n_methods * SLOTS_PER_METHOD; i < r->n_slots; i++)
 		r->slots[i].method = opts->n_methods;
+	return CAA_EOK;
+}
 
-	*port = grpc_server_add_http2_port(r->server, opts->listen, opts->creds);
-	if (*port == 0) {
-		caa_set_err(err, errlen,
-		            "listen: cannot listen on %s (address in use, not local, or "
-		            "not an address)",
-		            opts->listen);
-		rc = CAA_ECONFIG;
-		goto fail_unstarted;
-	}
-	grpc_server_start(r->server);
-
+/* After grpc_server_start: post every slot, then start the queue's threads. */
+static int rpc_run(caad_rpc_t *r, char *err, size_t errlen)
+{
 	for (size_t i = 0; i < r->n_slots; i++) {
 		slot_t *s = &r->slots[i];
 		s->tag.done = on_slot;
 		s->rpc = r;
 		if (!slot_post(s)) {
 			caa_set_err(err, errlen, "cannot post request slots");
-			rc = CAA_EINTERNAL;
-			goto fail_started;
+			return CAA_EINTERNAL;
 		}
 		r->slots_out++;
 	}
-	for (unsigned i = 0; i < opts->threads; i++) {
+	for (unsigned i = 0; i < r->opts.threads; i++) {
 		int e = pthread_create(&r->threads[i], NULL, cq_thread, r);
 		if (e != 0) { /* pthread_create returns its error; errno is not set */
 			caa_set_err(err, errlen, "%s: %s", caa_strerror(CAA_ETHREAD), strerror(e));
-			rc = CAA_ETHREAD;
-			goto fail_started;
+			return CAA_ETHREAD;
 		}
 		r->n_threads++;
 	}
-	*out = r;
 	return CAA_EOK;
+}
 
-fail_started:
+/* Undo a start that failed after grpc_server_start. */
+static void rpc_abort_started(caad_rpc_t *r)
+{
 	if (r->n_threads > 0) {
 		caad_rpc_drain(r, 0);
 	} else {
@@ -627,12 +633,39 @@ fail_started:
 		grpc_server_cancel_all_calls(r->server);
 	}
 	rpc_destroy(r);
-	return rc;
-fail_unstarted:
-	/* grpc_server_destroy needs a completed shutdown first */
-	grpc_server_shutdown_and_notify(r->server, r->cq, &r->shutdown_tag);
-	rpc_destroy(r);
-	return rc;
+}
+
+int caad_rpc_start(const caad_rpc_opts_t *opts, caad_rpc_t **out, int *port, char *err,
+                   size_t errlen)
+{
+	*out = NULL;
+	caad_rpc_t *r = rpc_new(opts);
+	if (r == NULL) {
+		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
+		return CAA_ENOMEM;
+	}
+	int rc = rpc_register(r, err, errlen);
+	if (rc == CAA_EOK &&
+	    (*port = grpc_server_add_http2_port(r->server, opts->listen, opts->creds)) == 0) {
+		caa_set_err(err, errlen,
+		            "listen: cannot listen on %s (address in use, not local, or "
+		            "not an address)",
+		            opts->listen);
+		rc = CAA_ECONFIG;
+	}
+	if (rc != CAA_EOK) {
+		/* grpc_server_destroy needs a completed shutdown first */
+		grpc_server_shutdown_and_notify(r->server, r->cq, &r->shutdown_tag);
+		rpc_destroy(r);
+		return rc;
+	}
+	grpc_server_start(r->server);
+	if ((rc = rpc_run(r, err, errlen)) != CAA_EOK) {
+		rpc_abort_started(r);
+		return rc;
+	}
+	*out = r;
+	return CAA_EOK;
 }
 
 size_t caad_rpc_calls(caad_rpc_t *r)

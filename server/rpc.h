@@ -109,6 +109,11 @@ void caad_call_reply(caad_call_t *c, const ProtobufCMessage *msg);
 void caad_call_fail(caad_call_t *c, grpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* fn(arg) once the call is over and freed (any thread): what the call
+ * borrowed for its whole life (its config generation) is given back. One
+ * per call, set from its handler. */
+void caad_call_on_end(caad_call_t *c, void (*fn)(void *arg), void *arg);
+
 /*
  * Asynchronous work: hold the call before starting it; give its id once
  * known; release after the reply (or when starting failed). While held, a

@@ -4,6 +4,7 @@
  * handshake, long after caad said it was listening.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,15 +177,14 @@ const char *caad_tls_mode(const caa_config_t *cfg)
 	return cfg->tls.client_ca ? "mtls" : "tls";
 }
 
-grpc_server_credentials *caad_tls_server_creds(const caa_config_t *cfg, char *err, size_t errlen)
+/* The listener's certificate as gRPC wants it: read from the files of t now. */
+static grpc_ssl_server_certificate_config *server_cert_config(const caa_tls_config_t *t, char *err,
+                                                              size_t errlen)
 {
-	const caa_tls_config_t *t = &cfg->tls;
-	if (t->cert == NULL)
-		return grpc_insecure_server_credentials_create();
 	char *cert = read_pem("tls.cert", t->cert, err, errlen);
 	char *key = cert ? read_pem("tls.key", t->key, err, errlen) : NULL;
 	char *ca = NULL;
-	grpc_server_credentials *creds = NULL;
+	grpc_ssl_server_certificate_config *config = NULL;
 	if (key == NULL)
 		goto out;
 	if (t->client_ca && !(ca = read_pem("tls.client_ca", t->client_ca, err, errlen)))
@@ -192,18 +192,94 @@ grpc_server_credentials *caad_tls_server_creds(const caa_config_t *cfg, char *er
 	grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
 	/* mTLS: the CA is always given explicitly, never taken from the
 	 * environment (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH would widen it). */
-	creds = grpc_ssl_server_credentials_create_ex(
-	    ca, &pair, 1,
-	    ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-	       : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
-	    NULL);
-	if (creds == NULL)
+	/* gRPC asserts roots in a fetched config even when it asks for no
+	 * client certificate (docs/platform.md): then they are never used */
+	config = grpc_ssl_server_certificate_config_create(ca ? ca : cert, &pair, 1);
+	if (config == NULL)
 		caa_set_err(err, errlen, "tls: gRPC refused the certificate or key");
 out:
 	free(cert);
 	free(key);
 	free(ca);
+	return config;
+}
+
+struct caad_tls_rotor {
+	pthread_mutex_t lock;
+	grpc_ssl_server_certificate_config *next; /* handed to gRPC at the next handshake */
+};
+
+/* gRPC asks before every handshake: a staged certificate is new once. */
+static grpc_ssl_certificate_config_reload_status
+fetch_cert(void *arg, grpc_ssl_server_certificate_config **config)
+{
+	caad_tls_rotor_t *rot = arg;
+	pthread_mutex_lock(&rot->lock);
+	*config = rot->next; /* gRPC takes it over */
+	rot->next = NULL;
+	pthread_mutex_unlock(&rot->lock);
+	return *config ? GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW
+	               : GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_UNCHANGED;
+}
+
+grpc_server_credentials *caad_tls_server_creds(const caa_config_t *cfg, caad_tls_rotor_t **rotor,
+                                               char *err, size_t errlen)
+{
+	const caa_tls_config_t *t = &cfg->tls;
+	*rotor = NULL;
+	if (t->cert == NULL)
+		return grpc_insecure_server_credentials_create();
+	caad_tls_rotor_t *rot = calloc(1, sizeof(*rot));
+	if (rot == NULL) {
+		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
+		return NULL;
+	}
+	pthread_mutex_init(&rot->lock, NULL);
+	/* the first fetch, when the port is added, must find a certificate */
+	if ((rot->next = server_cert_config(t, err, errlen)) == NULL) {
+		caad_tls_rotor_free(rot);
+		return NULL;
+	}
+	grpc_ssl_server_credentials_options *o =
+	    grpc_ssl_server_credentials_create_options_using_config_fetcher(
+	        t->client_ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+	                     : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
+	        fetch_cert, rot);
+	grpc_server_credentials *creds =
+	    o ? grpc_ssl_server_credentials_create_with_options(o) : NULL;
+	if (creds == NULL) {
+		caa_set_err(err, errlen, "tls: gRPC refused the certificate or key");
+		caad_tls_rotor_free(rot);
+		return NULL;
+	}
+	*rotor = rot;
 	return creds;
+}
+
+int caad_tls_rotor_stage(caad_tls_rotor_t *rot, const caa_config_t *cfg, char *err, size_t errlen)
+{
+	if (rot == NULL)
+		return CAA_EOK;
+	grpc_ssl_server_certificate_config *config = server_cert_config(&cfg->tls, err, errlen);
+	if (config == NULL)
+		return CAA_ECONFIG;
+	pthread_mutex_lock(&rot->lock);
+	grpc_ssl_server_certificate_config *old = rot->next;
+	rot->next = config;
+	pthread_mutex_unlock(&rot->lock);
+	if (old != NULL) /* staged, never fetched: nobody connected since */
+		grpc_ssl_server_certificate_config_destroy(old);
+	return CAA_EOK;
+}
+
+void caad_tls_rotor_free(caad_tls_rotor_t *rot)
+{
+	if (rot == NULL)
+		return;
+	if (rot->next != NULL)
+		grpc_ssl_server_certificate_config_destroy(rot->next);
+	pthread_mutex_destroy(&rot->lock);
+	free(rot);
 }
 
 /* First value of property name in ctx, malloc'ed; NULL when absent. */

@@ -28,9 +28,21 @@ int caad_tls_check(const caa_config_t *cfg, char *err, size_t errlen);
 grpc_channel_credentials *caad_tls_remote_creds(const caa_remote_config_t *r, char *err,
                                                 size_t errlen);
 
-/* Server credentials for cfg (insecure without tls). After grpc_init().
- * NULL with err on failure. Release with grpc_server_credentials_release(). */
-grpc_server_credentials *caad_tls_server_creds(const caa_config_t *cfg, char *err, size_t errlen);
+/*
+ * Server credentials for cfg (insecure without tls). After grpc_init().
+ * NULL with err on failure. Release with grpc_server_credentials_release().
+ * With tls, *rotor is where a reload stages the next certificate (else
+ * NULL); it must outlive the listener (free after grpc_shutdown).
+ */
+typedef struct caad_tls_rotor caad_tls_rotor_t;
+grpc_server_credentials *caad_tls_server_creds(const caa_config_t *cfg, caad_tls_rotor_t **rotor,
+                                               char *err, size_t errlen);
+/* Read cfg's tls files now; handshakes from the next one on use them
+ * (gRPC's certificate config fetcher). Connections already up keep theirs.
+ * CAA_EOK (also with rotor NULL), or CAA_ECONFIG with err. */
+int caad_tls_rotor_stage(caad_tls_rotor_t *rotor, const caa_config_t *cfg, char *err,
+                         size_t errlen);
+void caad_tls_rotor_free(caad_tls_rotor_t *rotor);
 
 /* "tls", "mtls" or "none": what the listener asks of clients. */
 const char *caad_tls_mode(const caa_config_t *cfg);

@@ -148,6 +148,9 @@ void case_clientnames(void);
 /* t_docaa.c: DoCAA takes DNS identifiers only, as Boulder */
 void case_docaa_ident_type(void);
 /* t_schedule.c: the BR schedule of remote perspectives (test clock CAAD_SCHEDULE_NOW) */
+/* t_reload.c: SIGHUP */
+void case_reload_prepare(void);
+void case_reload(void);
 void case_schedule_config(void);
 void case_schedule_start(void);
 void case_schedule_running_prepare(void);
