@@ -39,4 +39,7 @@ int cli_check(int argc, char **argv);
 /* caa order ... NAME... | --cert FILE | --csr FILE: all identifiers of one order. */
 int cli_order(int argc, char **argv);
 
+/* caa scan (--issuer DOMAIN... | --config FILE) [options] [FILE]: a list of names. */
+int cli_scan(int argc, char **argv);
+
 #endif

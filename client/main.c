@@ -54,6 +54,7 @@ static const struct command {
     {"check", cli_check, "check names against DNS, in-process (--config) or via caad (--server)"},
     {"order", cli_order, "check all names of an order at once (also from --cert / --csr)"},
     {"evaluate", cli_evaluate, "decide from a records file, without DNS"},
+    {"scan", cli_scan, "check a list of names in-process, for CAA research"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
