@@ -6,6 +6,7 @@
 #ifndef CAA_CLI_H
 #define CAA_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum cli_exit {
@@ -26,6 +27,9 @@ struct caa_result;
  * else 0.
  */
 int cli_exit_status(struct caa_result *const *results, size_t n, int error_status);
+
+/* "-" as a file argument: standard input. */
+bool cli_is_stdin(const char *path);
 
 /* The worse of two exit statuses, in that order: 2, 3, 1, 4, 0. */
 int cli_exit_worse(int a, int b);

@@ -30,6 +30,11 @@ int cli_exit_status(struct caa_result *const *results, size_t n, int error_statu
 	return forbidden ? CLI_EXIT_REFUSED : failed ? CLI_EXIT_LOOKUP : CLI_EXIT_PERMITTED;
 }
 
+bool cli_is_stdin(const char *path)
+{
+	return path[0] == '-' && path[1] == '\0';
+}
+
 static int exit_rank(int status)
 {
 	switch (status) {

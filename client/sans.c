@@ -16,18 +16,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cli.h"
 #include "sans.h"
 #include "util.h"
 
-/* "-" names standard input, as for most commands that read a file. */
-static bool is_stdin(const char *path)
-{
-	return path[0] == '-' && path[1] == '\0';
-}
-
 const char *sans_path_name(const char *path)
 {
-	return is_stdin(path) ? "standard input" : path;
+	return cli_is_stdin(path) ? "standard input" : path;
 }
 
 static bool already_listed(const sans_list_t *list, const char *type, const char *value)
@@ -105,7 +100,7 @@ static GENERAL_NAMES *read_names(const unsigned char *data, size_t len, bool csr
 /* The whole file at path ("-": standard input) in *data. Returns 0 or errno. */
 static int slurp(const char *path, unsigned char **data, size_t *len)
 {
-	FILE *f = is_stdin(path) ? stdin : fopen(path, "rb");
+	FILE *f = cli_is_stdin(path) ? stdin : fopen(path, "rb");
 	if (f == NULL)
 		return errno != 0 ? errno : EIO;
 	size_t cap = 0, n = 0;

@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "climb.h"
 #include "name.h"
+#include "output.h"
 #include "rr.h"
 #include "scan_stats.h"
 #include "util.h"
@@ -47,6 +48,8 @@ static const char usage_text[] =
     "  --unbound-conf FILE    with --issuer: resolve with this libunbound config\n"
     "  --trust-anchor FILE    with --issuer: this DNSSEC trust anchor file\n"
     "  --config FILE          a caad config: issuer domains, policy, profiles, DNS\n"
+    "  --account-uri URI      ACME account URL, for accounturi (RFC 8657)\n"
+    "  --method M             validation method, for validationmethods (dns-01, ...)\n"
     "  --profile NAME         decide under this profile (\"default\": the default\n"
     "                         policy); repeatable: every profile decides from the\n"
     "                         same lookups, and the summary shows where they differ\n"
@@ -84,6 +87,8 @@ enum {
 	OPT_SUMMARY_JSON,
 	OPT_TOP,
 	OPT_QUIET,
+	OPT_ACCOUNT_URI,
+	OPT_METHOD,
 };
 
 static const struct option options[] = {
@@ -103,6 +108,8 @@ static const struct option options[] = {
     {"summary-json", no_argument, NULL, OPT_SUMMARY_JSON},
     {"top", required_argument, NULL, OPT_TOP},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"account-uri", required_argument, NULL, OPT_ACCOUNT_URI},
+    {"method", required_argument, NULL, OPT_METHOD},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -114,6 +121,7 @@ typedef struct scan {
 	const char *profiles[SCAN_PROFILES_MAX];
 	size_t n_profiles;
 	const char *input, *output, *csv_column;
+	caa_request_t base; /* --account-uri, --method: every name's request */
 	bool csv_out, resume, summary_only, summary_json, quiet, progress;
 	double rate; /* checks started per second; 0 = no limit */
 	size_t max_in_flight;
@@ -245,6 +253,8 @@ static int parse_args(int argc, char **argv, scan_t *s)
 			s->top = (unsigned)v;
 			break;
 		case OPT_QUIET: s->quiet = true; break;
+		case OPT_ACCOUNT_URI: s->base.account_uri = optarg; break;
+		case OPT_METHOD: s->base.method = optarg; break;
 		case 'h': fputs(usage_text, stdout); return CLI_EXIT_PERMITTED;
 		default:
 			fputc('\n', stderr);
@@ -351,7 +361,7 @@ static bool next_name(scan_t *s, char *buf, size_t len)
 static int open_input(scan_t *s)
 {
 	s->csv_index = -1;
-	s->in = strcmp(s->input, "-") == 0 ? stdin : fopen(s->input, "r");
+	s->in = cli_is_stdin(s->input) ? stdin : fopen(s->input, "r");
 	if (s->in == NULL) {
 		fprintf(stderr, "caa scan: %s: %s\n", s->input, strerror(errno));
 		return CLI_EXIT_USAGE;
@@ -615,7 +625,8 @@ static void on_check(void *arg, int rc, caa_result_t *res)
 		row.error_class = "INTERNAL";
 		row.error_rc = rc != CAA_EOK ? rc : CAA_EINTERNAL;
 	} else {
-		(void)scan_row_decide(&row, res, s->pols, s->n_profiles); /* INTERNAL rows */
+		(void)scan_row_decide(&row, res, &s->base, s->pols,
+		                      s->n_profiles); /* INTERNAL rows */
 	}
 	finish(s, j->name, &row);
 	free(j->name);
@@ -649,12 +660,11 @@ static bool start(scan_t *s, const char *name)
 		return true;
 	}
 	*j = (job_t){s, copy};
-	caa_request_t req = {
-	    .type = type,
-	    .identifier = copy,
-	    .policy = s->profiles[0],
-	    .trace = s->n_profiles > 1, /* the labels, for the other profiles */
-	};
+	caa_request_t req = s->base;
+	req.type = type;
+	req.identifier = copy;
+	req.policy = s->profiles[0];
+	req.trace = s->n_profiles > 1; /* the labels, for the other profiles */
 	rc = caa_check_async(s->ctx, &req, s->run.timeout_ms, on_check, j, NULL);
 	if (rc == CAA_EOK) {
 		s->in_flight++;
@@ -756,6 +766,9 @@ static int setup(scan_t *s)
 			        s->profiles[p], what);
 			return CLI_EXIT_USAGE;
 		}
+		/* refused before anything is asked, as caa check does */
+		if (output_request_refusal(stderr, "caa scan", s->pols[p], &s->base) != CAA_EOK)
+			return CLI_EXIT_USAGE;
 	}
 	if (s->pols[0]->n_issuer_domains == 0) {
 		fprintf(stderr,

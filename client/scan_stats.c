@@ -89,12 +89,14 @@ void scan_set_free(scan_set_t *m)
 /* ---- one name under every profile ---- */
 
 /* Decide under pol from res's trace: the labels as the climb saw them. */
-static int redecide(const caa_result_t *res, const caa_policy_t *pol, caa_result_t **out,
-                    bool *undecided)
+static int redecide(const caa_result_t *res, const caa_request_t *base, const caa_policy_t *pol,
+                    caa_result_t **out, bool *undecided)
 {
-	caa_request_t req = {.type = res->reason == CAA_R_NOT_APPLICABLE ? "ip" : "dns",
-	                     .identifier = res->identifier,
-	                     .policy = pol->name};
+	caa_request_t req = *base;
+	req.type = res->reason == CAA_R_NOT_APPLICABLE ? "ip" : "dns";
+	req.identifier = res->identifier;
+	req.policy = pol->name;
+	req.trace = req.explain = false;
 	caa_name_t name;
 	*undecided = false;
 	if (res->reason == CAA_R_NOT_APPLICABLE ||
@@ -141,14 +143,14 @@ out:
 	return rc;
 }
 
-int scan_row_decide(scan_row_t *row, caa_result_t *res, const caa_policy_t *const *pols,
-                    size_t n_profiles)
+int scan_row_decide(scan_row_t *row, caa_result_t *res, const caa_request_t *base,
+                    const caa_policy_t *const *pols, size_t n_profiles)
 {
 	row->res[0] = res;
 	if (res->verdict == CAA_LOOKUP_FAILED)
 		row->error_class = caa_reason_name(res->reason);
 	for (size_t p = 1; p < n_profiles; p++) {
-		int rc = redecide(res, pols[p], &row->res[p], &row->undecided[p]);
+		int rc = redecide(res, base, pols[p], &row->res[p], &row->undecided[p]);
 		if (rc != CAA_EOK)
 			return rc;
 	}

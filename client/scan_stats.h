@@ -45,11 +45,12 @@ typedef struct scan_row {
 
 /*
  * Fill row from the climb's result res (taken over) under pols[0], and decide
- * every other profile from res->trace (caa_evaluate over the same labels).
+ * every other profile from res->trace (caa_evaluate over the same labels) for
+ * the request base (account, method; its identifier and policy are replaced).
  * Returns CAA_EOK or CAA_ENOMEM (row->res[p] NULL for the rest: INTERNAL).
  */
-int scan_row_decide(scan_row_t *row, caa_result_t *res, const caa_policy_t *const *pols,
-                    size_t n_profiles);
+int scan_row_decide(scan_row_t *row, caa_result_t *res, const caa_request_t *base,
+                    const caa_policy_t *const *pols, size_t n_profiles);
 /* "PERMITTED", "FORBIDDEN", "LOOKUP_FAILED", or "ERROR" (no result). */
 const char *scan_row_verdict(const scan_row_t *row, size_t p);
 /* The reason's name, or error_class when there is no result. */
