@@ -473,7 +473,7 @@ static int open_output(scan_t *s)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (s->csv_out && (!s->resume || ftell(s->out) == 0)) {
+	if (s->csv_out && (!s->resume || (fseek(s->out, 0, SEEK_END) == 0 && ftell(s->out) == 0))) {
 		fputs(csv_header, s->out);
 		for (size_t p = 1; p < s->n_profiles; p++)
 			fprintf(s->out, ",verdict:%s,reason:%s", s->profiles[p], s->profiles[p]);
@@ -489,7 +489,9 @@ static void json_str(FILE *out, const char *t)
 		if (*p == '"' || *p == '\\') {
 			putc_unlocked('\\', out);
 			putc_unlocked(*p, out);
-		} else if (*p < 0x20 || *p == 0x7f) {
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			/* names are ASCII; whatever else a line or a malformed record
+			 * holds stays valid JSON (an octet as \u00XX) */
 			fprintf(out, "\\u%04x", *p);
 		} else {
 			putc_unlocked(*p, out);
@@ -519,7 +521,7 @@ static void csv_records(FILE *out, const caa_result_t *res)
 {
 	size_t len = 0;
 	for (size_t i = 0; i < res->n_records; i++)
-		len += strlen(res->records[i].tag) + strlen(res->records[i].value) + 16;
+		len += strlen(res->records[i].tag) + strlen(res->records[i].value) + 32;
 	char *buf = malloc(len + 1), *p = buf;
 	if (buf == NULL) {
 		csv_str(out, "?");

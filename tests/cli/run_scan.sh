@@ -189,6 +189,16 @@ assert v == {"a.servfail.lab": "LOOKUP_FAILED", "issue-permit.lab": "PERMITTED",
 	printf 'issue-permit.lab\nwww.issue-deny.lab\n' >"$tmp/two.txt"
 	run 0 scan --issuer ca.example --unbound-conf "$labdir/unbound.conf" --summary-only "$tmp/two.txt"
 	out_has "  verdicts: FORBIDDEN 1, PERMITTED 1"
+	# CSV rows resumed: one header, every name once
+	run 0 scan --issuer ca.example --unbound-conf "$labdir/unbound.conf" --format csv \
+		--output "$tmp/rows.csv" "$tmp/two.txt"
+	printf 'www.nocaa.lab\n' >>"$tmp/two.txt"
+	run 0 scan --issuer ca.example --unbound-conf "$labdir/unbound.conf" --format csv --resume \
+		--output "$tmp/rows.csv" "$tmp/two.txt"
+	out_has "summary: 1 names (2 skipped: already in the output)"
+	[ "$(grep -c '^name,verdict,' "$tmp/rows.csv")" -eq 1 ] || fail "CSV header not once"
+	[ "$(cut -d, -f1 "$tmp/rows.csv" | sort | tr '\n' ' ')" = "issue-permit.lab name www.issue-deny.lab www.nocaa.lab " ] ||
+		fail "CSV rows: $(cat "$tmp/rows.csv")"
 	;;
 lab-profiles)
 	# Several profiles decide from one set of lookups; the summary says where
