@@ -175,6 +175,7 @@ static int usage_error(const char *fmt, ...)
 static int parse_count(const char *text, const char *opt, size_t max, size_t *out)
 {
 	char *end;
+	*out = 0;
 	errno = 0;
 	unsigned long long v = strtoull(text, &end, 10);
 	if (errno != 0 || end == text || *end != '\0' || v == 0 || v > max)
@@ -187,7 +188,7 @@ static int parse_count(const char *text, const char *opt, size_t max, size_t *ou
 static int parse_args(int argc, char **argv, scan_t *s)
 {
 	check_run_t *r = &s->run;
-	size_t v;
+	size_t v = 0;
 	int c, rc;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {

@@ -305,10 +305,11 @@ int scan_stats_add(scan_stats_t *st, const char *name, const scan_row_t *row)
 	return rc ? -1 : 0;
 }
 
-/* The entries of m by count, highest first (ties by key). */
-static size_t *by_count(const scan_map_t *m)
+/* The entries of m by count, highest first (ties by key); *n gets how many. */
+static size_t *by_count(const scan_map_t *m, size_t *n)
 {
-	size_t *idx = malloc((m->n ? m->n : 1) * sizeof(*idx)), k = 0;
+	size_t *idx = calloc(m->n ? m->n : 1, sizeof(*idx)), k = 0;
+	*n = 0;
 	if (idx == NULL)
 		return NULL;
 	for (size_t i = 0; i < m->cap; i++)
@@ -323,14 +324,16 @@ static size_t *by_count(const scan_map_t *m)
 			idx[j - 1] = b;
 			idx[j] = a;
 		}
+	*n = k;
 	return idx;
 }
 
 static json_t *map_json(const scan_map_t *m, size_t top)
 {
 	json_t *o = json_object();
-	size_t *idx = by_count(m);
-	for (size_t k = 0; o != NULL && idx != NULL && k < m->n && k < top; k++)
+	size_t n;
+	size_t *idx = by_count(m, &n);
+	for (size_t k = 0; o != NULL && idx != NULL && k < n && k < top; k++)
 		json_object_set_new(o, m->keys[idx[k]],
 		                    json_integer((json_int_t)m->counts[idx[k]]));
 	free(idx);
@@ -340,13 +343,14 @@ static json_t *map_json(const scan_map_t *m, size_t top)
 static void map_text(FILE *out, const char *label, const scan_map_t *m, size_t top)
 {
 	fprintf(out, "  %s:", label);
-	size_t *idx = by_count(m);
-	for (size_t k = 0; idx != NULL && k < m->n && k < top; k++)
+	size_t n;
+	size_t *idx = by_count(m, &n);
+	for (size_t k = 0; idx != NULL && k < n && k < top; k++)
 		fprintf(out, "%s %s %lu", k ? "," : "", m->keys[idx[k]],
 		        (unsigned long)m->counts[idx[k]]);
-	if (m->n == 0)
+	if (n == 0)
 		fputs(" none", out);
-	else if (m->n > top)
+	else if (n > top)
 		fprintf(out, ", ... (%zu in all)", m->n);
 	fputc('\n', out);
 	free(idx);
