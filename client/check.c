@@ -20,14 +20,18 @@
 #include "sans.h"
 
 static const char usage_check[] =
-    "usage: caa check (--config FILE | --server HOST:PORT) [options] NAME...\n"
+    "usage: caa check (--issuer DOMAIN... | --config FILE | --server HOST:PORT)\n"
+    "                 [options] NAME... | --cert FILE|-\n"
     "\n"
     "Check whether the CA may issue for each NAME, looking CAA up in DNS now:\n"
-    "in-process with the config's resolver settings and policy (--config), or\n"
-    "through a caad (--server). One result per NAME, checked concurrently.\n";
+    "in-process as the CA with these issuer domains and the built-in defaults\n"
+    "(--issuer), in-process with a config's resolver settings and policy\n"
+    "(--config), or through a caad (--server). One result per NAME, checked\n"
+    "concurrently; the names of --cert / --csr files are checked as one order.\n";
 
 static const char usage_order[] =
-    "usage: caa order (--config FILE | --server HOST:PORT) [options] NAME...\n"
+    "usage: caa order (--issuer DOMAIN... | --config FILE | --server HOST:PORT)\n"
+    "                 [options] NAME...\n"
     "       caa order ... --cert CERT.pem | --csr REQUEST.pem [NAME...]\n"
     "\n"
     "Check all identifiers of one order at once (one CheckOrder: shared parent\n"
@@ -36,6 +40,12 @@ static const char usage_order[] =
 
 static const char usage_options[] =
     "\n"
+    "  --issuer DOMAIN        check in-process as the CA with this issuer domain\n"
+    "                         (repeatable), no config file: full DNSSEC-validating\n"
+    "                         recursion from the root hints, default policy\n"
+    "  --unbound-conf FILE    with --issuer: resolve with this libunbound config\n"
+    "  --trust-anchor FILE    with --issuer: this DNSSEC trust anchor file instead\n"
+    "                         of /usr/share/dns/root.key\n"
     "  --config FILE          check in-process with this caad config (no server)\n"
     "  --server HOST:PORT     ask this caad over gRPC (plaintext unless a TLS option)\n"
     "  --tls                  TLS to the server, verified with gRPC's default roots\n"
@@ -43,10 +53,12 @@ static const char usage_options[] =
     "  --tls-cert FILE        client certificate for mutual TLS (PEM; with --tls-key)\n"
     "  --tls-key FILE         its private key (PEM)\n"
     "  --server-name NAME     expect NAME in the server's certificate instead of HOST\n"
-    "  --csr FILE             add the DNS and IP subjectAltNames of a certificate\n"
-    "                         request (PEM or DER); repeatable\n"
-    "  --cert FILE            add the subjectAltNames of a certificate, e.g. the one\n"
-    "                         about to be renewed (first of a chain); repeatable\n"
+    "  --cert FILE            add the DNS and IP subjectAltNames of a certificate\n"
+    "                         (first of a chain) or a certificate request, PEM or\n"
+    "                         DER; \"-\" reads standard input; repeatable. The CN is\n"
+    "                         not read: the SANs are the names. A refusal also\n"
+    "                         prints the order's problem on stderr\n"
+    "  --csr FILE             the same, trying a certificate request first\n"
     "  --account-uri URI      ACME account URL, for accounturi (RFC 8657)\n"
     "  --account-id N         account number, matched via account_uri_prefixes\n"
     "  --method M             validation method (dns-01, http-01, ...)\n"
@@ -63,8 +75,9 @@ static const char usage_options[] =
     "  --verbose              let gRPC log on stderr (--server)\n"
     "  -h, --help             this text\n"
     "\n"
-    "exit status: 0 all permitted, 1 some forbidden or failed, 2 usage or config\n"
-    "error, 3 the server could not be reached or answered with a gRPC error\n";
+    "exit status: 0 all permitted, 1 some forbidden, 2 usage or config error,\n"
+    "3 the server could not be reached or answered with a gRPC error, 4 none\n"
+    "forbidden but some lookup failed (or could not be completed)\n";
 
 enum {
 	OPT_CONFIG = 256,
@@ -85,6 +98,9 @@ enum {
 	OPT_EXPLAIN,
 	OPT_JSON,
 	OPT_VERBOSE,
+	OPT_ISSUER,
+	OPT_UNBOUND_CONF,
+	OPT_TRUST_ANCHOR,
 };
 
 static const struct option options[] = {
@@ -106,6 +122,9 @@ static const struct option options[] = {
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"json", no_argument, NULL, OPT_JSON},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"issuer", required_argument, NULL, OPT_ISSUER},
+    {"unbound-conf", required_argument, NULL, OPT_UNBOUND_CONF},
+    {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -254,6 +273,18 @@ static int parse_args(int argc, char **argv, args_t *a)
 		case OPT_EXPLAIN: r->explain = true; break;
 		case OPT_JSON: r->json = true; break;
 		case OPT_VERBOSE: r->verbose = true; break;
+		case OPT_UNBOUND_CONF: r->unbound_conf = optarg; break;
+		case OPT_TRUST_ANCHOR: r->trust_anchor = optarg; break;
+		case OPT_ISSUER: {
+			const char **v = realloc(r->issuers, (r->n_issuers + 1) * sizeof(*v));
+			if (v == NULL) {
+				fprintf(stderr, "%s: out of memory\n", r->prog);
+				return CLI_EXIT_USAGE;
+			}
+			r->issuers = v;
+			r->issuers[r->n_issuers++] = optarg;
+			break;
+		}
 		case OPT_CSR:
 		case OPT_CERT: {
 			int rc = add_file(a, optarg, c == OPT_CSR);
@@ -296,11 +327,17 @@ static int parse_args(int argc, char **argv, args_t *a)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if ((r->config == NULL) == (r->server == NULL))
-		return usage_error(a, r->config ? "--config and --server exclude each other"
-		                                : "give --config FILE (in-process) or --server "
-		                                  "HOST:PORT (through caad)");
-	if (r->config != NULL && (r->tls || r->server_name != NULL || r->verbose))
+	int modes = (r->config != NULL) + (r->server != NULL) + (r->n_issuers > 0);
+	if (modes != 1)
+		return usage_error(a, modes > 1
+		                          ? "--issuer, --config and --server exclude each other"
+		                          : "give --issuer DOMAIN (in-process, built-in "
+		                            "defaults), --config FILE (in-process) or "
+		                            "--server HOST:PORT (through caad)");
+	if (r->n_issuers == 0 && (r->unbound_conf != NULL || r->trust_anchor != NULL))
+		return usage_error(a, "--unbound-conf and --trust-anchor go with --issuer (a "
+		                      "config file has \"dns\" for them)");
+	if (r->server == NULL && (r->tls || r->server_name != NULL || r->verbose))
 		return usage_error(a, "TLS options, --server-name and --verbose need --server");
 	if ((r->tls_cert == NULL) != (r->tls_key == NULL))
 		return usage_error(a, "--tls-cert and --tls-key go together");
@@ -378,23 +415,16 @@ static int check_identifiers(const args_t *a)
 
 static int print_answer(const check_run_t *run, const check_answer_t *ans)
 {
-	int status = ans->error_status;
 	bool complete = true;
-	for (size_t i = 0; i < ans->n; i++) {
-		const caa_result_t *r = ans->results[i];
-		if (r == NULL)
-			complete = false;
-		else if (r->verdict != CAA_PERMITTED && status < CLI_EXIT_REFUSED)
-			status = CLI_EXIT_REFUSED;
-	}
-	if (!complete && status < CLI_EXIT_REFUSED)
-		status = CLI_EXIT_REFUSED;
+	for (size_t i = 0; i < ans->n; i++)
+		complete &= ans->results[i] != NULL;
+	int status = cli_exit_status(ans->results, ans->n, ans->error_status);
 
 	int rc = 0;
-	if (run->order && run->json) {
+	if (run->order_output && run->json) {
 		if (complete)
 			rc = output_order_json(stdout, ans->results, ans->n, ans->aggregate);
-	} else if (run->order) {
+	} else if (run->order_output) {
 		output_order_human(stdout, ans->results, ans->n, ans->aggregate, ans->pol,
 		                   run->explain);
 	} else {
@@ -416,8 +446,14 @@ static int print_answer(const check_run_t *run, const check_answer_t *ans)
 	if (fflush(stdout) != 0 || rc != 0) {
 		fprintf(stderr, "%s: could not write the results: %s\n", run->prog,
 		        rc != 0 ? caa_strerror(CAA_ENOMEM) : strerror(errno));
-		if (status < CLI_EXIT_REFUSED)
-			status = CLI_EXIT_REFUSED;
+		if (status == CLI_EXIT_PERMITTED)
+			status = CLI_EXIT_LOOKUP;
+	}
+	/* A command-run validator (docs/integrations.md) reads stderr: the order's
+	 * problem, as the ACME client would get it. Nothing there on success. */
+	if (run->problem_on_stderr && status != CLI_EXIT_PERMITTED && ans->aggregate != NULL) {
+		fprintf(stderr, "%s: refused:\n", run->prog);
+		output_problem_human(stderr, ans->aggregate, 2);
 	}
 	return status;
 }
@@ -428,14 +464,19 @@ static int run_command(int argc, char **argv, bool order)
 	check_answer_t ans = {0};
 	a.run.prog = argv[0];
 	a.run.order = order;
+	a.run.order_output = order;
 
 	int rc = parse_args(argc, argv, &a);
+	/* A certificate is one issuance: its names are one order, also for
+	 * `caa check` (printed one line per name). */
+	if (rc < 0 && a.n_files > 0)
+		a.run.order = a.run.problem_on_stderr = true;
 	if (rc < 0)
 		rc = build_requests(&a, argv + optind, (size_t)(argc - optind));
 	if (rc < 0)
 		rc = check_identifiers(&a);
 	if (rc < 0)
-		rc = a.run.config ? check_local(&a.run, &ans) : check_remote(&a.run, &ans);
+		rc = a.run.server ? check_remote(&a.run, &ans) : check_local(&a.run, &ans);
 	if (rc < 0)
 		rc = print_answer(&a.run, &ans);
 	check_answer_free(&ans);
@@ -443,6 +484,7 @@ static int run_command(int argc, char **argv, bool order)
 	free(a.run.reqs);
 	free(a.source);
 	free(a.files);
+	free(a.run.issuers);
 	return rc;
 }
 

@@ -20,11 +20,19 @@
 #define CHECK_SERVER_TIMEOUT_MS 30000
 
 typedef struct check_run {
-	const char *prog; /* "caa check" / "caa order", for messages */
-	bool order;       /* one CheckOrder of all identifiers instead of one Check each */
+	const char *prog;       /* "caa check" / "caa order", for messages */
+	bool order;             /* one CheckOrder of all identifiers instead of one Check each */
+	bool order_output;      /* print as `caa order` (else one result per identifier) */
+	bool problem_on_stderr; /* identifiers from --cert / --csr: a refusal also prints
+	                         * the order's problem on stderr */
 
 	const char *config; /* --config: in-process */
-	const char *server; /* --server HOST:PORT: through caad */
+	/* --issuer: in-process with the built-in defaults (local.c) */
+	const char **issuers;
+	size_t n_issuers;
+	const char *unbound_conf; /* --unbound-conf, with --issuer; NULL = root hints */
+	const char *trust_anchor; /* --trust-anchor, with --issuer; NULL = the default */
+	const char *server;       /* --server HOST:PORT: through caad */
 
 	/* TLS to caad: tls is set by --tls, --ca, --tls-cert or --tls-key */
 	bool tls;
@@ -61,6 +69,15 @@ typedef struct check_answer {
  * check_answer_free), or an exit status (enum cli_exit) after printing why.
  */
 int check_local(const check_run_t *run, check_answer_t *ans);
+
+/*
+ * The config of an in-process run: run->config, or with --issuer the built-in
+ * defaults (caa_config_default's) with those issuer domains and the --unbound-conf
+ * / --trust-anchor paths, through the config parser so that they are checked
+ * alike. *what names it in messages. Returns CAA_EOK, or a code with err set.
+ */
+int check_config(const check_run_t *run, caa_config_t **cfg, const char **what, char *err,
+                 size_t errlen);
 int check_remote(const check_run_t *run, check_answer_t *ans);
 
 void check_answer_free(check_answer_t *ans);

@@ -38,8 +38,8 @@ static const char usage_text[] =
     "  --json               one caa.v1 CheckResponse JSON object per line\n"
     "  -h, --help           this text\n"
     "\n"
-    "exit status: 0 all permitted, 1 some forbidden or failed, 2 usage, config or\n"
-    "records file error\n";
+    "exit status: 0 all permitted, 1 some forbidden, 2 usage, config or records\n"
+    "file error, 4 none forbidden but some lookup failed (as the records say)\n";
 
 enum {
 	OPT_RECORDS = 256,
@@ -196,7 +196,7 @@ static int evaluate_one(const args_t *a, const caa_policy_t *pol, const caa_reco
 	} else {
 		output_result_human(stdout, res, pol, a->explain);
 	}
-	rc = res->verdict == CAA_PERMITTED ? CLI_EXIT_PERMITTED : CLI_EXIT_REFUSED;
+	rc = cli_exit_status(&res, 1, CLI_EXIT_PERMITTED);
 	caa_result_free(res);
 	return rc;
 }
@@ -256,9 +256,7 @@ int cli_evaluate(int argc, char **argv)
 
 	int status = CLI_EXIT_PERMITTED;
 	for (int i = optind; i < argc; i++) {
-		rc = evaluate_one(&a, &pol, recs, argv[i]);
-		if (rc > status)
-			status = rc;
+		status = cli_exit_worse(status, evaluate_one(&a, &pol, recs, argv[i]));
 	}
 	caa_records_free(recs);
 	caa_config_free(cfg);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "cache.h"
 #include "check.h"
 #include "climb.h"
@@ -40,8 +42,7 @@ typedef struct order_state {
 static void not_answered(local_t *l, size_t i, int rc)
 {
 	fprintf(stderr, "%s: %s: %s\n", l->run->prog, l->run->reqs[i].identifier, caa_strerror(rc));
-	if (l->ans->error_status < CLI_EXIT_REFUSED)
-		l->ans->error_status = CLI_EXIT_REFUSED;
+	l->ans->error_status = CLI_EXIT_LOOKUP;
 }
 
 static void on_check(void *arg, int rc, caa_result_t *res)
@@ -174,7 +175,7 @@ out:
 	if (rc != CAA_EOK) {
 		fprintf(stderr, "%s: the order could not be checked: %s\n", run->prog,
 		        caa_strerror(rc));
-		l->ans->error_status = CLI_EXIT_REFUSED;
+		l->ans->error_status = CLI_EXIT_LOOKUP;
 		for (size_t i = 0; i < run->n; i++) {
 			caa_result_free(l->ans->results[i]);
 			l->ans->results[i] = NULL;
@@ -184,21 +185,56 @@ out:
 	free(index);
 }
 
+int check_config(const check_run_t *run, caa_config_t **cfg, const char **what, char *err,
+                 size_t errlen)
+{
+	if (run->config != NULL) {
+		*what = run->config;
+		return caa_config_load(run->config, cfg, err, errlen);
+	}
+	*what = "the built-in defaults";
+	/* {"issuer_domains": [...], "dns": {...}}: every other key keeps its
+	 * default (docs/config.md), and the parser judges the domains and paths
+	 * exactly as in a file */
+	json_t *issuers = json_array(), *dns = json_object();
+	json_t *root = json_pack("{s:o, s:o}", "issuer_domains", issuers, "dns", dns);
+	int rc = root != NULL ? CAA_EOK : CAA_ENOMEM;
+	for (size_t i = 0; rc == CAA_EOK && i < run->n_issuers; i++)
+		if (json_array_append_new(issuers, json_string(run->issuers[i])) != 0)
+			rc = CAA_ENOMEM;
+	if (rc == CAA_EOK && run->unbound_conf != NULL &&
+	    json_object_set_new(dns, "unbound_conf", json_string(run->unbound_conf)) != 0)
+		rc = CAA_ENOMEM;
+	if (rc == CAA_EOK && run->trust_anchor != NULL &&
+	    json_object_set_new(dns, "trust_anchor_file", json_string(run->trust_anchor)) != 0)
+		rc = CAA_ENOMEM;
+	char *text = rc == CAA_EOK ? json_dumps(root, JSON_COMPACT) : NULL;
+	json_decref(root);
+	if (text == NULL) {
+		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
+		return CAA_ENOMEM;
+	}
+	rc = caa_config_parse(text, strlen(text), cfg, err, errlen);
+	free(text);
+	return rc;
+}
+
 int check_local(const check_run_t *run, check_answer_t *ans)
 {
 	caa_config_t *cfg = NULL;
 	caa_ctx_t *ctx = NULL;
 	char err[1024];
 	const char *profile = run->n > 0 ? run->reqs[0].policy : NULL;
+	const char *what;
 
-	if (caa_config_load(run->config, &cfg, err, sizeof(err)) != CAA_EOK) {
+	if (check_config(run, &cfg, &what, err, sizeof(err)) != CAA_EOK) {
 		fprintf(stderr, "%s: %s\n", run->prog, err);
 		return CLI_EXIT_USAGE;
 	}
 	const caa_policy_t *pol = caa_config_policy(cfg, profile);
 	if (pol == NULL) {
 		fprintf(stderr, "%s: --policy %s: no such profile in %s\n", run->prog, profile,
-		        run->config);
+		        what);
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
@@ -210,7 +246,7 @@ int check_local(const check_run_t *run, check_answer_t *ans)
 	}
 	if (pol->n_issuer_domains == 0) {
 		fprintf(stderr, "%s: %s has no \"issuer_domains\": every name would be forbidden\n",
-		        run->prog, run->config);
+		        run->prog, what);
 		caa_config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
@@ -219,7 +255,7 @@ int check_local(const check_run_t *run, check_answer_t *ans)
 		        "%s: warning: %s lists %zu remote perspectives; an in-process check is "
 		        "single-perspective and corroborates nothing (use --server with the "
 		        "primary caad)\n",
-		        run->prog, run->config, cfg->perspective.n_remotes);
+		        run->prog, what, cfg->perspective.n_remotes);
 	*ans = (check_answer_t){.cfg = cfg, .pol = pol, .n = run->n};
 	ans->results = calloc(run->n ? run->n : 1, sizeof(*ans->results));
 	if (ans->results == NULL) {
@@ -238,7 +274,7 @@ int check_local(const check_run_t *run, check_answer_t *ans)
 		return -1; /* no DNS at all; an order of reused results has no problem */
 
 	if (caa_ctx_new(cfg, &ctx, err, sizeof(err)) != CAA_EOK) {
-		fprintf(stderr, "%s: %s: %s\n", run->prog, run->config, err);
+		fprintf(stderr, "%s: %s: %s\n", run->prog, what, err);
 		return CLI_EXIT_USAGE;
 	}
 	if (run->order)

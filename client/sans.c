@@ -16,8 +16,14 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cli.h"
 #include "sans.h"
 #include "util.h"
+
+const char *sans_path_name(const char *path)
+{
+	return cli_is_stdin(path) ? "standard input" : path;
+}
 
 static bool already_listed(const sans_list_t *list, const char *type, const char *value)
 {
@@ -51,34 +57,87 @@ static int append(sans_list_t *list, const char *path, const char *type, const c
 	return 0;
 }
 
-/* The subjectAltName extension of the certificate or request, NULL if none. */
-static GENERAL_NAMES *read_names(BIO *bio, bool csr, bool *parsed)
+/* The subjectAltName extension of the certificate or request, NULL if none.
+ * Either kind is taken from either option, PEM first, then DER; csr only
+ * says which to try first. The input is in memory, so it can be re-read. */
+static GENERAL_NAMES *read_names(const unsigned char *data, size_t len, bool csr, bool *parsed,
+                                 bool *was_req)
 {
 	GENERAL_NAMES *gens = NULL;
 	*parsed = false;
-	if (csr) {
-		X509_REQ *req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
-		if (req == NULL && BIO_reset(bio) == 0)
-			req = d2i_X509_REQ_bio(bio, NULL);
-		if (req == NULL)
+	for (int k = 0; k < 4 && !*parsed; k++) {
+		bool der = k >= 2, req = (k % 2 == 0) == csr;
+		BIO *bio = BIO_new_mem_buf(data, (int)len);
+		if (bio == NULL)
 			return NULL;
-		*parsed = true;
-		STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
-		if (exts != NULL)
-			gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-		X509_REQ_free(req);
-	} else {
-		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		if (x == NULL && BIO_reset(bio) == 0)
-			x = d2i_X509_bio(bio, NULL);
-		if (x == NULL)
-			return NULL;
-		*parsed = true;
-		gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-		X509_free(x);
+		if (req) {
+			X509_REQ *r = der ? d2i_X509_REQ_bio(bio, NULL)
+			                  : PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+			if (r != NULL) {
+				*parsed = *was_req = true;
+				STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(r);
+				if (exts != NULL)
+					gens =
+					    X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
+				sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+				X509_REQ_free(r);
+			}
+		} else {
+			X509 *x = der ? d2i_X509_bio(bio, NULL)
+			              : PEM_read_bio_X509(bio, NULL, NULL, NULL);
+			if (x != NULL) {
+				*parsed = true;
+				*was_req = false;
+				gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+				X509_free(x);
+			}
+		}
+		BIO_free(bio);
 	}
 	return gens;
+}
+
+/* The whole file at path ("-": standard input) in *data. Returns 0 or errno. */
+static int slurp(const char *path, unsigned char **data, size_t *len)
+{
+	FILE *f = cli_is_stdin(path) ? stdin : fopen(path, "rb");
+	if (f == NULL)
+		return errno != 0 ? errno : EIO;
+	size_t cap = 0, n = 0;
+	unsigned char *buf = NULL;
+	int rc = 0;
+	for (;;) {
+		if (n == cap) {
+			/* a certificate is a few KiB; a chain file a few more */
+			if (cap >= SANS_MAX_INPUT) {
+				rc = EFBIG;
+				break;
+			}
+			cap = cap ? cap * 2 : 16384;
+			unsigned char *b = realloc(buf, cap);
+			if (b == NULL) {
+				rc = ENOMEM;
+				break;
+			}
+			buf = b;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f))
+				rc = EIO;
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	*data = buf;
+	*len = n;
+	return 0;
 }
 
 /* Append one SAN; 1 when it is of a type we skip, -1 with err on error. */
@@ -119,23 +178,25 @@ nomem:
 
 int sans_load(const char *path, bool csr, sans_list_t *list, char *err, size_t errlen)
 {
-	const char *what = csr ? "certificate request" : "certificate";
-	BIO *bio = BIO_new_file(path, "rb");
-	if (bio == NULL) {
-		caa_set_err(err, errlen, "%s: %s", path, strerror(errno != 0 ? errno : EIO));
-		ERR_clear_error();
+	unsigned char *data = NULL;
+	size_t len = 0;
+	errno = 0;
+	int e = slurp(path, &data, &len);
+	if (e != 0) {
+		caa_set_err(err, errlen, "%s: %s", sans_path_name(path), strerror(e));
 		return -1;
 	}
-	bool parsed;
-	GENERAL_NAMES *gens = read_names(bio, csr, &parsed);
-	BIO_free(bio);
+	bool parsed, was_req = false;
+	GENERAL_NAMES *gens = read_names(data, len, csr, &parsed, &was_req);
+	free(data);
 	ERR_clear_error();
 	if (!parsed) {
-		caa_set_err(err, errlen, "%s: not a PEM or DER %s%s", path, what,
-		            csr ? " (for a certificate use --cert)"
-		                : " (for a certificate request use --csr)");
+		caa_set_err(err, errlen, "%s: not a PEM or DER certificate or certificate request",
+		            sans_path_name(path));
 		return -1;
 	}
+	path = sans_path_name(path);
+	const char *what = was_req ? "certificate request" : "certificate";
 
 	size_t found = 0; /* DNS and IP SANs, duplicates included */
 	int rc = 0;

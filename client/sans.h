@@ -22,14 +22,23 @@ typedef struct sans_list {
 	size_t n;
 } sans_list_t;
 
+/* Input larger than this is refused (EFBIG): a chain file is a few KiB. */
+#define SANS_MAX_INPUT (1024 * 1024)
+
 /*
- * Append the SANs of the PEM (or DER) file at path to list, in the order the
- * extension lists them. csr selects a certificate request (PKCS #10) instead
- * of a certificate. Other SAN types (email, URI, ...) are skipped.
+ * Append the SANs of the PEM (or DER) file at path ("-": standard input) to
+ * list, in the order the extension lists them. The file may hold a
+ * certificate (the first of a chain) or a certificate request (PKCS #10);
+ * csr says which to try first. Other SAN types (email, URI, ...) are skipped.
+ * The subject's CN is never read: the SANs are authoritative (the Baseline
+ * Requirements require a CN to repeat one of them).
  * Returns 0, or -1 with a one-line message in err (errlen octets): the file
  * cannot be read or parsed, or it has no DNS or IP SAN at all.
  */
 int sans_load(const char *path, bool csr, sans_list_t *list, char *err, size_t errlen);
+
+/* How messages name path: "standard input" for "-". */
+const char *sans_path_name(const char *path);
 
 /* Free what list holds (the list itself is the caller's). */
 void sans_free(sans_list_t *list);

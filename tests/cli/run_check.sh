@@ -139,10 +139,10 @@ case "$case_name" in
 usage)
 	run 2 check www.issue-deny.lab
 	out_empty
-	err_has "caa check: give --config FILE (in-process) or --server HOST:PORT (through caad)"
+	err_has "caa check: give --issuer DOMAIN (in-process, built-in defaults), --config FILE (in-process) or --server HOST:PORT (through caad)"
 	err_has "usage: caa check"
 	run 2 order --config x.json --server 127.0.0.1:1 a.lab
-	err_has "caa order: --config and --server exclude each other"
+	err_has "caa order: --issuer, --config and --server exclude each other"
 	run 2 check --config x.json
 	err_has "caa check: no NAME given (nor --csr / --cert)"
 	run 2 check --config x.json --validated-at yesterday a.lab
@@ -226,9 +226,12 @@ unreachable)
 san-errors)
 	run 2 order --config x.json --csr "$tmp/missing.pem"
 	err_has "missing.pem: No such file or directory"
+	printf 'not a certificate\n' >"$tmp/junk.pem"
+	run 2 order --config x.json --cert "$tmp/junk.pem"
+	err_has "junk.pem: not a PEM or DER certificate or certificate request"
+	run 2 check --config x.json --cert - <"$tmp/junk.pem"
+	err_has "caa check: standard input: not a PEM or DER certificate or certificate request"
 	make_csr "$tmp/req.pem" "DNS:a.example"
-	run 2 order --config x.json --cert "$tmp/req.pem"
-	err_has "req.pem: not a PEM or DER certificate (for a certificate request use --csr)"
 	openssl req -new -key "$tmp/key.pem" -out "$tmp/nosan.pem" -subj /CN=a.example 2>/dev/null ||
 		fail "openssl req failed"
 	run 2 order --config x.json --csr "$tmp/nosan.pem"
@@ -287,7 +290,7 @@ lab-critical)
 	;;
 lab-bogus)
 	need_lab
-	run 1 check --config "$cfg" --explain expired.lab
+	run 4 check --config "$cfg" --explain expired.lab
 	line 1 "LOOKUP_FAILED  expired.lab  relevant -  DNSSEC_BOGUS  dnssec bogus"
 	line 2 "  urn:ietf:params:acme:error:dns (400) While processing CAA for expired.lab: DNS problem: DNSSEC: "
 	line 3 "    expired.lab.   BOGUS"
@@ -297,7 +300,7 @@ lab-bogus)
 	;;
 lab-servfail)
 	need_lab
-	run 1 check --config "$cfg" --explain a.servfail.lab
+	run 4 check --config "$cfg" --explain a.servfail.lab
 	line 1 "LOOKUP_FAILED  a.servfail.lab  relevant -  DNS_SERVFAIL"
 	line 2 "  urn:ietf:params:acme:error:dns (400) While processing CAA for a.servfail.lab: DNS problem: SERVFAIL looking up CAA for a.servfail.lab - the domain's nameservers may be malfunctioning"
 	line 3 "    a.servfail.lab.   SERVFAIL   "
@@ -312,7 +315,7 @@ lab-nodata-no-soa)
 	line 1 "PERMITTED  a.nosoa.lab  relevant -  NO_CAA  dnssec insecure"
 	line 2 "    a.nosoa.lab.   NODATA without SOA, counted as empty"
 	out_has "    flag NODATA_WITHOUT_SOA: "
-	run 1 check --config "$cfg" --policy nodata-strict a.nosoa.lab
+	run 4 check --config "$cfg" --policy nodata-strict a.nosoa.lab
 	line 1 "LOOKUP_FAILED  a.nosoa.lab  relevant -  DNS_NODATA_WITHOUT_SOA"
 	run 0 check --config "$cfg" --json a.nosoa.lab
 	json_check 'r[0]["verdict"] == "PERMITTED" and r[0]["flags"] == ["NODATA_WITHOUT_SOA"]'
@@ -335,7 +338,7 @@ lab-json)
 	run 1 check --config "$cfg" --json www.issue-deny.lab issue-permit.lab
 	out_lines 2
 	json_check '[o["verdict"] for o in r] == ["FORBIDDEN", "PERMITTED"] and r[0]["reason"] == "NOT_AUTHORIZED" and r[0]["relevantDomain"] == "issue-deny.lab" and r[0]["dnssec"] == "SECURE" and r[0]["problem"]["status"] == 403 and r[0]["queries"] > 0 and "trace" not in r[0] and r[1]["records"][0]["authorizes"] is True'
-	run 1 check --config "$cfg" --json --explain a.servfail.lab
+	run 4 check --config "$cfg" --json --explain a.servfail.lab
 	json_check 'r[0]["reason"] == "DNS_SERVFAIL" and r[0]["trace"][0]["outcome"] == "SERVFAIL" and r[0]["trace"][0]["relevant"] is True and r[0]["trace"][0]["retries"] >= 1 and [t["name"] for t in r[0]["trace"]] == ["a.servfail.lab", "servfail.lab", "lab"] and r[0]["flags"] == ["RETRIED"]'
 	;;
 lab-order)
@@ -373,7 +376,7 @@ lab-cert)
 	# docs/failures.md 1: check a renewal ahead of time from the current certificate.
 	need_lab
 	make_cert "$tmp/current.pem" "DNS:a.nosoa.lab,DNS:*.wild1.lab,DNS:x.y.lame-sub.host.lab,IP:2001:db8::1"
-	run 1 order --config "$cfg" --cert "$tmp/current.pem"
+	run 4 order --config "$cfg" --cert "$tmp/current.pem"
 	line 1 "PERMITTED  a.nosoa.lab"
 	line 2 "PERMITTED  *.wild1.lab"
 	line 3 "LOOKUP_FAILED  x.y.lame-sub.host.lab"
@@ -382,13 +385,86 @@ lab-cert)
 	line 6 "  urn:ietf:params:acme:error:dns (400) While processing CAA for x.y.lame-sub.host.lab: DNS problem: SERVFAIL"
 	openssl x509 -in "$tmp/current.pem" -outform der -out "$tmp/current.der" || fail "openssl x509"
 	# NAMEs and SANs together: duplicates (also across files) are checked once.
-	run 1 check --config "$cfg" --cert "$tmp/current.der" a.nosoa.lab 2001:db8::1 '*.wild1.lab' \
+	run 4 check --config "$cfg" --cert "$tmp/current.der" a.nosoa.lab 2001:db8::1 '*.wild1.lab' \
 		--cert "$tmp/current.pem"
 	out_lines 5
 	line 1 "PERMITTED  a.nosoa.lab"
 	line 2 "PERMITTED  2001:db8::1"
 	line 3 "PERMITTED  *.wild1.lab"
 	line 4 "LOOKUP_FAILED  x.y.lame-sub.host.lab"
+	;;
+lab-cert-validator)
+	# docs/integrations.md: a CA's "run a command" validator (EJBCA) runs
+	# `caa check --cert FILE|-`: exit 0 and silent stderr only when every DNS
+	# SAN is permitted; a refusal puts the order's problem on stderr.
+	need_lab
+	make_cert "$tmp/ok.pem" "DNS:issue-permit.lab,DNS:*.wild1.lab,DNS:www.nocaa.lab,IP:192.0.2.7"
+	run 0 check --config "$cfg" --cert - <"$tmp/ok.pem"
+	err_empty
+	line 1 "PERMITTED  issue-permit.lab"
+	line 2 "PERMITTED  *.wild1.lab  relevant wild1.lab  AUTHORIZED"
+	line 4 "PERMITTED  192.0.2.7  relevant -  NOT_APPLICABLE"
+	out_lines 4
+	# a CSR through --cert, on stdin, DER
+	make_csr "$tmp/ok.csr" "DNS:issue-permit.lab,DNS:a.b.issue-permit.lab"
+	openssl req -in "$tmp/ok.csr" -outform der -out "$tmp/ok.csr.der" || fail "openssl req"
+	run 0 check --config "$cfg" --cert - <"$tmp/ok.csr.der"
+	err_empty
+	out_lines 2
+	# forbidden wildcard (issuewild denies) next to permitted names: exit 1
+	make_cert "$tmp/deny.pem" "DNS:www.wild2.lab,DNS:*.wild2.lab,DNS:issue-permit.lab"
+	run 1 check --config "$cfg" --cert "$tmp/deny.pem"
+	line 1 "PERMITTED  www.wild2.lab"
+	line 2 "FORBIDDEN  *.wild2.lab  relevant wild2.lab  NOT_AUTHORIZED"
+	err_has "caa check: refused:"
+	err_has "  urn:ietf:params:acme:error:caa (403) While processing CAA for *.wild2.lab: CAA record for wild2.lab prevents issuance"
+	# forbidden and failed: 1 (final) wins over 4; the problem has both
+	make_cert "$tmp/both.pem" "DNS:www.issue-deny.lab,DNS:a.servfail.lab"
+	run 1 check --config "$cfg" --cert "$tmp/both.pem"
+	err_has 'urn:ietf:params:acme:error:caa (403) Rechecking CAA for "www.issue-deny.lab" and 1 more identifiers failed'
+	err_has "    urn:ietf:params:acme:error:dns (400) While processing CAA for a.servfail.lab: DNS problem: SERVFAIL"
+	# a lookup failure alone: 4 (retry later), the problem on stderr
+	make_csr "$tmp/fail.csr" "DNS:a.servfail.lab,DNS:issue-permit.lab"
+	run 4 check --config "$cfg" --cert "$tmp/fail.csr"
+	err_has "  urn:ietf:params:acme:error:dns (400) While processing CAA for a.servfail.lab: DNS problem: SERVFAIL"
+	run 4 order --config "$cfg" --json --cert - <"$tmp/fail.csr"
+	json_check '[x["verdict"] for x in r[0]["results"]] == ["LOOKUP_FAILED", "PERMITTED"]'
+	err_has "caa order: refused:"
+	# the CN is not a name to check: only SANs count
+	openssl req -x509 -days 1 -key "$tmp/key.pem" -out "$tmp/cn.pem" -subj /CN=www.issue-deny.lab \
+		-addext "subjectAltName=DNS:issue-permit.lab" 2>/dev/null || fail "openssl req -x509"
+	run 0 check --config "$cfg" --cert "$tmp/cn.pem"
+	out_lines 1
+	err_empty
+	;;
+lab-issuer)
+	# docs/cli.md "A first look": no config file, --issuer and the built-in
+	# defaults; the lab's resolver through --unbound-conf.
+	need_lab
+	ub="$labdir/unbound.conf"
+	run 0 check --issuer ca.example --unbound-conf "$ub" issue-permit.lab www.nocaa.lab
+	err_empty
+	line 1 "PERMITTED  issue-permit.lab  relevant issue-permit.lab  AUTHORIZED  dnssec secure"
+	line 2 "PERMITTED  www.nocaa.lab  relevant -  NO_CAA  dnssec secure"
+	run 1 check --issuer ca.example --unbound-conf "$ub" --trust-anchor "$labdir/root.key" \
+		--explain www.issue-deny.lab
+	line 1 "FORBIDDEN  www.issue-deny.lab  relevant issue-deny.lab  NOT_AUTHORIZED  dnssec secure"
+	out_has '        0 issue "other-ca.example"   names another CA (ca.example is configured)'
+	# another CA's view of the same record; several --issuer
+	run 0 check --issuer ca.example --issuer Other-CA.example --unbound-conf "$ub" www.issue-deny.lab
+	line 1 "PERMITTED  www.issue-deny.lab  relevant issue-deny.lab  AUTHORIZED"
+	run 4 order --issuer ca.example --unbound-conf "$ub" issue-permit.lab a.servfail.lab
+	line 3 "ORDER  2 identifiers  1 not permitted: 1 lookup failed"
+	run 2 check --issuer ca_example --unbound-conf "$ub" issue-permit.lab
+	err_has "issuer_domains"
+	run 2 check --issuer ca.example --unbound-conf "$tmp/no-such.conf" issue-permit.lab
+	err_has "no-such.conf"
+	run 2 check --issuer ca.example --policy strict-critical --unbound-conf "$ub" critical.lab
+	err_has "--policy strict-critical: no such profile in the built-in defaults"
+	run 2 check --config "$cfg" --unbound-conf "$ub" issue-permit.lab
+	err_has "--unbound-conf and --trust-anchor go with --issuer"
+	run 2 check --issuer ca.example --server 127.0.0.1:1 issue-permit.lab
+	err_has "--issuer, --config and --server exclude each other"
 	;;
 lab-validated-at)
 	need_lab
@@ -431,7 +507,7 @@ server)
 	out_has '        0 issue "other-ca.example"   names another CA'
 	out_has "    a.servfail.lab.   SERVFAIL   "
 	out_has "<- lookup failed here: decides"
-	run 1 check --server "$server" --json --explain expired.lab
+	run 4 check --server "$server" --json --explain expired.lab
 	json_check 'r[0]["reason"] == "DNSSEC_BOGUS" and r[0]["trace"][0]["outcome"] == "BOGUS" and "signature expired" in r[0]["trace"][0]["why"]'
 	run 1 order --server "$server" www.nocaa.lab www.issue-deny.lab a.servfail.lab
 	line 4 "ORDER  3 identifiers  2 not permitted: 1 forbidden, 1 lookup failed"
