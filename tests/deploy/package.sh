@@ -57,7 +57,7 @@ PY
 	# shellcheck disable=SC2046 # word splitting of the flags is meant
 	cc -std=c11 -Wall -Wextra -Werror -o "$tmp/check" "$src/examples/check.c" $(pkg-config --cflags --libs caa)
 	deps=$(ldd "$tmp/check")
-	grep -q '/usr/lib/.*/libcaa.so.0 ' <<<"$deps" || fail "check does not load the installed libcaa.so.0"
+	grep -Eq 'libcaa\.so\.0 => /(usr/)?lib/' <<<"$deps" || fail "check does not load the installed libcaa.so.0"
 	out=$("$tmp/check" "$lab/caa.json" issue-permit.lab 2>&1) || fail "examples/check: $out"
 	grep -q '^issue-permit.lab PERMITTED AUTHORIZED$' <<<"$out" || fail "examples/check: $out"
 	echo "installed caad (as caad, port $port), caa and libcaa-dev checked against the lab"
@@ -83,11 +83,16 @@ finish() {
 }
 trap finish EXIT
 
-start=$(date +%s)
-"$src/deploy/build-deb" "$out" >"$out/build.log" 2>&1 || { tail -50 "$out/build.log" >&2; fail "deploy/build-deb"; }
-echo "packages built in $(($(date +%s) - start)) s"
+# CAA_TEST_DEBS=DIR: packages deploy/build-deb made already (while working on this test)
+if [ -n "${CAA_TEST_DEBS:-}" ]; then
+	cp "$CAA_TEST_DEBS"/*.deb "$CAA_TEST_DEBS"/*.changes "$CAA_TEST_DEBS"/*.buildinfo "$out/"
+else
+	start=$(date +%s)
+	"$src/deploy/build-deb" "$out" >"$out/build.log" 2>&1 || { tail -50 "$out/build.log" >&2; fail "deploy/build-deb"; }
+	echo "packages built in $(($(date +%s) - start)) s"
+fi
 if command -v lintian >/dev/null; then
-	lintian --fail-on error --suppress-tags running-with-root-privileges "$out"/caad_*.changes ||
+	lintian --fail-on error "$out"/caad_*.changes ||
 		fail "lintian reports errors"
 fi
 
