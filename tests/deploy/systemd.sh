@@ -28,4 +28,9 @@ for want in 'User=caad' 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'PrivateTmp
 	'CapabilityBoundingSet=' 'ExecReload=/bin/kill -HUP $MAINPID'; do
 	grep -qxF "$want" "$unit" || fail "caad.service lacks $want"
 done
+# no capability while the packaged config listens above 1024
+port=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listen"].rsplit(":", 1)[1])' \
+	"$src/deploy/debian/caad.json")
+[ "$port" -ge 1024 ] || grep -q '^CapabilityBoundingSet=CAP_NET_BIND_SERVICE$' "$unit" ||
+	fail "the default config listens on port $port: the unit needs CAP_NET_BIND_SERVICE"
 echo "caad.service: verify clean, exposure $level (aim <= $aim)"
