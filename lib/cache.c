@@ -1,7 +1,7 @@
 /*
  * cache.c — the reuse window (docs/semantics.md §7) over a pluggable backend: which
  * results may be stored, the key and its digest, the window's edges, and the
- * reused result. Backends (cache_memory.c; Redis later) only map digests to
+ * reused result. Backends (cache_memory.c, cache_redis.c) only map digests to
  * entries (time, reason, refused) and keep the newest of each.
  *
  * The digest is SipHash-2-4 with 128-bit output under a 16-octet key drawn
@@ -184,6 +184,7 @@ int caa_cache_new_backend(const caa_cache_backend_t *be, void *impl, const caa_c
 
 int caa_cache_new(const caa_config_t *cfg, caa_cache_t **out, char *err, size_t errlen)
 {
+	uint8_t key[16];
 	void *impl;
 	int rc;
 
@@ -193,11 +194,21 @@ int caa_cache_new(const caa_config_t *cfg, caa_cache_t **out, char *err, size_t 
 		err[0] = '\0';
 	if (cfg == NULL || out == NULL)
 		return CAA_EINVAL;
+	if (cfg->cache.backend != NULL && strcmp(cfg->cache.backend, "redis") == 0) {
+		if ((rc = caa_cache_redis_new(cfg, &impl, key, err, errlen)) != CAA_EOK)
+			return rc;
+		rc = caa_cache_new_backend(&caa_cache_redis_backend, impl, cfg, key, out);
+		memset(key, 0, sizeof(key));
+		if (rc != CAA_EOK && err != NULL && errlen > 0)
+			caa_set_err(err, errlen, "cache: %s", caa_strerror(rc));
+		return rc;
+	}
 	if (cfg->cache.backend != NULL && strcmp(cfg->cache.backend, "memory") != 0) {
 		if (err != NULL && errlen > 0)
-			caa_set_err(err, errlen,
-			            "cache.backend: \"%s\" is not supported; use \"memory\"",
-			            cfg->cache.backend);
+			caa_set_err(
+			    err, errlen,
+			    "cache.backend: \"%s\" is not supported; use \"memory\" or \"redis\"",
+			    cfg->cache.backend);
 		return CAA_ECONFIG;
 	}
 	if ((rc = caa_cache_memory_new(cfg->cache.max_entries, &impl)) != CAA_EOK) {
@@ -233,6 +244,22 @@ const uint8_t *caa_cache_generation(const caa_cache_t *c)
 size_t caa_cache_count(const caa_cache_t *c)
 {
 	return c == NULL ? 0 : c->be->count(c->impl);
+}
+
+const char *caa_cache_backend_name(const caa_cache_t *c)
+{
+	return c == NULL ? "" : c->be->name;
+}
+
+uint64_t caa_cache_errors(const caa_cache_t *c)
+{
+	return c == NULL || c->be->errors == NULL ? 0 : c->be->errors(c->impl);
+}
+
+void caa_cache_set_log(caa_cache_t *c, caa_cache_log_fn fn, void *arg)
+{
+	if (c != NULL && c->be->set_log != NULL)
+		c->be->set_log(c->impl, fn, arg);
 }
 
 /* Only a real DNS answer that permits is worth reusing. */

@@ -98,6 +98,16 @@ static int readable(const char *key, const char *path, char *err, size_t errlen)
 	return CAA_EIO;
 }
 
+/* A reuse-cache backend's error line (the backend rate-limits them). */
+static void cache_log(void *arg, const char *backend, const char *error, uint64_t errors,
+                      uint64_t unlogged)
+{
+	(void)arg;
+	caad_log("reuse cache error: a miss, the check goes to DNS",
+	         json_pack("{s:s,s:s,s:I,s:I}", "backend", backend, "error", error, "errors",
+	                   (json_int_t)errors, "unlogged", (json_int_t)unlogged));
+}
+
 /* Everything that needs no gRPC: config, TLS files, resolver, cache.
  * CAA_EOK, or a code with one line in err. */
 static int prepare(daemon_t *dm, const char *path, char *err, size_t errlen)
@@ -114,6 +124,7 @@ static int prepare(daemon_t *dm, const char *path, char *err, size_t errlen)
 	    (rc = caa_ctx_new(dm->cfg, &dm->d.dns, err, errlen)) != CAA_EOK ||
 	    (rc = caa_cache_new(dm->cfg, &dm->d.cache, err, errlen)) != CAA_EOK)
 		return rc;
+	caa_cache_set_log(dm->d.cache, cache_log, NULL);
 	dm->d.cfg = dm->cfg;
 	return CAA_EOK;
 }
@@ -154,6 +165,8 @@ static void gauges(void *arg, caad_gauges_t *g)
 	daemon_t *dm = arg;
 	g->checks_in_flight = caa_ctx_in_flight(dm->d.dns);
 	g->cache_entries = caa_cache_count(dm->d.cache);
+	g->cache_backend = caa_cache_backend_name(dm->d.cache);
+	g->cache_errors = caa_cache_errors(dm->d.cache);
 	g->calls_in_flight = dm->rpc ? caad_rpc_calls(dm->rpc) : 0;
 	caad_schedule_state(dm->cfg, caad_schedule_now_s(), &g->schedule);
 }

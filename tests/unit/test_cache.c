@@ -765,17 +765,17 @@ static void test_config(void **state)
 {
 	caa_config_t *cfg;
 	caa_cache_t *c = (caa_cache_t *)1;
-	char *memory, redis[] = "redis";
+	char *memory, disk[] = "disk";
 	char err[200];
 	(void)state;
 
 	assert_int_equal(caa_config_default(&cfg), CAA_EOK);
 	memory = cfg->cache.backend; /* the config's storage owns it: put it back */
-	cfg->cache.backend = redis;
+	cfg->cache.backend = disk;
 	assert_int_equal(caa_cache_new(cfg, &c, err, sizeof(err)), CAA_ECONFIG);
 	assert_null(c);
 	assert_non_null(strstr(err, "cache.backend"));
-	assert_non_null(strstr(err, "redis"));
+	assert_non_null(strstr(err, "disk"));
 	print_message("%s\n", err);
 	assert_int_equal(caa_cache_new(cfg, &c, NULL, 0), CAA_ECONFIG);
 	cfg->cache.backend = memory;
