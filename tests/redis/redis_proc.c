@@ -77,11 +77,13 @@ int redis_cmd(const redis_proc_t *r, const char *cmd, char *out, size_t outlen)
 
 int redis_start(redis_proc_t *r, int port, const char *dir)
 {
-	char p[16];
+	char p[16], log[512];
 	r->port = port != 0 ? port : free_port();
 	if (r->port <= 0)
 		return -1;
 	snprintf(p, sizeof(p), "%d", r->port);
+	snprintf(log, sizeof(log), "%s/redis.log", dir);
+	snprintf(log, sizeof(log), "%s/redis.log", dir);
 	char *const argv[] = {"redis-server",
 	                      "--bind",
 	                      "127.0.0.1",
@@ -95,6 +97,8 @@ int redis_start(redis_proc_t *r, int port, const char *dir)
 	                      (char *)dir,
 	                      "--loglevel",
 	                      "warning",
+	                      "--logfile",
+	                      log,
 	                      "--daemonize",
 	                      "no",
 	                      NULL};

@@ -257,6 +257,8 @@ static const struct tcase {
     {"mpic_tls", case_mpic_tls_prepare, case_mpic_tls},
     {"mpic_deadline", NULL, case_mpic_deadline},
     {"mpic_views", NULL, case_mpic_views},
+    {"redis_shared", NULL, case_redis_shared},
+    {"redis_kill", NULL, case_redis_kill},
     {"schedule_config", case_schedule_config, NULL},
     {"schedule_start", case_schedule_start, NULL},
     {"schedule_running", case_schedule_running_prepare, case_schedule_running},
