@@ -45,11 +45,11 @@
  * put as one step: keep the held entry if it is newer (caa_cache_entry_newer:
  * later, or as old and a refusal against a permission), else store the offer
  * with its TTL. A held value this file did not write counts as absent.
- * KEYS[1] key; ARGV: value "at:refused:reason", at, refused, ttl ms.
+ * KEYS[1] key; ARGV: value "at:refused:reason:meta", at, refused, ttl ms.
  */
 static const char put_script[] = "local o=redis.call('GET',KEYS[1])\n"
                                  "if o then\n"
-                                 " local a,r=string.match(o,'^(%d+):([01]):%d+$')\n"
+                                 " local a,r=string.match(o,'^(%d+):([01]):%d+:')\n"
                                  " if a then\n"
                                  "  a=tonumber(a) r=tonumber(r)\n"
                                  "  local na=tonumber(ARGV[2]) local nr=tonumber(ARGV[3])\n"
@@ -280,16 +280,24 @@ static void make_key(const redis_be_t *r, const uint8_t d[16], char *out, size_t
 	snprintf(out, outlen, "%s%s", r->prefix, h);
 }
 
-/* "at:refused:reason", exactly as put writes it; false for anything else. */
+/* "at:refused:reason:meta", exactly as put writes it; false for anything else. */
 static bool decode(const char *s, size_t len, caa_cache_entry_t *e)
 {
-	char buf[48], *end;
+	char buf[32], *end;
+	const char *colon;
 	unsigned long long at, reason;
+	size_t head;
 
-	if (len == 0 || len >= sizeof(buf))
+	/* the head "at:refused:reason:" is digits and colons; meta is the rest */
+	if (len == 0 || (colon = memchr(s, ':', len)) == NULL || (size_t)(colon - s) + 4 > len ||
+	    colon[2] != ':' ||
+	    (colon = memchr(colon + 3, ':', len - (size_t)(colon + 3 - s))) == NULL)
 		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
+	head = (size_t)(colon - s);
+	if (head >= sizeof(buf) || len - head - 1 > CAA_CACHE_META_MAX)
+		return false;
+	memcpy(buf, s, head);
+	buf[head] = '\0';
 	if (buf[0] < '0' || buf[0] > '9')
 		return false;
 	errno = 0;
@@ -303,6 +311,8 @@ static bool decode(const char *s, size_t len, caa_cache_entry_t *e)
 		return false;
 	e->at_ms = (int64_t)at;
 	e->reason = (caa_reason_t)reason;
+	e->meta_len = (uint8_t)(len - head - 1);
+	memcpy(e->meta, colon + 1, e->meta_len);
 	return true;
 }
 
@@ -357,7 +367,7 @@ static void lost_refusal(redis_be_t *r, const caa_cache_entry_t *e)
 static int redis_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t *e)
 {
 	redis_be_t *r = impl;
-	char key[160], val[48], at[24], ttl[24], sha[41];
+	char key[160], val[48 + CAA_CACHE_META_MAX], at[24], ttl[24], sha[41];
 	redisContext *c;
 	redisReply *rep;
 	bool ok;
@@ -374,22 +384,30 @@ static int redis_put(void *impl, const uint8_t digest[16], const caa_cache_entry
 		return CAA_EOK; /* a cache that cannot store fails no check */
 	}
 	make_key(r, digest, key, sizeof(key));
-	snprintf(val, sizeof(val), "%" PRId64 ":%d:%d", e->at_ms, e->refused ? 1 : 0,
-	         (int)e->reason);
+	int n = snprintf(val, sizeof(val), "%" PRId64 ":%d:%d:", e->at_ms, e->refused ? 1 : 0,
+	                 (int)e->reason);
+	size_t meta_len = e->refused || e->meta_len > CAA_CACHE_META_MAX ? 0 : e->meta_len;
+	memcpy(val + n, e->meta, meta_len);
 	snprintf(at, sizeof(at), "%" PRId64, e->at_ms);
 	snprintf(ttl, sizeof(ttl), "%" PRIu64, r->ttl_ms);
 	pthread_mutex_lock(&r->mu);
 	memcpy(sha, r->sha, sizeof(sha));
 	pthread_mutex_unlock(&r->mu);
 	const char *argv[] = {"EVALSHA", sha, "1", key, val, at, e->refused ? "1" : "0", ttl};
-	rep = command(c, 8, argv, NULL);
+	size_t lens[8];
+	for (size_t i = 0; i < 8; i++)
+		lens[i] = strlen(argv[i]);
+	lens[4] = (size_t)n + meta_len;
+	rep = command(c, 8, argv, lens);
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
 	    strncmp(rep->str, "NOSCRIPT", 8) == 0) {
 		/* the script cache was flushed (SCRIPT FLUSH, a failover) */
 		freeReplyObject(rep);
 		argv[0] = "EVAL";
 		argv[1] = put_script;
-		rep = command(c, 8, argv, NULL);
+		lens[0] = 4;
+		lens[1] = strlen(put_script);
+		rep = command(c, 8, argv, lens);
 	}
 	ok = rep != NULL && rep->type == REDIS_REPLY_INTEGER;
 	if (!ok) {

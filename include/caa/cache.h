@@ -46,10 +46,19 @@ typedef struct caa_cache_key {
  * tombstone: it is never reused, and it beats any permission checked before
  * it, whenever that one finishes.
  */
+/* Octets of what a permission reuses (caa_cache_entry_t.meta). */
+#define CAA_CACHE_META_MAX 192
+
 typedef struct caa_cache_entry {
 	int64_t at_ms;       /* the answer's checked_at, 0 .. CAA_CACHE_AT_MAX */
 	caa_reason_t reason; /* of a permission: AUTHORIZED, NO_CAA or NO_RESTRICTING_PROPERTY */
 	bool refused;        /* the answer earned no permission */
+	/* What a permission reuses, for the reused result: the DNSSEC state, the
+	 * relevant domain and the deciding record, encoded by cache.c
+	 * (docs/reuse-window.md, "What a reused result says"). Backends keep
+	 * meta[0..meta_len) as it is; 0 for a refusal. */
+	uint8_t meta_len;
+	char meta[CAA_CACHE_META_MAX];
 } caa_cache_entry_t;
 
 /* The order every backend keeps: a is newer than b when it was checked later,

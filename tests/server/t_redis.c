@@ -68,17 +68,35 @@ void case_redis_shared(void)
 	t_start(&a, redis_config(), &cha);
 	t_start(&b, redis_config(), &chb);
 
-	/* a permission earned on A is reused on B, without DNS */
+	/* a permission earned on A is reused on B, without DNS, saying what it
+	 * reuses: A's check time, relevant domain, DNSSEC state, deciding record */
 	creq(&r, "issue-permit.lab");
-	m = t_check(cha, &r);
-	CHECK(m && m->verdict == CAA__V1__VERDICT__PERMITTED && !m->reused, "A checks");
-	int64_t at = m && m->checked_at ? m->checked_at->seconds : -1;
-	free_resp(m);
+	Caa__V1__CheckResponse *first = t_check(cha, &r);
+	CHECK(first && first->verdict == CAA__V1__VERDICT__PERMITTED && !first->reused, "A checks");
 	creq(&r, "issue-permit.lab");
 	m = t_check(chb, &r);
 	CHECK(m && m->verdict == CAA__V1__VERDICT__PERMITTED && m->reused && m->queries == 0,
 	      "B reuses A's permission");
-	CHECK(m && m->checked_at && m->checked_at->seconds == at, "from A's check time");
+	if (first != NULL && m != NULL) {
+		CHECK(m->checked_at && first->checked_at &&
+		          m->checked_at->seconds == first->checked_at->seconds &&
+		          m->checked_at->nanos == first->checked_at->nanos,
+		      "from A's check time");
+		CHECK_STR(m->relevant_domain, first->relevant_domain);
+		CHECK(m->dnssec == first->dnssec && m->dnssec != CAA__V1__DNSSEC__INDETERMINATE,
+		      "dnssec %d, A's %d", m->dnssec, first->dnssec);
+		const Caa__V1__Record *want = NULL, *got = NULL;
+		for (size_t i = 0; i < first->n_records; i++)
+			if (first->records[i]->decided)
+				want = first->records[i];
+		for (size_t i = 0; i < m->n_records; i++)
+			if (m->records[i]->decided)
+				got = m->records[i];
+		CHECK(want && got && got->flags == want->flags && h_str_eq(got->tag, want->tag) &&
+		          h_str_eq(got->value, want->value) && got->authorizes,
+		      "the deciding record reused");
+	}
+	free_resp(first);
 	free_resp(m);
 	/* a forbidden name is never reused, on either */
 	for (int i = 0; i < 2; i++) {

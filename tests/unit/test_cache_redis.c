@@ -145,6 +145,36 @@ static void test_put_get(void **state)
 	caa_cache_free(c);
 }
 
+/* What a reused result shows comes through Redis whole. */
+static void test_meta(void **state)
+{
+	caa_cache_t *a = new_cache("primary", "key", ""), *b = new_cache("primary", "key", "");
+	caa_request_t r = req_of("meta.example");
+	caa_record_t rec = {.flags = 0, .tag = "issue", .value = "ca.example; accounturi=" ACCT};
+	caa_result_t ok = {.verdict = CAA_PERMITTED,
+	                   .reason = CAA_R_AUTHORIZED,
+	                   .checked_at_ms = now_ms() - 1000,
+	                   .dnssec = CAA_DNSSEC_SECURE,
+	                   .relevant_domain = "meta.example",
+	                   .records = &rec,
+	                   .n_records = 1,
+	                   .decided_by = 0};
+	caa_result_t *res = NULL;
+	(void)state;
+	assert_int_equal(caa_cache_put_request(a, &r, &ok), CAA_EOK);
+	assert_true(caa_cache_reuse(b, &r, now_ms(), &res));
+	assert_int_equal(res->checked_at_ms, ok.checked_at_ms);
+	assert_int_equal(res->dnssec, CAA_DNSSEC_SECURE);
+	assert_string_equal(res->relevant_domain, "meta.example");
+	assert_int_equal(res->n_records, 1);
+	assert_int_equal(res->decided_by, 0);
+	assert_string_equal(res->records[0].tag, "issue");
+	assert_string_equal(res->records[0].value, rec.value);
+	caa_result_free(res);
+	caa_cache_free(a);
+	caa_cache_free(b);
+}
+
 /* Two caches on one Redis are two replicas: one's permission is the other's. */
 static void test_shared(void **state)
 {
@@ -242,8 +272,9 @@ static void test_garbage(void **state)
 	int64_t t = now_ms() - 1000;
 	/* "T" stands for a recent time */
 	static const char *const values[] = {
-	    "garbage", "1:0",   "x:0:3", "T:2:3", "T:0:3x", "T:0:99", "9007199254740992:0:3",
-	    "T:0:",    "-1:0:3"};
+	    "garbage", "1:0",    "x:0:3",   "T:2:3:",
+	    "T:0:3",   "T:0:3x", "T:0:99:", "9007199254740992:0:3:",
+	    "T:0:",    "-1:0:3:"};
 	(void)state;
 	key_of(c, "garbage.example", key, sizeof(key));
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
@@ -258,7 +289,14 @@ static void test_garbage(void **state)
 		assert_true(caa_cache_errors(c) > before);
 	}
 	/* the right encoding reads (the key is the backend's) */
-	cmd("SET %s %lld:0:3\r\n", key, (long long)t);
+	cmd("SET %s %lld:0:3:\r\n", key, (long long)t);
+	assert_true(reused(c, "garbage.example", NULL));
+	/* what the reused result would show, when it does not read: a miss too */
+	cmd("SET %s %lld:0:3:9\r\n", key, (long long)t);
+	assert_false(reused(c, "garbage.example", NULL));
+	cmd("SET %s \"%lld:0:3:1 example.com x\"\r\n", key, (long long)t);
+	assert_false(reused(c, "garbage.example", NULL));
+	cmd("SET %s \"%lld:0:3:1 example.com 0 issue ca.example; x=1\"\r\n", key, (long long)t);
 	assert_true(reused(c, "garbage.example", NULL));
 	/* another type: a miss, and a put cannot store over it */
 	cmd("DEL %s\r\n", key);
@@ -387,11 +425,11 @@ static void test_setup_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_put_get),      cmocka_unit_test(test_shared),
-	    cmocka_unit_test(test_newest_wins),  cmocka_unit_test(test_race),
-	    cmocka_unit_test(test_garbage),      cmocka_unit_test(test_keys),
-	    cmocka_unit_test(test_setup_errors), cmocka_unit_test(test_stopped),
-	    cmocka_unit_test(test_restart),
+	    cmocka_unit_test(test_put_get), cmocka_unit_test(test_shared),
+	    cmocka_unit_test(test_meta),    cmocka_unit_test(test_newest_wins),
+	    cmocka_unit_test(test_race),    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_keys),    cmocka_unit_test(test_setup_errors),
+	    cmocka_unit_test(test_stopped), cmocka_unit_test(test_restart),
 	};
 	int rc;
 	if (!redis_available()) {
