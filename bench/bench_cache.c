@@ -67,6 +67,22 @@ static uint64_t next_rand(uint64_t *s)
 	return *s * UINT64_C(2685821657736338717);
 }
 
+/* A permission as a check leaves it: what the reused result will show (its
+ * relevant domain, the deciding record, the DNSSEC state) included. */
+static caa_result_t permission(const char *name)
+{
+	static caa_record_t rec = {.tag = "issue", .value = "ca.example; accounturi=" ACCT};
+	caa_result_t ok = {.verdict = CAA_PERMITTED,
+	                   .reason = CAA_R_AUTHORIZED,
+	                   .checked_at_ms = NOW,
+	                   .dnssec = CAA_DNSSEC_SECURE,
+	                   .relevant_domain = (char *)name,
+	                   .records = &rec,
+	                   .n_records = 1,
+	                   .decided_by = 0};
+	return ok;
+}
+
 typedef struct {
 	caa_cache_t *c; /* reuse run */
 	void *impl;     /* backend run */
@@ -161,8 +177,7 @@ static int redis_main(const char *address, const char *key_file)
 		                   .account_uri = ACCT,
 		                   .method = "dns-01",
 		                   .policy = ""};
-		caa_result_t ok = {
-		    .verdict = CAA_PERMITTED, .reason = CAA_R_AUTHORIZED, .checked_at_ms = NOW};
+		caa_result_t ok = permission(names + i * NAMEW);
 		if (caa_cache_put_request(c, &r, &ok) != CAA_EOK)
 			return 1;
 	}
@@ -235,8 +250,7 @@ int main(int argc, char **argv)
 		                   .account_uri = ACCT,
 		                   .method = "dns-01",
 		                   .policy = ""};
-		caa_result_t ok = {
-		    .verdict = CAA_PERMITTED, .reason = CAA_R_AUTHORIZED, .checked_at_ms = NOW};
+		caa_result_t ok = permission(names + i * NAMEW);
 		if (caa_cache_put_request(c, &r, &ok) != CAA_EOK)
 			return 1;
 	}

@@ -47,7 +47,7 @@ typedef struct caa_cache_key {
  * it, whenever that one finishes.
  */
 /* Octets of what a permission reuses (caa_cache_entry_t.meta). */
-#define CAA_CACHE_META_MAX 192
+#define CAA_CACHE_META_MAX 176
 
 typedef struct caa_cache_entry {
 	int64_t at_ms;       /* the answer's checked_at, 0 .. CAA_CACHE_AT_MAX */
