@@ -97,7 +97,7 @@ static int64_t mono_ms(void)
 
 /* Count an error; log it unless one was logged in the last LOG_EVERY_MS.
  * Called with r->mu held. */
-static void note_locked(redis_be_t *r, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void note_locked(redis_be_t *r, const char *fmt, ...)
 {
 	char text[256];
 	va_list ap;
@@ -116,10 +116,14 @@ static void note_locked(redis_be_t *r, const char *fmt, ...)
 	r->unlogged = 0;
 }
 
-static void note(redis_be_t *r, const char *fmt, const char *what)
+/* note_locked("what: detail") under r->mu; detail NULL for none. */
+static void note(redis_be_t *r, const char *what, const char *detail)
 {
 	pthread_mutex_lock(&r->mu);
-	note_locked(r, fmt, what);
+	if (detail != NULL)
+		note_locked(r, "%s: %s", what, detail);
+	else
+		note_locked(r, "%s", what);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -334,9 +338,9 @@ static bool redis_get(void *impl, const uint8_t digest[16], caa_cache_entry_t *o
 	if (ok && rep->type == REDIS_REPLY_STRING) {
 		held = decode(rep->str, rep->len, out);
 		if (!held)
-			note(r, "%s", "a value in Redis is not a cache entry: read as a miss");
+			note(r, "a value in Redis is not a cache entry: read as a miss", NULL);
 	} else if (!ok) {
-		note(r, "GET failed: %s",
+		note(r, "GET failed",
 		     rep != NULL && rep->type == REDIS_REPLY_ERROR ? rep->str
 		     : c->err != 0                                 ? c->errstr
 		                                                   : "unexpected reply");
@@ -411,7 +415,7 @@ static int redis_put(void *impl, const uint8_t digest[16], const caa_cache_entry
 	}
 	ok = rep != NULL && rep->type == REDIS_REPLY_INTEGER;
 	if (!ok) {
-		note(r, "put failed: %s",
+		note(r, "put failed",
 		     rep != NULL && rep->type == REDIS_REPLY_ERROR ? rep->str
 		     : c->err != 0                                 ? c->errstr
 		                                                   : "unexpected reply");

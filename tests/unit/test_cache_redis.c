@@ -122,7 +122,7 @@ static void key_of(caa_cache_t *c, const char *ident, char *out, size_t outlen)
 		n += snprintf(out + n, outlen - (size_t)n, "%02x", d[i]);
 }
 
-static void cmd(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void cmd(const char *fmt, ...)
 {
 	char line[512], out[256];
 	va_list ap;
