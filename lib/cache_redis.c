@@ -528,18 +528,22 @@ static char *dup_n(const char *s, size_t n)
 static int parse_address(redis_be_t *r, const char *a)
 {
 	const char *colon;
+	char *end;
+	long port;
 	if (strncmp(a, "unix:", 5) == 0)
 		return (r->path = dup_n(a + 5, strlen(a + 5))) != NULL ? CAA_EOK : CAA_ENOMEM;
 	if ((colon = strrchr(a, ':')) == NULL)
 		return CAA_EINVAL;
-	r->port = atoi(colon + 1);
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || port <= 0 || port > 65535)
+		return CAA_EINVAL;
+	r->port = (int)port;
 	if (a[0] == '[' && colon > a + 1 && colon[-1] == ']')
 		r->host = dup_n(a + 1, (size_t)(colon - a - 2));
 	else
 		r->host = dup_n(a, (size_t)(colon - a));
-	if (r->host == NULL)
-		return CAA_ENOMEM;
-	return r->port > 0 && r->port < 65536 ? CAA_EOK : CAA_EINVAL;
+	return r->host != NULL ? CAA_EOK : CAA_ENOMEM;
 }
 
 int caa_cache_redis_new(const caa_config_t *cfg, void **impl, uint8_t key[16], char *err,
