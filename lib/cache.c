@@ -1,7 +1,7 @@
 /*
  * cache.c — the reuse window (docs/semantics.md §7) over a pluggable backend: which
  * results may be stored, the key and its digest, the window's edges, and the
- * reused result. Backends (cache_memory.c; Redis later) only map digests to
+ * reused result. Backends (cache_memory.c, cache_redis.c) only map digests to
  * entries (time, reason, refused) and keep the newest of each.
  *
  * The digest is SipHash-2-4 with 128-bit output under a 16-octet key drawn
@@ -184,6 +184,7 @@ int caa_cache_new_backend(const caa_cache_backend_t *be, void *impl, const caa_c
 
 int caa_cache_new(const caa_config_t *cfg, caa_cache_t **out, char *err, size_t errlen)
 {
+	uint8_t key[16];
 	void *impl;
 	int rc;
 
@@ -193,11 +194,21 @@ int caa_cache_new(const caa_config_t *cfg, caa_cache_t **out, char *err, size_t 
 		err[0] = '\0';
 	if (cfg == NULL || out == NULL)
 		return CAA_EINVAL;
+	if (cfg->cache.backend != NULL && strcmp(cfg->cache.backend, "redis") == 0) {
+		if ((rc = caa_cache_redis_new(cfg, &impl, key, err, errlen)) != CAA_EOK)
+			return rc;
+		rc = caa_cache_new_backend(&caa_cache_redis_backend, impl, cfg, key, out);
+		memset(key, 0, sizeof(key));
+		if (rc != CAA_EOK && err != NULL && errlen > 0)
+			caa_set_err(err, errlen, "cache: %s", caa_strerror(rc));
+		return rc;
+	}
 	if (cfg->cache.backend != NULL && strcmp(cfg->cache.backend, "memory") != 0) {
 		if (err != NULL && errlen > 0)
-			caa_set_err(err, errlen,
-			            "cache.backend: \"%s\" is not supported; use \"memory\"",
-			            cfg->cache.backend);
+			caa_set_err(
+			    err, errlen,
+			    "cache.backend: \"%s\" is not supported; use \"memory\" or \"redis\"",
+			    cfg->cache.backend);
 		return CAA_ECONFIG;
 	}
 	if ((rc = caa_cache_memory_new(cfg->cache.max_entries, &impl)) != CAA_EOK) {
@@ -235,10 +246,62 @@ size_t caa_cache_count(const caa_cache_t *c)
 	return c == NULL ? 0 : c->be->count(c->impl);
 }
 
+const char *caa_cache_backend_name(const caa_cache_t *c)
+{
+	return c == NULL ? "" : c->be->name;
+}
+
+uint64_t caa_cache_errors(const caa_cache_t *c)
+{
+	return c == NULL || c->be->errors == NULL ? 0 : c->be->errors(c->impl);
+}
+
+void caa_cache_set_log(caa_cache_t *c, caa_cache_log_fn fn, void *arg)
+{
+	if (c != NULL && c->be->set_log != NULL)
+		c->be->set_log(c->impl, fn, arg);
+}
+
 /* Only a real DNS answer that permits is worth reusing. */
 static bool storable_reason(caa_reason_t r)
 {
 	return r == CAA_R_AUTHORIZED || r == CAA_R_NO_CAA || r == CAA_R_NO_RESTRICTING_PROPERTY;
+}
+
+/*
+ * What a permission reuses, at most CAA_CACHE_META_MAX octets:
+ *   dnssec [" " relevant_domain [" " flags " " tag " " value]]
+ * (dnssec one digit, flags decimal; a normalised domain and a tag hold no
+ * space, the value is the rest). What does not fit is left out, the record
+ * first, then the domain: never cut in the middle, so what is shown is what
+ * was checked.
+ */
+static void meta_encode(const caa_result_t *res, caa_cache_entry_t *e)
+{
+	const char *rel = res->relevant_domain != NULL ? res->relevant_domain : "";
+	const caa_record_t *rec = NULL;
+	int n;
+
+	e->meta_len = 0;
+	if (res->dnssec < CAA_DNSSEC_SECURE || res->dnssec > CAA_DNSSEC_INDETERMINATE)
+		return; /* not from a check: nothing to show */
+	if (res->decided_by >= 0 && (size_t)res->decided_by < res->n_records)
+		rec = &res->records[res->decided_by];
+	if (rec != NULL && rel[0] != '\0' && rec->tag != NULL && rec->value != NULL &&
+	    strchr(rec->tag, ' ') == NULL && !rec->malformed &&
+	    (n = snprintf(e->meta, sizeof(e->meta), "%d %s %u %s %s", (int)res->dnssec, rel,
+	                  (unsigned)rec->flags, rec->tag, rec->value)) > 0 &&
+	    (size_t)n < sizeof(e->meta)) {
+		e->meta_len = (uint8_t)n;
+		return;
+	}
+	if (rel[0] != '\0' && strchr(rel, ' ') == NULL &&
+	    (n = snprintf(e->meta, sizeof(e->meta), "%d %s", (int)res->dnssec, rel)) > 0 &&
+	    (size_t)n < sizeof(e->meta)) {
+		e->meta_len = (uint8_t)n;
+		return;
+	}
+	e->meta_len = (uint8_t)snprintf(e->meta, sizeof(e->meta), "%d", (int)res->dnssec);
 }
 
 /*
@@ -256,6 +319,9 @@ static int entry_of(const caa_result_t *res, caa_cache_entry_t *e)
 	e->reason = res->reason;
 	e->refused = !(res->verdict == CAA_PERMITTED && storable_reason(res->reason));
 	e->at_ms = res->checked_at_ms;
+	e->meta_len = 0;
+	if (!e->refused)
+		meta_encode(res, e);
 	if (e->at_ms > 0 && e->at_ms <= CAA_CACHE_AT_MAX)
 		return CAA_EOK;
 	if (!e->refused)
@@ -321,8 +387,56 @@ static char *dup_str(const char *s)
 	return d;
 }
 
+/* meta_encode's text back into res (the dnssec, relevant domain and
+ * deciding record it holds); false when it is not what meta_encode writes. */
+static bool meta_decode(const char *meta, size_t len, caa_result_t *res)
+{
+	char buf[CAA_CACHE_META_MAX + 1], *rel, *flags, *tag, *value, *end;
+	unsigned long f;
+
+	if (len == 0 || len > CAA_CACHE_META_MAX || memchr(meta, '\0', len) != NULL)
+		return false;
+	memcpy(buf, meta, len);
+	buf[len] = '\0';
+	if (buf[0] < '1' || buf[0] > '4' || (buf[1] != '\0' && buf[1] != ' '))
+		return false;
+	res->dnssec = (caa_dnssec_t)(buf[0] - '0');
+	if (buf[1] == '\0')
+		return true;
+	rel = buf + 2;
+	if ((flags = strchr(rel, ' ')) != NULL)
+		*flags++ = '\0';
+	if (rel[0] == '\0')
+		return false;
+	free(res->relevant_domain);
+	if ((res->relevant_domain = dup_str(rel)) == NULL)
+		return false;
+	if (flags == NULL)
+		return true;
+	if ((tag = strchr(flags, ' ')) == NULL)
+		return false;
+	*tag++ = '\0';
+	if ((value = strchr(tag, ' ')) == NULL)
+		return false;
+	*value++ = '\0';
+	errno = 0;
+	f = strtoul(flags, &end, 10);
+	if (flags[0] < '0' || flags[0] > '9' || *end != '\0' || f > 255 || tag[0] == '\0')
+		return false;
+	if ((res->records = calloc(1, sizeof(*res->records))) == NULL)
+		return false;
+	res->n_records = 1;
+	res->records[0].flags = (uint8_t)f;
+	res->records[0].tag = dup_str(tag);
+	res->records[0].value = dup_str(value);
+	if (res->records[0].tag == NULL || res->records[0].value == NULL)
+		return false;
+	res->decided_by = 0;
+	return true;
+}
+
 static caa_result_t *reused_result(const caa_name_t *name, const char *policy, int64_t at,
-                                   caa_reason_t reason)
+                                   caa_reason_t reason, const caa_cache_entry_t *e)
 {
 	caa_result_t *res = calloc(1, sizeof(*res));
 	if (res == NULL)
@@ -336,10 +450,13 @@ static caa_result_t *reused_result(const caa_name_t *name, const char *policy, i
 	res->identifier = malloc((size_t)name->len + 3);
 	res->policy = dup_str(policy ? policy : "");
 	res->relevant_domain = dup_str("");
-	if (res->identifier == NULL || res->policy == NULL || res->relevant_domain == NULL) {
+	if (res->identifier == NULL || res->policy == NULL || res->relevant_domain == NULL ||
+	    (e != NULL && e->meta_len > 0 && !meta_decode(e->meta, e->meta_len, res))) {
 		caa_result_free(res);
 		return NULL;
 	}
+	if (res->decided_by == 0 && reason == CAA_R_AUTHORIZED)
+		res->records[0].note = CAA_NOTE_AUTHORIZES; /* what decided it */
 	strcpy(res->identifier, name->wildcard ? "*." : "");
 	strcat(res->identifier, name->text);
 	return res;
@@ -348,6 +465,8 @@ static caa_result_t *reused_result(const caa_name_t *name, const char *policy, i
 bool caa_cache_reuse(caa_cache_t *c, const caa_request_t *req, int64_t now_ms, caa_result_t **out)
 {
 	caa_reason_t reason = CAA_R_AUTHORIZED;
+	caa_cache_entry_t e = {0};
+	bool stored = false;
 	caa_name_t name;
 	int64_t at;
 
@@ -363,16 +482,17 @@ bool caa_cache_reuse(caa_cache_t *c, const caa_request_t *req, int64_t now_ms, c
 			return false;
 		at = req->validated_at_ms;
 	} else {
-		caa_cache_entry_t e;
 		uint8_t d[16];
 		if (request_digest(c, req, &name, d) != CAA_EOK || !c->be->get(c->impl, d, &e) ||
 		    e.refused || !storable_reason(e.reason))
 			return false;
 		at = e.at_ms;
 		reason = e.reason;
+		stored = true;
 	}
 	if (!inside_window(c->window_ms, at, now_ms))
 		return false;
-	*out = reused_result(&name, req->policy, at, reason);
+	/* a stored entry whose metadata does not read is garbage: a miss */
+	*out = reused_result(&name, req->policy, at, reason, stored ? &e : NULL);
 	return *out != NULL;
 }

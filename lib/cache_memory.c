@@ -15,12 +15,14 @@
  *   entry of its own shard. Keys spread evenly, so that is close to the
  *   oldest-used of the whole cache, and the cache fills to exactly max_entries
  *   (fixed per-shard quotas would leave it short, shards filling unevenly).
- * - A shard keeps its entries dense in one array (32 octets each: the digest,
- *   time, refused and reason packed in one word, and the LRU links as 32-bit
- *   indices) and an open-addressing index of 32-bit entry numbers, linear
- *   probing, at most half full, emptied by backward shift. That is
- *   32 + about 8 octets per entry, plus doubling slack; both arrays grow on
- *   demand, so a large bound costs nothing until used.
+ * - A shard keeps its entries dense in one array (40 octets each: the digest,
+ *   time, refused and reason packed in one word, the LRU links as 32-bit
+ *   indices, and a pointer to a permission's meta, on the heap: what the
+ *   reused result shows, up to CAA_CACHE_META_MAX) and an open-addressing
+ *   index of 32-bit entry numbers, linear probing, at most half full, emptied
+ *   by backward shift. That is 40 + about 8 octets per entry plus the meta,
+ *   plus doubling slack; both arrays grow on demand, so a large bound costs
+ *   nothing until used.
  * - Entries are never deleted (a refusal is an entry); eviction reuses the
  *   least recently used entry in place, so the array stays dense.
  * - An evicted refusal, one replaced by a newer permission, or one that found
@@ -52,9 +54,10 @@ typedef struct mem_entry {
 	uint64_t d[2];
 	uint64_t stamp;      /* STAMP(at_ms, refused, reason) */
 	uint32_t prev, next; /* toward the most / the least recently used; NIL at the ends */
+	uint8_t *meta;       /* a permission's meta: NULL, or its length and octets */
 } mem_entry_t;
 
-_Static_assert(sizeof(mem_entry_t) == 32, "an entry is 32 octets");
+_Static_assert(sizeof(mem_entry_t) == 40, "an entry is 40 octets");
 
 typedef struct mem_shard {
 	_Alignas(64) pthread_mutex_t lock;
@@ -210,8 +213,31 @@ static bool reserve(mem_t *m)
 	return true;
 }
 
+/* A copy of e's meta (NULL for none), made before the shard lock is taken. */
+static int meta_new(const caa_cache_entry_t *e, uint8_t **out)
+{
+	*out = NULL;
+	if (e->meta_len == 0 || e->refused)
+		return CAA_EOK;
+	if (e->meta_len > CAA_CACHE_META_MAX)
+		return CAA_EINVAL;
+	if ((*out = malloc((size_t)e->meta_len + 1)) == NULL)
+		return CAA_ENOMEM;
+	(*out)[0] = e->meta_len;
+	memcpy(*out + 1, e->meta, e->meta_len);
+	return CAA_EOK;
+}
+
+/* Entry x takes *meta (and *meta is NULL after); its old meta goes. */
+static void meta_set(mem_entry_t *x, uint8_t **meta)
+{
+	free(x->meta);
+	x->meta = *meta;
+	*meta = NULL;
+}
+
 /* The shard's least recently used entry becomes d. */
-static void evict_into(mem_shard_t *sh, const uint64_t d[2], uint64_t stamp)
+static void evict_into(mem_shard_t *sh, const uint64_t d[2], uint64_t stamp, uint8_t **meta)
 {
 	uint32_t x = sh->tail;
 	bool found;
@@ -220,6 +246,7 @@ static void evict_into(mem_shard_t *sh, const uint64_t d[2], uint64_t stamp)
 	sh->e[x].d[0] = d[0];
 	sh->e[x].d[1] = d[1];
 	sh->e[x].stamp = stamp;
+	meta_set(&sh->e[x], meta);
 	sh->slot[probe(sh, d, &found)] = x + 1;
 	lru_touch(sh, x);
 }
@@ -236,6 +263,10 @@ static bool mem_get(void *impl, const uint8_t digest[16], caa_cache_entry_t *out
 	if (found) {
 		uint32_t x = sh->slot[i] - 1;
 		*out = entry_of(sh->e[x].stamp);
+		if (sh->e[x].meta != NULL) {
+			out->meta_len = sh->e[x].meta[0];
+			memcpy(out->meta, sh->e[x].meta + 1, out->meta_len);
+		}
 		lru_touch(sh, x);
 	}
 	pthread_mutex_unlock(&sh->lock);
@@ -245,8 +276,9 @@ static bool mem_get(void *impl, const uint8_t digest[16], caa_cache_entry_t *out
 static int mem_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t *e)
 {
 	uint64_t d[2], stamp;
+	uint8_t *meta;
 	bool found;
-	int rc = CAA_EOK;
+	int rc;
 
 	/* a refusal's reason is only informative: one that does not fit reads as 0 */
 	unsigned reason = (unsigned)e->reason <= 0xff ? (unsigned)e->reason : 0;
@@ -254,6 +286,8 @@ static int mem_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t
 	    (!e->refused && reason != (unsigned)e->reason))
 		return CAA_EINVAL;
 	stamp = STAMP(e->at_ms, e->refused, reason);
+	if ((rc = meta_new(e, &meta)) != CAA_EOK)
+		return rc;
 	memcpy(d, digest, sizeof(d));
 	mem_t *m = impl;
 	mem_shard_t *sh = shard_of(m, d);
@@ -272,6 +306,7 @@ static int mem_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t
 			if (!e->refused)
 				forget(sh, sh->e[x].stamp);
 			sh->e[x].stamp = stamp;
+			meta_set(&sh->e[x], &meta);
 		}
 		lru_touch(sh, x);
 	} else if (sh->n < SHARD_MAX - 1 && reserve(m)) {
@@ -280,6 +315,8 @@ static int mem_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t
 			sh->e[x].d[0] = d[0];
 			sh->e[x].d[1] = d[1];
 			sh->e[x].stamp = stamp;
+			sh->e[x].meta = NULL;
+			meta_set(&sh->e[x], &meta);
 			sh->slot[probe(sh, d, &found)] = x + 1; /* grow may have rehashed */
 			lru_push_front(sh, x);
 		} else {
@@ -290,7 +327,7 @@ static int mem_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t
 		/* Full: this shard's least recently used entry makes room. Keys
 		 * spread evenly over the shards, so that is nearly the oldest-used
 		 * of the whole cache (exactly, with one shard). */
-		evict_into(sh, d, stamp);
+		evict_into(sh, d, stamp, &meta);
 	} else {
 		/* Full, and this shard has nothing to give up: not stored. A later
 		 * lookup misses and checks DNS, which is never wrong; a refusal
@@ -298,6 +335,7 @@ static int mem_put(void *impl, const uint8_t digest[16], const caa_cache_entry_t
 		forget(sh, stamp);
 	}
 	pthread_mutex_unlock(&sh->lock);
+	free(meta); /* not taken: older than what is held, or not stored */
 	return rc;
 }
 
@@ -328,6 +366,8 @@ static void mem_free(void *impl)
 		return;
 	for (unsigned s = 0; s < m->n_shards; s++) {
 		pthread_mutex_destroy(&m->shards[s].lock);
+		for (uint32_t x = 0; x < m->shards[s].n; x++)
+			free(m->shards[s].e[x].meta);
 		free(m->shards[s].e);
 		free(m->shards[s].slot);
 	}

@@ -32,25 +32,28 @@
 
 /* Bounds. Upper bounds keep values inside what the server converts them to
  * (int milliseconds, unsigned counts) and catch unit slips ("10h" for "10s"). */
-#define MAX_TIMEOUT_MS     MS_H
-#define MAX_RECHECK_MS     (8 * MS_H) /* BR §3.2.2.8: reuse CAA for at most 8 h */
-#define MAX_IN_FLIGHT      10000000
-#define MAX_RETRIES        10
-#define MAX_PER_ZONE       1024
-#define MAX_OUTSTANDING    65536
-#define MAX_CACHE_ENTRIES  1000000000
-#define MAX_MIN_REMOTES    64
-#define MAX_ISSUER_DOMAINS 256
-#define MAX_PREFIXES       256
-#define MAX_CLIENT_NAMES   256
-#define MAX_PROFILES       256
-#define MAX_METHOD_LABELS  256
-#define MAX_METHODS        32
-#define MAX_REMOTES        64
-#define MAX_NAME_LEN       64 /* profile, perspective and remote names */
-#define PATH_LEN           256
-#define SEG_LEN            64 /* a user-chosen key shown in a path or message */
-#define GOT_LEN            80
+#define MAX_TIMEOUT_MS       MS_H
+#define MAX_RECHECK_MS       (8 * MS_H) /* BR §3.2.2.8: reuse CAA for at most 8 h */
+#define MAX_IN_FLIGHT        10000000
+#define MAX_RETRIES          10
+#define MAX_PER_ZONE         1024
+#define MAX_OUTSTANDING      65536
+#define MAX_CACHE_ENTRIES    1000000000
+#define MAX_KEY_PREFIX       64
+#define MAX_REDIS_TIMEOUT_MS (60 * 1000)
+#define MAX_REDIS_DB         1000
+#define MAX_MIN_REMOTES      64
+#define MAX_ISSUER_DOMAINS   256
+#define MAX_PREFIXES         256
+#define MAX_CLIENT_NAMES     256
+#define MAX_PROFILES         256
+#define MAX_METHOD_LABELS    256
+#define MAX_METHODS          32
+#define MAX_REMOTES          64
+#define MAX_NAME_LEN         64 /* profile, perspective and remote names */
+#define PATH_LEN             256
+#define SEG_LEN              64 /* a user-chosen key shown in a path or message */
+#define GOT_LEN              80
 
 /* ---- the pool ---- */
 
@@ -967,28 +970,93 @@ static int parse_dns(parser_t *ps, const json_t *obj, const char *path)
 	return ret;
 }
 
-static int parse_cache(parser_t *ps, const json_t *obj, const char *path)
+static int parse_cache_redis(parser_t *ps, const json_t *obj, const char *path)
 {
-	static const char *const keys[] = {"backend", "max_entries", NULL};
+	static const char *const keys[] = {
+	    "address", "key_file", "password_file", "tls", "key_prefix", "timeout", "db", NULL};
 	caa_config_t *cfg = ps->cfg;
 	char got[GOT_LEN], kp[PATH_LEN];
 	const json_t *v;
 	uint64_t u;
 	int ret = check_object(ps, obj, path, keys);
 
-	if (KEY("backend")) {
-		if (json_is_string(v) && strcmp(json_string_value(v), "redis") == 0) {
-			return FAIL(ps, CAA_ECONFIG,
-			            "%s: \"redis\" is not supported yet; use \"memory\"", kp);
+	if (KEY("address")) {
+		ret = get_listen(ps, v, kp, &cfg->cache.redis.address);
+	}
+	if (KEY("key_file")) {
+		ret = get_string(ps, v, kp, &cfg->cache.redis.key_file);
+	}
+	if (KEY("password_file")) {
+		ret = get_string(ps, v, kp, &cfg->cache.redis.password_file);
+	}
+	/* hiredis 0.14 (Debian 12) has no TLS: refused rather than sent in clear
+	 * (docs/reuse-window.md, "The Redis backend") */
+	if (KEY("tls") && !json_is_false(v)) {
+		ret =
+		    FAIL(ps, CAA_ECONFIG,
+		         "%s: TLS to Redis is not supported by this build (hiredis without "
+		         "TLS); use a unix socket or a loopback TLS tunnel, and false here, got %s",
+		         kp, describe(v, got, sizeof(got)));
+	}
+	if (KEY("key_prefix")) {
+		ret = get_string(ps, v, kp, &cfg->cache.redis.key_prefix);
+		if (ret == CAA_EOK && strlen(cfg->cache.redis.key_prefix) > MAX_KEY_PREFIX) {
+			ret = FAIL(ps, CAA_ECONFIG, "%s: at most %d octets, got %s", kp,
+			           MAX_KEY_PREFIX, describe(v, got, sizeof(got)));
 		}
-		if (!json_is_string(v) || strcmp(json_string_value(v), "memory") != 0) {
-			return FAIL(ps, CAA_ECONFIG, "%s: expected \"memory\", got %s", kp,
-			            describe(v, got, sizeof(got)));
+	}
+	if (KEY("timeout")) {
+		ret =
+		    get_duration(ps, v, kp, 1, MAX_REDIS_TIMEOUT_MS, &cfg->cache.redis.timeout_ms);
+	}
+	if (KEY("db") && (ret = get_uint(ps, v, kp, 0, MAX_REDIS_DB, &u)) == CAA_EOK) {
+		cfg->cache.redis.db = (unsigned)u;
+	}
+	for (size_t i = 0; ret == CAA_EOK && i < 2; i++) {
+		if (json_object_get(obj, keys[i]) == NULL) {
+			path_key(kp, sizeof(kp), path, keys[i]);
+			ret = FAIL(ps, CAA_ECONFIG,
+			           "%s: missing (required with cache.backend \"redis\")", kp);
+		}
+	}
+	return ret;
+}
+
+static int parse_cache(parser_t *ps, const json_t *obj, const char *path)
+{
+	static const char *const keys[] = {"backend", "max_entries", "redis", NULL};
+	caa_config_t *cfg = ps->cfg;
+	char got[GOT_LEN], kp[PATH_LEN];
+	const json_t *v;
+	uint64_t u;
+	int ret = check_object(ps, obj, path, keys);
+	bool redis = false;
+
+	if (KEY("backend")) {
+		if (!json_is_string(v) || (strcmp(json_string_value(v), "memory") != 0 &&
+		                           strcmp(json_string_value(v), "redis") != 0)) {
+			return FAIL(ps, CAA_ECONFIG, "%s: expected \"memory\" or \"redis\", got %s",
+			            kp, describe(v, got, sizeof(got)));
+		}
+		redis = strcmp(json_string_value(v), "redis") == 0;
+		if ((cfg->cache.backend = pool_strdup(ps->pool, json_string_value(v))) == NULL) {
+			return fail_nomem(ps);
 		}
 	}
 	if (KEY("max_entries") &&
 	    (ret = get_uint(ps, v, kp, 1, MAX_CACHE_ENTRIES, &u)) == CAA_EOK) {
 		cfg->cache.max_entries = (size_t)u;
+	}
+	if (KEY("redis")) {
+		if (!redis) {
+			return FAIL(ps, CAA_ECONFIG, "%s: only with %s.backend \"redis\"", kp,
+			            path);
+		}
+		ret = parse_cache_redis(ps, v, kp);
+	} else if (ret == CAA_EOK && redis) {
+		path_key(kp, sizeof(kp), path, "redis");
+		ret = FAIL(ps, CAA_ECONFIG, "%s: missing (required with %s.backend \"redis\")", kp,
+		           path);
 	}
 	return ret;
 }
@@ -1220,8 +1288,9 @@ static int config_new(caa_config_t **out)
 	cfg->cache.backend = pool_strdup(pool, "memory");
 	cfg->perspective.name = pool_strdup(pool, "primary");
 	cfg->perspective.rir = pool_strdup(pool, "");
+	cfg->cache.redis.key_prefix = pool_strdup(pool, "caa:");
 	if (cfg->listen == NULL || cfg->cache.backend == NULL || cfg->perspective.name == NULL ||
-	    cfg->perspective.rir == NULL) {
+	    cfg->perspective.rir == NULL || cfg->cache.redis.key_prefix == NULL) {
 		caa_config_free(cfg);
 		return CAA_ENOMEM;
 	}
@@ -1234,6 +1303,7 @@ static int config_new(caa_config_t **out)
 	cfg->dns.max_outstanding = 1024;
 	caa_policy_init(&cfg->policy);
 	cfg->cache.max_entries = 1000000;
+	cfg->cache.redis.timeout_ms = 100;
 	cfg->perspective.min_remotes = 0; /* "br" */
 	cfg->perspective.remote_timeout_ms = 5 * MS_S;
 	*out = cfg;

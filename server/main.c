@@ -118,6 +118,16 @@ static int readable(const char *key, const char *path, char *err, size_t errlen)
 	return CAA_EIO;
 }
 
+/* A reuse-cache backend's error line (the backend rate-limits them). */
+static void cache_log(void *arg, const char *backend, const char *error, uint64_t errors,
+                      uint64_t unlogged)
+{
+	(void)arg;
+	caad_log("reuse cache error: a miss, the check goes to DNS",
+	         json_pack("{s:s,s:s,s:I,s:I}", "backend", backend, "error", error, "errors",
+	                   (json_int_t)errors, "unlogged", (json_int_t)unlogged));
+}
+
 /* Everything of a generation that needs no gRPC: the config, its TLS files,
  * resolver and cache, into *cfg and d. CAA_EOK, or a code with one line in
  * err (what was made is in *cfg and d for the caller to free). */
@@ -134,6 +144,7 @@ static int load(const char *path, caa_config_t **cfg, caad_t *d, char *err, size
 	    (rc = caa_ctx_new(*cfg, &d->dns, err, errlen)) != CAA_EOK ||
 	    (rc = caa_cache_new(*cfg, &d->cache, err, errlen)) != CAA_EOK)
 		return rc;
+	caa_cache_set_log(d->cache, cache_log, NULL);
 	d->cfg = *cfg;
 	return CAA_EOK;
 }
@@ -165,6 +176,8 @@ static void gauges(void *arg, caad_gauges_t *g)
 	if (d != NULL) {
 		g->checks_in_flight = caa_ctx_in_flight(d->dns);
 		g->cache_entries = caa_cache_count(d->cache);
+		g->cache_backend = caa_cache_backend_name(d->cache);
+		g->cache_errors = caa_cache_errors(d->cache);
 		caad_schedule_state(d->cfg, caad_schedule_now_s(), &g->schedule);
 		caad_gens_release(d);
 	}

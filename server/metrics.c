@@ -701,6 +701,13 @@ void caad_metrics_render(caad_metrics_t *m, FILE *out)
 	        "# HELP caad_reuse_entries Entries in the reuse cache: permissions and refusals.\n"
 	        "# TYPE caad_reuse_entries gauge\ncaad_reuse_entries %zu\n",
 	        g.checks_in_flight, g.calls_in_flight, g.cache_entries);
+	fprintf(out,
+	        "# HELP caad_cache_errors_total Reuse-cache calls that failed, timed out or read "
+	        "a value that is no entry; each was a miss (the check went to DNS).\n"
+	        "# TYPE caad_cache_errors_total counter\n"
+	        "caad_cache_errors_total{backend=\"%s\"} %llu\n",
+	        g.cache_backend != NULL ? g.cache_backend : "memory",
+	        (unsigned long long)g.cache_errors);
 	render_schedule(&g.schedule, out);
 	render_boulder(m, out);
 	render_reuse(m, out);

@@ -25,6 +25,8 @@ typedef struct caad_metrics caad_metrics_t;
 /* Gauges read when the page is rendered. */
 typedef struct caad_gauges {
 	size_t checks_in_flight, calls_in_flight, cache_entries;
+	const char *cache_backend;      /* "memory", "redis" */
+	uint64_t cache_errors;          /* reuse-cache calls failed (each a miss) */
 	caad_schedule_state_t schedule; /* the BR schedule of remote perspectives */
 } caad_gauges_t;
 typedef void (*caad_gauges_fn)(void *arg, caad_gauges_t *out);

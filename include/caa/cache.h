@@ -46,10 +46,19 @@ typedef struct caa_cache_key {
  * tombstone: it is never reused, and it beats any permission checked before
  * it, whenever that one finishes.
  */
+/* Octets of what a permission reuses (caa_cache_entry_t.meta). */
+#define CAA_CACHE_META_MAX 176
+
 typedef struct caa_cache_entry {
 	int64_t at_ms;       /* the answer's checked_at, 0 .. CAA_CACHE_AT_MAX */
 	caa_reason_t reason; /* of a permission: AUTHORIZED, NO_CAA or NO_RESTRICTING_PROPERTY */
 	bool refused;        /* the answer earned no permission */
+	/* What a permission reuses, for the reused result: the DNSSEC state, the
+	 * relevant domain and the deciding record, encoded by cache.c
+	 * (docs/reuse-window.md, "What a reused result says"). Backends keep
+	 * meta[0..meta_len) as it is; 0 for a refusal. */
+	uint8_t meta_len;
+	char meta[CAA_CACHE_META_MAX];
 } caa_cache_entry_t;
 
 /* The order every backend keeps: a is newer than b when it was checked later,
@@ -75,6 +84,11 @@ CAA_EXPORT bool caa_cache_entry_newer(const caa_cache_entry_t *a, const caa_cach
  * keeps, per shard, the newest refusal it forgot and stores no permission
  * checked at or before it. A put that cannot store a refusal must do the same.
  */
+/* An error line from a backend (rate-limited by it): its name, what failed,
+ * its errors so far, and how many errors since the last line went unlogged. */
+typedef void (*caa_cache_log_fn)(void *arg, const char *backend, const char *error, uint64_t errors,
+                                 uint64_t unlogged);
+
 typedef struct caa_cache_backend {
 	const char *name;
 	/* true with *out when an entry is held for digest (any age) */
@@ -85,6 +99,10 @@ typedef struct caa_cache_backend {
 	/* entries held, refusals included */
 	size_t (*count)(void *impl);
 	void (*free)(void *impl);
+	/* optional (NULL): calls that failed, timed out or read garbage so far */
+	uint64_t (*errors)(void *impl);
+	/* optional (NULL): where the backend reports errors */
+	void (*set_log)(void *impl, caa_cache_log_fn fn, void *arg);
 } caa_cache_backend_t;
 
 /* A stored or validated_at time up to this far in the future (clock skew between
@@ -123,6 +141,15 @@ CAA_EXPORT bool caa_cache_reuse(caa_cache_t *c, const caa_request_t *req, int64_
 
 /* Entries held. */
 CAA_EXPORT size_t caa_cache_count(const caa_cache_t *c);
+
+/* The backend's name ("memory", "redis") and its errors so far (0 for a
+ * backend that cannot fail). */
+CAA_EXPORT const char *caa_cache_backend_name(const caa_cache_t *c);
+CAA_EXPORT uint64_t caa_cache_errors(const caa_cache_t *c);
+
+/* Send the backend's error lines to fn (rate-limited by the backend; none
+ * before this is called). Call before the cache is shared between threads. */
+CAA_EXPORT void caa_cache_set_log(caa_cache_t *c, caa_cache_log_fn fn, void *arg);
 
 /* The config generation c keys its entries under (caa_config_generation of
  * the config it was made with), for logs: replicas sharing entries must show
@@ -179,6 +206,21 @@ CAA_EXPORT void caa_cache_siphash128(const uint8_t key[16], const void *in, size
  */
 CAA_EXPORT extern const caa_cache_backend_t caa_cache_memory_backend;
 CAA_EXPORT int caa_cache_memory_new(size_t max_entries, void **impl);
+
+/*
+ * The "redis" backend (docs/reuse-window.md, "The Redis backend"): entries in
+ * a Redis shared by the replicas of cfg's perspective, from cfg->cache.redis
+ * (address, key_file, password_file, key_prefix, timeout, db) and
+ * cfg->perspective.name; keys are key_prefix perspective ":" hex digest, with
+ * a TTL of the window plus CAA_CACHE_SKEW_MS. Writes the digest key derived
+ * from key_file into key (pass it to caa_cache_new_backend). Does not connect:
+ * an unreachable Redis is a miss, not an error. CAA_EOK with *impl for
+ * caa_cache_redis_backend, CAA_ECONFIG (err names the key), CAA_ENOMEM,
+ * CAA_EINTERNAL.
+ */
+CAA_EXPORT extern const caa_cache_backend_t caa_cache_redis_backend;
+CAA_EXPORT int caa_cache_redis_new(const caa_config_t *cfg, void **impl, uint8_t key[16], char *err,
+                                   size_t errlen);
 
 /* Octets the memory backend holds on the heap (entries and index tables). */
 CAA_EXPORT size_t caa_cache_memory_bytes(void *impl);

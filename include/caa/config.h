@@ -64,8 +64,16 @@ typedef struct caa_config {
 	size_t n_profiles;
 
 	struct {
-		char *backend;      /* "memory" (default) */
-		size_t max_entries; /* default 1000000 */
+		char *backend;      /* "memory" (default) or "redis" */
+		size_t max_entries; /* default 1000000 (memory) */
+		struct {
+			char *address;  /* "host:port", "[v6]:port" or "unix:/path"; required */
+			char *key_file; /* the fleet's shared digest secret; required */
+			char *password_file; /* NULL = no AUTH */
+			char *key_prefix;    /* default "caa:" */
+			uint64_t timeout_ms; /* bounds every Redis call; default 100ms */
+			unsigned db;         /* SELECT; default 0 */
+		} redis;
 	} cache;
 
 	struct {

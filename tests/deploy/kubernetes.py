@@ -150,8 +150,20 @@ for d in overlays:
         conf = json.load(f)
     configs[d] = conf
     path = os.path.join(tmp, "caad.json")
+    run_conf = json.loads(json.dumps(conf))
+    for k in ("key_file", "password_file"):
+        secret = run_conf.get("cache", {}).get("redis", {}).get(k)
+        if secret is None:
+            continue
+        # a Secret the overlay mounts; here a stand-in file of the same shape
+        if os.path.dirname(secret) not in json.dumps(kust[d].get("patches", [])):
+            fail("%s: cache.redis.%s %s is on no volume the overlay mounts" % (d, k, secret))
+        stand_in = os.path.join(tmp, k)
+        with open(stand_in, "wb") as f:
+            f.write(os.urandom(32) if k == "key_file" else b"secret\n")
+        run_conf["cache"]["redis"][k] = stand_in
     with open(path, "w") as f:
-        json.dump(conf, f)
+        json.dump(run_conf, f)
     r = subprocess.run([caad, "--check-config", path], capture_output=True, text=True)
     if r.returncode != 0 and ('unknown key "cache.redis"' in r.stderr or
                               'cache.backend: "redis" is not supported' in r.stderr):
@@ -191,8 +203,8 @@ for d in perspectives:
 if remotes:
     fail("the primary's remotes %s have no overlay" % sorted(remotes))
 cache = pc.get("cache", {})
-if cache.get("backend") != "redis" or set(cache.get("redis", {})) - {"address", "timeout", "key_prefix"}:
-    fail("primary: cache must be backend redis with redis.address, timeout, key_prefix: %s" % cache)
+if cache.get("backend") != "redis" or set(cache.get("redis", {})) - {"address", "timeout", "key_prefix", "key_file"}:
+    fail("primary: cache must be backend redis with redis.address, timeout, key_prefix, key_file: %s" % cache)
 else:
     with open(os.path.join(src, "docs/config.md")) as f:
         cdoc = f.read()

@@ -33,6 +33,7 @@ PREFIXES = {
     ("parse_dns", "keys"): "dns.",
     ("parse_policy", "keys"): "policy.",
     ("parse_cache", "keys"): "cache.",
+    ("parse_cache_redis", "keys"): "cache.redis.",
     ("parse_perspective", "keys"): "perspective.",
     ("parse_remote", "keys"): "perspective.remotes[].",
 }

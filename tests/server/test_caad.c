@@ -261,6 +261,8 @@ static const struct tcase {
     {"mpic_deadline", NULL, case_mpic_deadline},
     {"mpic_views", NULL, case_mpic_views},
     {"reload", case_reload_prepare, case_reload},
+    {"redis_shared", NULL, case_redis_shared},
+    {"redis_kill", NULL, case_redis_kill},
     {"schedule_config", case_schedule_config, NULL},
     {"schedule_start", case_schedule_start, NULL},
     {"schedule_running", case_schedule_running_prepare, case_schedule_running},

@@ -579,6 +579,67 @@ static void test_forbid_race(void **state)
 	run_race(8, 2); /* the refusals are evicted all the time */
 }
 
+/* A reused result says what it reuses: the check's DNSSEC state, relevant
+ * domain and deciding record; what does not fit in CAA_CACHE_META_MAX is left
+ * out whole (the record, then the domain), never cut. */
+static void test_reused_meta(void **state)
+{
+	caa_cache_t *c = new_cache(100, W);
+	caa_request_t r = req_of("www.example.com", ACCT, "dns-01", "", 0);
+	caa_record_t recs[2] = {
+	    {.flags = 0, .tag = "issue", .value = "other.example"},
+	    {.flags = 128, .tag = "issue", .value = "ca.example; accounturi=" ACCT}};
+	caa_result_t ok = result_of(CAA_PERMITTED, CAA_R_AUTHORIZED, NOW, false);
+	caa_result_t *res;
+	char big[300];
+	(void)state;
+
+	ok.dnssec = CAA_DNSSEC_SECURE;
+	ok.relevant_domain = "example.com";
+	ok.records = recs;
+	ok.n_records = 2;
+	ok.decided_by = 1;
+	assert_int_equal(caa_cache_put_request(c, &r, &ok), CAA_EOK);
+	assert_true(caa_cache_reuse(c, &r, NOW + 1, &res));
+	assert_true(res->reused);
+	assert_int_equal(res->checked_at_ms, NOW);
+	assert_int_equal(res->dnssec, CAA_DNSSEC_SECURE);
+	assert_string_equal(res->relevant_domain, "example.com");
+	assert_int_equal(res->n_records, 1);
+	assert_int_equal(res->decided_by, 0);
+	assert_int_equal(res->records[0].flags, 128);
+	assert_string_equal(res->records[0].tag, "issue");
+	assert_string_equal(res->records[0].value, "ca.example; accounturi=" ACCT);
+	caa_result_free(res);
+
+	/* a record too long to keep: the domain and the state still are */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	recs[1].value = big;
+	ok.checked_at_ms = NOW + 1;
+	ok.dnssec = CAA_DNSSEC_INSECURE;
+	assert_int_equal(caa_cache_put_request(c, &r, &ok), CAA_EOK);
+	assert_true(caa_cache_reuse(c, &r, NOW + 2, &res));
+	assert_int_equal(res->dnssec, CAA_DNSSEC_INSECURE);
+	assert_string_equal(res->relevant_domain, "example.com");
+	assert_int_equal(res->n_records, 0);
+	assert_int_equal(res->decided_by, -1);
+	caa_result_free(res);
+
+	/* NO_CAA: no relevant domain, the state alone */
+	ok = result_of(CAA_PERMITTED, CAA_R_NO_CAA, NOW + 2, false);
+	ok.dnssec = CAA_DNSSEC_SECURE;
+	ok.relevant_domain = "";
+	assert_int_equal(caa_cache_put_request(c, &r, &ok), CAA_EOK);
+	assert_true(caa_cache_reuse(c, &r, NOW + 3, &res));
+	assert_int_equal(res->reason, CAA_R_NO_CAA);
+	assert_int_equal(res->dnssec, CAA_DNSSEC_SECURE);
+	assert_string_equal(res->relevant_domain, "");
+	assert_int_equal(res->n_records, 0);
+	caa_result_free(res);
+	caa_cache_free(c);
+}
+
 static void test_put_errors(void **state)
 {
 	caa_cache_t *c = new_cache(100, W);
@@ -765,17 +826,17 @@ static void test_config(void **state)
 {
 	caa_config_t *cfg;
 	caa_cache_t *c = (caa_cache_t *)1;
-	char *memory, redis[] = "redis";
+	char *memory, disk[] = "disk";
 	char err[200];
 	(void)state;
 
 	assert_int_equal(caa_config_default(&cfg), CAA_EOK);
 	memory = cfg->cache.backend; /* the config's storage owns it: put it back */
-	cfg->cache.backend = redis;
+	cfg->cache.backend = disk;
 	assert_int_equal(caa_cache_new(cfg, &c, err, sizeof(err)), CAA_ECONFIG);
 	assert_null(c);
 	assert_non_null(strstr(err, "cache.backend"));
-	assert_non_null(strstr(err, "redis"));
+	assert_non_null(strstr(err, "disk"));
 	print_message("%s\n", err);
 	assert_int_equal(caa_cache_new(cfg, &c, NULL, 0), CAA_ECONFIG);
 	cfg->cache.backend = memory;
@@ -1335,6 +1396,7 @@ int main(void)
 	    cmocka_unit_test(test_reused_not_restored),
 	    cmocka_unit_test(test_forbidden_drops),
 	    cmocka_unit_test(test_newest_wins),
+	    cmocka_unit_test(test_reused_meta),
 	    cmocka_unit_test(test_forbid_race),
 	    cmocka_unit_test(test_superseded_refusal),
 	    cmocka_unit_test(test_account_forms),

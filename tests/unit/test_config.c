@@ -35,6 +35,7 @@ typedef struct {
 /* clang-format off */
 #define OK(what, json, ...) {what, json, CAA_EOK, NULL, (const want_t[]){__VA_ARGS__, {NULL, NULL}}}
 #define ERR(what, json, msg) {what, json, CAA_ECONFIG, msg, NULL}
+#define RREDIS "{\"cache\": {\"backend\": \"redis\", \"redis\": {\"address\": \"127.0.0.1:6379\", \"key_file\": \"/k\""
 
 #define DEFAULT_LABELS "ca-tbr-7=dns-01+dns-account-01;ca-tbr-19=http-01;ca-tbr-20=tls-alpn-01"
 #define REMOTE(n, r) "{\"name\": \"" n "\", \"rir\": \"" r "\", \"address\": \"" n ".example:443\"}"
@@ -377,10 +378,40 @@ static const row_t rows[] = {
 	/* cache */
 	OK("cache", "{\"cache\": {\"backend\": \"memory\", \"max_entries\": 5}}",
 	   {"cache.backend", "memory"}, {"cache.max_entries", "5"}),
-	ERR("cache redis not yet", "{\"cache\": {\"backend\": \"redis\"}}",
-	    "cache.backend: \"redis\" is not supported yet"),
+	OK("cache redis", RREDIS "}}}", {"cache.backend", "redis"},
+	   {"cache.redis.address", "127.0.0.1:6379"}, {"cache.redis.key_file", "/k"},
+	   {"cache.redis.key_prefix", "caa:"}, {"cache.redis.timeout_ms", "100"},
+	   {"cache.redis.db", "0"}),
+	OK("cache redis, all keys",
+	   RREDIS ", \"password_file\": \"/p\", \"tls\": false, \"key_prefix\": \"x:\", "
+	          "\"timeout\": \"250ms\", \"db\": 3}}}",
+	   {"cache.redis.password_file", "/p"}, {"cache.redis.key_prefix", "x:"},
+	   {"cache.redis.timeout_ms", "250"}, {"cache.redis.db", "3"}),
+	OK("cache redis on a unix socket",
+	   "{\"cache\": {\"backend\": \"redis\", \"redis\": {\"address\": "
+	   "\"unix:/run/redis.sock\", \"key_file\": \"/k\"}}}",
+	   {"cache.redis.address", "unix:/run/redis.sock"}),
+	ERR("cache redis without its object", "{\"cache\": {\"backend\": \"redis\"}}",
+	    "cache.redis: missing (required with cache.backend \"redis\")"),
+	ERR("cache redis without key_file",
+	    "{\"cache\": {\"backend\": \"redis\", \"redis\": {\"address\": \"h:1\"}}}",
+	    "cache.redis.key_file: missing"),
+	ERR("cache redis without address", "{\"cache\": {\"backend\": \"redis\", \"redis\": {\"key_file\": \"/k\"}}}",
+	    "cache.redis.address: missing"),
+	ERR("cache redis object with memory", "{\"cache\": {\"redis\": {}}}",
+	    "cache.redis: only with cache.backend \"redis\""),
+	ERR("cache redis tls", RREDIS ", \"tls\": true}}}",
+	    "cache.redis.tls: TLS to Redis is not supported by this build"),
+	ERR("cache redis address without port",
+	    "{\"cache\": {\"backend\": \"redis\", \"redis\": {\"address\": \"localhost\", \"key_file\": \"/k\"}}}",
+	    "cache.redis.address"),
+	ERR("cache redis timeout 0", RREDIS ", \"timeout\": \"0ms\"}}}",
+	    "cache.redis.timeout: must be at least"),
+	ERR("cache redis db", RREDIS ", \"db\": -1}}}", "cache.redis.db: expected an integer"),
+	ERR("cache redis unknown key", RREDIS ", \"adress\": 1}}}",
+	    "unknown key \"cache.redis.adress\""),
 	ERR("cache unknown backend", "{\"cache\": {\"backend\": \"disk\"}}",
-	    "cache.backend: expected \"memory\", got \"disk\""),
+	    "cache.backend: expected \"memory\" or \"redis\", got \"disk\""),
 	ERR("cache.max_entries 0", "{\"cache\": {\"max_entries\": 0}}",
 	    "cache.max_entries: expected an integer from 1"),
 
@@ -601,6 +632,12 @@ static void render(const caa_config_t *cfg, const char *field, char *buf, size_t
 	U("n_profiles", cfg->n_profiles);
 	S("cache.backend", cfg->cache.backend);
 	U("cache.max_entries", cfg->cache.max_entries);
+	S("cache.redis.address", cfg->cache.redis.address);
+	S("cache.redis.key_file", cfg->cache.redis.key_file);
+	S("cache.redis.password_file", cfg->cache.redis.password_file);
+	S("cache.redis.key_prefix", cfg->cache.redis.key_prefix);
+	U("cache.redis.timeout_ms", cfg->cache.redis.timeout_ms);
+	U("cache.redis.db", cfg->cache.redis.db);
 	S("perspective.name", cfg->perspective.name);
 	S("perspective.rir", cfg->perspective.rir);
 	U("perspective.min_remotes", cfg->perspective.min_remotes);

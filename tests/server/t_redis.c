@@ -1,0 +1,223 @@
+/*
+ * t_redis.c — caads sharing a reuse cache on a real redis-server
+ * (docs/reuse-window.md, "The Redis backend"): one replica's permission
+ * reused by another with what it reuses, Redis killed under load (no wrong
+ * answer, no crash, answers from DNS), and reuse resuming after a restart.
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cases.h"
+#include "redis_proc.h"
+
+static redis_proc_t redis;
+
+static void free_resp(Caa__V1__CheckResponse *m)
+{
+	if (m != NULL)
+		protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+/* The lab config with the Redis backend on redis; a secret shared by the replicas. */
+static json_t *redis_config(void)
+{
+	char path[512], addr[64];
+	json_t *cfg = h_lab_config();
+	snprintf(path, sizeof(path), "%s/cache.key", h_tmp);
+	FILE *f = fopen(path, "w");
+	if (f == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fputs("a secret the replicas share, 32+ octets\n", f);
+	fclose(f);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", redis.port);
+	json_object_set_new(cfg, "metrics_listen", json_string("127.0.0.1:0"));
+	json_object_set_new(cfg, "cache",
+	                    json_pack("{s:s,s:{s:s,s:s,s:s}}", "backend", "redis", "redis",
+	                              "address", addr, "key_file", path, "timeout", "200ms"));
+	return cfg;
+}
+
+/* false (and the case is skipped) without redis-server */
+static bool start_redis(void)
+{
+	if (!redis_available()) {
+		h_skip = "no redis-server";
+		return false;
+	}
+	if (redis_start(&redis, 0, h_tmp) != 0) {
+		CHECK(false, "redis-server did not start");
+		return false;
+	}
+	return true;
+}
+
+void case_redis_shared(void)
+{
+	caad_proc_t a, b;
+	grpc_channel *cha, *chb;
+	creq_t r;
+	Caa__V1__CheckResponse *m;
+
+	if (!start_redis())
+		return;
+	t_start(&a, redis_config(), &cha);
+	t_start(&b, redis_config(), &chb);
+
+	/* a permission earned on A is reused on B, without DNS, saying what it
+	 * reuses: A's check time, relevant domain, DNSSEC state, deciding record */
+	creq(&r, "issue-permit.lab");
+	Caa__V1__CheckResponse *first = t_check(cha, &r);
+	CHECK(first && first->verdict == CAA__V1__VERDICT__PERMITTED && !first->reused, "A checks");
+	creq(&r, "issue-permit.lab");
+	m = t_check(chb, &r);
+	CHECK(m && m->verdict == CAA__V1__VERDICT__PERMITTED && m->reused && m->queries == 0,
+	      "B reuses A's permission");
+	if (first != NULL && m != NULL) {
+		CHECK(m->checked_at && first->checked_at &&
+		          m->checked_at->seconds == first->checked_at->seconds &&
+		          m->checked_at->nanos == first->checked_at->nanos,
+		      "from A's check time");
+		CHECK_STR(m->relevant_domain, first->relevant_domain);
+		CHECK(m->dnssec == first->dnssec && m->dnssec != CAA__V1__DNSSEC__INDETERMINATE,
+		      "dnssec %d, A's %d", m->dnssec, first->dnssec);
+		const Caa__V1__Record *want = NULL, *got = NULL;
+		for (size_t i = 0; i < first->n_records; i++)
+			if (first->records[i]->decided)
+				want = first->records[i];
+		for (size_t i = 0; i < m->n_records; i++)
+			if (m->records[i]->decided)
+				got = m->records[i];
+		CHECK(want && got && got->flags == want->flags && h_str_eq(got->tag, want->tag) &&
+		          h_str_eq(got->value, want->value) && got->authorizes,
+		      "the deciding record reused");
+	}
+	free_resp(first);
+	free_resp(m);
+	/* a forbidden name is never reused, on either */
+	for (int i = 0; i < 2; i++) {
+		creq(&r, "www.issue-deny.lab");
+		m = t_check(i == 0 ? cha : chb, &r);
+		CHECK(m && m->verdict == CAA__V1__VERDICT__FORBIDDEN && !m->reused,
+		      "forbidden on %s", i == 0 ? "A" : "B");
+		free_resp(m);
+	}
+	char *page = h_http_get(b.metrics_port, "/metrics");
+	CHECK(page && strstr(page, "caad_cache_errors_total{backend=\"redis\"} 0"),
+	      "no cache errors on B");
+	free(page);
+
+	t_stop(&a, cha);
+	t_stop(&b, chb);
+	redis_signal(&redis, SIGTERM);
+}
+
+/* ---- Redis killed under load ---- */
+
+#define LOAD_THREADS 6
+#define LOAD_CALLS   400
+
+typedef struct load {
+	grpc_channel *ch;
+	int id;
+	atomic_int *done;
+	atomic_int *wrong, *failed, *reused;
+} load_t;
+
+static void *load_thread(void *arg)
+{
+	load_t *l = arg;
+	for (int j = 0; j < LOAD_CALLS; j++) {
+		bool deny = (j + l->id) % 2 == 0;
+		char acct[96];
+		creq_t r;
+		gc_result_t res;
+		snprintf(acct, sizeof(acct), "https://ca.example/acme/acct/%d", j % 10);
+		creq(&r, deny ? "www.issue-deny.lab" : "issue-permit.lab");
+		r.m.account_uri = acct;
+		Caa__V1__CheckResponse *m = (Caa__V1__CheckResponse *)t_call(
+		    l->ch, M_CHECK, &r.m.base, &caa__v1__check_response__descriptor, CALL_MS, &res);
+		if (m == NULL || res.status != GRPC_STATUS_OK)
+			atomic_fetch_add(l->failed, 1);
+		else if (deny && m->verdict == CAA__V1__VERDICT__PERMITTED)
+			atomic_fetch_add(l->wrong, 1); /* the one answer that must never happen */
+		else if (!deny && m->verdict != CAA__V1__VERDICT__PERMITTED)
+			atomic_fetch_add(l->failed, 1); /* the lab permits it: DNS failed */
+		else if (m->reused)
+			atomic_fetch_add(l->reused, 1);
+		free_resp(m);
+		gc_result_free(&res);
+		atomic_fetch_add(l->done, 1);
+	}
+	return NULL;
+}
+
+void case_redis_kill(void)
+{
+	caad_proc_t p;
+	grpc_channel *ch;
+	atomic_int done = 0, wrong = 0, failed = 0, reused = 0;
+	load_t l[LOAD_THREADS];
+	pthread_t t[LOAD_THREADS];
+
+	if (!start_redis())
+		return;
+	t_start(&p, redis_config(), &ch);
+	for (int i = 0; i < LOAD_THREADS; i++) {
+		l[i] = (load_t){ch, i, &done, &wrong, &failed, &reused};
+		pthread_create(&t[i], NULL, load_thread, &l[i]);
+	}
+	/* SIGKILL with about a third of the calls answered */
+	for (int i = 0; i < 60000 && atomic_load(&done) < LOAD_THREADS * LOAD_CALLS / 3; i++)
+		usleep(500);
+	redis_signal(&redis, SIGKILL);
+	int at_kill = atomic_load(&done);
+	CHECK(at_kill < LOAD_THREADS * LOAD_CALLS, "the load was over before the kill");
+	for (int i = 0; i < LOAD_THREADS; i++)
+		pthread_join(t[i], NULL);
+	printf("redis killed after %d of %d calls: %d reused, %d forbidden names permitted, %d "
+	       "failed\n",
+	       at_kill, LOAD_THREADS * LOAD_CALLS, atomic_load(&reused), atomic_load(&wrong),
+	       atomic_load(&failed));
+	CHECK(atomic_load(&wrong) == 0, "%d wrong verdicts", atomic_load(&wrong));
+	CHECK(atomic_load(&failed) == 0, "%d failed calls", atomic_load(&failed));
+	CHECK(atomic_load(&reused) > 0, "nothing was reused through Redis before the kill");
+	CHECK(t_health(ch, "") == 1, "caad not serving after the kill");
+	char *page = h_http_get(p.metrics_port, "/metrics");
+	const char *e = page ? strstr(page, "caad_cache_errors_total{backend=\"redis\"} ") : NULL;
+	CHECK(e && atof(e + strlen("caad_cache_errors_total{backend=\"redis\"} ")) > 0,
+	      "errors counted");
+	free(page);
+	json_t *line =
+	    h_log_find(&p, "reuse cache error: a miss, the check goes to DNS", NULL, NULL, 5000);
+	CHECK(line != NULL, "the error logged");
+	json_decref(line);
+
+	/* restarted (empty, same port): reuse resumes once caad reconnects */
+	CHECK(redis_start(&redis, redis.port, h_tmp) == 0, "redis-server did not restart");
+	bool resumed = false;
+	for (int i = 0; i < 100 && !resumed; i++) { /* the backoff is at most 5 s */
+		creq_t r;
+		creq(&r, "issue-permit.lab");
+		r.m.account_uri = "https://ca.example/acme/acct/77";
+		Caa__V1__CheckResponse *m = t_check(ch, &r);
+		free_resp(m);
+		m = t_check(ch, &r);
+		resumed = m != NULL && m->reused && m->queries == 0;
+		free_resp(m);
+		if (!resumed)
+			usleep(100 * 1000);
+	}
+	CHECK(resumed, "reuse did not resume after the restart");
+	size_t lines = h_log_count(&p, "reuse cache error: a miss, the check goes to DNS");
+	printf("%zu error lines for %d calls without Redis\n", lines,
+	       LOAD_THREADS * LOAD_CALLS - at_kill);
+	CHECK(lines <= 3, "error lines are not rate-limited: %zu", lines);
+
+	t_stop(&p, ch);
+	redis_signal(&redis, SIGTERM);
+}
