@@ -3,6 +3,14 @@
  * deadlines, the prover's DS timer) as libevent evtimers on the context's
  * event_base, the base libunbound runs on (ub_ctx_create_event).
  *
+ * Why libevent (issue 10): caad had its own base (ubevent.c, a timerq heap on
+ * epoll); measured under the same libunbound load, libevent was within 10 %
+ * of it on every point (docs/benchmarks.md, "Event base: caad's own vs
+ * libevent"), so the one event loop is libevent's. The cost: libevent 2.1
+ * exposes neither its backend fd nor its next timeout, so the public API lost
+ * caa_ctx_fd()/caa_ctx_timeout_ms() and gained caa_ctx_new_event()
+ * (docs/libcaa.md, "Asynchronously, and the loop").
+ *
  * Deadlines are caa_now_us() values (util.h), the project's one clock: arming
  * turns when_us into a relative timeval, so libevent's own clock only measures
  * the wait. A timer is embedded in its owner (struct event inside, no
