@@ -16,8 +16,8 @@
  * hundred bytes each) until a query ends. A query counts until libunbound
  * calls it back, also when nobody wants its answer any more: ub_cancel()
  * would only drop the callback, the query and its memory run on
- * (docs/platform.md#libunbound),
- * so the climb never cancels and lets the answer free the label instead.
+ * (docs/platform.md#libunbound), so the climb never cancels and lets the
+ * answer free the label instead.
  *
  * libunbound runs in event mode on the context's libevent event_base
  * (ub_ctx_create_event): its sockets and timers, our timers and the
