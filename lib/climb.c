@@ -168,7 +168,7 @@ struct caa_ctx {
 	struct event_base *base; /* the loop: libunbound's events, our timers, wake_ev */
 	bool own_base;           /* caa_ctx_new made it (caa_ctx_new_event: borrowed) */
 	struct event *wake_ev;   /* evfd readable: submissions (or a stop) wait */
-	struct event *after_ev;  /* made active when labels are ready */
+	struct event *after_ev;  /* due at once when labels are ready (after_soon) */
 	struct event *wait_ev;   /* caa_ctx_wait's max_ms */
 	int evfd;
 	caa_hmap_t *labels, *zones;
@@ -530,6 +530,19 @@ static void lbl_submit(lbl_t *l)
 static void on_answer(void *data, int rcode, void *packet, int len, int sec, char *why_bogus,
                       int ratelimited);
 
+/* Process the ready labels from the base's next round: a timer due at once,
+ * not event_active(), which would run in this round and, with every answer
+ * from the cache starting the next check, keep one loop pass going for ever
+ * (caa_ctx_wait would not return). Without memory for the timer, at once. */
+static void after_soon(caa_ctx_t *ctx)
+{
+	static const struct timeval now = {0, 0};
+	if (ctx->after_ev == NULL || evtimer_pending(ctx->after_ev, NULL))
+		return;
+	if (evtimer_add(ctx->after_ev, &now) != 0)
+		event_active(ctx->after_ev, EV_TIMEOUT, 0);
+}
+
 /* Send (l holds its zone slot), or wait again for the query libunbound still
  * holds. A cached answer comes back before ub_resolve_event() returns: the
  * state is set up first. */
@@ -619,8 +632,7 @@ static void on_answer(void *data, int rcode, void *packet, int len, int sec, cha
 	l->rnext = NULL;
 	*ctx->ready_tail = l;
 	ctx->ready_tail = &l->rnext;
-	if (ctx->after_ev != NULL)
-		event_active(ctx->after_ev, EV_TIMEOUT, 0);
+	after_soon(ctx);
 }
 
 /* After the event round: answered labels give back their slots (which may
@@ -1458,13 +1470,14 @@ static int loop_pass(caa_ctx_t *ctx, int flags)
 
 int caa_ctx_process(caa_ctx_t *ctx)
 {
-	return loop_pass(ctx, EVLOOP_NONBLOCK);
+	/* one round: NONBLOCK alone runs rounds while any event is active */
+	return loop_pass(ctx, EVLOOP_NONBLOCK | EVLOOP_ONCE);
 }
 
 int caa_ctx_wait(caa_ctx_t *ctx, int max_ms)
 {
 	if (ctx->ready != NULL || max_ms == 0)
-		return loop_pass(ctx, EVLOOP_NONBLOCK);
+		return caa_ctx_process(ctx);
 	if (max_ms > 0) {
 		struct timeval tv = {.tv_sec = max_ms / 1000, .tv_usec = (max_ms % 1000) * 1000};
 		if (evtimer_add(ctx->wait_ev, &tv) != 0)
@@ -1540,7 +1553,7 @@ static int ctx_new(const caa_config_t *cfg, struct event_base *base, caa_ctx_t *
 	if (ctx->base != NULL && ctx->evfd >= 0) {
 		ctx->wake_ev =
 		    event_new(ctx->base, ctx->evfd, EV_READ | EV_PERSIST, on_wakeup, ctx);
-		ctx->after_ev = event_new(ctx->base, -1, 0, on_after, ctx);
+		ctx->after_ev = evtimer_new(ctx->base, on_after, ctx);
 		ctx->wait_ev = evtimer_new(ctx->base, on_wait, NULL);
 	}
 	if (ctx->labels == NULL || ctx->zones == NULL || ctx->wake_ev == NULL ||

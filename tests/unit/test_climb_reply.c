@@ -300,13 +300,67 @@ static void test_event_base(void **state)
 	silent_down(&s);
 }
 
+typedef struct chain {
+	caa_ctx_t *ctx;
+	unsigned done, limit, failed;
+} chain_t;
+
+/* Each completed check starts the next, as a busy server's would. */
+static void chain_next(void *arg, int rc, caa_result_t *res)
+{
+	chain_t *c = arg;
+	c->done++;
+	if (rc != CAA_EOK)
+		c->failed++;
+	caa_result_free(res);
+	if (c->done < c->limit) {
+		caa_request_t req = {.identifier = "x.test"};
+		if (caa_check_async(c->ctx, &req, 60000, chain_next, c, NULL) != CAA_EOK)
+			c->failed++;
+	}
+}
+
+/* One caa_ctx_wait() is one round of the loop, also when every answer comes
+ * from inside libunbound (test. is a built-in local zone: answered inside
+ * ub_resolve_event) and each callback starts the next check: it returns after
+ * a bounded part of the chain, so a caller's own deadlines and stop flag are
+ * seen. (It once ran the whole chain in one call.) */
+static void test_wait_returns(void **state)
+{
+	(void)state;
+	silent_t s;
+	silent_up(&s);
+	char json[256];
+	snprintf(json, sizeof(json),
+	         "{\"issuer_domains\": [\"ca.example\"], \"dns\": {\"unbound_conf\": \"%s\"}}",
+	         s.conf);
+	caa_config_t *cfg = NULL;
+	char err[256];
+	assert_int_equal(caa_config_parse(json, strlen(json), &cfg, err, sizeof(err)), CAA_EOK);
+	chain_t c = {.limit = 100000};
+	assert_int_equal(caa_ctx_new(cfg, &c.ctx, err, sizeof(err)), CAA_EOK);
+	caa_request_t req = {.identifier = "x.test"};
+	assert_int_equal(caa_check_async(c.ctx, &req, 60000, chain_next, &c, NULL), CAA_EOK);
+	unsigned waits = 0;
+	while (c.done < 10) {
+		assert_int_equal(caa_ctx_wait(c.ctx, 1000), CAA_EOK);
+		waits++;
+	}
+	assert_int_equal(c.failed, 0);
+	assert_true(c.done < 1000); /* not the whole chain */
+	assert_true(waits > 1);
+	c.limit = 0; /* the check in flight ends (CAA_ESHUTDOWN), starting none */
+	caa_ctx_free(c.ctx);
+	caa_config_free(cfg);
+	silent_down(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_replies),
-	    cmocka_unit_test(test_request_refused),
-	    cmocka_unit_test(test_zone_caps),
-	    cmocka_unit_test(test_event_base),
+	    cmocka_unit_test(test_replies),      cmocka_unit_test(test_request_refused),
+	    cmocka_unit_test(test_zone_caps),    cmocka_unit_test(test_event_base),
+	    cmocka_unit_test(test_wait_returns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
