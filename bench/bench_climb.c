@@ -49,7 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/select.h>
+#include <event2/event.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -352,6 +352,43 @@ static void drive_until(run_t *r, uint64_t until_us)
 		caa_ctx_wait(r->ctx, (int)((until_us - now + 999) / 1000));
 }
 
+/* The open loop's arrivals (-O): due ones start, then the timer waits for
+ * the next (or for the window's end). gap: the longest time between two
+ * firings, how late the loop came round. */
+typedef struct arrivals {
+	run_t *r;
+	struct event *ev;
+	uint64_t t0, k, prev, gap;
+	double interval;
+	bool done;
+} arrivals_t;
+
+static void on_arrival(evutil_socket_t fd, short what, void *arg)
+{
+	arrivals_t *a = arg;
+	(void)fd;
+	(void)what;
+	uint64_t now = now_us();
+	if (now - a->prev > a->gap)
+		a->gap = now - a->prev;
+	a->prev = now;
+	if (now >= a->r->win_end_us) {
+		a->done = true;
+		return;
+	}
+	uint64_t next;
+	while ((next = a->t0 + (uint64_t)((double)a->k * a->interval)) <= now) {
+		start_one(a->r, next);
+		a->k++;
+	}
+	if (next > a->r->win_end_us)
+		next = a->r->win_end_us;
+	struct timeval tv = {.tv_sec = (time_t)((next - now) / 1000000u),
+	                     .tv_usec = (suseconds_t)((next - now) % 1000000u)};
+	if (evtimer_add(a->ev, &tv) != 0)
+		die("evtimer_add failed");
+}
+
 static bool drain(run_t *r)
 {
 	r->stopping = true;
@@ -450,38 +487,18 @@ static void run_one(const opts_t *o, caa_config_t *cfg, scenario_t sc, unsigned 
 			start_one(&r, now_us());
 		drive_until(&r, r.win_end_us);
 	} else {
-		/* Arrivals at t0 + k/rate; the loop sleeps in pselect() (microseconds,
-		 * unlike caa_ctx_wait's milliseconds) until the next one. */
-		double interval = 1e6 / rate;
-		uint64_t k = 0;
-		int fd = caa_ctx_fd(r.ctx);
-		uint64_t prev = t0, gap = 0;
-		for (;;) {
-			uint64_t now = now_us();
-			if (now - prev > gap)
-				gap = now - prev;
-			prev = now;
-			if (now >= r.win_end_us)
-				break;
-			uint64_t next;
-			while ((next = t0 + (uint64_t)((double)k * interval)) <= now) {
-				start_one(&r, next);
-				k++;
-			}
-			int ms = caa_ctx_timeout_ms(r.ctx);
-			struct timespec ts;
-			uint64_t wait = next - now;
-			if (ms >= 0 && (uint64_t)ms * 1000u < wait)
-				wait = (uint64_t)ms * 1000u;
-			ts.tv_sec = (time_t)(wait / 1000000u);
-			ts.tv_nsec = (long)(wait % 1000000u) * 1000;
-			fd_set rd;
-			FD_ZERO(&rd);
-			FD_SET(fd, &rd);
-			if (pselect(fd + 1, &rd, NULL, NULL, &ts, NULL) < 0 && errno != EINTR)
-				die("pselect failed");
-			caa_ctx_process(r.ctx);
-		}
+		/* Arrivals at t0 + k/rate from a timer on the context's own
+		 * event_base (microsecond timevals; caa_ctx_wait's are ms). */
+		arrivals_t a = {.r = &r, .t0 = t0, .prev = t0, .interval = 1e6 / rate};
+		a.ev = evtimer_new(caa_ctx_event_base(r.ctx), on_arrival, &a);
+		if (a.ev == NULL)
+			die("evtimer_new failed");
+		on_arrival(-1, 0, &a);
+		while (!a.done)
+			if (caa_ctx_wait(r.ctx, -1) != CAA_EOK)
+				die("caa_ctx_wait failed");
+		event_free(a.ev);
+		uint64_t gap = a.gap;
 		rep->rate = rate;
 		rep->max_gap_ms = (double)gap / 1000.0;
 	}

@@ -1,25 +1,25 @@
 /*
- * async.c — libcaa driven from the caller's own event loop (docs/libcaa.md):
- * every identifier is started at once with caa_check_async(), and a poll()
- * loop that could watch the program's other file descriptors too waits on
- * caa_ctx_fd() for at most caa_ctx_timeout_ms(), then calls caa_ctx_process().
- * Results arrive in the callback, in the order they complete.
+ * async.c — libcaa inside the caller's own libevent loop (docs/libcaa.md):
+ * the program makes its event_base, gives it to caa_ctx_new_event(), starts
+ * every identifier at once with caa_check_async() and runs the base with
+ * event_base_dispatch(), next to its own events (here a timer that gives up
+ * after a minute). Results arrive in the callback, in the order they
+ * complete; the last one ends the loop.
  *
- *   cc -o async async.c $(pkg-config --cflags --libs caa)
+ *   cc -o async async.c $(pkg-config --cflags --libs caa libevent)
  *   ./async /etc/caad/caad.json www.example.com '*.example.org'
  *
  * Prints "IDENTIFIER VERDICT REASON" per identifier as its check completes.
  * Exit status: 0 when every identifier is permitted, 1 when one is not, 2 on
  * an error.
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <caa/caa.h>
+#include <event2/event.h>
 
 struct state {
+	struct event_base *base;
 	size_t outstanding; /* checks started whose callback has not run */
 	int status;
 };
@@ -30,11 +30,12 @@ static void worse(struct state *st, int status)
 		st->status = status;
 }
 
-/* Runs on the loop thread, from caa_ctx_process(); res is ours to free. */
+/* Runs on the loop thread, from event_base_dispatch(); res is ours to free. */
 static void on_result(void *arg, int rc, caa_result_t *res)
 {
 	struct state *st = arg;
-	st->outstanding--;
+	if (--st->outstanding == 0)
+		event_base_loopbreak(st->base); /* after this callback returns */
 	if (rc != CAA_EOK) {
 		printf("error: %s\n", caa_strerror(rc));
 		worse(st, 2);
@@ -46,6 +47,17 @@ static void on_result(void *arg, int rc, caa_result_t *res)
 		printf("  %s\n", res->problem->detail);
 	worse(st, res->verdict == CAA_PERMITTED ? 0 : 1);
 	caa_result_free(res);
+}
+
+/* The program's own timer on the same base. */
+static void on_give_up(evutil_socket_t fd, short what, void *arg)
+{
+	struct state *st = arg;
+	(void)fd;
+	(void)what;
+	fprintf(stderr, "giving up: %zu checks still running\n", st->outstanding);
+	worse(st, 2);
+	event_base_loopbreak(st->base);
 }
 
 int main(int argc, char **argv)
@@ -61,14 +73,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
+	struct state st = {.base = event_base_new()};
 	caa_ctx_t *ctx = NULL;
-	if (caa_ctx_new(cfg, &ctx, err, sizeof(err)) != CAA_EOK) {
-		fprintf(stderr, "%s\n", err);
+	if (st.base == NULL || caa_ctx_new_event(cfg, st.base, &ctx, err, sizeof(err)) != CAA_EOK) {
+		fprintf(stderr, "%s\n", st.base == NULL ? "event_base_new failed" : err);
+		if (st.base != NULL)
+			event_base_free(st.base);
 		caa_config_free(cfg);
 		return 2;
 	}
 
-	struct state st = {0};
 	for (int i = 2; i < argc; i++) {
 		/* the request is copied: it may live on the stack */
 		caa_request_t req = {.identifier = argv[i], .method = "dns-01"};
@@ -81,27 +95,24 @@ int main(int argc, char **argv)
 		st.outstanding++;
 	}
 
-	/* The loop. A real program adds its own descriptors to fds[] (or puts
-	 * caa_ctx_fd(), itself an epoll descriptor, into its epoll set) and takes
-	 * the smaller of its own timeout and caa_ctx_timeout_ms(). */
-	while (st.outstanding > 0) {
-		struct pollfd fds[1] = {{.fd = caa_ctx_fd(ctx), .events = POLLIN}};
-		if (poll(fds, 1, caa_ctx_timeout_ms(ctx)) < 0 && errno != EINTR) {
-			fprintf(stderr, "poll: %s\n", strerror(errno));
-			worse(&st, 2);
-			break;
-		}
-		/* readable or not: process also runs the timers that are due */
-		int rc = caa_ctx_process(ctx);
-		if (rc != CAA_EOK) {
-			fprintf(stderr, "caa_ctx_process: %s\n", caa_strerror(rc));
-			worse(&st, 2);
-			break;
-		}
+	/* The loop: libcaa's events (its resolver's sockets and timers) and the
+	 * program's own share the base. */
+	struct timeval minute = {.tv_sec = 60};
+	struct event *give_up = evtimer_new(st.base, on_give_up, &st);
+	if (give_up == NULL || evtimer_add(give_up, &minute) != 0) {
+		fprintf(stderr, "cannot set the timer\n");
+		worse(&st, 2);
+	} else if (st.outstanding > 0 && event_base_dispatch(st.base) < 0) {
+		fprintf(stderr, "event_base_dispatch failed\n");
+		worse(&st, 2);
 	}
 
-	/* checks still running (only after an error above) end with CAA_ESHUTDOWN */
+	/* checks still running (only after an error above) end with CAA_ESHUTDOWN;
+	 * the context first, then the base it borrowed */
+	if (give_up != NULL)
+		event_free(give_up);
 	caa_ctx_free(ctx);
+	event_base_free(st.base);
 	caa_config_free(cfg);
 	return st.status;
 }

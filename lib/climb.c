@@ -15,18 +15,20 @@
  * its state each): beyond that, labels wait in a FIFO of their own (a few
  * hundred bytes each) until a query ends. A query counts until libunbound
  * calls it back, also when nobody wants its answer any more: ub_cancel()
- * would only drop the callback, the query and its memory run on (ubevent.h),
- * so the climb never cancels and lets the answer free the label instead.
+ * would only drop the callback, the query and its memory run on
+ * (docs/platform.md#libunbound), so the climb never cancels and lets the
+ * answer free the label instead.
  *
- * libunbound runs in event mode on this loop (ubevent.c): its sockets and
- * timers are ours, answers arrive on this thread without a helper thread or
- * a pipe. An answer only records what it says (the packet belongs to
- * libunbound, and a cache hit answers inside ub_resolve_event()); the label
- * is processed from the ready list after the event round, where sending more
- * queries is safe.
+ * libunbound runs in event mode on the context's libevent event_base
+ * (ub_ctx_create_event): its sockets and timers, our timers and the
+ * submissions' eventfd share the base, answers arrive on the loop thread
+ * without a helper thread or a pipe. An answer only records what it says (the
+ * packet belongs to libunbound, and a cache hit answers inside
+ * ub_resolve_event()); the label is processed from the ready list by an event
+ * of its own (ctx->after_ev) outside libunbound's callbacks, where sending
+ * more queries is safe.
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <unbound-event.h>
 #include <unbound.h>
 
@@ -44,9 +47,8 @@
 #include "dnsmsg.h"
 #include "hmap.h"
 #include "prove.h"
-#include "timerq.h"
+#include "timer.h"
 #include "ubconf.h"
-#include "ubevent.h"
 #include "zone.h"
 #include "util.h"
 
@@ -160,14 +162,17 @@ typedef struct sub {
 struct caa_ctx {
 	const caa_config_t *cfg;
 	struct ub_ctx *ub;
-	caa_diag_t *diag;     /* made on first need: explaining checks after a failure */
-	caa_ubconf_val_t val; /* what the validator can prove (INSECURE or not) */
-	caa_prover_t *prover; /* made on first need: the BR carve-out (prove.h) */
-	caa_ubev_t *ev;       /* the loop: libunbound's sockets and timers, our eventfd */
+	caa_diag_t *diag;        /* made on first need: explaining checks after a failure */
+	caa_ubconf_val_t val;    /* what the validator can prove (INSECURE or not) */
+	caa_prover_t *prover;    /* made on first need: the BR carve-out (prove.h) */
+	struct event_base *base; /* the loop: libunbound's events, our timers, wake_ev */
+	bool own_base;           /* caa_ctx_new made it (caa_ctx_new_event: borrowed) */
+	struct event *wake_ev;   /* evfd readable: submissions (or a stop) wait */
+	struct event *after_ev;  /* due at once when labels are ready (after_soon) */
+	struct event *wait_ev;   /* caa_ctx_wait's max_ms */
 	int evfd;
 	caa_hmap_t *labels, *zones;
 	const psl_ctx_t *psl;       /* the zones' Public Suffix List (NULL: last two labels) */
-	caa_timerq_t *timers;       /* the loop's heap */
 	lbl_t *ready, **ready_tail; /* answered labels, processed after the event round */
 	lq_t waiting;               /* labels with a zone slot, waiting for max_outstanding */
 	unsigned outstanding;
@@ -525,6 +530,19 @@ static void lbl_submit(lbl_t *l)
 static void on_answer(void *data, int rcode, void *packet, int len, int sec, char *why_bogus,
                       int ratelimited);
 
+/* Process the ready labels from the base's next round: a timer due at once,
+ * not event_active(), which would run in this round and, with every answer
+ * from the cache starting the next check, keep one loop pass going for ever
+ * (caa_ctx_wait would not return). Without memory for the timer, at once. */
+static void after_soon(caa_ctx_t *ctx)
+{
+	static const struct timeval now = {0, 0};
+	if (ctx->after_ev == NULL || evtimer_pending(ctx->after_ev, NULL))
+		return;
+	if (evtimer_add(ctx->after_ev, &now) != 0)
+		event_active(ctx->after_ev, EV_TIMEOUT, 0);
+}
+
 /* Send (l holds its zone slot), or wait again for the query libunbound still
  * holds. A cached answer comes back before ub_resolve_event() returns: the
  * state is set up first. */
@@ -536,8 +554,7 @@ static void lbl_send(lbl_t *l)
 	for (size_t i = 0; i < l->nw; i++)
 		l->w[i].chk->queries++;
 	l->state = LS_FLIGHT;
-	int rc = caa_timerq_arm(ctx->timers, &l->timer,
-	                        caa_now_us() + ctx->cfg->dns.query_timeout_ms * 1000u);
+	int rc = caa_timer_arm(&l->timer, caa_now_us() + ctx->cfg->dns.query_timeout_ms * 1000u);
 	if (rc != CAA_EOK) {
 		/* without its deadline the query could wait for ever: fail it */
 		l->outcome = CAA_OUT_NETWORK;
@@ -557,7 +574,7 @@ static void lbl_send(lbl_t *l)
 	                      &l->async_id);
 	if (rc != 0) {
 		l->in_ub = false;
-		caa_timerq_disarm(ctx->timers, &l->timer);
+		caa_timer_disarm(&l->timer);
 		l->outcome = CAA_OUT_NETWORK;
 		set_why(l, ub_strerror(rc));
 		lbl_release(l);
@@ -587,7 +604,7 @@ static bool maybe_retry(lbl_t *l)
 	l->retries++;
 	ctx->stats.retries++;
 	l->state = LS_RETRY;
-	if (caa_timerq_arm(ctx->timers, &l->timer, at) != CAA_EOK) {
+	if (caa_timer_arm(&l->timer, at) != CAA_EOK) {
 		l->state = LS_ANSWERED;
 		return false;
 	}
@@ -607,7 +624,7 @@ static void on_answer(void *data, int rcode, void *packet, int len, int sec, cha
 	l->in_ub = false;
 	if (l->refs > 0 && (l->state == LS_FLIGHT || l->state == LS_RETRY)) {
 		/* LS_RETRY: the query that timed out answered after all */
-		caa_timerq_disarm(ctx->timers, &l->timer);
+		caa_timer_disarm(&l->timer);
 		classify(l, rcode, packet, len > 0 ? (size_t)len : 0, sec, why_bogus);
 		l->state = LS_ANSWERED;
 	}
@@ -615,6 +632,7 @@ static void on_answer(void *data, int rcode, void *packet, int len, int sec, cha
 	l->rnext = NULL;
 	*ctx->ready_tail = l;
 	ctx->ready_tail = &l->rnext;
+	after_soon(ctx);
 }
 
 /* After the event round: answered labels give back their slots (which may
@@ -808,7 +826,7 @@ static bool lbl_prove(lbl_t *l)
 		return false;
 	l->proved = true;
 	if (ctx->prover == NULL &&
-	    caa_prover_new(ctx->ub, ctx->timers, &ctx->val, ctx->cfg->dns.query_timeout_ms * 1000u,
+	    caa_prover_new(ctx->ub, ctx->base, &ctx->val, ctx->cfg->dns.query_timeout_ms * 1000u,
 	                   &ctx->prover) != CAA_EOK)
 		return false;
 	l->refs++; /* held until the proof comes back */
@@ -894,7 +912,7 @@ static lbl_t *lbl_new(caa_ctx_t *ctx, const char *name)
 		return NULL;
 	memcpy(l->name, name, len);
 	l->ctx = ctx;
-	l->timer.fire = on_lbl_timer;
+	caa_timer_init(&l->timer, ctx->base, on_lbl_timer, ctx);
 	l->first_us = caa_now_us();
 	if (caa_hmap_put(ctx->labels, l->name, l) != CAA_EOK) {
 		lbl_free(l);
@@ -930,7 +948,7 @@ static void lbl_unref(lbl_t *l)
 		caa_hmap_del(ctx->labels, l->name);
 		l->in_table = false;
 	}
-	caa_timerq_disarm(ctx->timers, &l->timer);
+	caa_timer_disarm(&l->timer);
 	if (l->q != NULL)
 		lq_remove(l); /* waited for a slot: leaves the FIFO now */
 	if (l->in_ub) {
@@ -1023,7 +1041,7 @@ static void order_deliver(caa_ctx_t *ctx, order_t *o)
 static void check_end(check_t *chk, int rc, caa_result_t *res)
 {
 	caa_ctx_t *ctx = chk->ctx;
-	caa_timerq_disarm(ctx->timers, &chk->deadline);
+	caa_timer_disarm(&chk->deadline);
 	for (unsigned i = 0; i < chk->n; i++)
 		lbl_detach(chk, i);
 	active_unlink(ctx, chk);
@@ -1039,7 +1057,7 @@ static void check_end(check_t *chk, int rc, caa_result_t *res)
 			if (other == NULL)
 				continue;
 			o->checks[i] = NULL;
-			caa_timerq_disarm(ctx->timers, &other->deadline);
+			caa_timer_disarm(&other->deadline);
 			for (unsigned j = 0; j < other->n; j++)
 				lbl_detach(other, j);
 			active_unlink(ctx, other);
@@ -1133,14 +1151,13 @@ static void check_start(caa_ctx_t *ctx, check_t *chk)
 		ctx->active->prev = chk;
 	ctx->active = chk;
 	chk->start_us = caa_now_us();
-	chk->deadline.fire = on_check_deadline;
+	caa_timer_init(&chk->deadline, ctx->base, on_check_deadline, ctx);
 	ctx->stats.checks++;
 	if (chk->not_applicable) {
 		check_complete(chk);
 		return;
 	}
-	if (caa_timerq_arm(ctx->timers, &chk->deadline, chk->start_us + chk->timeout_us) !=
-	    CAA_EOK) {
+	if (caa_timer_arm(&chk->deadline, chk->start_us + chk->timeout_us) != CAA_EOK) {
 		/* no deadline, no check: it fails closed now */
 		for (unsigned i = 0; i < chk->n; i++) {
 			chk->labels[i].outcome = CAA_OUT_NETWORK;
@@ -1407,48 +1424,69 @@ static void take_submissions(caa_ctx_t *ctx)
 
 /* ---- the loop ---- */
 
-int caa_ctx_fd(const caa_ctx_t *ctx)
-{
-	return caa_ubev_fd(ctx->ev);
-}
-
-int caa_ctx_timeout_ms(const caa_ctx_t *ctx)
-{
-	/* work queued for after the round is due now */
-	return ctx->ready != NULL ? 0 : caa_ubev_timeout_ms(ctx->ev);
-}
-
-/* The eventfd: submissions (or a stop) are waiting. */
-static void on_wakeup(void *arg)
-{
-	caa_ctx_t *ctx = arg;
-	uint64_t v;
-	ssize_t r = read(ctx->evfd, &v, sizeof(v));
-	(void)r;
-}
-
-/* What follows an event round: new submissions, then answered labels (both
- * may send queries, which must not happen inside libunbound's callbacks). */
+/* What follows libunbound's callbacks: new submissions, then answered labels
+ * (both may send queries, which must not happen inside those callbacks). */
 static void after_round(caa_ctx_t *ctx)
 {
 	take_submissions(ctx);
 	process_ready(ctx);
 }
 
+/* The eventfd: submissions (or a stop) are waiting. */
+static void on_wakeup(evutil_socket_t fd, short what, void *arg)
+{
+	caa_ctx_t *ctx = arg;
+	uint64_t v;
+	(void)what;
+	ssize_t r = read(fd, &v, sizeof(v));
+	(void)r;
+	after_round(ctx);
+}
+
+/* Labels are ready (on_answer): a callback of its own, outside libunbound's. */
+static void on_after(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	after_round(arg);
+}
+
+/* caa_ctx_wait's max_ms ran out: it only ends the loop pass. */
+static void on_wait(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* One pass of the base: event_base_loop() is -1 on a backend error (or when
+ * called from inside one of the base's callbacks: it does not nest). */
+static int loop_pass(caa_ctx_t *ctx, int flags)
+{
+	int rc = event_base_loop(ctx->base, flags);
+	after_round(ctx); /* normally done by the events already: then a no-op */
+	return rc < 0 ? CAA_EIO : CAA_EOK;
+}
+
 int caa_ctx_process(caa_ctx_t *ctx)
 {
-	int rc = caa_ubev_process(ctx->ev);
-	after_round(ctx);
-	return rc < 0 ? rc : CAA_EOK;
+	/* one round: NONBLOCK alone runs rounds while any event is active */
+	return loop_pass(ctx, EVLOOP_NONBLOCK | EVLOOP_ONCE);
 }
 
 int caa_ctx_wait(caa_ctx_t *ctx, int max_ms)
 {
-	if (ctx->ready != NULL)
-		max_ms = 0;
-	int rc = caa_ubev_wait(ctx->ev, max_ms);
-	after_round(ctx);
-	return rc < 0 ? rc : CAA_EOK;
+	if (ctx->ready != NULL || max_ms == 0)
+		return caa_ctx_process(ctx);
+	if (max_ms > 0) {
+		struct timeval tv = {.tv_sec = max_ms / 1000, .tv_usec = (max_ms % 1000) * 1000};
+		if (evtimer_add(ctx->wait_ev, &tv) != 0)
+			return CAA_ENOMEM;
+	}
+	/* EVLOOP_ONCE: block until an event is active, run what is active */
+	int rc = loop_pass(ctx, EVLOOP_ONCE);
+	(void)evtimer_del(ctx->wait_ev);
+	return rc;
 }
 
 int caa_ctx_run(caa_ctx_t *ctx)
@@ -1469,6 +1507,11 @@ void caa_ctx_stop(caa_ctx_t *ctx)
 	(void)w;
 }
 
+struct event_base *caa_ctx_event_base(caa_ctx_t *ctx)
+{
+	return ctx->base;
+}
+
 size_t caa_ctx_in_flight(const caa_ctx_t *ctx)
 {
 	return atomic_load(&((caa_ctx_t *)ctx)->in_flight);
@@ -1483,7 +1526,9 @@ void caa_ctx_stats(const caa_ctx_t *ctx, caa_ctx_stats_t *out)
 
 /* ---- context ---- */
 
-int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errlen)
+/* The context on base (made here when base is NULL, then owned). */
+static int ctx_new(const caa_config_t *cfg, struct event_base *base, caa_ctx_t **out, char *err,
+                   size_t errlen)
 {
 	caa_ctx_t *ctx = calloc(1, sizeof(*ctx));
 	int rc;
@@ -1502,18 +1547,24 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 	pthread_mutex_init(&ctx->lock, NULL);
 	ctx->labels = caa_hmap_new();
 	ctx->zones = caa_hmap_new();
-	ctx->ev = caa_ubev_new();
+	ctx->own_base = base == NULL;
+	ctx->base = base != NULL ? base : event_base_new();
 	ctx->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ctx->labels == NULL || ctx->zones == NULL || ctx->ev == NULL || ctx->evfd < 0 ||
-	    caa_ubev_add_fd(ctx->ev, ctx->evfd, on_wakeup, ctx) != CAA_EOK) {
-		caa_set_err(err, errlen, "cannot set up the resolver loop: %s", strerror(errno));
+	if (ctx->base != NULL && ctx->evfd >= 0) {
+		ctx->wake_ev =
+		    event_new(ctx->base, ctx->evfd, EV_READ | EV_PERSIST, on_wakeup, ctx);
+		ctx->after_ev = evtimer_new(ctx->base, on_after, ctx);
+		ctx->wait_ev = evtimer_new(ctx->base, on_wait, NULL);
+	}
+	if (ctx->labels == NULL || ctx->zones == NULL || ctx->wake_ev == NULL ||
+	    ctx->after_ev == NULL || ctx->wait_ev == NULL || event_add(ctx->wake_ev, NULL) != 0) {
+		caa_set_err(err, errlen, "cannot set up the resolver loop: %s",
+		            ctx->evfd < 0 ? strerror(errno) : "out of memory");
 		caa_ctx_free(ctx);
 		return CAA_ENOMEM;
 	}
-	ctx->timers = caa_ubev_timers(ctx->ev);
-	caa_ubev_set_timer_arg(ctx->ev, ctx);
-	/* libunbound on our loop: no helper thread, no pipe (ubevent.h). */
-	ctx->ub = ub_ctx_create_ub_event(caa_ubev_base(ctx->ev));
+	/* libunbound on our base: no helper thread, no pipe. */
+	ctx->ub = ub_ctx_create_event(ctx->base);
 	if (ctx->ub == NULL) {
 		caa_set_err(err, errlen, "cannot create the resolver context");
 		caa_ctx_free(ctx);
@@ -1535,6 +1586,22 @@ int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errl
 	return CAA_EOK;
 }
 
+int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errlen)
+{
+	return ctx_new(cfg, NULL, out, err, errlen);
+}
+
+int caa_ctx_new_event(const caa_config_t *cfg, struct event_base *base, caa_ctx_t **out, char *err,
+                      size_t errlen)
+{
+	*out = NULL;
+	if (base == NULL) {
+		caa_set_err(err, errlen, "no event base");
+		return CAA_EINVAL;
+	}
+	return ctx_new(cfg, base, out, err, errlen);
+}
+
 void caa_ctx_free(caa_ctx_t *ctx)
 {
 	if (ctx == NULL)
@@ -1545,7 +1612,9 @@ void caa_ctx_free(caa_ctx_t *ctx)
 	ctx->diag = NULL;
 	if (ctx->labels != NULL && ctx->ub != NULL) {
 		take_submissions(ctx); /* starts them; they end below */
+		/* check_end unlinks it from ctx->active: the analyzer cannot know */
 		while (ctx->active != NULL)
+			// NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
 			check_end(ctx->active, CAA_ESHUTDOWN, NULL);
 		process_ready(ctx); /* answered labels nobody wants any more */
 	}
@@ -1564,7 +1633,16 @@ void caa_ctx_free(caa_ctx_t *ctx)
 	caa_hmap_free(ctx->zones);
 	caa_ubconf_val_deinit(&ctx->val);
 	pthread_mutex_destroy(&ctx->lock);
-	caa_ubev_free(ctx->ev); /* after ub_ctx_delete: owns the timer heap */
+	/* after ub_ctx_delete (which frees libunbound's events, never the base)
+	 * and after every label, check and proof let go of its timer */
+	if (ctx->wake_ev != NULL)
+		event_free(ctx->wake_ev);
+	if (ctx->after_ev != NULL)
+		event_free(ctx->after_ev);
+	if (ctx->wait_ev != NULL)
+		event_free(ctx->wait_ev);
+	if (ctx->own_base && ctx->base != NULL)
+		event_base_free(ctx->base);
 	if (ctx->evfd >= 0)
 		close(ctx->evfd);
 	free(ctx);

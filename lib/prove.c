@@ -111,13 +111,13 @@ typedef struct proof {
 
 struct caa_prover {
 	struct ub_ctx *ub;
-	caa_timerq_t *timers;
+	struct event_base *base;
 	const caa_ubconf_val_t *val;
 	uint64_t query_timeout_us;
 	proof_t *active;
 };
 
-int caa_prover_new(struct ub_ctx *ub, caa_timerq_t *timers, const caa_ubconf_val_t *val,
+int caa_prover_new(struct ub_ctx *ub, struct event_base *base, const caa_ubconf_val_t *val,
                    uint64_t query_timeout_us, caa_prover_t **out)
 {
 	caa_prover_t *pv = calloc(1, sizeof(*pv));
@@ -125,7 +125,7 @@ int caa_prover_new(struct ub_ctx *ub, caa_timerq_t *timers, const caa_ubconf_val
 	if (pv == NULL)
 		return CAA_ENOMEM;
 	pv->ub = ub;
-	pv->timers = timers;
+	pv->base = base;
 	pv->val = val;
 	pv->query_timeout_us = query_timeout_us;
 	*out = pv;
@@ -135,9 +135,9 @@ int caa_prover_new(struct ub_ctx *ub, caa_timerq_t *timers, const caa_ubconf_val
 static void proof_end(proof_t *p, bool insecure, const char *why)
 {
 	caa_prover_t *pv = p->pv;
-	caa_timerq_disarm(pv->timers, &p->timer);
+	caa_timer_disarm(&p->timer);
 	if (p->in_ub) {
-		/* event mode: a cancelled query never calls back (ubevent.h) */
+		/* event mode: a cancelled query never calls back (docs/platform.md) */
 		ub_cancel(pv->ub, p->async_id);
 		p->in_ub = false;
 	}
@@ -164,7 +164,7 @@ static void on_ds(void *data, int rcode, void *packet, int len, int sec, char *w
 	p->step = caa_prove_ds_answer(p->cand, rcode, packet, len > 0 ? (size_t)len : 0, sec,
 	                              caa_ubconf_proves_insecure(p->pv->val, p->cand), &p->why);
 	/* armed already (the query's deadline): re-arming never allocates */
-	(void)caa_timerq_arm(p->pv->timers, &p->timer, caa_now_us());
+	(void)caa_timer_arm(&p->timer, caa_now_us());
 }
 
 static void proof_send(proof_t *p)
@@ -179,7 +179,7 @@ static void proof_send(proof_t *p)
 		until = p->deadline_us;
 	p->answered = false;
 	p->in_ub = true;
-	if (caa_timerq_arm(pv->timers, &p->timer, until) != CAA_EOK) {
+	if (caa_timer_arm(&p->timer, until) != CAA_EOK) {
 		p->in_ub = false;
 		proof_end(p, false, "out of memory");
 		return;
@@ -238,9 +238,9 @@ int caa_prove_start(caa_prover_t *pv, const char *name, uint64_t deadline_us, ca
 	p->deadline_us = deadline_us;
 	p->cb = cb;
 	p->arg = arg;
-	p->timer.fire = on_proof_timer;
+	caa_timer_init(&p->timer, pv->base, on_proof_timer, p);
 	/* the first query goes out from the timer: cb never runs inside this call */
-	if (caa_timerq_arm(pv->timers, &p->timer, caa_now_us()) != CAA_EOK) {
+	if (caa_timer_arm(&p->timer, caa_now_us()) != CAA_EOK) {
 		free(p);
 		return CAA_ENOMEM;
 	}

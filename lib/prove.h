@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "timerq.h"
+#include "timer.h"
 #include "ubconf.h"
 
 struct ub_ctx;
@@ -50,11 +50,11 @@ typedef struct caa_prover caa_prover_t;
 typedef void (*caa_prove_cb)(void *arg, bool insecure, const char *why);
 
 /*
- * Proofs run on the loop that owns ub and timers (the climb's): DS queries
+ * Proofs run on base, the event_base ub runs on (the climb's): DS queries
  * with ub_resolve_event(), each bounded by query_timeout_us, all by the
  * deadline given to caa_prove_start(). val must outlive the prover.
  */
-int caa_prover_new(struct ub_ctx *ub, caa_timerq_t *timers, const caa_ubconf_val_t *val,
+int caa_prover_new(struct ub_ctx *ub, struct event_base *base, const caa_ubconf_val_t *val,
                    uint64_t query_timeout_us, caa_prover_t **out);
 
 /*

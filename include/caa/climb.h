@@ -2,8 +2,9 @@
  * climb.h — CAA lookups in real DNS: the relevant-RRset tree climb over
  * libunbound's asynchronous API (RFC 8659 §3, docs/semantics.md §1, §6).
  *
- * One context owns one libunbound context (thread mode, DNSSEC-validating)
- * and one resolver loop. Every label from the name to the TLD is queried in
+ * One context owns one libunbound context (event mode, DNSSEC-validating)
+ * on one libevent event_base: its own (caa_ctx_new) or yours
+ * (caa_ctx_new_event). Every label from the name to the TLD is queried in
  * parallel; a label in flight is shared by every check that needs it; a check
  * decides as soon as its answer is certain and cancels what it no longer
  * needs; queries per zone are capped, and so are the queries libunbound holds
@@ -13,8 +14,9 @@
  *
  * Threads: caa_check_async(), caa_order_async() and caa_cancel() may be called
  * from any thread. Everything else, and every callback, runs on the one thread
- * that drives the loop (caa_ctx_run(), or caa_ctx_fd() + caa_ctx_process() in
- * your own event loop, or the synchronous wrappers when nobody else does).
+ * that drives the loop (caa_ctx_run() or caa_ctx_wait(); your own libevent
+ * loop with caa_ctx_new_event(); or the synchronous wrappers when nobody else
+ * does). docs/libcaa.md says how to embed it in another kind of loop.
  */
 #ifndef CAA_CLIMB_H
 #define CAA_CLIMB_H
@@ -27,6 +29,7 @@
 #include "export.h"
 
 typedef struct caa_ctx caa_ctx_t;
+struct event_base; /* libevent's (<event2/event.h>); only for caa_ctx_new_event */
 
 /*
  * New context from cfg (dns.unbound_conf, dns.trust_anchor_file, timeouts,
@@ -34,6 +37,15 @@ typedef struct caa_ctx caa_ctx_t;
  * outlive the context. On error writes a one-line message into err.
  */
 CAA_EXPORT int caa_ctx_new(const caa_config_t *cfg, caa_ctx_t **out, char *err, size_t errlen);
+
+/*
+ * The same on base, a libevent 2.1 event_base the caller runs (its own loop
+ * thread: event_base_dispatch() or caa_ctx_wait()). The context borrows base
+ * (free the context first, never the base before it); its events, timers and
+ * callbacks run from base's loop. CAA_EINVAL when base is NULL.
+ */
+CAA_EXPORT int caa_ctx_new_event(const caa_config_t *cfg, struct event_base *base, caa_ctx_t **out,
+                                 char *err, size_t errlen);
 
 /* Free the context; checks still running complete with CAA_ESHUTDOWN. Call on
  * the loop thread, after caa_ctx_run() returned. */
@@ -74,17 +86,20 @@ CAA_EXPORT void caa_cancel(caa_ctx_t *ctx, uint64_t id);
 
 /* ---- driving the loop ---- */
 
-/* A file descriptor that becomes readable when caa_ctx_process() has work. */
-CAA_EXPORT int caa_ctx_fd(const caa_ctx_t *ctx);
-/* Milliseconds until the next deadline (-1: none). */
-CAA_EXPORT int caa_ctx_timeout_ms(const caa_ctx_t *ctx);
-/* Do whatever is ready, without blocking. */
+/* These run the context's event_base (with caa_ctx_new_event: the caller's,
+ * and everything on it); never from inside one of its callbacks (libevent's
+ * loop does not nest: CAA_EIO). They return CAA_EOK, CAA_EIO (the backend
+ * failed) or CAA_ENOMEM. */
+/* Do whatever is ready, without blocking (EVLOOP_NONBLOCK). */
 CAA_EXPORT int caa_ctx_process(caa_ctx_t *ctx);
 /* Wait up to max_ms (-1: until something happens) for work, then process it. */
 CAA_EXPORT int caa_ctx_wait(caa_ctx_t *ctx, int max_ms);
 /* Run the loop on this thread until caa_ctx_stop() (from any thread). */
 CAA_EXPORT int caa_ctx_run(caa_ctx_t *ctx);
 CAA_EXPORT void caa_ctx_stop(caa_ctx_t *ctx);
+/* The context's event_base, for the loop thread to add its own events (the
+ * caller's own base with caa_ctx_new_event). */
+CAA_EXPORT struct event_base *caa_ctx_event_base(caa_ctx_t *ctx);
 
 /* Checks and orders in flight (approximate outside the loop thread). */
 CAA_EXPORT size_t caa_ctx_in_flight(const caa_ctx_t *ctx);

@@ -14,8 +14,10 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-flags=$(pkg-config --cflags --libs caa)
+# check: libcaa alone; async: libcaa inside the program's own libevent loop
 for ex in check async; do
+	flags=$(pkg-config --cflags --libs caa)
+	[ $ex = async ] && flags=$(pkg-config --cflags --libs caa libevent)
 	# shellcheck disable=SC2086 # word splitting of the flags is meant
 	"$cc" -std=c11 -Wall -Wextra -Werror ${CFLAGS:-} -o "$tmp/$ex" "$src/examples/$ex.c" \
 		$flags ${LDFLAGS:-}

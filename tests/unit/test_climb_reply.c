@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "climb.h"
 #include "climb_reply.h"
 #include "codes.h"
@@ -173,22 +175,22 @@ static void count_end(void *arg, int rc, caa_result_t *res)
 	assert_null(res);
 }
 
-/* dns.max_per_zone counts per registered domain under the Public Suffix
- * List (zone.h): with a cap of 1 and a forwarder on loopback that never
- * answers, the queries libunbound holds are one per zone. a.one.co.uk and
- * a.two.co.uk: one.co.uk, two.co.uk, co.uk and uk (the last two labels made
- * that co.uk and uk); x.a.one.co.uk adds none, nor c.lab's second name. */
-static void test_zone_caps(void **state)
+/* A forwarder on loopback that never answers: a bound UDP socket. */
+typedef struct silent {
+	int fd;
+	char conf[32];
+} silent_t;
+
+static void silent_up(silent_t *s)
 {
-	(void)state;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	assert_true(fd >= 0);
+	s->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(s->fd >= 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t salen = sizeof(sa);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
-	char conf[] = "/tmp/caa-test-zone-XXXXXX";
-	int cfd = mkstemp(conf);
+	assert_int_equal(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&sa, &salen), 0);
+	snprintf(s->conf, sizeof(s->conf), "/tmp/caa-test-silent-XXXXXX");
+	int cfd = mkstemp(s->conf);
 	assert_true(cfd >= 0);
 	FILE *f = fdopen(cfd, "w");
 	assert_non_null(f);
@@ -197,11 +199,29 @@ static void test_zone_caps(void **state)
 	        "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@%u\n",
 	        ntohs(sa.sin_port));
 	assert_int_equal(fclose(f), 0);
+}
+
+static void silent_down(silent_t *s)
+{
+	unlink(s->conf);
+	close(s->fd);
+}
+
+/* dns.max_per_zone counts per registered domain under the Public Suffix
+ * List (zone.h): with a cap of 1 and a forwarder on loopback that never
+ * answers, the queries libunbound holds are one per zone. a.one.co.uk and
+ * a.two.co.uk: one.co.uk, two.co.uk, co.uk and uk (the last two labels made
+ * that co.uk and uk); x.a.one.co.uk adds none, nor c.lab's second name. */
+static void test_zone_caps(void **state)
+{
+	(void)state;
+	silent_t s;
+	silent_up(&s);
 	char json[256];
 	snprintf(json, sizeof(json),
 	         "{\"issuer_domains\": [\"ca.example\"], \"dns\": {\"unbound_conf\": \"%s\", "
 	         "\"max_per_zone\": 1}}",
-	         conf);
+	         s.conf);
 	caa_config_t *cfg = NULL;
 	caa_ctx_t *ctx = NULL;
 	char err[256];
@@ -223,16 +243,124 @@ static void test_zone_caps(void **state)
 	caa_ctx_free(ctx);
 	assert_int_equal(ended, sizeof(names) / sizeof(names[0]));
 	caa_config_free(cfg);
-	unlink(conf);
-	close(fd);
+	silent_down(&s);
+}
+
+typedef struct embed {
+	struct event_base *base;
+	int rc;
+	caa_result_t *res;
+} embed_t;
+
+static void embed_done(void *arg, int rc, caa_result_t *res)
+{
+	embed_t *e = arg;
+	e->rc = rc;
+	e->res = res;
+	event_base_loopbreak(e->base);
+}
+
+/* caa_ctx_new_event: the context on the caller's event_base, driven by the
+ * caller's own event_base_dispatch(). A check against a silent server ends by
+ * its deadline (a timer on that base) and fails closed; the context leaves
+ * no event behind on the base it borrowed. */
+static void test_event_base(void **state)
+{
+	(void)state;
+	silent_t s;
+	silent_up(&s);
+	char json[256];
+	snprintf(json, sizeof(json),
+	         "{\"issuer_domains\": [\"ca.example\"], \"dns\": {\"unbound_conf\": \"%s\"}}",
+	         s.conf);
+	caa_config_t *cfg = NULL;
+	caa_ctx_t *ctx = NULL;
+	char err[256];
+	assert_int_equal(caa_config_parse(json, strlen(json), &cfg, err, sizeof(err)), CAA_EOK);
+	assert_int_equal(caa_ctx_new_event(cfg, NULL, &ctx, err, sizeof(err)), CAA_EINVAL);
+	assert_null(ctx);
+	embed_t e = {.base = event_base_new(), .rc = 1};
+	assert_non_null(e.base);
+	assert_int_equal(caa_ctx_new_event(cfg, e.base, &ctx, err, sizeof(err)), CAA_EOK);
+	assert_ptr_equal(caa_ctx_event_base(ctx), e.base);
+	/* nothing to do: max_ms ends the wait */
+	assert_int_equal(caa_ctx_wait(ctx, 10), CAA_EOK);
+	caa_request_t req = {.identifier = "a.example"};
+	assert_int_equal(caa_check_async(ctx, &req, 300, embed_done, &e, NULL), CAA_EOK);
+	assert_int_equal(event_base_dispatch(e.base), 0);
+	assert_int_equal(e.rc, CAA_EOK);
+	assert_non_null(e.res);
+	assert_int_not_equal(e.res->verdict, CAA_PERMITTED);
+	caa_result_free(e.res);
+	caa_ctx_free(ctx);
+	assert_int_equal(
+	    event_base_get_num_events(e.base, EVENT_BASE_COUNT_ADDED | EVENT_BASE_COUNT_ACTIVE), 0);
+	event_base_free(e.base);
+	caa_config_free(cfg);
+	silent_down(&s);
+}
+
+typedef struct chain {
+	caa_ctx_t *ctx;
+	unsigned done, limit, failed;
+} chain_t;
+
+/* Each completed check starts the next, as a busy server's would. */
+static void chain_next(void *arg, int rc, caa_result_t *res)
+{
+	chain_t *c = arg;
+	c->done++;
+	if (rc != CAA_EOK)
+		c->failed++;
+	caa_result_free(res);
+	if (c->done < c->limit) {
+		caa_request_t req = {.identifier = "x.test"};
+		if (caa_check_async(c->ctx, &req, 60000, chain_next, c, NULL) != CAA_EOK)
+			c->failed++;
+	}
+}
+
+/* One caa_ctx_wait() is one round of the loop, also when every answer comes
+ * from inside libunbound (test. is a built-in local zone: answered inside
+ * ub_resolve_event) and each callback starts the next check: it returns after
+ * a bounded part of the chain, so a caller's own deadlines and stop flag are
+ * seen. (It once ran the whole chain in one call.) */
+static void test_wait_returns(void **state)
+{
+	(void)state;
+	silent_t s;
+	silent_up(&s);
+	char json[256];
+	snprintf(json, sizeof(json),
+	         "{\"issuer_domains\": [\"ca.example\"], \"dns\": {\"unbound_conf\": \"%s\"}}",
+	         s.conf);
+	caa_config_t *cfg = NULL;
+	char err[256];
+	assert_int_equal(caa_config_parse(json, strlen(json), &cfg, err, sizeof(err)), CAA_EOK);
+	chain_t c = {.limit = 100000};
+	assert_int_equal(caa_ctx_new(cfg, &c.ctx, err, sizeof(err)), CAA_EOK);
+	caa_request_t req = {.identifier = "x.test"};
+	assert_int_equal(caa_check_async(c.ctx, &req, 60000, chain_next, &c, NULL), CAA_EOK);
+	unsigned waits = 0;
+	while (c.done < 10) {
+		assert_int_equal(caa_ctx_wait(c.ctx, 1000), CAA_EOK);
+		waits++;
+	}
+	assert_int_equal(c.failed, 0);
+	assert_true(c.done < 1000); /* not the whole chain */
+	assert_true(waits > 1);
+	c.limit = 0; /* the check in flight ends (CAA_ESHUTDOWN), starting none */
+	caa_ctx_free(c.ctx);
+	caa_config_free(cfg);
+	silent_down(&s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_replies),
-	    cmocka_unit_test(test_request_refused),
-	    cmocka_unit_test(test_zone_caps),
+	    cmocka_unit_test(test_replies),      cmocka_unit_test(test_request_refused),
+	    cmocka_unit_test(test_zone_caps),    cmocka_unit_test(test_event_base),
+	    cmocka_unit_test(test_wait_returns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
