@@ -187,20 +187,25 @@ static int config_ok(const caa_config_t *cfg)
 	return 0;
 }
 
-/* Wait for SIGTERM or SIGINT; meanwhile, log the BR schedule's warnings
- * daily (no thread of its own: main has nothing else to do). */
+/* Wait for SIGTERM or SIGINT; meanwhile, reopen the audit file on SIGUSR1
+ * and log the BR schedule's warnings daily (no thread of its own: main has
+ * nothing else to do). */
 static int wait_signal(const sigset_t *sigs, const caa_config_t *cfg)
 {
 	for (;;) {
 		int64_t sleep_s = caad_schedule_sleep_s(cfg);
 		int sig;
 		if (sleep_s < 0) {
-			if (sigwait(sigs, &sig) == 0)
-				return sig;
+			if (sigwait(sigs, &sig) != 0)
+				continue;
+		} else {
+			struct timespec ts = {.tv_sec = (time_t)sleep_s, .tv_nsec = 0};
+			sig = sigtimedwait(sigs, NULL, &ts);
+		}
+		if (sig == SIGUSR1) { /* logrotate moved the audit file */
+			caad_audit_reopen();
 			continue;
 		}
-		struct timespec ts = {.tv_sec = (time_t)sleep_s, .tv_nsec = 0};
-		sig = sigtimedwait(sigs, NULL, &ts);
 		if (sig > 0)
 			return sig;
 		if (errno == EAGAIN)
@@ -271,6 +276,9 @@ static int serve(daemon_t *dm, const char *config_path)
 	dm->d.metrics = caad_metrics_new(rt.metric_names, N_ROUTES, gauges, dm);
 	if (dm->d.metrics == NULL || caad_metrics_remotes(dm->d.metrics, dm->cfg) != CAA_EOK)
 		return startup_error(caa_strerror(CAA_ENOMEM));
+	if (caad_audit_open(dm->cfg->audit.file, dm->cfg->audit.required, dm->d.metrics, err,
+	                    sizeof(err)) != CAA_EOK)
+		return startup_error(err);
 	if (dm->cfg->metrics_listen != NULL &&
 	    !(dm->http =
 	          caad_http_listen(dm->cfg->metrics_listen, &dm->metrics_port, err, sizeof(err))))
@@ -282,6 +290,7 @@ static int serve(daemon_t *dm, const char *config_path)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -356,8 +365,8 @@ static int serve(daemon_t *dm, const char *config_path)
 			snprintf(hex + 2 * i, 3, "%02x", gen[i]);
 		json_object_set_new(f, "config_generation", json_string(hex));
 	}
-	caad_schedule_log(dm->cfg); /* the schedule's warning, before "listening" */
-	caad_log("listening", f);
+	caad_schedule_log(dm->cfg);     /* the schedule's warning, before "listening" */
+	caad_audit_log("listening", f); /* the audit file's too: who writes what follows */
 	caad_log_grpc_quiet(false);
 
 	int sig = wait_signal(&sigs, dm->cfg);
@@ -380,6 +389,7 @@ static int serve(daemon_t *dm, const char *config_path)
 	dm->rpc = NULL;
 	grpc_shutdown_blocking();
 	caad_log("stopped", json_pack("{s:I}", "cancelled", (json_int_t)cancelled));
+	caad_audit_close();
 	return 0;
 }
 

@@ -49,7 +49,8 @@ struct caad_metrics {
 		counter_t latency[N_BUCKETS + 1];
 		counter_t latency_sum_us, latency_count;
 	} * remote;
-	counter_t quorum[2]; /* failed, passed */
+	counter_t quorum[2];      /* failed, passed */
+	counter_t audit_failures; /* audit lines that could not be written */
 };
 
 static void inc(counter_t *c, uint64_t by)
@@ -118,6 +119,12 @@ void caad_metrics_perspective(caad_metrics_t *m, size_t remote, caa_mpic_state_t
 void caad_metrics_quorum(caad_metrics_t *m, bool passed)
 {
 	inc(&m->quorum[passed], 1);
+}
+
+void caad_metrics_audit_failure(caad_metrics_t *m)
+{
+	if (m != NULL)
+		inc(&m->audit_failures, 1);
 }
 
 void caad_metrics_free(caad_metrics_t *m)
@@ -394,4 +401,10 @@ void caad_metrics_render(caad_metrics_t *m, FILE *out)
 	        "# TYPE caad_reuse_entries gauge\ncaad_reuse_entries %zu\n",
 	        g.checks_in_flight, g.calls_in_flight, g.cache_entries);
 	render_schedule(&g.schedule, out);
+	fprintf(out,
+	        "# HELP caad_audit_write_failures_total Audit writes that failed "
+	        "(docs/caad.md#audit).\n"
+	        "# TYPE caad_audit_write_failures_total counter\ncaad_audit_write_failures_total "
+	        "%llu\n",
+	        (unsigned long long)get(&m->audit_failures));
 }

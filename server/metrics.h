@@ -49,6 +49,9 @@ void caad_metrics_perspective(caad_metrics_t *m, size_t remote, caa_mpic_state_t
 /* One quorum decided. */
 void caad_metrics_quorum(caad_metrics_t *m, bool passed);
 
+/* An audit write failed (audit.h); NULL m is fine. */
+void caad_metrics_audit_failure(caad_metrics_t *m);
+
 /* Render the page. */
 void caad_metrics_render(caad_metrics_t *m, FILE *out);
 

@@ -35,6 +35,7 @@ PREFIXES = {
     ("parse_cache", "keys"): "cache.",
     ("parse_perspective", "keys"): "perspective.",
     ("parse_remote", "keys"): "perspective.remotes[].",
+    ("parse_audit", "keys"): "audit.",
 }
 
 PAGES = ("caa.1", "caad.8", "caad.json.5")

@@ -144,6 +144,13 @@ void case_clientnames(void);
 /* t_docaa.c: DoCAA takes DNS identifiers only, as Boulder */
 void case_docaa_ident_type(void);
 /* t_schedule.c: the BR schedule of remote perspectives (test clock CAAD_SCHEDULE_NOW) */
+/* t_audit.c: the audit line as evidence */
+void case_audit_full_prepare(void);
+void case_audit_full(void);
+void case_audit_rotate(void);
+void case_audit_rfc3597(void);
+void case_audit_unanswered(void);
+void case_audit_schema(void);
 void case_schedule_config(void);
 void case_schedule_start(void);
 void case_schedule_running_prepare(void);
