@@ -145,6 +145,8 @@ void case_clientnames(void);
 void case_docaa_ident_type(void);
 /* t_schedule.c: the BR schedule of remote perspectives (test clock CAAD_SCHEDULE_NOW) */
 /* t_audit.c: the audit line as evidence */
+/* Every log line of p so far valid against docs/audit.schema.json (written to h_tmp/name). */
+void t_audit_validate(caad_proc_t *p, const char *name);
 void case_audit_full_prepare(void);
 void case_audit_full(void);
 void case_audit_rotate(void);

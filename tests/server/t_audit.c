@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,12 +193,14 @@ typedef struct loader {
 	pthread_t th;
 } loader_t;
 
+static atomic_bool rotating; /* the loaders call until the rotations are done */
+
 static void *load(void *arg)
 {
 	loader_t *ld = arg;
 	static const char *const names[] = {"issue-permit.lab", "issue-deny.lab", "www.nocaa.lab",
 	                                    "malformed.lab"};
-	for (int i = 0; i < 150; i++) {
+	for (int i = 0; i < 50 || atomic_load(&rotating); i++) {
 		if (check_status(ld->ch, names[i % 4], NULL) == GRPC_STATUS_OK)
 			ld->ok++;
 		else
@@ -214,6 +217,7 @@ void case_audit_rotate(void)
 	grpc_channel *ch;
 	t_start(&p, audit_config(file, true), &ch);
 	loader_t ld[4];
+	atomic_store(&rotating, true);
 	for (int i = 0; i < 4; i++) {
 		ld[i] = (loader_t){.ch = ch};
 		pthread_create(&ld[i].th, NULL, load, &ld[i]);
@@ -227,6 +231,7 @@ void case_audit_rotate(void)
 		for (int w = 0; w < 200 && access(file, F_OK) != 0; w++)
 			usleep(10000);
 	}
+	atomic_store(&rotating, false);
 	int ok = 0, other = 0;
 	for (int i = 0; i < 4; i++) {
 		pthread_join(ld[i].th, NULL);
@@ -236,9 +241,10 @@ void case_audit_rotate(void)
 	CHECK(other == 0, "%d calls not OK", other);
 	/* every answered call has exactly one line, in one of the files */
 	json_t *calls = json_object();
-	size_t n = 0;
+	size_t n = 0, files = 0;
 	for (int k = 0; k <= 4; k++) {
 		json_t *lines = file_lines(k < 4 ? old[k] : file, "check");
+		files += json_array_size(lines) > 0;
 		size_t i;
 		json_t *l;
 		json_array_foreach(lines, i, l)
@@ -253,6 +259,8 @@ void case_audit_rotate(void)
 		json_decref(lines);
 	}
 	CHECK(n == (size_t)ok, "%zu lines for %d answers", n, ok);
+	printf("audit_rotate: %d answers, %zu lines in %zu of 5 files\n", ok, n, files);
+	CHECK(files >= 2, "the load did not span a rotation (%zu files with lines)", files);
 	CHECK(h_log_count(&p, "audit reopened") == 4, "%zu reopens logged",
 	      h_log_count(&p, "audit reopened"));
 	json_decref(calls);
@@ -294,7 +302,15 @@ static void unanswered_call(caad_proc_t *p, grpc_channel *ch, const char *name)
 	creq(&r, name);
 	pcall_t c;
 	pcall_start(&c, ch, M_CHECK, &r.m.base, 1500);
-	usleep(300000); /* the call is in caad, waiting for DNS (drop.lab never answers) */
+	/* the call is in caad, waiting for DNS (drop.lab never answers) */
+	for (int i = 0; i < 1000; i++) {
+		char *page = h_http_get(p->metrics_port, "/metrics");
+		double n = metric(page, "caad_checks_in_flight");
+		free(page);
+		if (n >= 1)
+			break;
+		usleep(1000);
+	}
 	kill(p->pid, SIGSTOP);
 	usleep(2000000); /* past the client's deadline */
 	kill(p->pid, SIGCONT);
@@ -307,7 +323,9 @@ void case_audit_unanswered(void)
 {
 	caad_proc_t p;
 	grpc_channel *ch;
-	t_start(&p, h_lab_config(), &ch);
+	json_t *cfg = h_lab_config();
+	json_object_set_new(cfg, "metrics_listen", json_string("127.0.0.1:0"));
+	t_start(&p, cfg, &ch);
 	CHECK(t_health(ch, "") == 1, "not healthy at start");
 	unanswered_call(&p, ch, "ua.drop.lab");
 	json_t *l = h_log_find(&p, "check", "identifier", "ua.drop.lab", 15000);
@@ -323,11 +341,29 @@ void case_audit_unanswered(void)
 
 /* ---- a lab session against the schema ---- */
 
+void t_audit_validate(caad_proc_t *p, const char *name)
+{
+	char log[600], schema[600], script[600];
+	snprintf(log, sizeof(log), "%s/%s", h_tmp, name);
+	FILE *f = fopen(log, "w");
+	CHECK(f != NULL, "%s: %s", log, strerror(errno));
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->n_lines; i++)
+		fprintf(f, "%s\n", p->lines[i]);
+	pthread_mutex_unlock(&p->lock);
+	fclose(f);
+	snprintf(schema, sizeof(schema), "%s/docs/audit.schema.json", h_source);
+	snprintf(script, sizeof(script), "%s/tests/server/audit_schema.py", h_source);
+	char *argv[] = {"python3", script, schema, log, NULL};
+	CHECK(h_spawn_wait(argv) == 0, "%s: lines that do not follow %s", name, schema);
+}
+
 void case_audit_schema(void)
 {
-	char file[600], log[600];
+	char file[600];
 	snprintf(file, sizeof(file), "%s/audit.log", h_tmp);
-	snprintf(log, sizeof(log), "%s/stderr.log", h_tmp);
 	caad_proc_t p;
 	grpc_channel *ch;
 	t_start(&p, audit_config(file, true), &ch);
@@ -376,11 +412,7 @@ void case_audit_schema(void)
 
 	grpc_channel_destroy(ch);
 	CHECK(h_stop(&p, SIGTERM, 15000) == 0, "exit status");
-	FILE *f = fopen(log, "w");
-	for (size_t i = 0; f != NULL && i < p.n_lines; i++)
-		fprintf(f, "%s\n", p.lines[i]);
-	if (f != NULL)
-		fclose(f);
+	t_audit_validate(&p, "stderr.log");
 
 	json_t *lines = file_lines(file, NULL);
 	size_t i;
@@ -403,8 +435,8 @@ void case_audit_schema(void)
 	char schema[600], script[600];
 	snprintf(schema, sizeof(schema), "%s/docs/audit.schema.json", h_source);
 	snprintf(script, sizeof(script), "%s/tests/server/audit_schema.py", h_source);
-	char *argv[] = {"python3", script, schema, file, log, NULL};
-	CHECK(h_spawn_wait(argv) == 0, "lines that do not follow %s", schema);
+	char *argv[] = {"python3", script, schema, file, NULL};
+	CHECK(h_spawn_wait(argv) == 0, "audit file: lines that do not follow %s", schema);
 	if (h_failures)
 		h_log_dump(&p);
 	h_free(&p);
