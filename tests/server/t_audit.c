@@ -222,8 +222,13 @@ void case_audit_rotate(void)
 		ld[i] = (loader_t){.ch = ch};
 		pthread_create(&ld[i].th, NULL, load, &ld[i]);
 	}
+	struct stat st;
+	off_t base = stat(file, &st) == 0 ? st.st_size : 0; /* the listening line */
 	for (int k = 0; k < 4; k++) {
-		usleep(50000);
+		/* each file gets lines before it is rotated away */
+		for (int w = 0; w < 1000 && (stat(file, &st) != 0 || st.st_size <= base); w++)
+			usleep(10000);
+		base = 0;
 		snprintf(old[k], sizeof(old[k]), "%s.%d", file, k + 1);
 		CHECK(rename(file, old[k]) == 0, "rename: %s", strerror(errno));
 		kill(p.pid, SIGUSR1);
@@ -260,7 +265,7 @@ void case_audit_rotate(void)
 	}
 	CHECK(n == (size_t)ok, "%zu lines for %d answers", n, ok);
 	printf("audit_rotate: %d answers, %zu lines in %zu of 5 files\n", ok, n, files);
-	CHECK(files >= 2, "the load did not span a rotation (%zu files with lines)", files);
+	CHECK(files >= 4, "the load did not span the rotations (%zu files with lines)", files);
 	CHECK(h_log_count(&p, "audit reopened") == 4, "%zu reopens logged",
 	      h_log_count(&p, "audit reopened"));
 	json_decref(calls);
