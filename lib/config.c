@@ -1198,6 +1198,23 @@ static int parse_perspective(parser_t *ps, const json_t *obj, const char *path)
 	return ret;
 }
 
+static int parse_audit(parser_t *ps, const json_t *obj, const char *path)
+{
+	static const char *const keys[] = {"file", "required", NULL};
+	caa_config_t *cfg = ps->cfg;
+	char kp[PATH_LEN];
+	const json_t *v;
+	int ret = check_object(ps, obj, path, keys);
+
+	if (KEY("file")) {
+		ret = get_string(ps, v, kp, &cfg->audit.file);
+	}
+	if (KEY("required")) {
+		ret = get_bool(ps, v, kp, &cfg->audit.required);
+	}
+	return ret;
+}
+
 static int parse_top(parser_t *ps, const json_t *obj)
 {
 	static const char *const keys[] = {"listen",
@@ -1212,6 +1229,7 @@ static int parse_top(parser_t *ps, const json_t *obj)
 	                                   "profiles",
 	                                   "cache",
 	                                   "perspective",
+	                                   "audit",
 	                                   NULL};
 	caa_config_t *cfg = ps->cfg;
 	const char *path = "";
@@ -1267,6 +1285,9 @@ static int parse_top(parser_t *ps, const json_t *obj)
 	if (KEY("perspective")) {
 		ret = parse_perspective(ps, v, kp);
 	}
+	if (KEY("audit")) {
+		ret = parse_audit(ps, v, kp);
+	}
 	return ret;
 }
 
@@ -1306,6 +1327,7 @@ static int config_new(caa_config_t **out)
 	cfg->cache.redis.timeout_ms = 100;
 	cfg->perspective.min_remotes = 0; /* "br" */
 	cfg->perspective.remote_timeout_ms = 5 * MS_S;
+	cfg->audit.required = true;
 	*out = cfg;
 	return CAA_EOK;
 }

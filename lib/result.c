@@ -68,6 +68,14 @@ static int copy_records(const caa_rr_t *rrs, size_t n, const caa_note_t *notes, 
 		*n_out = i + 1;
 		if (recs[i].tag == NULL || recs[i].value == NULL)
 			return CAA_ENOMEM;
+		if (rrs[i].malformed && rrs[i].rdata != NULL) {
+			recs[i].rdata = malloc(rrs[i].rdata_len ? rrs[i].rdata_len : 1);
+			if (recs[i].rdata == NULL)
+				return CAA_ENOMEM;
+			if (rrs[i].rdata_len > 0)
+				memcpy(recs[i].rdata, rrs[i].rdata, rrs[i].rdata_len);
+			recs[i].rdata_len = rrs[i].rdata_len;
+		}
 	}
 	return CAA_EOK;
 }
@@ -77,6 +85,7 @@ static void free_records(caa_record_t *recs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(recs[i].tag);
 		free(recs[i].value);
+		free(recs[i].rdata);
 	}
 	free(recs);
 }

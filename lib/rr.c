@@ -80,6 +80,10 @@ int caa_rr_parse(const uint8_t *rdata, size_t len, caa_rr_t *out)
 {
 	/* Empty but printable views, so "%.*s" and memcmp never see NULL. */
 	*out = (caa_rr_t){.malformed = true, .tag = "", .value = ""};
+	if (len <= RDATA_MAX) { /* evidence of what did not parse */
+		out->rdata = rdata;
+		out->rdata_len = (uint16_t)len;
+	}
 	if (len >= 1) {
 		out->flags = rdata[0];
 	}
@@ -104,6 +108,8 @@ int caa_rr_parse(const uint8_t *rdata, size_t len, caa_rr_t *out)
 	}
 
 	out->malformed = false;
+	out->rdata = NULL;
+	out->rdata_len = 0;
 	out->tag_len = (uint8_t)tag_len;
 	out->tag = (const char *)tag;
 	out->value = (const char *)tag + tag_len;

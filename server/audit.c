@@ -11,14 +11,20 @@
  * through caa_json_escape() first, as before. No JSON objects, no per-line
  * allocation in the common case, one write(2) per flush.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "audit.h"
+#include "codes.h"
 #include "convert.h"
 #include "json.h"
 #include "log.h"
@@ -26,12 +32,144 @@
 
 #define FLUSH_AT (64 * 1024) /* an order's lines are written in pieces of about this */
 
+/* ---- the sink ---- */
+
+/* One lock orders the lines and the reopen: a line goes wholly to the old
+ * file or wholly to the new one, never to neither. */
+static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
+static int sink_fd = -1; /* -1: stderr, through caad_log_write() */
+static char *sink_path;
+static bool sink_required = true;
+static caad_metrics_t *sink_metrics;
+
+static int open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+}
+
+int caad_audit_open(const char *path, bool required, caad_metrics_t *m, char *err, size_t errlen)
+{
+	sink_required = required;
+	sink_metrics = m;
+	if (path == NULL)
+		return CAA_EOK;
+	int fd = open_file(path);
+	if (fd < 0 || (sink_path = strdup(path)) == NULL) {
+		caa_set_err(err, errlen, "audit.file: cannot open %s: %s", path,
+		            strerror(fd < 0 ? errno : ENOMEM));
+		if (fd >= 0)
+			close(fd);
+		return CAA_EIO;
+	}
+	sink_fd = fd;
+	return CAA_EOK;
+}
+
+void caad_audit_close(void)
+{
+	pthread_mutex_lock(&sink_lock);
+	if (sink_fd >= 0)
+		close(sink_fd);
+	sink_fd = -1;
+	free(sink_path);
+	sink_path = NULL;
+	pthread_mutex_unlock(&sink_lock);
+}
+
+bool caad_audit_required(void)
+{
+	return sink_required;
+}
+
+/* Under sink_lock. */
+static int reopen_locked(void)
+{
+	int fd = open_file(sink_path);
+	if (fd < 0)
+		return -1;
+	close(sink_fd);
+	sink_fd = fd;
+	return 0;
+}
+
+void caad_audit_reopen(void)
+{
+	if (sink_path == NULL)
+		return; /* stderr: nothing to reopen */
+	pthread_mutex_lock(&sink_lock);
+	int rc = reopen_locked(), e = errno;
+	pthread_mutex_unlock(&sink_lock);
+	if (rc == 0)
+		caad_log("audit reopened", json_pack("{s:s}", "file", sink_path));
+	else
+		caad_log("audit reopen failed",
+		         json_pack("{s:s, s:s}", "file", sink_path, "error", strerror(e)));
+}
+
+/* Write text (whole lines) to the file, under sink_lock. A line that went
+ * out in part is cut off again, so the file never holds half a line; a file
+ * removed under us (its lines would be read by nobody) is opened again by
+ * its path and the lines written there. */
+static int file_write(const char *text, size_t len)
+{
+	size_t written;
+	int rc = caad_write_all(sink_fd, text, len, &written);
+	if (rc != 0) {
+		int e = errno;
+		off_t end = lseek(sink_fd, 0, SEEK_END);
+		if (written > 0 && end >= (off_t)written &&
+		    ftruncate(sink_fd, end - (off_t)written) != 0) {
+			/* the half line stays: the next line still starts on its own */
+			(void)caad_write_all(sink_fd, "\n", 1, NULL);
+		}
+		errno = e;
+		return -1;
+	}
+	struct stat st;
+	if (fstat(sink_fd, &st) == 0 && st.st_nlink == 0) {
+		if (reopen_locked() != 0)
+			return -1;
+		return caad_write_all(sink_fd, text, len, NULL);
+	}
+	return 0;
+}
+
+/* Lines to the sink: CAA_EOK or CAA_EIO (counted, and logged on stderr). */
+static int sink_write(const char *text, size_t len)
+{
+	int rc;
+	if (sink_fd < 0) {
+		rc = caad_log_write(text, len);
+	} else {
+		pthread_mutex_lock(&sink_lock);
+		rc = sink_fd >= 0 ? file_write(text, len) : caad_log_write(text, len);
+		pthread_mutex_unlock(&sink_lock);
+	}
+	if (rc == 0)
+		return CAA_EOK;
+	caad_metrics_audit_failure(sink_metrics);
+	return CAA_EIO;
+}
+
+void caad_audit_log(const char *msg, json_t *fields)
+{
+	size_t len;
+	char *text = caad_log_text(msg, fields, &len);
+	if (text == NULL)
+		return;
+	caad_log_write(text, len);
+	if (sink_path != NULL)
+		(void)sink_write(text, len);
+	free(text);
+}
+
 void caad_audit_buf_init(caad_audit_buf_t *b)
 {
 	b->p = b->small;
 	b->len = 0;
 	b->cap = sizeof(b->small);
 	b->failed = false;
+	b->werr = CAA_EOK;
 }
 
 void caad_audit_buf_free(caad_audit_buf_t *b)
@@ -191,6 +329,14 @@ static void name_field(caad_audit_buf_t *b, const char *k, const char *s)
 		b->len = mark;
 }
 
+/* The rule for optional fields (docs/caad.md#audit): left out when they
+ * have no value, never written as "". */
+static void opt_field(caad_audit_buf_t *b, const char *k, const char *s)
+{
+	if (s != NULL && s[0] != '\0')
+		str_field(b, k, s);
+}
+
 static void int_field(caad_audit_buf_t *b, const char *k, long long v)
 {
 	char num[24];
@@ -239,6 +385,26 @@ static void time_value(caad_audit_buf_t *b, int64_t unix_ms)
 	put(b, "\"", 1);
 }
 
+/* A record that did not parse, as RFC 3597 generic RDATA: "\\# 5 0000616263"
+ * (the octets as they came, which the tag and value cannot show). */
+static void generic_rdata(caad_audit_buf_t *b, const caa_record_t *r)
+{
+	static const char lhex[] = "0123456789abcdef";
+	char head[32];
+	int k = snprintf(head, sizeof(head), "\"\\\\# %zu", r->rdata_len);
+	put(b, head, (size_t)k);
+	if (r->rdata_len > 0 && reserve(b, 1 + 2 * r->rdata_len)) {
+		char *o = b->p + b->len;
+		*o++ = ' ';
+		for (size_t i = 0; i < r->rdata_len; i++) {
+			*o++ = lhex[r->rdata[i] >> 4];
+			*o++ = lhex[r->rdata[i] & 0xf];
+		}
+		b->len = (size_t)(o - b->p);
+	}
+	put(b, "\"", 1);
+}
+
 static void records(caad_audit_buf_t *b, const caa_result_t *res)
 {
 	key(b, "records");
@@ -247,13 +413,22 @@ static void records(caad_audit_buf_t *b, const caa_result_t *res)
 	char small[512];
 	for (size_t i = 0; i < res->n_records; i++) {
 		const caa_record_t *r = &res->records[i];
+		if (r->malformed && r->rdata != NULL) {
+			if (!first)
+				put(b, ",", 1);
+			first = false;
+			generic_rdata(b, r);
+			continue;
+		}
 		const char *tag = r->tag ? r->tag : "", *val = r->value ? r->value : "";
 		size_t vlen = strlen(val);
 		size_t n = caa_json_escape(NULL, 0, val, vlen, true);
 		size_t need = strlen(tag) + n + 16;
 		char *text = need <= sizeof(small) ? small : malloc(need);
-		if (text == NULL)
+		if (text == NULL) {
+			b->failed = true; /* a line without its record is not the evidence */
 			continue;
+		}
 		int k = snprintf(text, need, "%u %s \"", r->flags, tag);
 		caa_json_escape(text + k, n + 1, val, vlen, true);
 		text[(size_t)k + n] = '"';
@@ -372,8 +547,7 @@ void caad_audit_append(caad_audit_buf_t *b, const caad_audit_t *who, const caa_r
 	int_field(b, "call", (long long)who->call);
 	name_field(b, "rpc", who->rpc);
 	str_field(b, "peer", who->peer);
-	if (who->client != NULL)
-		str_field(b, "client", who->client);
+	opt_field(b, "client", who->client);
 	if (who->size > 1 || strcmp(who->rpc, "CheckOrder") == 0) {
 		key(b, "order");
 		PUT_LIT(b, "{\"index\":");
@@ -384,15 +558,18 @@ void caad_audit_append(caad_audit_buf_t *b, const caad_audit_t *who, const caa_r
 	}
 	if (who->authz_id != 0)
 		int_field(b, "authz_id", (long long)who->authz_id);
+	key(b, "answered");
+	if (who->answered)
+		PUT_LIT(b, "true");
+	else
+		PUT_LIT(b, "false");
 	str_field(b, "identifier", req->identifier);
-	if (req->type != NULL && strcmp(req->type, "dns") != 0)
-		str_field(b, "identifier_type", req->type);
-	if (req->account_uri != NULL)
-		str_field(b, "account_uri", req->account_uri);
+	str_field(b, "identifier_type", req->type != NULL && req->type[0] ? req->type : "dns");
+	opt_field(b, "account_uri", req->account_uri);
 	if (req->account_id != 0)
 		int_field(b, "account_id", (long long)req->account_id);
-	str_field(b, "validation_method", req->method);
-	str_field(b, "policy", req->policy);
+	opt_field(b, "validation_method", req->method);
+	opt_field(b, "policy", req->policy);
 	if (req->validated_at_ms != 0) {
 		key(b, "validated_at");
 		time_value(b, req->validated_at_ms);
@@ -402,33 +579,43 @@ void caad_audit_append(caad_audit_buf_t *b, const caad_audit_t *who, const caa_r
 	if (error != NULL)
 		name_field(b, "error", error);
 	PUT_LIT(b, "}\n");
-	if (b->failed) { /* out of memory: drop this line, keep the ones before */
+	if (b->failed) { /* out of memory: this line is lost, the flush says so */
 		b->len = mark;
 		b->failed = false;
+		if (b->werr == CAA_EOK)
+			b->werr = CAA_ENOMEM;
+		caad_metrics_audit_failure(sink_metrics);
 	}
 	if (b->len >= FLUSH_AT)
-		caad_audit_flush(b);
+		b->werr = caad_audit_flush(b); /* keeps an earlier loss */
 }
 
-void caad_audit_flush(caad_audit_buf_t *b)
+int caad_audit_flush(caad_audit_buf_t *b)
 {
-	if (b->len > 0)
-		caad_log_write(b->p, b->len);
+	int rc = b->werr;
+	if (b->len > 0) {
+		int w = sink_write(b->p, b->len);
+		if (rc == CAA_EOK)
+			rc = w;
+	}
 	b->len = 0;
+	b->werr = CAA_EOK;
+	return rc;
 }
 
-void caad_audit_check(const caad_audit_t *who, const caa_request_t *req, const caa_result_t *res,
-                      const char *error)
+int caad_audit_check(const caad_audit_t *who, const caa_request_t *req, const caa_result_t *res,
+                     const char *error)
 {
 	caad_audit_buf_t b;
 	caad_audit_buf_init(&b);
 	caad_audit_append(&b, who, req, res, error);
-	caad_audit_flush(&b);
+	int rc = caad_audit_flush(&b);
 	caad_audit_buf_free(&b);
+	return rc;
 }
 
-void caad_audit_refused(const char *rpc, const char *peer, const char *client, char *const *sans,
-                        const char *error)
+int caad_audit_refused(const char *rpc, const char *peer, const char *client, char *const *sans,
+                       const char *error)
 {
 	caad_audit_buf_t b;
 	caad_audit_buf_init(&b);
@@ -437,8 +624,7 @@ void caad_audit_refused(const char *rpc, const char *peer, const char *client, c
 	PUT_LIT(&b, ",\"msg\":\"refused\"");
 	str_field(&b, "rpc", rpc);
 	str_field(&b, "peer", peer);
-	if (client != NULL)
-		str_field(&b, "client", client);
+	opt_field(&b, "client", client);
 	key(&b, "sans");
 	put(&b, "[", 1);
 	for (size_t i = 0; sans != NULL && sans[i] != NULL; i++) {
@@ -449,7 +635,11 @@ void caad_audit_refused(const char *rpc, const char *peer, const char *client, c
 	put(&b, "]", 1);
 	str_field(&b, "error", error);
 	PUT_LIT(&b, "}\n");
-	if (!b.failed) /* out of memory: no line rather than half of one */
-		caad_audit_flush(&b);
+	int rc = CAA_ENOMEM; /* out of memory: no line rather than half of one */
+	if (!b.failed)
+		rc = caad_audit_flush(&b);
+	else
+		caad_metrics_audit_failure(sink_metrics);
 	caad_audit_buf_free(&b);
+	return rc;
 }

@@ -65,8 +65,10 @@ static void audit(caad_audit_buf_t *b, caad_job_t *job, size_t i, const char *er
 	                    .client = caad_call_identity(job->call),
 	                    .index = i,
 	                    .size = job->n,
-	                    .authz_id = job->authz_id};
-	caad_audit_append(b, &who, &job->reqs[i], job->results[i], error);
+	                    .authz_id = job->authz_id,
+	                    .answered = error == NULL};
+	/* no verdict in the line of an answer the client never gets */
+	caad_audit_append(b, &who, &job->reqs[i], error ? NULL : job->results[i], error);
 }
 
 static void job_free(caad_job_t *job)
@@ -92,12 +94,17 @@ static void finish(caad_job_t *job, int rc)
 		error = caa_strerror(rc);
 		code = rc == CAA_ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_INTERNAL;
 	}
+	/* a client that is gone (deadline, cancel) gets no verdict: the line
+	 * says so rather than record one nobody saw */
+	const char *gone = code == GRPC_STATUS_OK ? caad_call_gone(job->call) : NULL;
+	if (gone != NULL) {
+		error = gone;
+		code = GRPC_STATUS_DEADLINE_EXCEEDED;
+	}
 	caad_audit_buf_t lines;
 	caad_audit_buf_init(&lines);
 	for (size_t i = 0; i < job->n; i++) {
 		caa_result_t *res = job->results[i];
-		/* a result the client never gets (cancelled, out of memory) says why too */
-		const char *why = error;
 		if (res != NULL) {
 			/* under the result's checked_at: a permission to reuse, or a
 			 * refusal that beats every permission checked before it */
@@ -105,15 +112,21 @@ static void finish(caad_job_t *job, int rc)
 				caa_cache_put_request(job->d->cache, &job->reqs[i], res);
 			caad_metrics_check(job->d->metrics, &job->reqs[i], res);
 		}
-		audit(&lines, job, i, why);
+		/* a result the client never gets (cancelled, out of memory) says why */
+		audit(&lines, job, i, error);
 	}
-	/* the evidence is written before the answer leaves */
-	caad_audit_flush(&lines);
+	/* the evidence is written before the answer leaves; without it, no answer */
+	int wrc = caad_audit_flush(&lines);
 	caad_audit_buf_free(&lines);
-	if (code == GRPC_STATUS_OK)
+	if (wrc != CAA_EOK && caad_audit_required()) {
+		caad_call_fail(job->call, GRPC_STATUS_UNAVAILABLE,
+		               "the audit line could not be written (%s): no answer without it",
+		               caa_strerror(wrc));
+	} else if (code == GRPC_STATUS_OK) {
 		job->reply(job);
-	else
+	} else {
 		caad_call_fail(job->call, code, "%s", error);
+	}
 	job_free(job);
 }
 

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,22 +30,39 @@ void caad_log_time(char *buf, size_t size, long long unix_ms)
 	snprintf(buf, size, "%s.%03dZ", day, (int)(unix_ms % 1000));
 }
 
-void caad_log_write(const char *text, size_t len)
+int caad_write_all(int fd, const char *text, size_t len, size_t *written)
 {
-	pthread_mutex_lock(&log_lock);
+	if (written != NULL)
+		*written = 0;
 	while (len > 0) {
-		ssize_t w = write(STDERR_FILENO, text, len);
+		ssize_t w = write(fd, text, len);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			break; /* nowhere to report it: the line is lost */
-		text += w;
+		if (w < 0)
+			return -1;
+		if (w == 0) { /* a regular file that cannot take more: as full */
+			errno = ENOSPC;
+			return -1;
+		}
+		text += w; /* a short write: the rest goes next */
 		len -= (size_t)w;
+		if (written != NULL)
+			*written += (size_t)w;
 	}
-	pthread_mutex_unlock(&log_lock);
+	return 0;
 }
 
-void caad_log(const char *msg, json_t *fields)
+int caad_log_write(const char *text, size_t len)
+{
+	pthread_mutex_lock(&log_lock);
+	int rc = caad_write_all(STDERR_FILENO, text, len, NULL);
+	int e = errno;
+	pthread_mutex_unlock(&log_lock);
+	errno = e;
+	return rc;
+}
+
+char *caad_log_text(const char *msg, json_t *fields, size_t *len)
 {
 	char when[40];
 	caad_log_time(when, sizeof(when), (long long)caa_wall_ms());
@@ -55,15 +73,24 @@ void caad_log(const char *msg, json_t *fields)
 		json_object_update(line, fields);
 	json_decref(fields);
 	if (line == NULL)
-		return;
+		return NULL;
 	char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) |
 	                                  JSON_ENSURE_ASCII);
 	json_decref(line);
 	if (text == NULL)
+		return NULL;
+	*len = strlen(text);
+	text[(*len)++] = '\n'; /* replaces the NUL: written with its length */
+	return text;
+}
+
+void caad_log(const char *msg, json_t *fields)
+{
+	size_t len;
+	char *text = caad_log_text(msg, fields, &len);
+	if (text == NULL)
 		return;
-	size_t len = strlen(text);
-	text[len] = '\n'; /* replaces the NUL: written with its length */
-	caad_log_write(text, len + 1);
+	caad_log_write(text, len);
 	free(text);
 }
 

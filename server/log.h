@@ -16,8 +16,18 @@
 void caad_log(const char *msg, json_t *fields);
 
 /* Write whole lines (each ending in '\n') already built, under the log's
- * lock, with write(2) on stderr: never interleaved with another line. */
-void caad_log_write(const char *text, size_t len);
+ * lock, with write(2) on stderr: never interleaved with another line.
+ * 0, or -1 with errno when not all of it was written. */
+int caad_log_write(const char *text, size_t len);
+
+/* write(2) all of text to fd, through short writes and EINTR: 0, or -1
+ * with errno (a write of 0 octets is ENOSPC); *written (may be NULL) says
+ * how much went out either way. */
+int caad_write_all(int fd, const char *text, size_t len, size_t *written);
+
+/* The line caad_log() writes, ending in '\n' (no NUL counted in *len);
+ * fields as there. free() it; NULL when it cannot be built. */
+char *caad_log_text(const char *msg, json_t *fields, size_t *len);
 
 /* Route gRPC core's own log messages through caad_log ("grpc" lines). They
  * start quiet: a startup failure is reported once, as caad's own line. */

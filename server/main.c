@@ -303,7 +303,8 @@ static int64_t schedule_tick(daemon_t *dm, bool log)
 	return s;
 }
 
-/* Wait for SIGTERM or SIGINT, reloading on SIGHUP; meanwhile, log the BR
+/* Wait for SIGTERM or SIGINT, reloading on SIGHUP and reopening the audit
+ * file on SIGUSR1; meanwhile, log the BR
  * schedule's warnings daily (no thread of its own: main has nothing else
  * to do). */
 static int wait_signal(daemon_t *dm, const sigset_t *sigs)
@@ -321,7 +322,9 @@ static int wait_signal(daemon_t *dm, const sigset_t *sigs)
 				continue;
 			}
 		}
-		if (sig == SIGHUP) {
+		if (sig == SIGUSR1) { /* logrotate moved the audit file */
+			caad_audit_reopen();
+		} else if (sig == SIGHUP) {
 			reload(dm);
 			sleep_s = schedule_tick(dm, false);
 		} else if (sig > 0) {
@@ -410,6 +413,10 @@ static int serve_prepare(daemon_t *dm, char *err, size_t errlen)
 		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
 		return CAA_ENOMEM;
 	}
+	int rc = caad_audit_open(dm->cfg->audit.file, dm->cfg->audit.required, dm->d.metrics, err,
+	                         errlen);
+	if (rc != CAA_EOK)
+		return rc;
 	if (dm->cfg->metrics_listen != NULL &&
 	    !(dm->http = caad_http_listen(dm->cfg->metrics_listen, &dm->metrics_port, err, errlen)))
 		return CAA_ECONFIG;
@@ -491,8 +498,8 @@ static void log_listening(daemon_t *dm, int port, unsigned threads)
 	generation_hex(d->cache, hex);
 	caad_gens_release(d);
 	json_object_set_new(f, "config_generation", json_string(hex));
-	caad_schedule_log(cfg); /* the schedule's warning, before "listening" */
-	caad_log("listening", f);
+	caad_schedule_log(cfg);         /* the schedule's warning, before "listening" */
+	caad_audit_log("listening", f); /* the audit file's too: who writes what follows */
 }
 
 /* After SIGTERM/SIGINT: drain the calls, then stop everything in the order
@@ -519,6 +526,7 @@ static void drain_and_stop(daemon_t *dm, int sig)
 	if (sigpending(&pending) == 0 && sigismember(&pending, SIGHUP))
 		caad_log("reload ignored", json_pack("{s:s}", "why", "caad was draining"));
 	caad_log("stopped", json_pack("{s:I}", "cancelled", (json_int_t)cancelled));
+	caad_audit_close();
 }
 
 static int serve(daemon_t *dm)
@@ -527,12 +535,13 @@ static int serve(daemon_t *dm)
 	if (serve_prepare(dm, err, sizeof(err)) != CAA_EOK)
 		return startup_error(err);
 	/* gRPC starts threads in grpc_init: they must inherit the blocked set,
-	 * so that only sigwait() below sees SIGTERM, SIGINT and SIGHUP. */
+	 * so that only sigwait() below sees SIGTERM, SIGINT, SIGHUP and SIGUSR1. */
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -96,6 +96,7 @@ struct caad_metrics {
 	size_t n_reg;
 	counter_t reloads[2];                    /* error, ok (caad_metrics_reload) */
 	counter_t generation, generation_time_s; /* the config generation serving now */
+	counter_t audit_failures;                /* audit lines that could not be written */
 };
 
 static void inc(counter_t *c, uint64_t by)
@@ -244,6 +245,12 @@ void caad_metrics_generation(caad_metrics_t *m, uint64_t generation, int64_t loa
 void caad_metrics_quorum(caad_metrics_t *m, bool passed)
 {
 	inc(&m->quorum[passed], 1);
+}
+
+void caad_metrics_audit_failure(caad_metrics_t *m)
+{
+	if (m != NULL)
+		inc(&m->audit_failures, 1);
 }
 
 void caad_metrics_free(caad_metrics_t *m)
@@ -726,4 +733,10 @@ void caad_metrics_render(caad_metrics_t *m, FILE *out)
 	        (unsigned long long)get(&m->reloads[1]), (unsigned long long)get(&m->reloads[0]),
 	        (unsigned long long)get(&m->generation),
 	        (unsigned long long)get(&m->generation_time_s));
+	fprintf(out,
+	        "# HELP caad_audit_write_failures_total Audit writes that failed "
+	        "(docs/caad.md#audit).\n"
+	        "# TYPE caad_audit_write_failures_total counter\ncaad_audit_write_failures_total "
+	        "%llu\n",
+	        (unsigned long long)get(&m->audit_failures));
 }

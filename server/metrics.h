@@ -75,6 +75,8 @@ caad_metric_t *caad_metrics_gauge(caad_metrics_t *m, const char *name, const cha
                                   const char *labels);
 void caad_metric_add(caad_metric_t *counter, uint64_t by);
 void caad_metric_set(caad_metric_t *gauge, int64_t value);
+/* An audit write failed (audit.h); NULL m is fine. */
+void caad_metrics_audit_failure(caad_metrics_t *m);
 
 /* Render the page. */
 void caad_metrics_render(caad_metrics_t *m, FILE *out);

@@ -259,6 +259,16 @@ int64_t caad_call_time_left_ms(const caad_call_t *c)
 	return (int64_t)left.tv_sec * 1000 + left.tv_nsec / 1000000;
 }
 
+const char *caad_call_gone(caad_call_t *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool cancelled = c->cancel_asked; /* set when RECV_CLOSE completed cancelled */
+	pthread_mutex_unlock(&c->lock);
+	if (caad_call_time_left_ms(c) == 0)
+		return "deadline exceeded before the answer";
+	return cancelled ? "cancelled by the client" : NULL;
+}
+
 const char *caad_call_peer(caad_call_t *c)
 {
 	if (c->peer == NULL)

@@ -95,6 +95,11 @@ caad_arena_t *caad_call_arena(caad_call_t *c);
  * the client set none. Computed on the monotonic clock. */
 int64_t caad_call_time_left_ms(const caad_call_t *c);
 
+/* Why an answer sent now would reach nobody: "deadline exceeded before the
+ * answer" (the client's deadline has passed), "cancelled by the client"
+ * (gRPC reported the call over), or NULL while the client still waits. */
+const char *caad_call_gone(caad_call_t *c);
+
 /* The peer address ("ipv4:127.0.0.1:5555") and, over TLS with a client
  * certificate, its identity ("CN=ra,O=ca.example"; NULL without). Owned by
  * the call. */

@@ -88,6 +88,11 @@ typedef struct caa_config {
 		uint64_t remote_timeout_ms; /* default 5s */
 	} perspective;
 
+	struct {
+		char *file;    /* NULL = the audit lines go to stderr with the log */
+		bool required; /* default true: a check whose line cannot be written fails */
+	} audit;
+
 	/* storage for policy strings (method_labels) the policies borrow; every string
 	 * and array above lives there too, so do not replace them: caa_config_free()
 	 * frees that storage, not the fields */

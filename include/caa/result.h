@@ -25,6 +25,8 @@ typedef struct caa_record {
 	char *tag;
 	char *value;
 	caa_note_t note;
+	uint8_t *rdata; /* malformed: the RDATA as it came, so it can be shown (RFC 3597) */
+	size_t rdata_len;
 } caa_record_t;
 
 /* One label of the climb, for explanations. */

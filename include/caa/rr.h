@@ -26,6 +26,8 @@ typedef struct caa_rr {
 	bool malformed; /* RDATA did not parse: tag/value are empty */
 	const char *tag;
 	const char *value;
+	const uint8_t *rdata; /* malformed: the RDATA as it came (rdata_len octets), else NULL */
+	uint16_t rdata_len;
 } caa_rr_t;
 
 /* Recognised tags (case-insensitive). */

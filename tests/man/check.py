@@ -36,6 +36,7 @@ PREFIXES = {
     ("parse_cache_redis", "keys"): "cache.redis.",
     ("parse_perspective", "keys"): "perspective.",
     ("parse_remote", "keys"): "perspective.remotes[].",
+    ("parse_audit", "keys"): "audit.",
 }
 
 PAGES = ("caa.1", "caad.8", "caad.json.5")

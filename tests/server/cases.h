@@ -154,6 +154,15 @@ void case_docaa_ident_type(void);
 /* t_reload.c: SIGHUP */
 void case_reload_prepare(void);
 void case_reload(void);
+/* t_audit.c: the audit line as evidence */
+/* Every log line of p so far valid against docs/audit.schema.json (written to h_tmp/name). */
+void t_audit_validate(caad_proc_t *p, const char *name);
+void case_audit_full_prepare(void);
+void case_audit_full(void);
+void case_audit_rotate(void);
+void case_audit_rfc3597(void);
+void case_audit_unanswered(void);
+void case_audit_schema(void);
 void case_schedule_config(void);
 void case_schedule_start(void);
 void case_schedule_running_prepare(void);

@@ -323,6 +323,7 @@ void case_mpic_quorum(void)
 		          json_array_size(json_object_get(line, "perspectives")) == row->n,
 		      "%s: the audit line lacks perspectives or quorum", row->what);
 		json_decref(line);
+		t_audit_validate(&t.primary, "primary.log");
 		primary_stop(&t);
 		if (h_failures) {
 			fprintf(stderr, "after row: %s\n", row->what);
@@ -331,6 +332,7 @@ void case_mpic_quorum(void)
 	}
 	for (size_t i = 0; i < 6; i++) {
 		CHECK(h_stop(&live[i].p, SIGTERM, 15000) == 0, "remote exit status");
+		t_audit_validate(&live[i].p, "remote.log"); /* DoCAA lines */
 		h_free(&live[i].p);
 	}
 }
