@@ -50,6 +50,7 @@
 #define MAX_METHOD_LABELS    256
 #define MAX_METHODS          32
 #define MAX_REMOTES          64
+#define MAX_WEBHOOKS         32
 #define MAX_NAME_LEN         64 /* profile, perspective and remote names */
 #define PATH_LEN             256
 #define SEG_LEN              64 /* a user-chosen key shown in a path or message */
@@ -1215,11 +1216,127 @@ static int parse_audit(parser_t *ps, const json_t *obj, const char *path)
 	return ret;
 }
 
+/* The HTTP(S) listener: listen, and tls as the gRPC listener's (client_names
+ * is not served here yet). */
+static int parse_http(parser_t *ps, const json_t *obj, const char *path)
+{
+	static const char *const keys[] = {"listen", "tls", NULL};
+	caa_config_t *cfg = ps->cfg;
+	char kp[PATH_LEN];
+	const json_t *v;
+	int ret = check_object(ps, obj, path, keys);
+
+	if (ret == CAA_EOK && json_object_get(obj, "listen") == NULL) {
+		path_key(kp, sizeof(kp), path, "listen");
+		return FAIL(ps, CAA_ECONFIG, "%s: missing", kp);
+	}
+	if (KEY("listen")) {
+		ret = get_listen(ps, v, kp, &cfg->http.listen);
+	}
+	if (KEY("tls")) {
+		const json_t *names = json_object_get(v, "client_names");
+		if (names != NULL) {
+			char np[PATH_LEN];
+			path_key(np, sizeof(np), kp, "client_names");
+			return FAIL(ps, CAA_ECONFIG,
+			            "%s: not supported on the http listener; every client "
+			            "certificate %s.client_ca signed is admitted",
+			            np, kp);
+		}
+		ret = parse_tls(ps, v, kp, &cfg->http.tls, false);
+	}
+	return ret;
+}
+
+static int parse_webhook(parser_t *ps, const json_t *obj, const char *path, caa_webhook_config_t *w)
+{
+	static const char *const keys[] = {
+	    "name", "secret_file", "policy", "validation_method", "account_uri", NULL};
+	char kp[PATH_LEN];
+	const json_t *v;
+	int ret = check_object(ps, obj, path, keys);
+
+	for (size_t i = 0; ret == CAA_EOK && i < 2; i++) {
+		if (json_object_get(obj, keys[i]) == NULL) {
+			path_key(kp, sizeof(kp), path, keys[i]);
+			return FAIL(ps, CAA_ECONFIG, "%s: missing", kp);
+		}
+	}
+	if (KEY("name")) {
+		ret = get_name(ps, v, kp, &w->name);
+	}
+	if (KEY("secret_file")) {
+		ret = get_string(ps, v, kp, &w->secret_file);
+	}
+	if (KEY("policy") && (ret = get_string(ps, v, kp, &w->policy)) == CAA_EOK &&
+	    caa_config_policy(ps->cfg, w->policy) == NULL) {
+		return FAIL(ps, CAA_ECONFIG, "%s: no profile named \"%s\"", kp, w->policy);
+	}
+	if (KEY("validation_method") &&
+	    (ret = get_string(ps, v, kp, &w->validation_method)) == CAA_EOK &&
+	    w->validation_method[0] != '\0' && !ldh_token(w->validation_method)) {
+		return FAIL(ps, CAA_ECONFIG,
+		            "%s: expected an ACME method name like \"dns-01\", got \"%s\"", kp,
+		            w->validation_method);
+	}
+	if (KEY("account_uri")) {
+		ret = get_string(ps, v, kp, &w->account_uri);
+	}
+	if (ret != CAA_EOK) {
+		return ret;
+	}
+	const char *empty = "";
+	w->policy = w->policy ? w->policy : (char *)empty;
+	w->validation_method = w->validation_method ? w->validation_method : (char *)empty;
+	w->account_uri = w->account_uri ? w->account_uri : (char *)empty;
+	return CAA_EOK;
+}
+
+static int parse_webhooks(parser_t *ps, const json_t *obj, const char *path)
+{
+	caa_config_t *cfg = ps->cfg;
+	char got[GOT_LEN], kp[PATH_LEN];
+	if (!json_is_array(obj)) {
+		return FAIL(ps, CAA_ECONFIG, "%s: expected an array of objects, got %s", path,
+		            describe(obj, got, sizeof(got)));
+	}
+	size_t n = json_array_size(obj);
+	if (n > MAX_WEBHOOKS) {
+		return FAIL(ps, CAA_ECONFIG, "%s: at most %d webhooks, got %zu", path, MAX_WEBHOOKS,
+		            n);
+	}
+	cfg->webhooks = pool_alloc(ps->pool, n, sizeof(*cfg->webhooks));
+	if (cfg->webhooks == NULL) {
+		return fail_nomem(ps);
+	}
+	for (size_t i = 0; i < n; i++) {
+		caa_webhook_config_t *w = &cfg->webhooks[i];
+		path_index(kp, sizeof(kp), path, i);
+		int ret = parse_webhook(ps, json_array_get(obj, i), kp, w);
+		if (ret != CAA_EOK) {
+			return ret;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(w->name, cfg->webhooks[j].name) == 0) {
+				return FAIL(ps, CAA_ECONFIG, "%s.name: \"%s\" is also %s[%zu].name",
+				            kp, w->name, path, j);
+			}
+		}
+		cfg->n_webhooks++;
+	}
+	if (n > 0 && cfg->http.listen == NULL) {
+		return FAIL(ps, CAA_ECONFIG, "%s: needs http.listen to be served on", path);
+	}
+	return CAA_EOK;
+}
+
 static int parse_top(parser_t *ps, const json_t *obj)
 {
 	static const char *const keys[] = {"listen",
 	                                   "tls",
 	                                   "metrics_listen",
+	                                   "http",
+	                                   "webhooks",
 	                                   "issuer_domains",
 	                                   "account_uri_prefixes",
 	                                   "recheck_window",
@@ -1246,6 +1363,9 @@ static int parse_top(parser_t *ps, const json_t *obj)
 	}
 	if (KEY("metrics_listen")) {
 		ret = get_listen(ps, v, kp, &cfg->metrics_listen);
+	}
+	if (KEY("http")) {
+		ret = parse_http(ps, v, kp);
 	}
 	if (KEY("issuer_domains")) {
 		ret = get_string_array(ps, v, kp, MAX_ISSUER_DOMAINS, issuer_domain_check,
@@ -1287,6 +1407,10 @@ static int parse_top(parser_t *ps, const json_t *obj)
 	}
 	if (KEY("audit")) {
 		ret = parse_audit(ps, v, kp);
+	}
+	/* after profiles: a webhook names one */
+	if (KEY("webhooks")) {
+		ret = parse_webhooks(ps, v, kp);
 	}
 	return ret;
 }

@@ -9,13 +9,21 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include "codes.h"
 #include "http.h"
@@ -25,6 +33,7 @@ typedef struct route {
 	char method[8], path[64];
 	size_t max_body;
 	caad_http_handler_fn fn;
+	caad_http_async_fn async;
 	void *arg;
 } route_t;
 
@@ -33,15 +42,29 @@ struct caad_http {
 	struct MHD_Daemon *mhd;
 	route_t routes[CAAD_HTTP_MAX_ROUTES];
 	size_t n_routes;
+	char *cert, *key, *trust; /* PEM text for HTTPS; trust = mTLS */
+	atomic_uint due;          /* asynchronous answers not given yet */
 };
 
-/* One request in progress: its route (or error status) and its body so far. */
-typedef struct pending {
+/* One request in progress: its route (or error status) and its body so far;
+ * for an asynchronous route, its answer (lock: the answer may come from any
+ * thread, before or after the connection is suspended). */
+struct caad_http_reply {
+	caad_http_t *h;
+	struct MHD_Connection *conn;
 	int route; /* index, or -status */
-	bool too_big;
+	bool too_big, started;
 	char *body;
 	size_t len;
-} pending_t;
+	char peer[64], *identity;
+	pthread_mutex_t lock;
+	bool answered, suspended;
+	unsigned status;
+	const char *ctype;
+	char *answer;
+	size_t answer_len;
+};
+typedef struct caad_http_reply pending_t;
 
 /* Split "host:port" / "[v6]:port" into host and port (in buf). */
 static bool split_addr(const char *addr, char *buf, size_t size, const char **host,
@@ -66,12 +89,13 @@ static bool split_addr(const char *addr, char *buf, size_t size, const char **ho
 	return **port != '\0';
 }
 
-caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t errlen)
+caad_http_t *caad_http_listen(const char *key, const char *addr, int *port, char *err,
+                              size_t errlen)
 {
 	char buf[256];
 	const char *host, *svc;
 	if (!split_addr(addr, buf, sizeof(buf), &host, &svc)) {
-		caa_set_err(err, errlen, "metrics_listen: \"%s\" is not host:port", addr);
+		caa_set_err(err, errlen, "%s: \"%s\" is not host:port", key, addr);
 		return NULL;
 	}
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
@@ -80,7 +104,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	struct addrinfo *ai = NULL;
 	int rc = getaddrinfo(*host ? host : NULL, svc, &hints, &ai);
 	if (rc != 0) {
-		caa_set_err(err, errlen, "metrics_listen: %s: %s", addr, gai_strerror(rc));
+		caa_set_err(err, errlen, "%s: %s: %s", key, addr, gai_strerror(rc));
 		return NULL;
 	}
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -88,8 +112,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
-		caa_set_err(err, errlen, "metrics_listen: cannot listen on %s: %s", addr,
-		            strerror(errno));
+		caa_set_err(err, errlen, "%s: cannot listen on %s: %s", key, addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);
@@ -103,7 +126,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
 	    getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, portbuf, sizeof(portbuf),
 	                NI_NUMERICSERV) != 0) {
-		caa_set_err(err, errlen, "metrics_listen: cannot read the bound port of %s", addr);
+		caa_set_err(err, errlen, "%s: cannot read the bound port of %s", key, addr);
 		close(fd);
 		return NULL;
 	}
@@ -111,7 +134,7 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 
 	caad_http_t *h = calloc(1, sizeof(*h));
 	if (h == NULL || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-		caa_set_err(err, errlen, "metrics_listen: out of resources");
+		caa_set_err(err, errlen, "%s: out of resources", key);
 		free(h);
 		close(fd);
 		return NULL;
@@ -120,12 +143,12 @@ caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t err
 	return h;
 }
 
-int caad_http_handle(caad_http_t *h, const char *method, const char *path, size_t max_body,
-                     caad_http_handler_fn fn, void *arg)
+static int add_route(caad_http_t *h, const char *method, const char *path, size_t max_body,
+                     caad_http_handler_fn fn, caad_http_async_fn async, void *arg)
 {
-	route_t *r = &h->routes[h->n_routes];
-	if (fn == NULL || strlen(method) >= sizeof(r->method) || strlen(path) >= sizeof(r->path) ||
-	    path[0] != '/' || h->mhd != NULL)
+	route_t *r = &h->routes[h->n_routes < CAAD_HTTP_MAX_ROUTES ? h->n_routes : 0];
+	if ((fn == NULL) == (async == NULL) || strlen(method) >= sizeof(r->method) ||
+	    strlen(path) >= sizeof(r->path) || path[0] != '/' || h->mhd != NULL)
 		return CAA_EINVAL;
 	for (size_t i = 0; i < h->n_routes; i++)
 		if (strcmp(h->routes[i].method, method) == 0 &&
@@ -137,9 +160,79 @@ int caad_http_handle(caad_http_t *h, const char *method, const char *path, size_
 	strcpy(r->path, path);
 	r->max_body = max_body;
 	r->fn = fn;
+	r->async = async;
 	r->arg = arg;
 	h->n_routes++;
 	return CAA_EOK;
+}
+
+int caad_http_handle(caad_http_t *h, const char *method, const char *path, size_t max_body,
+                     caad_http_handler_fn fn, void *arg)
+{
+	return add_route(h, method, path, max_body, fn, NULL, arg);
+}
+
+int caad_http_handle_async(caad_http_t *h, const char *method, const char *path, size_t max_body,
+                           caad_http_async_fn fn, void *arg)
+{
+	return add_route(h, method, path, max_body, NULL, fn, arg);
+}
+
+/* path is route's, or under it when route ends in '/'. */
+static bool path_matches(const char *route, const char *path)
+{
+	size_t n = strlen(route);
+	if (n > 1 && route[n - 1] == '/')
+		return strncmp(route, path, n) == 0 && path[n] != '\0';
+	return strcmp(route, path) == 0;
+}
+
+static char *read_pem(const char *key, const char *file, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = f ? open_memstream(&buf, &len) : NULL;
+	if (out != NULL) {
+		char chunk[4096];
+		size_t n;
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, out);
+		bool bad = ferror(f) != 0;
+		if (fclose(out) != 0 || bad) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	if (buf == NULL || len == 0) {
+		caa_set_err(err, errlen, "%s.%s: cannot read %s: %s", key, file, path,
+		            buf ? "empty file" : strerror(errno));
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int caad_http_tls(caad_http_t *h, const char *key, const char *cert, const char *pkey,
+                  const char *client_ca, char *err, size_t errlen)
+{
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		caa_set_err(err, errlen, "%s: this libmicrohttpd has no TLS support", key);
+		return CAA_ECONFIG;
+	}
+	if ((h->cert = read_pem(key, "cert", cert, err, errlen)) == NULL ||
+	    (h->key = read_pem(key, "key", pkey, err, errlen)) == NULL ||
+	    (client_ca != NULL &&
+	     (h->trust = read_pem(key, "client_ca", client_ca, err, errlen)) == NULL))
+		return CAA_EIO;
+	return CAA_EOK;
+}
+
+const char *caad_http_header(const caad_http_req_t *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 int caad_http_match(const caad_http_t *h, const char *method, const char *path)
@@ -148,7 +241,7 @@ int caad_http_match(const caad_http_t *h, const char *method, const char *path)
 	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
 	int found = -404;
 	for (size_t i = 0; i < h->n_routes; i++) {
-		if (strcmp(h->routes[i].path, path) != 0)
+		if (!path_matches(h->routes[i].path, path))
 			continue;
 		if (strcmp(h->routes[i].method, m) == 0)
 			return (int)i;
@@ -175,7 +268,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *bo
 /* A short plain-text error page. */
 static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status)
 {
-	const char *text = status == MHD_HTTP_NOT_FOUND            ? "not found\n"
+	const char *text = status == MHD_HTTP_FORBIDDEN            ? "client certificate required\n"
+	                   : status == MHD_HTTP_NOT_FOUND          ? "not found\n"
 	                   : status == MHD_HTTP_METHOD_NOT_ALLOWED ? "method not allowed\n"
 	                   : status == MHD_HTTP_CONTENT_TOO_LARGE  ? "request body too large\n"
 	                                                           : "internal error\n";
@@ -185,11 +279,128 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status)
 	return reply(c, status, body, strlen(body), "text/plain; charset=utf-8");
 }
 
-static enum MHD_Result run_route(caad_http_t *h, struct MHD_Connection *c, const pending_t *p,
+void caad_http_answer(caad_http_reply_t *p, unsigned status, const char *content_type, char *body,
+                      size_t len)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->answered) { /* a bug: the first answer stands */
+		pthread_mutex_unlock(&p->lock);
+		free(body);
+		return;
+	}
+	p->answered = true;
+	p->status = status;
+	p->ctype = content_type;
+	p->answer = body;
+	p->answer_len = len;
+	caad_http_t *h = p->h;
+	if (p->suspended)
+		MHD_resume_connection(p->conn); /* on_request queues the answer */
+	pthread_mutex_unlock(&p->lock);
+	atomic_fetch_sub(&h->due, 1);
+}
+
+/* The answer given (or an error page when the handler's body was NULL). */
+static enum MHD_Result queue_answer(struct MHD_Connection *c, pending_t *p)
+{
+	char *body = p->answer;
+	p->answer = NULL;
+	if (body == NULL)
+		return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR);
+	return reply(c, p->status, body, p->answer_len, p->ctype);
+}
+
+static enum MHD_Result run_async(caad_http_t *h, struct MHD_Connection *c, pending_t *p,
+                                 const route_t *r, const caad_http_req_t *req)
+{
+	if (p->started) { /* resumed: the answer is in */
+		pthread_mutex_lock(&p->lock);
+		bool ready = p->answered;
+		pthread_mutex_unlock(&p->lock);
+		return ready ? queue_answer(c, p) : MHD_YES;
+	}
+	p->started = true;
+	p->conn = c;
+	atomic_fetch_add(&h->due, 1);
+	r->async(r->arg, req, p);
+	pthread_mutex_lock(&p->lock);
+	bool ready = p->answered;
+	if (!ready) {
+		p->suspended = true;
+		MHD_suspend_connection(c);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return ready ? queue_answer(c, p) : MHD_YES;
+}
+
+/* Over mTLS: false when the client sent no certificate client_ca verifies;
+ * else its DN (RFC 4514) in *identity (NULL when unknown). Over plain HTTP
+ * or TLS without client_ca: true, no identity. */
+static bool client_verified(const caad_http_t *h, struct MHD_Connection *c, char **identity)
+{
+	*identity = NULL;
+	if (h->trust == NULL)
+		return true;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return false;
+	gnutls_session_t s = (gnutls_session_t)ci->tls_session;
+	unsigned status = 0;
+	unsigned n = 0;
+	if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS || status != 0)
+		return false;
+	const gnutls_datum_t *certs = gnutls_certificate_get_peers(s, &n);
+	if (certs == NULL || n == 0)
+		return false;
+	gnutls_x509_crt_t crt;
+	if (gnutls_x509_crt_init(&crt) == GNUTLS_E_SUCCESS) {
+		gnutls_datum_t dn = {NULL, 0};
+		if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) ==
+		        GNUTLS_E_SUCCESS &&
+		    gnutls_x509_crt_get_dn3(crt, &dn, 0) == GNUTLS_E_SUCCESS) {
+			*identity = strndup((const char *)dn.data, dn.size);
+			gnutls_free(dn.data);
+		}
+		gnutls_x509_crt_deinit(crt);
+	}
+	return true;
+}
+
+/* "ipv4:ADDR:PORT" / "ipv6:[ADDR]:PORT", as gRPC names its peers. */
+static void peer_name(struct MHD_Connection *c, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char a[INET6_ADDRSTRLEN] = "";
+	snprintf(buf, size, "unknown");
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(buf, size, "ipv4:%s:%u", a, (unsigned)ntohs(in->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(buf, size, "ipv6:[%s]:%u", a, (unsigned)ntohs(in6->sin6_port));
+	}
+}
+
+static enum MHD_Result run_route(caad_http_t *h, struct MHD_Connection *c, pending_t *p,
                                  const char *method, const char *url)
 {
 	const route_t *r = &h->routes[p->route];
-	caad_http_req_t req = {.method = method, .path = url, .body = p->body, .body_len = p->len};
+	caad_http_req_t req = {.method = method,
+	                       .path = url,
+	                       .body = p->body,
+	                       .body_len = p->len,
+	                       .peer = p->peer,
+	                       .identity = p->identity,
+	                       .conn = c};
+	if (r->async != NULL)
+		return run_async(h, c, p, r, &req);
 	char *body = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&body, &len);
@@ -220,12 +431,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > h->routes[route].max_body)
 			return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE);
-		if ((p = calloc(1, sizeof(*p))) == NULL)
+		char *identity;
+		if (!client_verified(h, c, &identity))
+			return reply_error(c, MHD_HTTP_FORBIDDEN);
+		if ((p = calloc(1, sizeof(*p))) == NULL) {
+			free(identity);
 			return MHD_NO;
+		}
+		p->h = h;
 		p->route = route;
+		p->identity = identity;
+		peer_name(c, p->peer, sizeof(p->peer));
+		pthread_mutex_init(&p->lock, NULL);
 		*state = p;
 		return MHD_YES;
 	}
+	if (p->started)
+		return run_route(h, c, p, method, url);
 	if (*upload_size > 0) {
 		size_t n = *upload_size, max = h->routes[p->route].max_body;
 		*upload_size = 0;
@@ -256,6 +478,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 	pending_t *p = *state;
 	if (p != NULL) {
 		free(p->body);
+		free(p->identity);
+		free(p->answer);
+		pthread_mutex_destroy(&p->lock);
 		free(p);
 		*state = NULL;
 	}
@@ -272,17 +497,26 @@ static unsigned metrics_page(void *arg, const caad_http_req_t *req, FILE *out,
 
 int caad_http_start(caad_http_t *h, caad_metrics_t *m)
 {
-	if (caad_http_handle(h, "GET", "/metrics", 0, metrics_page, m) != CAA_EOK)
+	if (m != NULL && caad_http_handle(h, "GET", "/metrics", 0, metrics_page, m) != CAA_EOK)
 		return CAA_EINVAL;
+	bool tls = h->cert != NULL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+	/* the TLS options come first; an unused one is skipped as MHD_OPTION_ARRAY of nothing */
+	struct MHD_OptionItem tls_opts[] = {
+	    {MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
+	    {h->trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, h->trust},
+	    {MHD_OPTION_END, 0, NULL}};
+	struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};
 	/* no MHD_USE_ERROR_LOG: a client's garbage is its own business, not caad's log */
-	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-	                          on_request, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
-	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)CAAD_HTTP_MAX_CONNECTIONS,
-	                          MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	                          (unsigned)CAAD_HTTP_MAX_PER_ADDRESS,
-	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CAAD_HTTP_IDLE_TIMEOUT_S,
-	                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CAAD_HTTP_MAX_HEAD,
-	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	h->mhd = MHD_start_daemon(
+	    flags | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY,
+	    tls ? tls_opts : none, MHD_OPTION_LISTEN_SOCKET, h->fd, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)CAAD_HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)CAAD_HTTP_MAX_PER_ADDRESS, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)CAAD_HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)CAAD_HTTP_MAX_HEAD, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_END);
 	return h->mhd != NULL ? CAA_EOK : CAA_ETHREAD;
 }
 
@@ -290,9 +524,21 @@ void caad_http_free(caad_http_t *h)
 {
 	if (h == NULL)
 		return;
-	if (h->mhd != NULL)
-		MHD_stop_daemon(h->mhd); /* closes the listening socket too */
-	else
+	if (h->mhd != NULL) {
+		/* a suspended connection must be resumed before the daemon stops:
+		 * wait for the answers due (their work is bounded by its deadline) */
+		MHD_socket fd = MHD_quiesce_daemon(h->mhd); /* no new connections; ours to close */
+		for (unsigned i = 0; atomic_load(&h->due) > 0 && i < CAAD_HTTP_ASYNC_WAIT_S * 100;
+		     i++)
+			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+		MHD_stop_daemon(h->mhd);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	} else {
 		close(h->fd);
+	}
+	free(h->cert);
+	free(h->key);
+	free(h->trust);
 	free(h);
 }

@@ -22,6 +22,7 @@ typedef struct caad_http caad_http_t;
 #define CAAD_HTTP_IDLE_TIMEOUT_S  10u    /* a connection silent this long is closed */
 #define CAAD_HTTP_MAX_HEAD        16384u /* request line + headers (and MHD's buffers) */
 #define CAAD_HTTP_MAX_ROUTES      16u
+#define CAAD_HTTP_ASYNC_WAIT_S    30u /* caad_http_free waits this long for answers due */
 
 /* One request as a handler sees it. path has no query string; body is
  * NUL-terminated (NULL when there was none). */
@@ -29,7 +30,13 @@ typedef struct caad_http_req {
 	const char *method, *path;
 	const char *body;
 	size_t body_len;
+	const char *peer;     /* "ipv4:127.0.0.1:5555", "ipv6:[::1]:5555" */
+	const char *identity; /* over mTLS: the client certificate's DN; else NULL */
+	void *conn;           /* private: caad_http_header */
 } caad_http_req_t;
+
+/* A request header's value (name case-insensitive), NULL when absent. */
+const char *caad_http_header(const caad_http_req_t *req, const char *name);
 
 /* A handler writes its answer's body to out, may set *content_type (default
  * "text/plain; charset=utf-8") and returns the HTTP status. It runs on the
@@ -37,23 +44,49 @@ typedef struct caad_http_req {
 typedef unsigned (*caad_http_handler_fn)(void *arg, const caad_http_req_t *req, FILE *out,
                                          const char **content_type);
 
+/* An asynchronous handler: it starts the work and returns; the work answers
+ * exactly once, from any thread (or at once from the handler), with
+ * caad_http_answer(reply, ...). req and what it points to stay valid until
+ * then. A server with such answers due waits for them when freed (at most
+ * CAAD_HTTP_ASYNC_WAIT_S). */
+typedef struct caad_http_reply caad_http_reply_t;
+typedef void (*caad_http_async_fn)(void *arg, const caad_http_req_t *req, caad_http_reply_t *reply);
+/* Answer with status and body (len octets, malloc'ed: taken, also on failure). */
+void caad_http_answer(caad_http_reply_t *reply, unsigned status, const char *content_type,
+                      char *body, size_t len);
+
 /* Bind and listen on addr ("host:port", "[v6]:port"); *port gets the bound
- * port. NULL with one line in err on failure. Nothing runs yet. */
-caad_http_t *caad_http_listen(const char *addr, int *port, char *err, size_t errlen);
+ * port. key names the config key in errors ("metrics_listen", "http.listen").
+ * NULL with one line in err on failure. Nothing runs yet. */
+caad_http_t *caad_http_listen(const char *key, const char *addr, int *port, char *err,
+                              size_t errlen);
+
+/* Serve HTTPS: the PEM files of t (cert, key; client_ca = mTLS: a client
+ * without a certificate client_ca verifies is refused, 403) are read now;
+ * key names the section in errors ("http.tls"). Before caad_http_start.
+ * CAA_EOK, CAA_EIO (unreadable file) or CAA_ECONFIG (no TLS in this
+ * libmicrohttpd), with one line in err. */
+int caad_http_tls(caad_http_t *h, const char *key, const char *cert, const char *pkey,
+                  const char *client_ca, char *err, size_t errlen);
 
 /* Serve method ("GET", "POST"; a GET route answers HEAD too) on path (exact
- * match). A body longer than max_body is refused (413); 0 refuses any body.
- * Before caad_http_start only. CAA_EOK, CAA_EINVAL (bad or duplicate route)
- * or CAA_ENOMEM (table full). */
+ * match; a path ending in '/' matches every longer path under it). A body longer than max_body is
+ * refused (413); 0 refuses any body. Before caad_http_start only. CAA_EOK, CAA_EINVAL (bad or
+ * duplicate route) or CAA_ENOMEM (table full). */
 int caad_http_handle(caad_http_t *h, const char *method, const char *path, size_t max_body,
                      caad_http_handler_fn fn, void *arg);
+
+/* The same for an asynchronous handler. */
+int caad_http_handle_async(caad_http_t *h, const char *method, const char *path, size_t max_body,
+                           caad_http_async_fn fn, void *arg);
 
 /* What a request line maps to: the route's index (>= 0), or -404 (no such
  * path) or -405 (the path exists, not for this method). */
 int caad_http_match(const caad_http_t *h, const char *method, const char *path);
 
-/* Add GET /metrics (rendered from m) and serve on a thread of libmicrohttpd's
- * own. CAA_EOK, or CAA_ETHREAD when the server does not start. */
+/* Add GET /metrics (rendered from m; NULL: no metrics page) and serve on a
+ * thread of libmicrohttpd's own. CAA_EOK, or CAA_ETHREAD when the server does
+ * not start. */
 int caad_http_start(caad_http_t *h, caad_metrics_t *m);
 
 /* Stop the server (if started), close the socket, free. */

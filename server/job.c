@@ -44,7 +44,8 @@ caad_job_t *caad_job_new(caad_t *d, caad_call_t *call, const char *rpc, size_t n
 		return NULL;
 	job->d = d;
 	job->call = call;
-	job->rpc = rpc;
+	const char *local = caad_call_local_rpc(call); /* e.g. "webhook/caa" */
+	job->rpc = local != NULL ? local : rpc;
 	job->reply = reply;
 	job->n = n;
 	job->reqs = caad_arena_array(a, n, sizeof(*job->reqs));

@@ -37,6 +37,7 @@
 #include "remote.h"
 #include "schedule.h"
 #include "tls.h"
+#include "webhook.h"
 #include "va/va.pb-c.h"
 #include "util.h"
 
@@ -89,6 +90,8 @@ typedef struct daemon {
 	caad_rpc_t *rpc; /* set while serving: the metrics thread reads its call count */
 	caad_http_t *http;
 	int metrics_port;
+	caad_http_t *api; /* the http listener: webhooks (docs/caad.md "The http listener") */
+	int http_port;
 	atomic_uint_fast64_t next_call;
 	atomic_bool draining;
 	routing_t rt;
@@ -138,6 +141,7 @@ static int load(const char *path, caa_config_t **cfg, caad_t *d, char *err, size
 	    /* "br": the minimum on the date is the clock's business, not the parser's */
 	    (rc = caad_schedule_start_check(*cfg, path, err, errlen)) != CAA_EOK ||
 	    (rc = caad_tls_check(*cfg, err, errlen)) != CAA_EOK ||
+	    (rc = caad_webhook_check(*cfg, err, errlen)) != CAA_EOK ||
 	    (rc = readable("dns.unbound_conf", (*cfg)->dns.unbound_conf, err, errlen)) != CAA_EOK ||
 	    (rc = readable("dns.trust_anchor_file", (*cfg)->dns.trust_anchor_file, err, errlen)) !=
 	        CAA_EOK ||
@@ -162,6 +166,7 @@ static void unload(caad_t *d)
 
 static void release(daemon_t *dm)
 {
+	caad_http_free(dm->api);
 	caad_http_free(dm->http);
 	caad_metrics_free(dm->d.metrics);
 	unload(&dm->d);
@@ -222,14 +227,29 @@ static void generation_hex(const caa_cache_t *cache, char hex[2 * CAA_CONFIG_GEN
 		snprintf(hex + 2 * i, 3, "%02x", gen[i]);
 }
 
+/* Two optional strings are the same. */
+static bool same(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
+
 /* What a reload cannot change (docs/caad.md#reload): the listeners, and
- * whether the listener asks for TLS and client certificates. */
+ * whether the listener asks for TLS and client certificates; the http
+ * listener's TLS files are read at start only. */
 static int same_listeners(const caa_config_t *was, const caa_config_t *now, char *err,
                           size_t errlen)
 {
 	const char *key = NULL;
 	if (strcmp(was->listen, now->listen) != 0)
 		key = "listen";
+	else if (!same(was->http.listen, now->http.listen))
+		key = "http.listen";
+	else if (!same(was->http.tls.cert, now->http.tls.cert))
+		key = "http.tls.cert";
+	else if (!same(was->http.tls.key, now->http.tls.key))
+		key = "http.tls.key";
+	else if (!same(was->http.tls.client_ca, now->http.tls.client_ca))
+		key = "http.tls.client_ca";
 	else if ((was->metrics_listen == NULL) != (now->metrics_listen == NULL) ||
 	         (was->metrics_listen && strcmp(was->metrics_listen, now->metrics_listen) != 0))
 		key = "metrics_listen";
@@ -398,6 +418,27 @@ static bool admit(void *arg, caad_call_t *c, size_t method)
 	return false;
 }
 
+/* The http listener (docs/config.md "http") and its routes. */
+static int api_prepare(daemon_t *dm, char *err, size_t errlen)
+{
+	const caa_config_t *cfg = dm->cfg;
+	int rc;
+	if (cfg->http.listen == NULL)
+		return CAA_EOK;
+	if (!(dm->api =
+	          caad_http_listen("http.listen", cfg->http.listen, &dm->http_port, err, errlen)))
+		return CAA_ECONFIG;
+	if (cfg->http.tls.cert != NULL &&
+	    (rc = caad_http_tls(dm->api, "http.tls", cfg->http.tls.cert, cfg->http.tls.key,
+	                        cfg->http.tls.client_ca, err, errlen)) != CAA_EOK)
+		return rc;
+	if ((rc = caad_webhook_register(dm->api, dm->gens)) != CAA_EOK) {
+		caa_set_err(err, errlen, "http: %s", caa_strerror(rc));
+		return rc;
+	}
+	return CAA_EOK;
+}
+
 /* Routes, metrics and the metrics listener: before any thread. */
 static int serve_prepare(daemon_t *dm, char *err, size_t errlen)
 {
@@ -418,9 +459,10 @@ static int serve_prepare(daemon_t *dm, char *err, size_t errlen)
 	if (rc != CAA_EOK)
 		return rc;
 	if (dm->cfg->metrics_listen != NULL &&
-	    !(dm->http = caad_http_listen(dm->cfg->metrics_listen, &dm->metrics_port, err, errlen)))
+	    !(dm->http = caad_http_listen("metrics_listen", dm->cfg->metrics_listen,
+	                                  &dm->metrics_port, err, errlen)))
 		return CAA_ECONFIG;
-	return CAA_EOK;
+	return api_prepare(dm, err, errlen);
 }
 
 /* gRPC from grpc_init to a started server with the first generation
@@ -493,6 +535,13 @@ static void log_listening(daemon_t *dm, int port, unsigned threads)
 	json_object_set_new(f, "remotes", json_integer((json_int_t)cfg->perspective.n_remotes));
 	if (dm->http != NULL)
 		json_object_set_new(f, "metrics_port", json_integer(dm->metrics_port));
+	if (dm->api != NULL) {
+		json_object_set_new(f, "http_port", json_integer(dm->http_port));
+		json_object_set_new(f, "http_tls",
+		                    json_string(!cfg->http.tls.cert       ? "none"
+		                                : cfg->http.tls.client_ca ? "mtls"
+		                                                          : "tls"));
+	}
 	char hex[2 * CAA_CONFIG_GENERATION_LEN + 1];
 	caad_t *d = caad_gens_acquire(dm->gens);
 	generation_hex(d->cache, hex);
@@ -511,6 +560,9 @@ static void drain_and_stop(daemon_t *dm, int sig)
 	         json_pack("{s:s, s:I, s:i}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	                   "calls", (json_int_t)caad_rpc_calls(dm->rpc), "drain_ms", DRAIN_MS));
 	size_t cancelled = caad_rpc_drain(dm->rpc, DRAIN_MS);
+	/* the http listener's answers due come first: their checks need the resolvers */
+	caad_http_free(dm->api);
+	dm->api = NULL;
 
 	/* No call is held any more: the generations' resolvers end with them. */
 	caad_gens_stop(dm->gens);
@@ -549,7 +601,8 @@ static int serve(daemon_t *dm)
 	int port = 0;
 	if (grpc_start(dm, threads, &port, err, sizeof(err)) != CAA_EOK)
 		return startup_error(err);
-	if (dm->http != NULL && caad_http_start(dm->http, dm->d.metrics) != CAA_EOK) {
+	if ((dm->http != NULL && caad_http_start(dm->http, dm->d.metrics) != CAA_EOK) ||
+	    (dm->api != NULL && caad_http_start(dm->api, NULL) != CAA_EOK)) {
 		/* cannot happen short of resource exhaustion; exit hard */
 		fprintf(stderr, "caad: %s\n", caa_strerror(CAA_ETHREAD));
 		_exit(1);

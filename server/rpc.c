@@ -20,6 +20,7 @@
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/string_util.h>
 #include <grpc/support/time.h>
 
 #include "codes.h"
@@ -81,6 +82,11 @@ struct caad_call {
 	caad_arena_t arena;
 	void (*on_end)(void *arg); /* caad_call_on_end */
 	void *on_end_arg;
+
+	caad_call_done_fn local_done; /* a local call (no gRPC): its answer goes here */
+	void *local_arg;
+	uint8_t *local_payload;
+	size_t local_len;
 };
 
 struct caad_rpc {
@@ -120,15 +126,19 @@ static void call_unref(caad_call_t *c)
 		grpc_byte_buffer_destroy(c->payload);
 	if (c->reply)
 		grpc_byte_buffer_destroy(c->reply);
-	grpc_call_unref(c->call);
+	if (c->call != NULL)
+		grpc_call_unref(c->call);
 	gpr_free(c->peer);
 	free(c->identity);
 	free(c->unknown_path);
+	free(c->local_payload);
 	caad_arena_deinit(&c->arena);
 	pthread_mutex_destroy(&c->lock);
 	if (c->on_end != NULL)
 		c->on_end(c->on_end_arg);
 	free(c);
+	if (r == NULL)
+		return; /* a local call */
 
 	pthread_mutex_lock(&r->lock);
 	r->live--;
@@ -201,6 +211,11 @@ static void send_reply(caad_call_t *c, grpc_status_code code, const char *detail
 
 void caad_call_reply(caad_call_t *c, const ProtobufCMessage *msg)
 {
+	if (c->local_done != NULL) {
+		if (!atomic_exchange(&c->replied, true))
+			c->local_done(c->local_arg, GRPC_STATUS_OK, NULL, msg);
+		return;
+	}
 	size_t len = protobuf_c_message_get_packed_size(msg);
 	uint8_t *buf = malloc(len ? len : 1);
 	if (buf == NULL) {
@@ -221,11 +236,21 @@ void caad_call_fail(caad_call_t *c, grpc_status_code code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (c->local_done != NULL) {
+		if (!atomic_exchange(&c->replied, true))
+			c->local_done(c->local_arg, code, msg, NULL);
+		return;
+	}
 	send_reply(c, code, msg);
 }
 
 int caad_call_payload(caad_call_t *c, const uint8_t **data, size_t *len)
 {
+	if (c->local_done != NULL) {
+		*data = c->local_payload;
+		*len = c->local_len;
+		return 0;
+	}
 	if (!c->have_slice) {
 		grpc_byte_buffer_reader rd;
 		if (c->payload == NULL || !grpc_byte_buffer_reader_init(&rd, c->payload))
@@ -271,14 +296,14 @@ const char *caad_call_gone(caad_call_t *c)
 
 const char *caad_call_peer(caad_call_t *c)
 {
-	if (c->peer == NULL)
+	if (c->peer == NULL && c->call != NULL)
 		c->peer = grpc_call_get_peer(c->call);
 	return c->peer ? c->peer : "";
 }
 
 const char *caad_call_identity(caad_call_t *c)
 {
-	if (!c->identity_done) {
+	if (!c->identity_done && c->call != NULL) {
 		c->identity = caad_tls_peer_identity(c->call);
 		c->identity_done = true;
 	}
@@ -287,6 +312,8 @@ const char *caad_call_identity(caad_call_t *c)
 
 bool caad_call_client_allowed(caad_call_t *c, const caa_tls_config_t *t, char ***sans)
 {
+	if (c->call == NULL)
+		return false; /* a local call's listener admits its own clients */
 	return caad_tls_client_allowed(c->call, t, sans);
 }
 
@@ -340,6 +367,48 @@ void caad_call_release(caad_call_t *c)
 	c->held = false;
 	pthread_mutex_unlock(&c->lock);
 	call_unref(c);
+}
+
+const char *caad_call_local_rpc(const caad_call_t *c)
+{
+	return c->local_done != NULL ? c->unknown_path : NULL;
+}
+
+caad_call_t *caad_call_local_new(const char *rpc, const uint8_t *payload, size_t len,
+                                 const char *peer, const char *identity, int64_t deadline_ms,
+                                 caad_call_done_fn done, void *arg)
+{
+	caad_call_t *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->local_payload = malloc(len ? len : 1);
+	c->peer = gpr_strdup(peer ? peer : "");
+	c->identity = identity ? strdup(identity) : NULL;
+	c->unknown_path = strdup(rpc); /* a local call has no method: its name lives here */
+	if (c->local_payload == NULL || c->peer == NULL || (identity && c->identity == NULL) ||
+	    c->unknown_path == NULL) {
+		free(c->unknown_path);
+		free(c->local_payload);
+		gpr_free(c->peer);
+		free(c->identity);
+		free(c);
+		return NULL;
+	}
+	if (len > 0)
+		memcpy(c->local_payload, payload, len);
+	c->local_len = len;
+	c->identity_done = true;
+	c->local_done = done;
+	c->local_arg = arg;
+	c->deadline = deadline_ms < 0
+	                  ? gpr_inf_future(GPR_CLOCK_REALTIME)
+	                  : gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+	                                 gpr_time_from_millis(deadline_ms, GPR_TIMESPAN));
+	atomic_init(&c->refs, 1);
+	atomic_init(&c->replied, false);
+	pthread_mutex_init(&c->lock, NULL);
+	caad_arena_init(&c->arena);
+	return c;
 }
 
 /* ---- slots ---- */

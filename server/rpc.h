@@ -133,4 +133,23 @@ void caad_call_release(caad_call_t *c);
 void caad_call_hold_next(caad_call_t *c, void (*cancel)(void *arg, uint64_t id), void *arg,
                          uint64_t id);
 
+/*
+ * A call that did not come over gRPC (the HTTP listener's routes): the same
+ * handlers, job path, audit lines and metrics, with the request message given
+ * as packed bytes and the answer handed to done(arg, code, message, reply) —
+ * reply is the response message (NULL unless code is GRPC_STATUS_OK), valid
+ * only during done — exactly once, from any thread. peer and identity (NULL
+ * when none) are copied; deadline_ms is the time from now the caller gives
+ * the call (-1: none); rpc names it in audit lines instead of the handler's
+ * method ("webhook/caa"). The handler's reference is the caller's: release it
+ * with caad_call_release after the handler returned. No cancellation.
+ */
+typedef void (*caad_call_done_fn)(void *arg, grpc_status_code code, const char *message,
+                                  const ProtobufCMessage *reply);
+caad_call_t *caad_call_local_new(const char *rpc, const uint8_t *payload, size_t len,
+                                 const char *peer, const char *identity, int64_t deadline_ms,
+                                 caad_call_done_fn done, void *arg);
+/* A local call's rpc name; NULL for a gRPC call. */
+const char *caad_call_local_rpc(const caad_call_t *c);
+
 #endif

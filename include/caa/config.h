@@ -37,10 +37,25 @@ typedef struct caa_remote_config {
 	caa_tls_config_t tls;
 } caa_remote_config_t;
 
+/* A step-ca AUTHORIZING webhook served at POST /webhooks/<name> (docs/integrations.md). */
+typedef struct caa_webhook_config {
+	char *name;              /* 1-64 letters, digits, '-', '_', '.' */
+	char *secret_file;       /* holds the base64 secret step-ca shows; read per request */
+	char *policy;            /* profile applied; "" = the default policy */
+	char *validation_method; /* for validationmethods; "" = none (RFC 8657 §4) */
+	char *account_uri;       /* for accounturi; "" = none */
+} caa_webhook_config_t;
+
 typedef struct caa_config {
-	char *listen;          /* default "127.0.0.1:8053" */
-	caa_tls_config_t tls;  /* all NULL = plaintext */
-	char *metrics_listen;  /* NULL = off */
+	char *listen;         /* default "127.0.0.1:8053" */
+	caa_tls_config_t tls; /* all NULL = plaintext */
+	char *metrics_listen; /* NULL = off */
+	struct {
+		char *listen;         /* the HTTP(S) listener; NULL = off */
+		caa_tls_config_t tls; /* cert + key = HTTPS; client_ca = mTLS */
+	} http;
+	caa_webhook_config_t *webhooks; /* served on http.listen */
+	size_t n_webhooks;
 	char **issuer_domains; /* lowercase, no trailing dot */
 	size_t n_issuer_domains;
 	char **account_uri_prefixes;

@@ -37,6 +37,8 @@ PREFIXES = {
     ("parse_perspective", "keys"): "perspective.",
     ("parse_remote", "keys"): "perspective.remotes[].",
     ("parse_audit", "keys"): "audit.",
+    ("parse_http", "keys"): "http.",
+    ("parse_webhook", "keys"): "webhooks[].",
 }
 
 PAGES = ("caa.1", "caad.8", "caad.json.5")

@@ -29,7 +29,7 @@ static caad_http_t *server(void)
 {
 	int port = 0;
 	char err[256];
-	caad_http_t *h = caad_http_listen("127.0.0.1:0", &port, err, sizeof(err));
+	caad_http_t *h = caad_http_listen("metrics_listen", "127.0.0.1:0", &port, err, sizeof(err));
 	assert_non_null(h);
 	assert_true(port > 0);
 	assert_int_equal(caad_http_handle(h, "GET", "/metrics", 0, ok_page, NULL), CAA_EOK);

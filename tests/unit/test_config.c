@@ -82,6 +82,47 @@ static const row_t rows[] = {
 	    "metrics_listen: expected a non-empty string, got false"),
 	ERR("metrics_listen bad", "{\"metrics_listen\": \"9153\"}", "metrics_listen: expected"),
 
+	/* http, webhooks (docs/config.md, docs/integrations.md) */
+	OK("http with mTLS",
+	   "{\"http\": {\"listen\": \"127.0.0.1:8443\", \"tls\": {\"cert\": \"/c.pem\", "
+	   "\"key\": \"/k.pem\", \"client_ca\": \"/ca.pem\"}}}",
+	   {"http.listen", "127.0.0.1:8443"}, {"http.tls.cert", "/c.pem"},
+	   {"http.tls.client_ca", "/ca.pem"}, {"webhooks", ""}),
+	OK("http plain", "{\"http\": {\"listen\": \"[::1]:8080\"}}",
+	   {"http.listen", "[::1]:8080"}, {"http.tls.cert", "(null)"}),
+	ERR("http without listen", "{\"http\": {}}", "http.listen: missing"),
+	ERR("http unknown key", "{\"http\": {\"listen\": \"127.0.0.1:1\", \"port\": 1}}", "http.port"),
+	ERR("http.listen bad", "{\"http\": {\"listen\": \"8443\"}}", "http.listen: expected"),
+	ERR("http.tls.key without cert", "{\"http\": {\"listen\": \"127.0.0.1:1\", \"tls\": {\"key\": \"/k\"}}}",
+	    "http.tls.key: set without http.tls.cert"),
+	ERR("http.tls.client_names", "{\"http\": {\"listen\": \"127.0.0.1:1\", \"tls\": {\"cert\": \"/c\", "
+	    "\"key\": \"/k\", \"client_ca\": \"/ca\", \"client_names\": [\"a.example\"]}}}",
+	    "http.tls.client_names: not supported"),
+	OK("webhooks", "{\"http\": {\"listen\": \"127.0.0.1:1\"}, \"profiles\": {\"p\": {}}, "
+	   "\"webhooks\": [{\"name\": \"caa\", \"secret_file\": \"/s\"}, {\"name\": \"b\", "
+	   "\"secret_file\": \"/t\", \"policy\": \"p\", \"validation_method\": \"dns-01\", "
+	   "\"account_uri\": \"https://ca.example/acct/1\"}]}",
+	   {"webhooks", "caa//s///,b//t/p/dns-01/https://ca.example/acct/1"}),
+	ERR("webhooks without http", "{\"webhooks\": [{\"name\": \"caa\", \"secret_file\": \"/s\"}]}",
+	    "webhooks: needs http.listen"),
+	ERR("webhook without secret_file", "{\"http\": {\"listen\": \"127.0.0.1:1\"}, "
+	    "\"webhooks\": [{\"name\": \"caa\"}]}", "webhooks[0].secret_file: missing"),
+	ERR("webhook name", "{\"http\": {\"listen\": \"127.0.0.1:1\"}, "
+	    "\"webhooks\": [{\"name\": \"a/b\", \"secret_file\": \"/s\"}]}", "webhooks[0].name: expected"),
+	ERR("webhook names twice", "{\"http\": {\"listen\": \"127.0.0.1:1\"}, \"webhooks\": ["
+	    "{\"name\": \"a\", \"secret_file\": \"/s\"}, {\"name\": \"a\", \"secret_file\": \"/s\"}]}",
+	    "webhooks[1].name: \"a\" is also webhooks[0].name"),
+	ERR("webhook unknown profile", "{\"http\": {\"listen\": \"127.0.0.1:1\"}, \"webhooks\": ["
+	    "{\"name\": \"a\", \"secret_file\": \"/s\", \"policy\": \"nope\"}]}",
+	    "webhooks[0].policy: no profile named \"nope\""),
+	ERR("webhook method", "{\"http\": {\"listen\": \"127.0.0.1:1\"}, \"webhooks\": ["
+	    "{\"name\": \"a\", \"secret_file\": \"/s\", \"validation_method\": \"dns 01\"}]}",
+	    "webhooks[0].validation_method: expected"),
+	ERR("webhook unknown key", "{\"http\": {\"listen\": \"127.0.0.1:1\"}, \"webhooks\": ["
+	    "{\"name\": \"a\", \"secret_file\": \"/s\", \"secret\": \"x\"}]}",
+	    "webhooks[0].secret"),
+	ERR("webhooks not an array", "{\"webhooks\": {}}", "webhooks: expected an array"),
+
 	/* tls */
 	OK("tls with mTLS",
 	   "{\"tls\": {\"cert\": \"/c.pem\", \"key\": \"/k.pem\", \"client_ca\": \"/ca.pem\"}}",
@@ -620,6 +661,9 @@ static void render(const caa_config_t *cfg, const char *field, char *buf, size_t
 	S("tls.key", cfg->tls.key);
 	S("tls.client_ca", cfg->tls.client_ca);
 	S("metrics_listen", cfg->metrics_listen);
+	S("http.listen", cfg->http.listen);
+	S("http.tls.cert", cfg->http.tls.cert);
+	S("http.tls.client_ca", cfg->http.tls.client_ca);
 	U("recheck_window_ms", cfg->recheck_window_ms);
 	U("max_in_flight", cfg->max_in_flight);
 	S("dns.unbound_conf", cfg->dns.unbound_conf);
@@ -652,6 +696,14 @@ static void render(const caa_config_t *cfg, const char *field, char *buf, size_t
 	} else if (strcmp(field, "account_uri_prefixes") == 0) {
 		join(buf, size, (const char *const *)cfg->account_uri_prefixes,
 		     cfg->n_account_uri_prefixes);
+	} else if (strcmp(field, "webhooks") == 0) {
+		buf[0] = '\0';
+		for (size_t i = 0; i < cfg->n_webhooks; i++) {
+			const caa_webhook_config_t *w = &cfg->webhooks[i];
+			size_t len = strlen(buf);
+			snprintf(buf + len, size - len, "%s%s/%s/%s/%s/%s", i ? "," : "", w->name,
+			         w->secret_file, w->policy, w->validation_method, w->account_uri);
+		}
 	} else if (strcmp(field, "perspective.remotes") == 0) {
 		buf[0] = '\0';
 		for (size_t i = 0; i < cfg->perspective.n_remotes; i++) {

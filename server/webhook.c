@@ -1,0 +1,372 @@
+/*
+ * webhook.c — step-ca's AUTHORIZING webhook (webhook.h). What step-ca sends
+ * (smallstep/certificates webhook/types.go RequestBody, signed in
+ * authority/provisioner/webhook.go) is checked in this order, each failure
+ * answered before any DNS work: the webhook exists (404), the body is signed
+ * (401) with this webhook's secret (403), is JSON (400), and its timestamp is
+ * within CAAD_WEBHOOK_MAX_SKEW_S of now (403). Then the DNS SANs go through
+ * caad_handle_order on a local call (rpc.h): the reuse window, audit lines,
+ * metrics and corroboration of every CheckOrder apply. Every error answers
+ * allow false: nothing here turns into a permission.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "caad.h"
+#include "codes.h"
+#include "util.h"
+#include "webhook.h"
+
+#define MAX_SECRET 1024 /* octets of a decoded secret (step-ca's are 64) */
+
+typedef struct {
+	caad_http_reply_t *reply;
+} pending_t;
+
+/* {"allow": false, "error": {"code": code, "message": msg}} or {"allow": true}. */
+static void answer(caad_http_reply_t *reply, unsigned status, const char *code, const char *msg)
+{
+	json_t *o = code == NULL ? json_pack("{s:b}", "allow", 1)
+	                         : json_pack("{s:b, s:{s:s, s:s}}", "allow", 0, "error", "code",
+	                                     code, "message", msg);
+	char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	caad_http_answer(reply, body ? status : 500, "application/json", body,
+	                 body ? strlen(body) : 0);
+}
+
+int caad_webhook_secret(const char *text, uint8_t *key, size_t size)
+{
+	while (isspace((unsigned char)*text))
+		text++;
+	size_t n = strlen(text);
+	while (n > 0 && isspace((unsigned char)text[n - 1]))
+		n--;
+	if (n == 0 || n % 4 != 0 || n / 4 * 3 > size)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)text[i]) && text[i] != '+' && text[i] != '/' &&
+		    !(text[i] == '=' && i >= n - 2))
+			return -1;
+	int len = EVP_DecodeBlock(key, (const unsigned char *)text, (int)n);
+	if (len < 0)
+		return -1;
+	/* EVP_DecodeBlock counts the padding as octets */
+	len -= (text[n - 1] == '=') + (text[n - 2] == '=');
+	return len > 0 ? len : -1;
+}
+
+/* The secret of w, decoded: its length, or -1 with why in err. */
+static int read_secret(const caa_webhook_config_t *w, uint8_t *key, size_t size, char *err,
+                       size_t errlen)
+{
+	FILE *f = fopen(w->secret_file, "re");
+	if (f == NULL) {
+		caa_set_err(err, errlen, "cannot read %s: %s", w->secret_file, strerror(errno));
+		return -1;
+	}
+	char text[2 * MAX_SECRET];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	int len = caad_webhook_secret(text, key, size);
+	if (len < 0)
+		caa_set_err(err, errlen, "%s does not hold a base64 secret", w->secret_file);
+	return len;
+}
+
+int caad_webhook_check(const caa_config_t *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->n_webhooks; i++) {
+		uint8_t key[MAX_SECRET];
+		char why[512];
+		if (read_secret(&cfg->webhooks[i], key, sizeof(key), why, sizeof(why)) < 0) {
+			caa_set_err(err, errlen, "webhooks[%zu].secret_file: %s", i, why);
+			return CAA_ECONFIG;
+		}
+		OPENSSL_cleanse(key, sizeof(key));
+	}
+	return CAA_EOK;
+}
+
+bool caad_webhook_time(const char *s, int64_t *out)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	int used = 0;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 ||
+	    used != 19 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return false;
+	const char *p = s + used;
+	if (*p == '.') { /* fraction: Go writes up to nine digits */
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	int64_t offset = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om, n = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5 || oh > 23 || om > 59)
+			return false;
+		offset = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
+		p += 6;
+	} else {
+		return false;
+	}
+	if (*p != '\0')
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = (int64_t)timegm(&tm) - offset;
+	return true;
+}
+
+/* The name's webhook in cfg, or NULL. */
+static const caa_webhook_config_t *find(const caa_config_t *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_webhooks; i++)
+		if (strcmp(cfg->webhooks[i].name, name) == 0)
+			return &cfg->webhooks[i];
+	return NULL;
+}
+
+/* The signature header is 64 hex digits of HMAC-SHA256(key, body). */
+static bool signed_by(const char *hex, const uint8_t *key, int key_len, const char *body,
+                      size_t len)
+{
+	uint8_t want[32], got[32];
+	unsigned got_len = 0;
+	if (strlen(hex) != 2 * sizeof(want))
+		return false;
+	for (size_t i = 0; i < sizeof(want); i++) {
+		unsigned v;
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) || sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		want[i] = (uint8_t)v;
+	}
+	if (HMAC(EVP_sha256(), key, key_len, (const unsigned char *)(body ? body : ""), len, got,
+	         &got_len) == NULL ||
+	    got_len != sizeof(got))
+		return false;
+	return CRYPTO_memcmp(want, got, sizeof(got)) == 0;
+}
+
+/* Add s (a DNS name) to names[*n] unless it is there already. */
+static void add_name(const char **names, size_t *n, size_t max, const char *s, bool *over)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcasecmp(names[i], s) == 0)
+			return;
+	if (*n == max)
+		*over = true;
+	else
+		names[(*n)++] = s;
+}
+
+/* The DNS SANs of the x509Certificate: dnsNames and the "dns" entries of
+ * sans (IP, email, URI and other SANs are not CAA's business). Strings
+ * borrowed from cert. -1 when a field has the wrong type or there are too many. */
+static ssize_t dns_sans(const json_t *cert, const char **names, size_t max)
+{
+	size_t n = 0;
+	bool over = false;
+	const json_t *dns = json_object_get(cert, "dnsNames");
+	const json_t *sans = json_object_get(cert, "sans");
+	if ((dns != NULL && !json_is_array(dns) && !json_is_null(dns)) ||
+	    (sans != NULL && !json_is_array(sans) && !json_is_null(sans)))
+		return -1;
+	size_t i;
+	const json_t *v;
+	json_array_foreach(dns, i, v)
+	{
+		if (!json_is_string(v))
+			return -1;
+		add_name(names, &n, max, json_string_value(v), &over);
+	}
+	json_array_foreach(sans, i, v)
+	{
+		const json_t *type = json_object_get(v, "type");
+		const json_t *value = json_object_get(v, "value");
+		if (!json_is_string(type) || !json_is_string(value))
+			return -1;
+		if (strcmp(json_string_value(type), "dns") == 0)
+			add_name(names, &n, max, json_string_value(value), &over);
+	}
+	return over ? -1 : (ssize_t)n;
+}
+
+/* The CheckOrder's end (any thread): step-ca's answer. */
+static void on_done(void *arg, grpc_status_code code, const char *message,
+                    const ProtobufCMessage *msg)
+{
+	caad_http_reply_t *reply = arg;
+	if (code != GRPC_STATUS_OK) {
+		answer(reply, 200,
+		       code == GRPC_STATUS_INVALID_ARGUMENT ? "rejectedIdentifier"
+		                                            : "serverInternal",
+		       message);
+		return;
+	}
+	const Caa__V1__CheckOrderResponse *r = (const Caa__V1__CheckOrderResponse *)msg;
+	bool all = r->n_results > 0;
+	for (size_t i = 0; i < r->n_results; i++)
+		all = all && r->results[i]->verdict == CAA__V1__VERDICT__PERMITTED;
+	if (all && r->problem == NULL) {
+		answer(reply, 200, NULL, NULL);
+		return;
+	}
+	/* the ACME problem type's last part: "caa", "dns", "serverInternal" */
+	const char *type = r->problem && r->problem->type ? r->problem->type : "";
+	const char *colon = strrchr(type, ':');
+	const char *detail = r->problem && r->problem->detail && r->problem->detail[0]
+	                         ? r->problem->detail
+	                         : "CAA check did not permit issuance";
+	answer(reply, 200, colon && colon[1] ? colon + 1 : "caa", detail);
+}
+
+/* Pack the CheckOrderRequest for names under w into *out (malloc'ed). */
+static int pack_order(const caa_webhook_config_t *w, const char **names, size_t n, uint8_t **out,
+                      size_t *len)
+{
+	Caa__V1__CheckRequest *reqs = calloc(n, sizeof(*reqs));
+	Caa__V1__CheckRequest **ptrs = calloc(n, sizeof(*ptrs));
+	Caa__V1__Identifier *ids = calloc(n, sizeof(*ids));
+	int rc = CAA_ENOMEM;
+	if (reqs && ptrs && ids) {
+		for (size_t i = 0; i < n; i++) {
+			caa__v1__identifier__init(&ids[i]);
+			ids[i].type = (char *)"dns";
+			ids[i].value = (char *)names[i];
+			caa__v1__check_request__init(&reqs[i]);
+			reqs[i].identifier = &ids[i];
+			reqs[i].account_uri = w->account_uri;
+			reqs[i].validation_method = w->validation_method;
+			reqs[i].policy = w->policy;
+			ptrs[i] = &reqs[i];
+		}
+		Caa__V1__CheckOrderRequest m = CAA__V1__CHECK_ORDER_REQUEST__INIT;
+		m.n_authorizations = n;
+		m.authorizations = ptrs;
+		*len = caa__v1__check_order_request__get_packed_size(&m);
+		if ((*out = malloc(*len ? *len : 1)) != NULL) {
+			caa__v1__check_order_request__pack(&m, *out);
+			rc = CAA_EOK;
+		}
+	}
+	free(reqs);
+	free(ptrs);
+	free(ids);
+	return rc;
+}
+
+/* Everything up to the DNS, on the http thread: answered here on any
+ * refusal. true when the order's call took over the generation d. */
+static bool serve(caad_t *d, const caad_http_req_t *req, caad_http_reply_t *reply)
+{
+	const caa_webhook_config_t *w = find(d->cfg, req->path + strlen(CAAD_WEBHOOK_PATH));
+	bool taken = false;
+	if (w == NULL) {
+		answer(reply, 404, "notFound", "no such webhook");
+		return false;
+	}
+	const char *sig = caad_http_header(req, "X-Smallstep-Signature");
+	if (sig == NULL) {
+		answer(reply, 401, "unauthorized", "X-Smallstep-Signature missing");
+		return false;
+	}
+	uint8_t key[MAX_SECRET];
+	char err[512];
+	int key_len = read_secret(w, key, sizeof(key), err, sizeof(err));
+	if (key_len < 0) {
+		answer(reply, 500, "serverInternal", "the webhook's secret cannot be read");
+		return false;
+	}
+	bool ok = signed_by(sig, key, key_len, req->body, req->body_len);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (!ok) {
+		answer(reply, 403, "forbidden", "X-Smallstep-Signature does not match the body");
+		return false;
+	}
+	json_error_t jerr;
+	json_t *body =
+	    req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	const json_t *ts = json_object_get(body, "timestamp");
+	const json_t *cert = json_object_get(body, "x509Certificate");
+	int64_t when;
+	const char **names = calloc(CAAD_MAX_ORDER, sizeof(*names));
+	ssize_t n = -1;
+	uint8_t *packed = NULL;
+	size_t len = 0;
+	if (!json_is_object(body)) {
+		answer(reply, 400, "badRequest", "the body is not a JSON object");
+	} else if (!json_is_string(ts) || !caad_webhook_time(json_string_value(ts), &when)) {
+		answer(reply, 400, "badRequest", "timestamp missing or not an RFC 3339 time");
+	} else if (when < caa_wall_ms() / 1000 - CAAD_WEBHOOK_MAX_SKEW_S ||
+	           when > caa_wall_ms() / 1000 + CAAD_WEBHOOK_MAX_SKEW_S) {
+		answer(reply, 403, "forbidden", "stale request: timestamp too far from now");
+	} else if (!json_is_object(cert)) {
+		answer(reply, 200, "badRequest",
+		       "no x509Certificate: caad checks X.509 certificates only");
+	} else if (names == NULL) {
+		answer(reply, 500, "serverInternal", "out of memory");
+	} else if ((n = dns_sans(cert, names, CAAD_MAX_ORDER)) < 0) {
+		answer(reply, 200, "badRequest",
+		       "x509Certificate: dnsNames or sans malformed, or more than 1000 DNS names");
+	} else if (n == 0) {
+		answer(reply, 200, NULL, NULL); /* no DNS name: CAA has nothing to forbid */
+	} else if (pack_order(w, names, (size_t)n, &packed, &len) != CAA_EOK) {
+		answer(reply, 500, "serverInternal", "out of memory");
+	} else {
+		char rpc[80];
+		snprintf(rpc, sizeof(rpc), "webhook/%s", w->name);
+		caad_call_t *call = caad_call_local_new(rpc, packed, len, req->peer, req->identity,
+		                                        CAAD_WEBHOOK_DEADLINE_MS, on_done, reply);
+		if (call == NULL) {
+			answer(reply, 500, "serverInternal", "out of memory");
+		} else {
+			/* the call holds the generation to its end, as a gRPC call does */
+			caad_call_on_end(call, caad_gens_release, d);
+			taken = true;
+			caad_handle_order(call, d);
+			caad_call_release(call); /* the handler's reference */
+		}
+	}
+	free(packed);
+	free(names);
+	json_decref(body);
+	return taken;
+}
+
+static void on_post(void *arg, const caad_http_req_t *req, caad_http_reply_t *reply)
+{
+	caad_t *d = caad_gens_acquire(arg);
+	if (d == NULL) {
+		answer(reply, 503, "serverInternal", "caad is shutting down");
+		return;
+	}
+	if (!serve(d, req, reply))
+		caad_gens_release(d);
+}
+
+int caad_webhook_register(caad_http_t *h, caad_gens_t *gens)
+{
+	return caad_http_handle_async(h, "POST", CAAD_WEBHOOK_PATH, CAAD_WEBHOOK_MAX_BODY, on_post,
+	                              gens);
+}
