@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -265,18 +266,47 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *bo
 	return ok;
 }
 
-/* A short plain-text error page. */
+/* Whether the request's Content-Type is application/json (parameters aside). */
+static bool json_request(struct MHD_Connection *c)
+{
+	const char *ct =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	static const char json[] = "application/json";
+	return ct != NULL && strncasecmp(ct, json, sizeof(json) - 1) == 0 &&
+	       strchr("; \t", ct[sizeof(json) - 1]) != NULL;
+}
+
+/* A short error page: plain text, or the JSON error body (docs/api.md
+ * "HTTP errors") to a JSON request. */
 static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status)
 {
-	const char *text = status == MHD_HTTP_FORBIDDEN            ? "client certificate required\n"
-	                   : status == MHD_HTTP_NOT_FOUND          ? "not found\n"
-	                   : status == MHD_HTTP_METHOD_NOT_ALLOWED ? "method not allowed\n"
-	                   : status == MHD_HTTP_CONTENT_TOO_LARGE  ? "request body too large\n"
-	                                                           : "internal error\n";
-	char *body = strdup(text);
+	static const struct {
+		unsigned status;
+		const char *code, *text;
+	} pages[] = {
+	    {MHD_HTTP_FORBIDDEN, "PERMISSION_DENIED", "client certificate required"},
+	    {MHD_HTTP_NOT_FOUND, "NOT_FOUND", "not found"},
+	    {MHD_HTTP_METHOD_NOT_ALLOWED, "UNIMPLEMENTED", "method not allowed"},
+	    {MHD_HTTP_CONTENT_TOO_LARGE, "RESOURCE_EXHAUSTED", "request body too large"},
+	};
+	const char *code = "INTERNAL", *text = "internal error";
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		if (pages[i].status == status) {
+			code = pages[i].code;
+			text = pages[i].text;
+		}
+	}
+	bool json = json_request(c);
+	char buf[128];
+	if (json)
+		snprintf(buf, sizeof(buf), "{\"code\": \"%s\", \"message\": \"%s\"}\n", code, text);
+	else
+		snprintf(buf, sizeof(buf), "%s\n", text);
+	char *body = strdup(buf);
 	if (body == NULL)
 		return MHD_NO;
-	return reply(c, status, body, strlen(body), "text/plain; charset=utf-8");
+	return reply(c, status, body, strlen(body),
+	             json ? "application/json" : "text/plain; charset=utf-8");
 }
 
 void caad_http_answer(caad_http_reply_t *p, unsigned status, const char *content_type, char *body,

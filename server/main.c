@@ -31,6 +31,7 @@
 #include "caad.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "http.h"
+#include "httpapi.h"
 #include "job.h"
 #include "log.h"
 #include "reload.h"
@@ -77,7 +78,8 @@ typedef struct route_arg {
 typedef struct routing {
 	caad_method_t methods[N_ROUTES];
 	route_arg_t args[N_ROUTES];
-	const char *metric_names[N_ROUTES];
+	/* the gRPC routes', then the HTTP/JSON API's (httpapi.h) */
+	const char *metric_names[N_ROUTES + CAAD_HTTPAPI_METHODS];
 	char paths[N_ROUTES][128];
 } routing_t;
 
@@ -92,6 +94,7 @@ typedef struct daemon {
 	int metrics_port;
 	caad_http_t *api; /* the http listener: webhooks (docs/caad.md "The http listener") */
 	int http_port;
+	caad_httpapi_t jsonapi; /* the HTTP/JSON API's routes on api */
 	atomic_uint_fast64_t next_call;
 	atomic_bool draining;
 	routing_t rt;
@@ -395,6 +398,8 @@ static int build_routes(daemon_t *dm, routing_t *rt)
 		                                 routes[i].open};
 		rt->metric_names[i] = routes[i].metric;
 	}
+	for (size_t i = 0; i < CAAD_HTTPAPI_METHODS; i++)
+		rt->metric_names[N_ROUTES + i] = caad_httpapi_metric_names[i];
 	return 0;
 }
 
@@ -418,6 +423,14 @@ static bool admit(void *arg, caad_call_t *c, size_t method)
 	return false;
 }
 
+/* A finished gRPC call for the metrics: an unknown method (N_ROUTES) is
+ * counted after the HTTP/JSON API's methods. */
+static void grpc_status(void *metrics, size_t method, grpc_status_code code)
+{
+	caad_metrics_rpc(metrics, method < N_ROUTES ? method : N_ROUTES + CAAD_HTTPAPI_METHODS,
+	                 code);
+}
+
 /* The http listener (docs/config.md "http") and its routes. */
 static int api_prepare(daemon_t *dm, char *err, size_t errlen)
 {
@@ -432,7 +445,10 @@ static int api_prepare(daemon_t *dm, char *err, size_t errlen)
 	    (rc = caad_http_tls(dm->api, "http.tls", cfg->http.tls.cert, cfg->http.tls.key,
 	                        cfg->http.tls.client_ca, err, errlen)) != CAA_EOK)
 		return rc;
-	if ((rc = caad_webhook_register(dm->api, dm->gens)) != CAA_EOK) {
+	dm->jsonapi =
+	    (caad_httpapi_t){.gens = dm->gens, .metrics = dm->d.metrics, .metric_base = N_ROUTES};
+	if ((rc = caad_webhook_register(dm->api, dm->gens)) != CAA_EOK ||
+	    (rc = caad_httpapi_register(dm->api, &dm->jsonapi)) != CAA_EOK) {
 		caa_set_err(err, errlen, "http: %s", caa_strerror(rc));
 		return rc;
 	}
@@ -448,7 +464,8 @@ static int serve_prepare(daemon_t *dm, char *err, size_t errlen)
 	}
 	dm->d.next_call = &dm->next_call;
 	dm->d.draining = &dm->draining;
-	dm->d.metrics = caad_metrics_new(dm->rt.metric_names, N_ROUTES, gauges, dm);
+	dm->d.metrics =
+	    caad_metrics_new(dm->rt.metric_names, N_ROUTES + CAAD_HTTPAPI_METHODS, gauges, dm);
 	if ((dm->gens = caad_gens_new()) == NULL || dm->d.metrics == NULL ||
 	    caad_metrics_remotes(dm->d.metrics, dm->cfg) != CAA_EOK) {
 		caa_set_err(err, errlen, "%s", caa_strerror(CAA_ENOMEM));
@@ -481,7 +498,7 @@ static int grpc_start(daemon_t *dm, unsigned threads, int *port, char *err, size
 	                        .max_message = CAAD_MAX_MESSAGE,
 	                        .methods = dm->rt.methods,
 	                        .n_methods = N_ROUTES,
-	                        .on_status = caad_metrics_rpc,
+	                        .on_status = grpc_status,
 	                        .status_arg = dm->d.metrics,
 	                        .admit = admit,
 	                        .admit_arg = dm};

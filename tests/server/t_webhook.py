@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""step-ca AUTHORIZING webhook against a real caad over HTTPS (docs/integrations.md).
+"""step-ca AUTHORIZING webhook against a real caad over HTTPS (docs/integrations.md),
+and the JSON API over the same HTTPS and mTLS listener (docs/api.md).
 
 t_webhook.py --caad BIN --lab DIR [--tmp DIR]
 
@@ -291,6 +292,11 @@ def tls_cases(caad, tmp, secret):
     st, r = step_post(port, ctx, "caa", secret, body_for(["issue-permit.lab"]))
     check(st == 200 and r == {"allow": True}, "serving after the refusals: %s %s" % (st, r))
 
+    # the JSON API shares the listener and its TLS (docs/api.md#http-json)
+    st, r = post(port, ctx, "/v1/check", json.dumps(
+        {"identifier": {"value": "www.issue-deny.lab"}}).encode(), {})
+    check(st == 200 and r.get("verdict") == "FORBIDDEN", "/v1/check over HTTPS: %s %s" % (st, r))
+
 
 def mtls_cases(caad, tmp, secret):
     port = caad.port
@@ -309,6 +315,22 @@ def mtls_cases(caad, tmp, secret):
     mine = [l for l in caad.checks() if l.get("rpc") == "webhook/caa"]
     check(len(mine) == 1 and "CN=step-ca" in (mine[0].get("client") or ""),
           "mTLS audit line names the client: %s" % mine)
+    st, r = post(port, ctx, "/v1/check-order", json.dumps(
+        {"authorizations": [{"identifier": {"value": "issue-permit.lab"}}]}).encode(), {})
+    check(st == 200 and r.get("results", [{}])[0].get("verdict") == "PERMITTED",
+          "/v1/check-order over mTLS: %s %s" % (st, r))
+    mine = [l for l in caad.checks() if l.get("rpc") == "HTTP.CheckOrder"]
+    check(len(mine) == 1 and "CN=step-ca" in (mine[0].get("client") or ""),
+          "mTLS audit line of the JSON API names the client: %s" % mine)
+
+
+def schema_check(schema_path, lines):
+    """Every line caad wrote is valid against docs/audit.schema.json."""
+    import jsonschema
+    v = jsonschema.Draft202012Validator(json.load(open(schema_path)))
+    for line in lines:
+        errs = [e.message for e in v.iter_errors(line)]
+        check(not errs, "log line not valid against the schema: %s: %s" % (errs, line))
 
 
 def main():
@@ -316,6 +338,7 @@ def main():
     ap.add_argument("--caad", required=True)
     ap.add_argument("--lab", required=True)
     ap.add_argument("--tmp")
+    ap.add_argument("--schema", required=True)
     a = ap.parse_args()
     tmp = a.tmp or tempfile.mkdtemp(prefix="caad-webhook-")
     os.makedirs(tmp, exist_ok=True)
@@ -333,6 +356,7 @@ def main():
         finally:
             rc = caad.stop()
             check(rc == 0, "caad exit status %s" % rc)
+            schema_check(a.schema, caad.lines)
             if FAILURES:
                 for l in caad.lines:
                     print(json.dumps(l), file=sys.stderr)

@@ -1,0 +1,39 @@
+/*
+ * pbjson.h — protobuf-c messages to and from the proto3 JSON mapping, driven
+ * by the message descriptors alone (one codec for every caa.v1 message):
+ * lowerCamelCase names on output, either that name or the .proto name on
+ * input; 64-bit integers as decimal strings (numbers accepted); enums by
+ * name (numbers accepted); bytes as base64; google.protobuf.Timestamp as RFC
+ * 3339; fields with default values left out; null is the default. Input is
+ * strict, like caad's config: an unknown field, a value of the wrong JSON
+ * type or out of range is an error naming the field
+ * (`authorizations[1].identifier.valu: unknown field`). docs/api.md#http.
+ */
+#ifndef CAAD_PBJSON_H
+#define CAAD_PBJSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+
+/* m as a JSON object (a new reference); NULL when out of memory. */
+json_t *caad_pbjson_encode(const ProtobufCMessage *m);
+
+/*
+ * The JSON text[0..len) as a desc message into *out (malloc'ed: free it
+ * with protobuf_c_message_free_unpacked(*out, NULL)). NULL, or the error
+ * (one line in err, naming the field) with *out NULL.
+ */
+const char *caad_pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
+                               ProtobufCMessage **out, char *err, size_t errlen);
+
+/* The same from a parsed JSON value. */
+const char *caad_pbjson_decode_value(const ProtobufCMessageDescriptor *desc, const json_t *v,
+                                     ProtobufCMessage **out, char *err, size_t errlen);
+
+/* The lowerCamelCase JSON name of a .proto field name ("account_uri" →
+ * "accountUri") into buf; false when it does not fit. */
+int caad_pbjson_name(const char *proto_name, char *buf, size_t size);
+
+#endif
