@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 FAILURES = []
 
@@ -92,6 +93,17 @@ class Caad:
 
     def checks(self):
         return [l for l in self.lines if l.get("msg") == "check"]
+
+    def wait_checks(self, pred, n, timeout=30):
+        """The check lines pred accepts, once there are n of them (or the
+        hang bound passed): a line is written before its answer is sent,
+        but read from caad's stderr by another thread."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = [l for l in self.checks() if pred(l)]
+            if len(got) >= n or time.monotonic() > deadline:
+                return got
+            time.sleep(0.02)
 
     def stop(self):
         self.p.terminate()
@@ -180,6 +192,14 @@ def config(lab, tmp, secret_file, client_ca):
     return path
 
 
+def sentinel(caad, port, ctx, secret, name):
+    """A permitted check of name, and its audit line read."""
+    st, r = step_post(port, ctx, "caa", secret, body_for([name]))
+    check(st == 200 and r == {"allow": True}, "sentinel %s: %s %s" % (name, st, r))
+    got = caad.wait_checks(lambda l: l.get("identifier") == name, 1)
+    check(len(got) == 1, "the sentinel's audit line: %s" % name)
+
+
 def tls_cases(caad, tmp, secret):
     ctx = ssl.create_default_context(cafile=os.path.join(tmp, "ca.pem"))
     port = caad.port
@@ -188,9 +208,8 @@ def tls_cases(caad, tmp, secret):
     st, r = step_post(port, ctx, "caa", secret,
                       body_for(["issue-permit.lab", "a.b.issue-permit.lab"]))
     check(st == 200 and r == {"allow": True}, "permitted order: %s %s" % (st, r))
-    lines = caad.checks()
-    mine = [l for l in lines if l.get("rpc") == "webhook/caa"]
-    check(len(mine) == 2, "two audit lines for the permitted order: %s" % lines)
+    mine = caad.wait_checks(lambda l: l.get("rpc") == "webhook/caa", 2)
+    check(len(mine) == 2, "two audit lines for the permitted order: %s" % caad.checks())
     check(all(l.get("peer", "").startswith("ipv4:127.0.0.1:") for l in mine),
           "audit peer: %s" % mine)
 
@@ -234,6 +253,9 @@ def tls_cases(caad, tmp, secret):
     check(st == 200 and r.get("allow") is False, "no x509Certificate: %s %s" % (st, r))
 
     # ---- refusals before any DNS ----
+    # the lines of one pipe arrive in order: what comes between two sentinel
+    # checks' lines was written between them
+    sentinel(caad, port, ctx, secret, "sentinel1.issue-permit.lab")
     n_checks = len(caad.checks())
     raw = body_for(["issue-permit.lab"])
     st, r = post(port, ctx, "/webhooks/caa", raw, {})
@@ -275,7 +297,8 @@ def tls_cases(caad, tmp, secret):
     c.request("GET", "/webhooks/caa")
     check(c.getresponse().status == 405, "GET is not served")
     c.close()
-    check(len(caad.checks()) == n_checks, "refused requests write no check lines")
+    sentinel(caad, port, ctx, secret, "sentinel2.issue-permit.lab")
+    check(len(caad.checks()) == n_checks + 1, "refused requests write no check lines")
 
     # plain HTTP to the TLS listener gets no answer that could be mistaken for one
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -312,14 +335,14 @@ def mtls_cases(caad, tmp, secret):
     ctx.load_cert_chain(os.path.join(tmp, "client.pem"), os.path.join(tmp, "client.key"))
     st, r = step_post(port, ctx, "caa", secret, raw)
     check(st == 200 and r == {"allow": True}, "mTLS with a client certificate: %s %s" % (st, r))
-    mine = [l for l in caad.checks() if l.get("rpc") == "webhook/caa"]
+    mine = caad.wait_checks(lambda l: l.get("rpc") == "webhook/caa", 1)
     check(len(mine) == 1 and "CN=step-ca" in (mine[0].get("client") or ""),
           "mTLS audit line names the client: %s" % mine)
     st, r = post(port, ctx, "/v1/check-order", json.dumps(
         {"authorizations": [{"identifier": {"value": "issue-permit.lab"}}]}).encode(), {})
     check(st == 200 and r.get("results", [{}])[0].get("verdict") == "PERMITTED",
           "/v1/check-order over mTLS: %s %s" % (st, r))
-    mine = [l for l in caad.checks() if l.get("rpc") == "HTTP.CheckOrder"]
+    mine = caad.wait_checks(lambda l: l.get("rpc") == "HTTP.CheckOrder", 1)
     check(len(mine) == 1 and "CN=step-ca" in (mine[0].get("client") or ""),
           "mTLS audit line of the JSON API names the client: %s" % mine)
 
