@@ -68,7 +68,7 @@ static void answer_json(const struct caad_httpapi_route *rt, caad_http_reply_t *
 {
 	const caad_httpapi_t *api = rt->api;
 	caad_metrics_rpc(api->metrics, api->metric_base + rt->i, code);
-	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	char *text = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	json_decref(j);
 	if (text == NULL) {
 		static const char oom[] =

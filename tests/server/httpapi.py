@@ -14,6 +14,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -153,6 +154,15 @@ def run(a, port, grpc, metrics, log):
     check(s == 200 and j.get("verdict") == "FORBIDDEN" and
           j.get("problem", {}).get("status") == 403 and len(j.get("trace", [])) == 3,
           "forbidden: %d %r" % (s, j))
+    # numbers as people write them: 0.056, not 0.056000000000000001
+    req = urllib.request.Request("http://127.0.0.1:%d/v1/check" % port, method="POST",
+                                 data=b'{"identifier": {"value": "issue-permit.lab"}}',
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        raw = r.read().decode()
+    ms = re.search(r'"elapsedMs":([-0-9.eE+]+)', raw)
+    check(ms is not None and len(ms.group(1).lstrip("-").replace(".", "")) <= 16,
+          "elapsedMs printed with at most 15 significant digits: %r" % raw)
     # an order
     s, j = post(port, "/v1/check-order", {"authorizations": [
         {"identifier": {"value": "issue-permit.lab"}},
