@@ -179,6 +179,12 @@ def run(a, port, grpc, metrics, log):
     # the gRPC method's own validation, word for word
     refused(port, "/v1/check", {"identifier": {"value": "a..b.lab"}}, 400, "INVALID_ARGUMENT",
             'identifier.value "a..b.lab": ')
+    # a NUL would be cut off by protobuf-c's packing: the name checked is not the one asked
+    refused(port, "/v1/check", {"identifier": {"value": "issue-permit.lab\u0000.issue-deny.lab"}},
+            400, "INVALID_ARGUMENT", "identifier.value: has a NUL")
+    refused(port, "/v1/check-order", {"authorizations": [{"identifier": {
+        "value": "issue-permit.lab\u0000"}}]}, 400, "INVALID_ARGUMENT",
+            "authorizations[0].identifier.value: has a NUL")
     refused(port, "/v1/check", {"identifier": {"value": "a.lab"},
                                 "validationMethod": "email-01"}, 400, "INVALID_ARGUMENT",
             "validation_method")
