@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -180,9 +181,33 @@ static void add_name(const char **names, size_t *n, size_t max, const char *s, b
 		names[(*n)++] = s;
 }
 
-/* The DNS SANs of the x509Certificate: dnsNames and the "dns" entries of
- * sans (IP, email, URI and other SANs are not CAA's business). Strings
- * borrowed from cert. -1 when a field has the wrong type or there are too many. */
+/* Whether a SAN of type t with value v becomes a DNS name in step-ca's
+ * certificate (go.step.sm/crypto x509util SubjectAlternativeName.Set: the
+ * type is compared lowercased, and "" or "auto" is guessed by SplitSANs: an
+ * IP address, a URI with a scheme, something with an '@', else a DNS name). */
+static bool san_is_dns(const char *t, const char *v)
+{
+	if (strcasecmp(t, "dns") == 0)
+		return true;
+	if (t[0] != '\0' && strcasecmp(t, "auto") != 0)
+		return false;
+	unsigned char ip[16];
+	if (inet_pton(AF_INET, v, ip) == 1 || inet_pton(AF_INET6, v, ip) == 1)
+		return false;
+	const char *p = v; /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" */
+	if (isalpha((unsigned char)*p)) {
+		while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+			p++;
+		if (*p == ':')
+			return false;
+	}
+	return strchr(v, '@') == NULL;
+}
+
+/* The DNS SANs of the x509Certificate: dnsNames and the sans step-ca makes
+ * DNS names of (san_is_dns; IP, email, URI and other SANs are not CAA's
+ * business). Strings borrowed from cert. -1 when a field has the wrong type
+ * or there are too many. */
 static ssize_t dns_sans(const json_t *cert, const char **names, size_t max)
 {
 	size_t n = 0;
@@ -206,7 +231,7 @@ static ssize_t dns_sans(const json_t *cert, const char **names, size_t max)
 		const json_t *value = json_object_get(v, "value");
 		if (!json_is_string(type) || !json_is_string(value))
 			return -1;
-		if (strcmp(json_string_value(type), "dns") == 0)
+		if (san_is_dns(json_string_value(type), json_string_value(value)))
 			add_name(names, &n, max, json_string_value(value), &over);
 	}
 	return over ? -1 : (ssize_t)n;

@@ -207,6 +207,18 @@ def tls_cases(caad, tmp, secret):
         {"type": "dns", "value": "www.issue-deny.lab"}]))
     check(st == 200 and r.get("allow") is False, "dns entry of sans: %s %s" % (st, r))
 
+    # step-ca lowercases the type, and guesses "auto" and "" (x509util SplitSANs):
+    # a DNS name under either is a DNS name in the certificate
+    for t in ("auto", "", "DNS"):
+        st, r = step_post(port, ctx, "caa", secret, body_for([], sans=[
+            {"type": t, "value": "www.issue-deny.lab"}]))
+        check(st == 200 and r.get("allow") is False and r["error"]["code"] == "caa",
+              "sans type %r with a DNS name: %s %s" % (t, st, r))
+    st, r = step_post(port, ctx, "caa", secret, body_for([], sans=[
+        {"type": "auto", "value": "192.0.2.1"}, {"type": "", "value": "a@b.example"},
+        {"type": "auto", "value": "spiffe://ca.example/x"}, {"type": "auto", "value": "2001:db8::1"}]))
+    check(st == 200 and r == {"allow": True}, "auto SANs that are not DNS names: %s %s" % (st, r))
+
     # the webhook's account: accounturi names account 1, not 2
     st, r = step_post(port, ctx, "caa", secret, body_for(["acct.lab"]))
     check(st == 200 and r == {"allow": True}, "account 1 permitted: %s %s" % (st, r))
