@@ -45,6 +45,7 @@ struct caad_http {
 	size_t n_routes;
 	char *cert, *key, *trust; /* PEM text for HTTPS; trust = mTLS */
 	atomic_uint due;          /* asynchronous answers not given yet */
+	atomic_bool stopping;     /* caad_http_free: no new request starts */
 };
 
 /* One request in progress: its route (or error status) and its body so far;
@@ -288,6 +289,7 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status)
 	    {MHD_HTTP_NOT_FOUND, "NOT_FOUND", "not found"},
 	    {MHD_HTTP_METHOD_NOT_ALLOWED, "UNIMPLEMENTED", "method not allowed"},
 	    {MHD_HTTP_CONTENT_TOO_LARGE, "RESOURCE_EXHAUSTED", "request body too large"},
+	    {MHD_HTTP_SERVICE_UNAVAILABLE, "UNAVAILABLE", "caad is shutting down"},
 	};
 	const char *code = "INTERNAL", *text = "internal error";
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
@@ -453,6 +455,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	caad_http_t *h = cls;
 	pending_t *p = *state;
 	if (p == NULL) {
+		/* stopping: a kept-alive connection's next request starts no work
+		 * (caad_http_free waits for every answer due) */
+		if (atomic_load(&h->stopping))
+			return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE);
 		/* the head is complete: route it; an error answers before any body is read */
 		int route = caad_http_match(h, method, url);
 		if (route < 0)
@@ -555,11 +561,14 @@ void caad_http_free(caad_http_t *h)
 	if (h == NULL)
 		return;
 	if (h->mhd != NULL) {
-		/* a suspended connection must be resumed before the daemon stops:
-		 * wait for the answers due (their work is bounded by its deadline) */
+		/* a suspended connection must be resumed before the daemon stops
+		 * (MHD_stop_daemon panics, aborting caad, on one still suspended):
+		 * wait for every answer due, however long its check takes (each is
+		 * bounded by its deadline, dns.timeout and remote_timeout); no new
+		 * request adds to them meanwhile */
+		atomic_store(&h->stopping, true);
 		MHD_socket fd = MHD_quiesce_daemon(h->mhd); /* no new connections; ours to close */
-		for (unsigned i = 0; atomic_load(&h->due) > 0 && i < CAAD_HTTP_ASYNC_WAIT_S * 100;
-		     i++)
+		while (atomic_load(&h->due) > 0)
 			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 		MHD_stop_daemon(h->mhd);
 		if (fd != MHD_INVALID_SOCKET)

@@ -22,7 +22,6 @@ typedef struct caad_http caad_http_t;
 #define CAAD_HTTP_IDLE_TIMEOUT_S  10u    /* a connection silent this long is closed */
 #define CAAD_HTTP_MAX_HEAD        16384u /* request line + headers (and MHD's buffers) */
 #define CAAD_HTTP_MAX_ROUTES      16u
-#define CAAD_HTTP_ASYNC_WAIT_S    30u /* caad_http_free waits this long for answers due */
 
 /* One request as a handler sees it. path has no query string; body is
  * NUL-terminated (NULL when there was none). */
@@ -47,8 +46,8 @@ typedef unsigned (*caad_http_handler_fn)(void *arg, const caad_http_req_t *req, 
 /* An asynchronous handler: it starts the work and returns; the work answers
  * exactly once, from any thread (or at once from the handler), with
  * caad_http_answer(reply, ...). req and what it points to stay valid until
- * then. A server with such answers due waits for them when freed (at most
- * CAAD_HTTP_ASYNC_WAIT_S). */
+ * then. A server with such answers due waits for all of them when freed
+ * (a request arriving meanwhile on an open connection gets 503). */
 typedef struct caad_http_reply caad_http_reply_t;
 typedef void (*caad_http_async_fn)(void *arg, const caad_http_req_t *req, caad_http_reply_t *reply);
 /* Answer with status and body (len octets, malloc'ed: taken, also on failure). */

@@ -587,10 +587,15 @@ static const char *decode_value(dec_t *x, const ProtobufCFieldDescriptor *f, con
 		if (!json_is_string(v))
 			return fail(x, "expected a string, got %s", jtype(v));
 		size_t n = json_string_length(v);
+		/* a \u0000 cannot reach the door: protobuf-c packs a string up to
+		 * its first NUL, so "a.example\u0000b" would be checked as "a.example" */
+		size_t k = strlen(json_string_value(v));
+		if (k != n)
+			return fail(x, "has a NUL (\\u0000) at octet %zu", k);
 		char *s = malloc(n + 1);
 		if (s == NULL)
 			return fail(x, "out of memory");
-		memcpy(s, json_string_value(v), n + 1); /* a \u0000 stays in: the door refuses it */
+		memcpy(s, json_string_value(v), n + 1);
 		*(char **)slot = s;
 		return NULL;
 	}
@@ -741,7 +746,8 @@ const char *caad_pbjson_decode(const ProtobufCMessageDescriptor *desc, const cha
 {
 	*out = NULL;
 	json_error_t je;
-	/* duplicate keys are refused like the config's; a \u0000 reaches the door */
+	/* duplicate keys are refused like the config's; a \u0000 is refused
+	 * by name (decode_value), not as "not JSON" */
 	json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (v == NULL) {
 		dec_t x = {.err = err, .errlen = errlen};

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -180,10 +181,85 @@ static void add_name(const char **names, size_t *n, size_t max, const char *s, b
 		names[(*n)++] = s;
 }
 
-/* The DNS SANs of the x509Certificate: dnsNames and the "dns" entries of
- * sans (IP, email, URI and other SANs are not CAA's business). Strings
- * borrowed from cert. -1 when a field has the wrong type or there are too many. */
-static ssize_t dns_sans(const json_t *cert, const char **names, size_t max)
+/* Whether a SAN of type t with value v becomes a DNS name in step-ca's
+ * certificate (go.step.sm/crypto x509util SubjectAlternativeName.Set: the
+ * type is compared lowercased, and "" or "auto" is guessed by SplitSANs: an
+ * IP address, a URI with a scheme, something with an '@', else a DNS name). */
+static bool san_is_dns(const char *t, const char *v)
+{
+	if (strcasecmp(t, "dns") == 0)
+		return true;
+	if (t[0] != '\0' && strcasecmp(t, "auto") != 0)
+		return false;
+	unsigned char ip[16];
+	if (inet_pton(AF_INET, v, ip) == 1 || inet_pton(AF_INET6, v, ip) == 1)
+		return false;
+	const char *p = v; /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" */
+	if (isalpha((unsigned char)*p)) {
+		while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+			p++;
+		if (*p == ':')
+			return false;
+	}
+	return strchr(v, '@') == NULL;
+}
+
+/* A DER length at *p (definite, at most 3 octets), within end. */
+static bool der_len(const uint8_t **p, const uint8_t *end, size_t *len)
+{
+	if (*p >= end)
+		return false;
+	unsigned b = *(*p)++;
+	*len = b;
+	if (b >= 0x80) {
+		unsigned k = b & 0x7f;
+		if (k == 0 || k > 3)
+			return false;
+		for (*len = 0; k > 0; k--) {
+			if (*p >= end)
+				return false;
+			*len = *len << 8 | *(*p)++;
+		}
+	}
+	return *len <= (size_t)(end - *p);
+}
+
+/* The dNSNames of a subjectAltName extension's value (base64 DER
+ * GeneralNames) appended to keep as JSON strings. false when malformed. */
+static bool san_extension(const char *b64text, json_t *keep)
+{
+	size_t n = strlen(b64text);
+	if (n == 0 || n % 4 != 0)
+		return false;
+	uint8_t *der = malloc(n / 4 * 3);
+	int len = der ? EVP_DecodeBlock(der, (const unsigned char *)b64text, (int)n) : -1;
+	bool ok = len >= 0;
+	if (ok) /* EVP_DecodeBlock counts the padding as octets */
+		len -= (b64text[n - 1] == '=') + (b64text[n - 2] == '=');
+	const uint8_t *p = der, *end = der + (ok ? len : 0);
+	size_t l;
+	ok = ok && p < end && *p++ == 0x30 && der_len(&p, end, &l) && p + l == end;
+	while (ok && p < end) {
+		unsigned tag = *p++;
+		ok = (tag & 0x1f) != 0x1f && der_len(&p, end, &l);
+		if (ok && tag == 0x82) { /* [2] IMPLICIT IA5String */
+			for (size_t i = 0; ok && i < l; i++)
+				ok = p[i] > 0 && p[i] < 0x80;
+			ok = ok && json_array_append_new(keep, json_stringn((const char *)p, l)) == 0;
+		}
+		p += ok ? l : 0;
+	}
+	free(der);
+	return ok;
+}
+
+/* The DNS SANs of the x509Certificate: dnsNames, the sans step-ca makes
+ * DNS names of (san_is_dns; IP, email, URI and other SANs are not CAA's
+ * business), and the dNSNames of a subjectAltName extension (2.5.29.17:
+ * with one, step-ca puts it in the certificate instead of dnsNames and
+ * sans). Strings borrowed from cert or keep. -1 when a field has the wrong
+ * type or there are too many. */
+static ssize_t dns_sans(const json_t *cert, const char **names, size_t max, json_t *keep)
 {
 	size_t n = 0;
 	bool over = false;
@@ -206,9 +282,25 @@ static ssize_t dns_sans(const json_t *cert, const char **names, size_t max)
 		const json_t *value = json_object_get(v, "value");
 		if (!json_is_string(type) || !json_is_string(value))
 			return -1;
-		if (strcmp(json_string_value(type), "dns") == 0)
+		if (san_is_dns(json_string_value(type), json_string_value(value)))
 			add_name(names, &n, max, json_string_value(value), &over);
 	}
+	const json_t *exts = json_object_get(cert, "extensions");
+	if (exts != NULL && !json_is_array(exts) && !json_is_null(exts))
+		return -1;
+	json_array_foreach(exts, i, v)
+	{
+		const json_t *id = json_object_get(v, "id");
+		const json_t *value = json_object_get(v, "value");
+		if (!json_is_string(id))
+			return -1;
+		if (strcmp(json_string_value(id), "2.5.29.17") != 0)
+			continue;
+		if (!json_is_string(value) || !san_extension(json_string_value(value), keep))
+			return -1;
+	}
+	json_array_foreach(keep, i, v)
+		add_name(names, &n, max, json_string_value(v), &over);
 	return over ? -1 : (ssize_t)n;
 }
 
@@ -311,6 +403,7 @@ static bool serve(caad_t *d, const caad_http_req_t *req, caad_http_reply_t *repl
 	const json_t *cert = json_object_get(body, "x509Certificate");
 	int64_t when;
 	const char **names = calloc(CAAD_MAX_ORDER, sizeof(*names));
+	json_t *keep = json_array(); /* names from a subjectAltName extension */
 	ssize_t n = -1;
 	uint8_t *packed = NULL;
 	size_t len = 0;
@@ -324,11 +417,12 @@ static bool serve(caad_t *d, const caad_http_req_t *req, caad_http_reply_t *repl
 	} else if (!json_is_object(cert)) {
 		answer(reply, 200, "badRequest",
 		       "no x509Certificate: caad checks X.509 certificates only");
-	} else if (names == NULL) {
+	} else if (names == NULL || keep == NULL) {
 		answer(reply, 500, "serverInternal", "out of memory");
-	} else if ((n = dns_sans(cert, names, CAAD_MAX_ORDER)) < 0) {
+	} else if ((n = dns_sans(cert, names, CAAD_MAX_ORDER, keep)) < 0) {
 		answer(reply, 200, "badRequest",
-		       "x509Certificate: dnsNames or sans malformed, or more than 1000 DNS names");
+		       "x509Certificate: dnsNames, sans or a subjectAltName extension malformed, or "
+		       "more than 1000 DNS names");
 	} else if (n == 0) {
 		answer(reply, 200, NULL, NULL); /* no DNS name: CAA has nothing to forbid */
 	} else if (pack_order(w, names, (size_t)n, &packed, &len) != CAA_EOK) {
@@ -350,6 +444,7 @@ static bool serve(caad_t *d, const caad_http_req_t *req, caad_http_reply_t *repl
 	}
 	free(packed);
 	free(names);
+	json_decref(keep);
 	json_decref(body);
 	return taken;
 }

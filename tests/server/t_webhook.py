@@ -226,6 +226,35 @@ def tls_cases(caad, tmp, secret):
         {"type": "dns", "value": "www.issue-deny.lab"}]))
     check(st == 200 and r.get("allow") is False, "dns entry of sans: %s %s" % (st, r))
 
+    # step-ca lowercases the type, and guesses "auto" and "" (x509util SplitSANs):
+    # a DNS name under either is a DNS name in the certificate
+    for t in ("auto", "", "DNS"):
+        st, r = step_post(port, ctx, "caa", secret, body_for([], sans=[
+            {"type": t, "value": "www.issue-deny.lab"}]))
+        check(st == 200 and r.get("allow") is False and r["error"]["code"] == "caa",
+              "sans type %r with a DNS name: %s %s" % (t, st, r))
+    st, r = step_post(port, ctx, "caa", secret, body_for([], sans=[
+        {"type": "auto", "value": "192.0.2.1"}, {"type": "", "value": "a@b.example"},
+        {"type": "auto", "value": "spiffe://ca.example/x"}, {"type": "auto", "value": "2001:db8::1"}]))
+    check(st == 200 and r == {"allow": True}, "auto SANs that are not DNS names: %s %s" % (st, r))
+
+    # a template's own subjectAltName extension (2.5.29.17): step-ca puts it in the
+    # certificate instead of dnsNames and sans (x509util Certificate.GetCertificate)
+    def der(tag, b):
+        return bytes([tag, len(b)]) + b
+    for names, want in (([der(0x82, b"www.issue-deny.lab")], False),
+                        ([der(0x87, bytes([192, 0, 2, 1]))], True)):
+        raw = json.loads(body_for([], sans=[]))
+        raw["x509Certificate"]["extensions"] = [{"id": "2.5.29.17", "critical": False,
+                                                 "value": base64.b64encode(
+                                                     der(0x30, b"".join(names))).decode()}]
+        st, r = step_post(port, ctx, "caa", secret, json.dumps(raw).encode())
+        check(st == 200 and r.get("allow") is want, "SAN extension %r: %s %s" % (names, st, r))
+    raw["x509Certificate"]["extensions"][0]["value"] = base64.b64encode(b"\x30\x05\x82").decode()
+    st, r = step_post(port, ctx, "caa", secret, json.dumps(raw).encode())
+    check(st == 200 and r.get("allow") is False and r["error"]["code"] == "badRequest",
+          "malformed SAN extension: %s %s" % (st, r))
+
     # the webhook's account: accounturi names account 1, not 2
     st, r = step_post(port, ctx, "caa", secret, body_for(["acct.lab"]))
     check(st == 200 and r == {"allow": True}, "account 1 permitted: %s %s" % (st, r))

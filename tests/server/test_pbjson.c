@@ -264,6 +264,10 @@ static void test_refusals(void **state)
 	    {"[1]", "request: expected an object"},
 	    {"{\"identifier\": ", "request: not JSON"},
 	    {"", "request: not JSON"},
+	    /* protobuf-c packs a string up to its NUL: it would be checked as "a.example" */
+	    {"{\"identifier\": {\"value\": \"a.example\\u0000.b.example\"}}",
+	     "identifier.value: has a NUL (\\u0000) at octet 9"},
+	    {"{\"accountUri\": \"\\u0000\"}", "accountUri: has a NUL"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char err[256];
