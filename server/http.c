@@ -6,6 +6,7 @@
  * request is matched against a small table of method + path → handler.
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdbool.h>
@@ -61,6 +62,7 @@ struct caad_http_reply {
 	char peer[64], *identity;
 	pthread_mutex_t lock;
 	bool answered, suspended;
+	int fd; /* the connection's socket, for caad_http_gone */
 	unsigned status;
 	const char *ctype;
 	char *answer;
@@ -332,6 +334,22 @@ void caad_http_answer(caad_http_reply_t *p, unsigned status, const char *content
 	atomic_fetch_sub(&h->due, 1);
 }
 
+bool caad_http_gone(void *reply)
+{
+	const caad_http_reply_t *p = reply;
+	/* a suspended connection is not polled by libmicrohttpd and its socket
+	 * stays open until resumed: a hang-up, or end of stream under a peek
+	 * (which consumes nothing), means the client left. Data still unread
+	 * (a TLS alert before the FIN) hides the end: then it counts as there. */
+	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+	if (p->fd < 0 || poll(&pfd, 1, 0) != 1)
+		return false;
+	if ((pfd.revents & (POLLHUP | POLLERR)) != 0)
+		return true;
+	char octet;
+	return (pfd.revents & POLLIN) != 0 && recv(p->fd, &octet, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* The answer given (or an error page when the handler's body was NULL). */
 static enum MHD_Result queue_answer(struct MHD_Connection *c, pending_t *p)
 {
@@ -353,6 +371,9 @@ static enum MHD_Result run_async(caad_http_t *h, struct MHD_Connection *c, pendi
 	}
 	p->started = true;
 	p->conn = c;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	p->fd = ci != NULL ? ci->connect_fd : -1;
 	atomic_fetch_add(&h->due, 1);
 	r->async(r->arg, req, p);
 	pthread_mutex_lock(&p->lock);

@@ -9,6 +9,7 @@
 #ifndef CAAD_HTTP_H
 #define CAAD_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -50,6 +51,10 @@ typedef unsigned (*caad_http_handler_fn)(void *arg, const caad_http_req_t *req, 
  * (a request arriving meanwhile on an open connection gets 503). */
 typedef struct caad_http_reply caad_http_reply_t;
 typedef void (*caad_http_async_fn)(void *arg, const caad_http_req_t *req, caad_http_reply_t *reply);
+/* Whether the client of reply (a caad_http_reply_t) has closed its connection
+ * while its answer is due: seen on the socket (hang-up) without reading from
+ * it. For caad_call_local_gone; valid until caad_http_answer. */
+bool caad_http_gone(void *reply);
 /* Answer with status and body (len octets, malloc'ed: taken, also on failure). */
 void caad_http_answer(caad_http_reply_t *reply, unsigned status, const char *content_type,
                       char *body, size_t len);

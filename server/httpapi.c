@@ -124,6 +124,7 @@ static void start(const struct caad_httpapi_route *rt, const caad_http_req_t *re
 		on_done(f, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL);
 		return;
 	}
+	caad_call_local_gone(call, caad_http_gone, f->ans);
 	/* the call holds the generation to its end, as a gRPC call does */
 	caad_call_on_end(call, caad_gens_release, d);
 	methods[rt->i].handle(call, d);

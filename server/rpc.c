@@ -85,6 +85,8 @@ struct caad_call {
 
 	caad_call_done_fn local_done; /* a local call (no gRPC): its answer goes here */
 	void *local_arg;
+	bool (*local_gone)(void *arg); /* caad_call_local_gone */
+	void *local_gone_arg;
 	uint8_t *local_payload;
 	size_t local_len;
 };
@@ -291,6 +293,8 @@ const char *caad_call_gone(caad_call_t *c)
 	pthread_mutex_unlock(&c->lock);
 	if (caad_call_time_left_ms(c) == 0)
 		return "deadline exceeded before the answer";
+	if (c->local_gone != NULL && c->local_gone(c->local_gone_arg))
+		return "the client closed the connection before the answer";
 	return cancelled ? "cancelled by the client" : NULL;
 }
 
@@ -367,6 +371,12 @@ void caad_call_release(caad_call_t *c)
 	c->held = false;
 	pthread_mutex_unlock(&c->lock);
 	call_unref(c);
+}
+
+void caad_call_local_gone(caad_call_t *c, bool (*gone)(void *arg), void *arg)
+{
+	c->local_gone = gone;
+	c->local_gone_arg = arg;
 }
 
 const char *caad_call_local_rpc(const caad_call_t *c)

@@ -149,6 +149,9 @@ typedef void (*caad_call_done_fn)(void *arg, grpc_status_code code, const char *
 caad_call_t *caad_call_local_new(const char *rpc, const uint8_t *payload, size_t len,
                                  const char *peer, const char *identity, int64_t deadline_ms,
                                  caad_call_done_fn done, void *arg);
+/* For a local call: gone(arg) tells caad_call_gone that the caller's client
+ * left (its connection closed), so no verdict is recorded as answered. */
+void caad_call_local_gone(caad_call_t *c, bool (*gone)(void *arg), void *arg);
 /* A local call's rpc name; NULL for a gRPC call. */
 const char *caad_call_local_rpc(const caad_call_t *c);
 

@@ -245,7 +245,8 @@ static bool san_extension(const char *b64text, json_t *keep)
 		if (ok && tag == 0x82) { /* [2] IMPLICIT IA5String */
 			for (size_t i = 0; ok && i < l; i++)
 				ok = p[i] > 0 && p[i] < 0x80;
-			ok = ok && json_array_append_new(keep, json_stringn((const char *)p, l)) == 0;
+			ok = ok &&
+			     json_array_append_new(keep, json_stringn((const char *)p, l)) == 0;
 		}
 		p += ok ? l : 0;
 	}
@@ -299,8 +300,7 @@ static ssize_t dns_sans(const json_t *cert, const char **names, size_t max, json
 		if (!json_is_string(value) || !san_extension(json_string_value(value), keep))
 			return -1;
 	}
-	json_array_foreach(keep, i, v)
-		add_name(names, &n, max, json_string_value(v), &over);
+	json_array_foreach(keep, i, v) add_name(names, &n, max, json_string_value(v), &over);
 	return over ? -1 : (ssize_t)n;
 }
 
@@ -420,9 +420,10 @@ static bool serve(caad_t *d, const caad_http_req_t *req, caad_http_reply_t *repl
 	} else if (names == NULL || keep == NULL) {
 		answer(reply, 500, "serverInternal", "out of memory");
 	} else if ((n = dns_sans(cert, names, CAAD_MAX_ORDER, keep)) < 0) {
-		answer(reply, 200, "badRequest",
-		       "x509Certificate: dnsNames, sans or a subjectAltName extension malformed, or "
-		       "more than 1000 DNS names");
+		answer(
+		    reply, 200, "badRequest",
+		    "x509Certificate: dnsNames, sans or a subjectAltName extension malformed, or "
+		    "more than 1000 DNS names");
 	} else if (n == 0) {
 		answer(reply, 200, NULL, NULL); /* no DNS name: CAA has nothing to forbid */
 	} else if (pack_order(w, names, (size_t)n, &packed, &len) != CAA_EOK) {
@@ -435,6 +436,7 @@ static bool serve(caad_t *d, const caad_http_req_t *req, caad_http_reply_t *repl
 		if (call == NULL) {
 			answer(reply, 500, "serverInternal", "out of memory");
 		} else {
+			caad_call_local_gone(call, caad_http_gone, reply);
 			/* the call holds the generation to its end, as a gRPC call does */
 			caad_call_on_end(call, caad_gens_release, d);
 			taken = true;

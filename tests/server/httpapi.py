@@ -328,6 +328,25 @@ def run(a, port, grpc, metrics, log):
                          capture_output=True, text=True, timeout=60)
     check(out.stdout == "400", "curl unknown field: %r" % out.stdout)
 
+    # a client that leaves before its answer: the audit line records no
+    # verdict as answered (docs/caad.md#audit: "answered": false)
+    import socket
+    body = b'{"identifier": {"value": "gone.drop.lab"}}'
+    sk = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sk.sendall(b"POST /v1/check HTTP/1.1\r\nHost: caad\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    time.sleep(0.3)  # the check has started (the drop server never answers)
+    sk.close()
+    gone = None
+    deadline = time.monotonic() + 60  # hang bound: dns.timeout ends the check
+    while gone is None and time.monotonic() < deadline:
+        log.seek(0)
+        gone = next((json.loads(l) for l in log if '"gone.drop.lab"' in l), None)
+        time.sleep(0.1)
+    check(gone is not None and gone.get("answered") is False and
+          "closed the connection" in gone.get("error", "") and "verdict" not in gone,
+          "a client gone before the answer: %r" % gone)
+
     # audit lines and metrics as for gRPC
     log.flush()
     log.seek(0)
