@@ -100,17 +100,32 @@ int caad_webhook_check(const caa_config_t *cfg, char *err, size_t errlen)
 	return CAA_EOK;
 }
 
+/* Exactly n ASCII digits at s, as a number in *out. */
+static bool digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
 bool caad_webhook_time(const char *s, int64_t *out)
 {
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
-	int used = 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 ||
-	    used != 19 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	/* YYYY-MM-DDTHH:MM:SS, each field exactly its digits */
+	if (strlen(s) < 19 || !digits(s, 4, &tm.tm_year) || s[4] != '-' ||
+	    !digits(s + 5, 2, &tm.tm_mon) || s[7] != '-' || !digits(s + 8, 2, &tm.tm_mday) ||
+	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &tm.tm_hour) || s[13] != ':' ||
+	    !digits(s + 14, 2, &tm.tm_min) || s[16] != ':' || !digits(s + 17, 2, &tm.tm_sec) ||
+	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
 	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
 		return false;
-	const char *p = s + used;
+	const char *p = s + 19;
 	if (*p == '.') { /* fraction: Go writes up to nine digits */
 		p++;
 		if (!isdigit((unsigned char)*p))
@@ -122,8 +137,9 @@ bool caad_webhook_time(const char *s, int64_t *out)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
-		int oh, om, n = 0;
-		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5 || oh > 23 || om > 59)
+		int oh, om;
+		if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 ||
+		    om > 59)
 			return false;
 		offset = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
 		p += 6;
@@ -156,11 +172,11 @@ static bool signed_by(const char *hex, const uint8_t *key, int key_len, const ch
 	if (strlen(hex) != 2 * sizeof(want))
 		return false;
 	for (size_t i = 0; i < sizeof(want); i++) {
-		unsigned v;
-		if (!isxdigit((unsigned char)hex[2 * i]) ||
-		    !isxdigit((unsigned char)hex[2 * i + 1]) || sscanf(hex + 2 * i, "%2x", &v) != 1)
+		int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+		int lo = OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
 			return false;
-		want[i] = (uint8_t)v;
+		want[i] = (uint8_t)(hi << 4 | lo);
 	}
 	if (HMAC(EVP_sha256(), key, key_len, (const unsigned char *)(body ? body : ""), len, got,
 	         &got_len) == NULL ||
