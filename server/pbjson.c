@@ -242,8 +242,7 @@ static bool digits(const char *p, int n, int *v)
 	return true;
 }
 
-/* "1972-01-01T10:00:20.021Z", "...+01:00": false when not RFC 3339 or out of range. */
-static bool timestamp_parse(const char *s, int64_t *secs, int32_t *nanos)
+bool caad_pbjson_time(const char *s, int64_t *secs, int32_t *nanos)
 {
 	int y, mo, d, h, mi, se;
 	size_t n = strlen(s);
@@ -675,7 +674,7 @@ static const char *decode_timestamp(dec_t *x, const ProtobufCMessageDescriptor *
 		return fail(x, "expected an RFC 3339 timestamp string, got %s", jtype(v));
 	int64_t s;
 	int32_t ns;
-	if (!timestamp_parse(json_string_value(v), &s, &ns))
+	if (!caad_pbjson_time(json_string_value(v), &s, &ns))
 		return fail(x,
 		            "\"%.40s\" is not an RFC 3339 timestamp (0001-9999, e.g. "
 		            "\"2026-01-02T03:04:05Z\")",

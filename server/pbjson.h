@@ -12,7 +12,9 @@
 #ifndef CAAD_PBJSON_H
 #define CAAD_PBJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <protobuf-c/protobuf-c.h>
@@ -31,6 +33,11 @@ const char *caad_pbjson_decode(const ProtobufCMessageDescriptor *desc, const cha
 /* The same from a parsed JSON value. */
 const char *caad_pbjson_decode_value(const ProtobufCMessageDescriptor *desc, const json_t *v,
                                      ProtobufCMessage **out, char *err, size_t errlen);
+
+/* An RFC 3339 time ("1972-01-01T10:00:20.021Z", "...+01:00"; what Go's
+ * time.Time marshals to) as seconds since the epoch and nanoseconds; false
+ * when s is not one, to the letter, or is out of Timestamp's range. */
+bool caad_pbjson_time(const char *s, int64_t *secs, int32_t *nanos);
 
 /* The lowerCamelCase JSON name of a .proto field name ("account_uri" →
  * "accountUri") into buf; false when it does not fit. */

@@ -25,6 +25,7 @@
 
 #include "caad.h"
 #include "codes.h"
+#include "pbjson.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -98,60 +99,6 @@ int caad_webhook_check(const caa_config_t *cfg, char *err, size_t errlen)
 		OPENSSL_cleanse(key, sizeof(key));
 	}
 	return CAA_EOK;
-}
-
-/* Exactly n ASCII digits at s, as a number in *out. */
-static bool digits(const char *s, size_t n, int *out)
-{
-	int v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-bool caad_webhook_time(const char *s, int64_t *out)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	/* YYYY-MM-DDTHH:MM:SS, each field exactly its digits */
-	if (strlen(s) < 19 || !digits(s, 4, &tm.tm_year) || s[4] != '-' ||
-	    !digits(s + 5, 2, &tm.tm_mon) || s[7] != '-' || !digits(s + 8, 2, &tm.tm_mday) ||
-	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &tm.tm_hour) || s[13] != ':' ||
-	    !digits(s + 14, 2, &tm.tm_min) || s[16] != ':' || !digits(s + 17, 2, &tm.tm_sec) ||
-	    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return false;
-	const char *p = s + 19;
-	if (*p == '.') { /* fraction: Go writes up to nine digits */
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	int64_t offset = 0;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-		if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 ||
-		    om > 59)
-			return false;
-		offset = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
-		p += 6;
-	} else {
-		return false;
-	}
-	if (*p != '\0')
-		return false;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*out = (int64_t)timegm(&tm) - offset;
-	return true;
 }
 
 /* The name's webhook in cfg, or NULL. */
@@ -418,6 +365,7 @@ static bool serve(caad_t *d, const caad_http_req_t *req, caad_http_reply_t *repl
 	const json_t *ts = json_object_get(body, "timestamp");
 	const json_t *cert = json_object_get(body, "x509Certificate");
 	int64_t when;
+	int32_t nanos;
 	const char **names = calloc(CAAD_MAX_ORDER, sizeof(*names));
 	json_t *keep = json_array(); /* names from a subjectAltName extension */
 	ssize_t n = -1;
@@ -425,7 +373,7 @@ static bool serve(caad_t *d, const caad_http_req_t *req, caad_http_reply_t *repl
 	size_t len = 0;
 	if (!json_is_object(body)) {
 		answer(reply, 400, "badRequest", "the body is not a JSON object");
-	} else if (!json_is_string(ts) || !caad_webhook_time(json_string_value(ts), &when)) {
+	} else if (!json_is_string(ts) || !caad_pbjson_time(json_string_value(ts), &when, &nanos)) {
 		answer(reply, 400, "badRequest", "timestamp missing or not an RFC 3339 time");
 	} else if (when < caa_wall_ms() / 1000 - CAAD_WEBHOOK_MAX_SKEW_S ||
 	           when > caa_wall_ms() / 1000 + CAAD_WEBHOOK_MAX_SKEW_S) {

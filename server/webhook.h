@@ -32,8 +32,4 @@ int caad_webhook_check(const caa_config_t *cfg, char *err, size_t errlen);
  * decoded into key (at most size octets): its length, or -1. */
 int caad_webhook_secret(const char *text, uint8_t *key, size_t size);
 
-/* The RFC 3339 time s (as Go's time.Time marshals it) in seconds since the
- * epoch; false when it is not one. */
-bool caad_webhook_time(const char *s, int64_t *out);
-
 #endif

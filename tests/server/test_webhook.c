@@ -1,8 +1,8 @@
 /*
  * test_webhook.c — what the step-ca webhook reads before any DNS, in-process:
- * the body's timestamp (RFC 3339 as Go's time.Time writes it; anything
- * looser refused) and the webhook secret (base64 as step-ca prints it). The
- * signed requests themselves go over HTTPS in t_webhook.py.
+ * the body's timestamp (RFC 3339 as Go's time.Time writes it, read by
+ * pbjson's parser; anything looser refused) and the webhook secret (base64 as step-ca prints it).
+ * The signed requests themselves go over HTTPS in t_webhook.py.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,19 +13,22 @@
 
 #include <cmocka.h>
 
+#include "pbjson.h"
 #include "webhook.h"
 
 static void test_time(void **state)
 {
 	(void)state;
 	int64_t t = 0;
-	assert_true(caad_webhook_time("2026-12-07T12:00:00Z", &t));
+	int32_t ns = 0;
+	assert_true(caad_pbjson_time("2026-12-07T12:00:00Z", &t, &ns));
 	assert_int_equal(t, 1796644800);
-	assert_true(caad_webhook_time("2026-12-07T12:00:00.123456789Z", &t));
+	assert_true(caad_pbjson_time("2026-12-07T12:00:00.123456789Z", &t, &ns));
 	assert_int_equal(t, 1796644800);
-	assert_true(caad_webhook_time("2026-12-07T14:00:00+02:00", &t));
+	assert_int_equal(ns, 123456789);
+	assert_true(caad_pbjson_time("2026-12-07T14:00:00+02:00", &t, &ns));
 	assert_int_equal(t, 1796644800);
-	assert_true(caad_webhook_time("2026-12-07T11:30:00.5-00:30", &t));
+	assert_true(caad_pbjson_time("2026-12-07T11:30:00.5-00:30", &t, &ns));
 	assert_int_equal(t, 1796644800);
 	static const char *const bad[] = {
 	    "",
@@ -42,10 +45,12 @@ static void test_time(void **state)
 	    "2026-12-07T12:00:00+2:00",   /* a short offset */
 	    "2026-12-07T12:00:00+02:00x", /* trailing text */
 	    "2026-12-07T12:00:00Zx",
+	    "2026-12-07T12:00:00.1234567891Z", /* ten fraction digits */
+	    "2026-02-30T12:00:00Z",            /* no such day */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		t = 42;
-		if (caad_webhook_time(bad[i], &t))
+		if (caad_pbjson_time(bad[i], &t, &ns))
 			fail_msg("accepted \"%s\"", bad[i]);
 	}
 }
