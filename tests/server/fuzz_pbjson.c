@@ -47,6 +47,8 @@ static uint8_t *packed(const ProtobufCMessage *m, size_t *len)
 	return b;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
