@@ -752,10 +752,36 @@ static void wait_connected(void)
 	grpc_completion_queue_destroy(cq);
 }
 
+/* --target A,B,...: channel c connects to the (c mod n)-th, so jobs (bound to
+ * channels round-robin) are split evenly over the servers (replicas). */
+static int n_targets(void)
+{
+	int n = 1;
+	for (const char *p = opt.target; *p != '\0'; p++)
+		n += *p == ',';
+	return n;
+}
+
+static const char *target_of(int c, char *buf, size_t cap)
+{
+	const char *p = opt.target;
+	for (int i = c % n_targets(); i > 0; i--)
+		p = strchr(p, ',') + 1;
+	size_t len = strcspn(p, ",");
+	if (len == 0 || len >= cap)
+		die("--target: bad address list \"%s\"", opt.target);
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return buf;
+}
+
 static void setup(void)
 {
 	grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+	if (!opt.probe && opt.channels % n_targets() != 0)
+		die("--channels %d: not a multiple of the %d targets", opt.channels, n_targets());
 	for (int c = 0; c < opt.channels; c++) {
+		char target[256];
 		/* a local subchannel pool: each channel gets its own connection */
 		grpc_arg args[2];
 		args[0].type = GRPC_ARG_INTEGER;
@@ -765,7 +791,7 @@ static void setup(void)
 		args[1].key = "caa_load.channel";
 		args[1].value.integer = c;
 		grpc_channel_args ca = {.num_args = 2, .args = args};
-		g.ch[c] = grpc_channel_create(opt.target, creds, &ca);
+		g.ch[c] = grpc_channel_create(target_of(c, target, sizeof(target)), creds, &ca);
 		g.reg[c] = grpc_channel_register_call(g.ch[c], rpc_paths[opt.rpc], NULL, NULL);
 	}
 	grpc_channel_credentials_release(creds);
@@ -1113,7 +1139,9 @@ static int run(void)
 static void usage(void)
 {
 	fputs(
-	    "usage: caa-load --target HOST:PORT [options]\n"
+	    "usage: caa-load --target HOST:PORT[,HOST:PORT...] [options]\n"
+	    "  --target A,B                  several servers (replicas): channel c goes to the\n"
+	    "                                (c mod n)-th, so -k must be a multiple of n\n"
 	    "  --rpc DoCAA|Check|CheckOrder   method (default DoCAA)\n"
 	    "  -c, --concurrency C           jobs in flight, closed loop (default 16)\n"
 	    "  -k, --channels K              gRPC channels (connections), jobs spread over them "
