@@ -147,7 +147,7 @@ typedef struct scan {
 
 typedef struct job {
 	scan_t *s;
-	char *name;
+	char name[]; /* in the same allocation */
 } job_t;
 
 static volatile sig_atomic_t stop_requested;
@@ -538,6 +538,27 @@ static void csv_records(FILE *out, const caa_result_t *res)
 	free(buf);
 }
 
+/* elapsed_us as milliseconds, "%.1f" of elapsed_us / 1000.0 to the octet,
+ * without printf's floating point on every row: only a tie (x.x5 ms), where
+ * the double's binary value decides, is left to printf. */
+static void put_ms(FILE *out, uint32_t us)
+{
+	if (us % 100 == 50) {
+		fprintf(out, "%.1f", us / 1000.0);
+		return;
+	}
+	uint32_t tenths = us / 100 + (us % 100 > 50);
+	char buf[16], *p = buf + sizeof(buf);
+	*--p = (char)('0' + tenths % 10);
+	*--p = '.';
+	tenths /= 10;
+	do
+		*--p = (char)('0' + tenths % 10);
+	while ((tenths /= 10) != 0);
+	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), out);
+}
+
+/* Rows are most of what a scan writes: fputs and putc, no format strings. */
 static void write_row(scan_t *s, const char *name, const scan_row_t *row)
 {
 	FILE *out = s->out;
@@ -547,23 +568,40 @@ static void write_row(scan_t *s, const char *name, const scan_row_t *row)
 	const char *relevant = res ? res->relevant_domain : "";
 	const char *dnssec = res && res->dnssec ? caa_dnssec_name(res->dnssec) : "";
 	const char *error = row->error_class ? row->error_class : "";
-	double ms = res ? res->elapsed_us / 1000.0 : 0;
+	uint32_t us = res ? res->elapsed_us : 0;
 	if (s->csv_out) {
 		csv_str(out, name);
-		fprintf(out, ",%s,%s,", verdict, reason);
+		putc_unlocked(',', out);
+		fputs(verdict, out);
+		putc_unlocked(',', out);
+		fputs(reason, out);
+		putc_unlocked(',', out);
 		csv_str(out, relevant);
 		putc_unlocked(',', out);
 		if (res)
 			csv_records(out, res);
-		fprintf(out, ",%s,%s,%.1f", dnssec, error, ms);
-		for (size_t p = 1; p < s->n_profiles; p++)
-			fprintf(out, ",%s,%s", scan_row_verdict(row, p), scan_row_reason(row, p));
+		putc_unlocked(',', out);
+		fputs(dnssec, out);
+		putc_unlocked(',', out);
+		fputs(error, out);
+		putc_unlocked(',', out);
+		put_ms(out, us);
+		for (size_t p = 1; p < s->n_profiles; p++) {
+			putc_unlocked(',', out);
+			fputs(scan_row_verdict(row, p), out);
+			putc_unlocked(',', out);
+			fputs(scan_row_reason(row, p), out);
+		}
 		putc_unlocked('\n', out);
 		return;
 	}
 	fputs("{\"name\":", out);
 	json_str(out, name);
-	fprintf(out, ",\"verdict\":\"%s\",\"reason\":\"%s\",\"relevant_domain\":", verdict, reason);
+	fputs(",\"verdict\":\"", out);
+	fputs(verdict, out);
+	fputs("\",\"reason\":\"", out);
+	fputs(reason, out);
+	fputs("\",\"relevant_domain\":", out);
 	json_str(out, relevant);
 	fputs(",\"records\":[", out);
 	for (size_t i = 0; res && i < res->n_records; i++) {
@@ -576,12 +614,15 @@ static void write_row(scan_t *s, const char *name, const scan_row_t *row)
 			fputs(",\"malformed\":true", out);
 		putc_unlocked('}', out);
 	}
-	fprintf(out, "],\"dnssec\":\"%s\",\"error_class\":", dnssec);
+	fputs("],\"dnssec\":\"", out);
+	fputs(dnssec, out);
+	fputs("\",\"error_class\":", out);
 	if (row->error_class)
 		json_str(out, error);
 	else
 		fputs("null", out);
-	fprintf(out, ",\"elapsed_ms\":%.1f", ms);
+	fputs(",\"elapsed_ms\":", out);
+	put_ms(out, us);
 	if (s->n_profiles > 1) {
 		fputs(",\"profiles\":{", out);
 		for (size_t p = 0; p < s->n_profiles; p++) {
@@ -632,7 +673,6 @@ static void on_check(void *arg, int rc, caa_result_t *res)
 		                      s->n_profiles); /* INTERNAL rows */
 	}
 	finish(s, j->name, &row);
-	free(j->name);
 	free(j);
 }
 
@@ -646,35 +686,28 @@ static void bad_name(scan_t *s, const char *name, int rc)
 /* Start the check of name; false when the context is full (try again later). */
 static bool start(scan_t *s, const char *name)
 {
-	caa_name_t parsed;
+	/* a name that is not one: caa_check_async parses it and says so */
 	const char *type = caa_name_is_ip(name, strlen(name)) ? "ip" : "dns";
-	int rc = caa_name_parse_typed(type, name, strlen(name), &parsed);
-	if (rc != CAA_EOK && rc != CAA_ENOTAPPLICABLE) {
-		bad_name(s, name, rc);
-		return true;
-	}
-	job_t *j = malloc(sizeof(*j));
-	char *copy = strdup(name);
-	if (j == NULL || copy == NULL) {
-		free(j);
-		free(copy);
+	size_t len = strlen(name) + 1;
+	job_t *j = malloc(sizeof(*j) + len);
+	if (j == NULL) {
 		scan_row_t row = {.error_class = "INTERNAL", .error_rc = CAA_ENOMEM};
 		finish(s, name, &row);
 		return true;
 	}
-	*j = (job_t){s, copy};
+	j->s = s;
+	memcpy(j->name, name, len);
 	caa_request_t req = s->base;
 	req.type = type;
-	req.identifier = copy;
+	req.identifier = j->name;
 	req.policy = s->profiles[0];
 	req.trace = s->n_profiles > 1; /* the labels, for the other profiles */
-	rc = caa_check_async(s->ctx, &req, s->run.timeout_ms, on_check, j, NULL);
+	int rc = caa_check_async(s->ctx, &req, s->run.timeout_ms, on_check, j, NULL);
 	if (rc == CAA_EOK) {
 		s->in_flight++;
 		s->rate_started++;
 		return true;
 	}
-	free(copy);
 	free(j);
 	if (rc == CAA_EBUSY)
 		return false;

@@ -53,6 +53,7 @@
 #include "util.h"
 
 #define RETRY_BASE_US 50000u /* first back-off; doubles per retry, ±50% jitter */
+#define ZONE_MEMO_MAX 4096u  /* parents whose zone the loop remembers (zone.h) */
 
 typedef struct check check_t;
 typedef struct order order_t;
@@ -173,6 +174,7 @@ struct caa_ctx {
 	int evfd;
 	caa_hmap_t *labels, *zones;
 	const psl_ctx_t *psl;       /* the zones' Public Suffix List (NULL: last two labels) */
+	caa_zone_memo_t *zmemo;     /* the parents' zones, for the loop (NULL: none) */
 	lbl_t *ready, **ready_tail; /* answered labels, processed after the event round */
 	lq_t waiting;               /* labels with a zone slot, waiting for max_outstanding */
 	unsigned outstanding;
@@ -391,7 +393,7 @@ static void lq_remove(lbl_t *l)
 static zone_t *zone_get(caa_ctx_t *ctx, const char *name)
 {
 	char buf[CAA_NAME_MAX + 1];
-	const char *key = caa_zone_of(ctx->psl, name, buf);
+	const char *key = caa_zone_memo_of(ctx->zmemo, ctx->psl, name, buf);
 	zone_t *z = caa_hmap_get(ctx->zones, key);
 	if (z != NULL)
 		return z;
@@ -1541,6 +1543,7 @@ static int ctx_new(const caa_config_t *cfg, struct event_base *base, caa_ctx_t *
 	ctx->ready_tail = &ctx->ready;
 	ctx->rand_state = (unsigned)caa_now_us() | 1u;
 	ctx->psl = caa_zone_psl(); /* loaded here, not inside a check */
+	ctx->zmemo = caa_zone_memo_new(ctx->psl, ZONE_MEMO_MAX); /* NULL: asks libpsl */
 	atomic_init(&ctx->in_flight, 0);
 	atomic_init(&ctx->next_id, 1);
 	atomic_init(&ctx->stop, false);
@@ -1631,6 +1634,7 @@ void caa_ctx_free(caa_ctx_t *ctx)
 	}
 	caa_hmap_free(ctx->labels);
 	caa_hmap_free(ctx->zones);
+	caa_zone_memo_free(ctx->zmemo);
 	caa_ubconf_val_deinit(&ctx->val);
 	pthread_mutex_destroy(&ctx->lock);
 	/* after ub_ctx_delete (which frees libunbound's events, never the base)

@@ -440,10 +440,17 @@ bool caa_name_is_ip(const char *in, size_t len)
 	if (len == 0 || len >= sizeof(buf) || memchr(in, '\0', len) != NULL) {
 		return false;
 	}
+	/* Every textual IPv6 address has a colon and no IPv4 address has one:
+	 * ask inet_pton for the one family that can match (a scan asks this
+	 * several times per name; most names are neither). */
+	bool colon = memchr(in, ':', len) != NULL;
+	if (!colon && (bracketed || in[0] < '0' || in[0] > '9')) {
+		return false;
+	}
 	memcpy(buf, in, len);
 	buf[len] = '\0';
-	if (!bracketed && inet_pton(AF_INET, buf, addr) == 1) {
-		return true;
+	if (!colon) {
+		return inet_pton(AF_INET, buf, addr) == 1;
 	}
 	return inet_pton(AF_INET6, buf, addr) == 1;
 }

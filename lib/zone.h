@@ -29,4 +29,21 @@ const psl_ctx_t *caa_zone_psl(void);
  */
 const char *caa_zone_of(const psl_ctx_t *psl, const char *name, char out[CAA_NAME_MAX + 1]);
 
+/*
+ * The same zone, remembering what the list says about each name's parent:
+ * a scan's names are mostly unique, their parents are not (every
+ * <i>.order.lab asks about order.lab and lab), and a libpsl lookup costs
+ * about 1 µs. One libpsl lookup per name (is the name itself public?) plus a
+ * table lookup for its parent; the result is caa_zone_of()'s, exactly. At
+ * most max_entries parents are kept (then forgotten at once and learnt
+ * again). Not thread-safe: one per thread (the climb's loop). NULL without
+ * memory; caa_zone_memo_of() then falls back to caa_zone_of().
+ */
+typedef struct caa_zone_memo caa_zone_memo_t;
+
+caa_zone_memo_t *caa_zone_memo_new(const psl_ctx_t *psl, size_t max_entries);
+void caa_zone_memo_free(caa_zone_memo_t *m);
+const char *caa_zone_memo_of(caa_zone_memo_t *m, const psl_ctx_t *psl, const char *name,
+                             char out[CAA_NAME_MAX + 1]);
+
 #endif

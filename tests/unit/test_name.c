@@ -378,6 +378,10 @@ static const struct ip_row ip_rows[] = {
 	{ "example.com", false },
 	{ "fe80::1%eth0", false },
 	{ "2001:db8::g", false },
+	{ "123s.order.lab", false },
+	{ "1.2.3.4.example", false },
+	{ "abcd::1", true },
+	{ "[abcd::1]", true },
 };
 /* clang-format on */
 

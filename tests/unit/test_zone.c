@@ -36,6 +36,9 @@ static const row_t rows[] = {
     {"a.b.c.lab", "c.lab", "c.lab"},
     {"c.lab", "c.lab", "c.lab"},
     {"lab", "lab", "lab"},
+    {"1s.order.lab", "order.lab", "order.lab"},
+    {"2s.order.lab", "order.lab", "order.lab"},
+    {"order.lab", "order.lab", "order.lab"},
     {"a.foo.test", "foo.test", "foo.test"},
     {"a.b.example", "b.example", "b.example"},
     /* IDN: the climb's names are A-labels */
@@ -88,11 +91,50 @@ static void test_long(void **state)
 	assert_string_equal(caa_zone_of(NULL, ".", out), "");
 }
 
+/* The memo answers as caa_zone_of() does, whichever names came before (its
+ * parents' entries, learnt and forgotten again when full). */
+static void test_memo(void **state)
+{
+	(void)state;
+	const psl_ctx_t *psl = caa_zone_psl();
+	const size_t n = sizeof(rows) / sizeof(rows[0]);
+	size_t caps[] = {1, 2, 5, 4096};
+	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		caa_zone_memo_t *m = caa_zone_memo_new(psl, caps[c]);
+		assert_non_null(m);
+		for (size_t pass = 0; pass < 3; pass++)
+			for (size_t k = 0; k < n; k++) {
+				/* forwards, backwards, then strided */
+				size_t i = pass == 0 ? k : pass == 1 ? n - 1 - k : (k * 7) % n;
+				char want[CAA_NAME_MAX + 1], got[CAA_NAME_MAX + 1];
+				caa_zone_of(psl, rows[i].name, want);
+				const char *z = caa_zone_memo_of(m, psl, rows[i].name, got);
+				assert_ptr_equal(z, got);
+				if (strcmp(z, want) != 0)
+					fail_msg("memo %zu, %s: zone %s, want %s", caps[c],
+					         rows[i].name, z, want);
+			}
+		caa_zone_memo_free(m);
+	}
+	/* no list, or no memo: caa_zone_of() itself */
+	char out[CAA_NAME_MAX + 1];
+	assert_null(caa_zone_memo_new(NULL, 16));
+	assert_string_equal(caa_zone_memo_of(NULL, NULL, "a.example.co.uk", out), "co.uk");
+	assert_string_equal(caa_zone_memo_of(NULL, psl, "a.example.co.uk", out), "example.co.uk");
+	caa_zone_memo_t *m = caa_zone_memo_new(psl, 16);
+	assert_string_equal(caa_zone_memo_of(m, psl, "", out), "");
+	assert_string_equal(caa_zone_memo_of(m, psl, ".", out), "");
+	assert_string_equal(caa_zone_memo_of(m, psl, "X.A.B.Kawasaki.JP.", out), "a.b.kawasaki.jp");
+	caa_zone_memo_free(m);
+	caa_zone_memo_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_long),
+	    cmocka_unit_test(test_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
