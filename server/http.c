@@ -251,42 +251,48 @@ static bool key_matches(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
 	       na == nb && memcmp(a, b, na) == 0;
 }
 
+/* Parse cert_pem (the chain, leaf first) and key_pem into c; the key must
+ * be the leaf's. */
+static bool cred_parse(caad_http_cred_t *c, const char *key, const char *cert, const char *pkey,
+                       char *cert_pem, char *key_pem, char *err, size_t errlen)
+{
+	gnutls_datum_t d = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
+	int e = gnutls_x509_crt_list_import2(&c->chain, &c->n, &d, GNUTLS_X509_FMT_PEM,
+	                                     GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
+	if (e < 0 || c->n == 0) {
+		c->n = 0;
+		caa_set_err(err, errlen, "%s.cert: %s: %s", key, cert,
+		            e < 0 ? gnutls_strerror(e) : "no certificate");
+		return false;
+	}
+	d = (gnutls_datum_t){(unsigned char *)key_pem, (unsigned)strlen(key_pem)};
+	if ((e = gnutls_x509_privkey_init(&c->key)) < 0 ||
+	    (e = gnutls_x509_privkey_import2(c->key, &d, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		caa_set_err(err, errlen, "%s.key: %s: %s", key, pkey, gnutls_strerror(e));
+		return false;
+	}
+	if (!key_matches(c->chain[0], c->key)) {
+		caa_set_err(err, errlen, "%s.key: %s is not the key of %s", key, pkey, cert);
+		return false;
+	}
+	return true;
+}
+
 caad_http_cred_t *caad_http_cred_load(const char *key, const char *cert, const char *pkey,
                                       char *err, size_t errlen)
 {
 	char *cert_pem = read_pem(key, "cert", cert, err, errlen);
 	char *key_pem = cert_pem ? read_pem(key, "key", pkey, err, errlen) : NULL;
-	caad_http_cred_t *c = key_pem ? calloc(1, sizeof(*c)) : NULL;
-	if (key_pem != NULL && c == NULL)
-		caa_set_err(err, errlen, "%s: %s", key, caa_strerror(CAA_ENOMEM));
-	if (c != NULL) {
-		gnutls_datum_t d = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
-		int e = gnutls_x509_crt_list_import2(&c->chain, &c->n, &d, GNUTLS_X509_FMT_PEM,
-		                                     GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
-		if (e < 0 || c->n == 0) {
-			caa_set_err(err, errlen, "%s.cert: %s: %s", key, cert,
-			            e < 0 ? gnutls_strerror(e) : "no certificate");
-			c->n = 0;
-		} else if ((d = (gnutls_datum_t){(unsigned char *)key_pem,
-		                                 (unsigned)strlen(key_pem)}),
-		           (e = gnutls_x509_privkey_init(&c->key)) < 0 ||
-		               (e = gnutls_x509_privkey_import2(c->key, &d, GNUTLS_X509_FMT_PEM,
-		                                                NULL, 0)) < 0) {
-			caa_set_err(err, errlen, "%s.key: %s: %s", key, pkey, gnutls_strerror(e));
-			e = -1;
-		} else if (!key_matches(c->chain[0], c->key)) {
-			caa_set_err(err, errlen, "%s.key: %s is not the key of %s", key, pkey,
-			            cert);
-			e = -1;
-		}
-		if (e < 0 || c->n == 0) {
+	caad_http_cred_t *c = NULL;
+	if (key_pem != NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			caa_set_err(err, errlen, "%s: %s", key, caa_strerror(CAA_ENOMEM));
+		else if (!cred_parse(c, key, cert, pkey, cert_pem, key_pem, err, errlen)) {
 			caad_http_cred_free(c);
 			c = NULL;
 		}
+		explicit_bzero(key_pem, strlen(key_pem)); /* no copy of the key's text left */
 	}
-	/* the key's text leaves no copy behind */
-	if (key_pem != NULL)
-		explicit_bzero(key_pem, strlen(key_pem));
 	free(key_pem);
 	free(cert_pem);
 	return c;
@@ -366,7 +372,8 @@ static int cred_copy(const caad_http_cred_t *c, gnutls_pcert_st **certs, unsigne
 
 /* GnuTLS asks at every handshake: the credentials current now. libmicrohttpd
  * passes no closure; it keeps the connection as the session's pointer, and
- * on_connection put the listener in the connection's socket context. */
+ * on_connection put the listener in the connection's socket context
+ * (docs/platform.md#libmicrohttpd). */
 static int retrieve_cert(gnutls_session_t s, const struct gnutls_cert_retr_st *info,
                          gnutls_pcert_st **certs, unsigned *n, gnutls_ocsp_data_st **ocsp,
                          unsigned *n_ocsp, gnutls_privkey_t *key, unsigned *flags)
