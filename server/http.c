@@ -251,14 +251,15 @@ static bool key_matches(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
 	       na == nb && memcmp(a, b, na) == 0;
 }
 
-/* Parse cert_pem (the chain, leaf first) and key_pem into c; the key must
- * be the leaf's. */
+/* Parse cert_pem (the chain, leaf first; the CAs after it sorted, as GnuTLS
+ * sorts a chain loaded with gnutls_certificate_set_x509_key_mem) and key_pem
+ * into c; the key must be the leaf's. */
 static bool cred_parse(caad_http_cred_t *c, const char *key, const char *cert, const char *pkey,
                        char *cert_pem, char *key_pem, char *err, size_t errlen)
 {
 	gnutls_datum_t d = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
 	int e = gnutls_x509_crt_list_import2(&c->chain, &c->n, &d, GNUTLS_X509_FMT_PEM,
-	                                     GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
+	                                     GNUTLS_X509_CRT_LIST_SORT);
 	if (e < 0 || c->n == 0) {
 		c->n = 0;
 		caa_set_err(err, errlen, "%s.cert: %s: %s", key, cert,

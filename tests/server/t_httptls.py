@@ -5,8 +5,8 @@ SIGHUP re-reads http.tls.cert and http.tls.key, as it does tls.* for gRPC.
 t_httptls.py --caad BIN --lab DIR [--tmp DIR]
 
 caad serves HTTPS with mTLS from certificate A. The files are replaced by
-certificate B under the same names, then the config is pointed at C under
-new names; each time after SIGHUP and the "reloaded" line, a new connection
+certificate B (issued by an intermediate CA: a chain of two) under the same
+names, then the config is pointed at C under new names; each time after SIGHUP and the "reloaded" line, a new connection
 sees the new certificate, a keep-alive connection opened before keeps
 working, and requests made all along by a few clients never fail. A key that
 does not parse, a key that is not the certificate's and a changed client CA
@@ -33,18 +33,33 @@ from t_webhook import FAILURES, Caad, check, make_certs  # noqa: E402
 CHECK = json.dumps({"identifier": {"value": "issue-permit.lab"}}).encode()
 
 
-def leaf(tmp, name, cn):
-    """Another server certificate for 127.0.0.1 from make_certs's CA."""
+def leaf(tmp, name, cn, issuer="ca"):
+    """Another server certificate for 127.0.0.1, from make_certs's CA or
+    from issuer."""
     script = r"""
 set -e
 exec 2>>openssl.log
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $1.key -out $1.csr \
   -subj "/CN=$2"
 printf 'extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n' >$1.ext
-openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $1.pem -days 2 \
+openssl x509 -req -in $1.csr -CA $3.pem -CAkey $3.key -CAcreateserial -out $1.pem -days 2 \
   -extfile $1.ext
 """
-    subprocess.run(["sh", "-c", script, "leaf", name, cn], cwd=tmp, check=True)
+    subprocess.run(["sh", "-c", script, "leaf", name, cn, issuer], cwd=tmp, check=True)
+
+
+def intermediate(tmp):
+    """An intermediate CA under make_certs's CA (the client trusts the root only)."""
+    script = r"""
+set -e
+exec 2>>openssl.log
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout int.key -out int.csr \
+  -subj /CN=webhook-test-intermediate
+printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign\n' >int.ext
+openssl x509 -req -in int.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out int.pem -days 2 \
+  -extfile int.ext
+"""
+    subprocess.run(["sh", "-c", script], cwd=tmp, check=True)
 
 
 def der(path):
@@ -180,7 +195,7 @@ def rotation(caad, tmp, cfg_path, lab):
         load.wait_calls(20)
 
         # same names, new contents: B
-        replace(tmp, "b.pem", "server.pem")
+        replace(tmp, "b.chain", "server.pem")
         replace(tmp, "b.key", "server.key")
         hup(caad, "reloaded")
         check(served(port, ctx) == b, "same names, new contents: a new connection sees B")
@@ -258,8 +273,13 @@ def main():
     tmp = a.tmp or tempfile.mkdtemp(prefix="caad-httptls-")
     os.makedirs(tmp, exist_ok=True)
     make_certs(tmp)
-    for name, cn in (("a", "caad-a"), ("b", "caad-b"), ("c", "caad-c")):
-        leaf(tmp, name, cn)
+    intermediate(tmp)
+    leaf(tmp, "a", "caad-a")
+    leaf(tmp, "b", "caad-b", issuer="int")  # B comes with its chain
+    with open(os.path.join(tmp, "b.chain"), "w") as f:
+        f.write(open(os.path.join(tmp, "b.pem")).read() +
+                open(os.path.join(tmp, "int.pem")).read())
+    leaf(tmp, "c", "caad-c")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other-ca.key", "-out",
                     "other-ca.pem", "-days", "2", "-subj", "/CN=another-ca"],
