@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
@@ -44,9 +45,18 @@ struct caad_http {
 	struct MHD_Daemon *mhd;
 	route_t routes[CAAD_HTTP_MAX_ROUTES];
 	size_t n_routes;
-	char *cert, *key, *trust; /* PEM text for HTTPS; trust = mTLS */
+	pthread_mutex_t tls_lock; /* cred */
+	caad_http_cred_t *cred;   /* HTTPS: what the next handshake hands out */
+	char *trust;              /* PEM text of client_ca: mTLS */
 	atomic_uint due;          /* asynchronous answers not given yet */
 	atomic_bool stopping;     /* caad_http_free: no new request starts */
+};
+
+/* A certificate chain and its key, parsed; each handshake gets a copy. */
+struct caad_http_cred {
+	gnutls_x509_crt_t *chain;
+	unsigned n;
+	gnutls_x509_privkey_t key;
 };
 
 /* One request in progress: its route (or error status) and its body so far;
@@ -144,6 +154,7 @@ caad_http_t *caad_http_listen(const char *key, const char *addr, int *port, char
 		return NULL;
 	}
 	h->fd = fd;
+	pthread_mutex_init(&h->tls_lock, NULL);
 	return h;
 }
 
@@ -219,19 +230,180 @@ static char *read_pem(const char *key, const char *file, const char *path, char 
 	return buf;
 }
 
+void caad_http_cred_free(caad_http_cred_t *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned i = 0; i < c->n; i++)
+		gnutls_x509_crt_deinit(c->chain[i]);
+	gnutls_free(c->chain);
+	if (c->key != NULL)
+		gnutls_x509_privkey_deinit(c->key);
+	free(c);
+}
+
+/* Whether the chain's first certificate carries key's public key. */
+static bool key_matches(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
+{
+	unsigned char a[64], b[64];
+	size_t na = sizeof(a), nb = sizeof(b);
+	return gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a, &na) ==
+	           GNUTLS_E_SUCCESS &&
+	       gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, b, &nb) ==
+	           GNUTLS_E_SUCCESS &&
+	       na == nb && memcmp(a, b, na) == 0;
+}
+
+/* Parse cert_pem (the chain, leaf first; the CAs after it sorted, as GnuTLS
+ * sorts a chain loaded with gnutls_certificate_set_x509_key_mem) and key_pem
+ * into c; the key must be the leaf's. */
+static bool cred_parse(caad_http_cred_t *c, const char *key, const char *cert, const char *pkey,
+                       char *cert_pem, char *key_pem, char *err, size_t errlen)
+{
+	gnutls_datum_t d = {(unsigned char *)cert_pem, (unsigned)strlen(cert_pem)};
+	int e = gnutls_x509_crt_list_import2(&c->chain, &c->n, &d, GNUTLS_X509_FMT_PEM,
+	                                     GNUTLS_X509_CRT_LIST_SORT);
+	if (e < 0 || c->n == 0) {
+		c->n = 0;
+		caa_set_err(err, errlen, "%s.cert: %s: %s", key, cert,
+		            e < 0 ? gnutls_strerror(e) : "no certificate");
+		return false;
+	}
+	d = (gnutls_datum_t){(unsigned char *)key_pem, (unsigned)strlen(key_pem)};
+	if ((e = gnutls_x509_privkey_init(&c->key)) < 0 ||
+	    (e = gnutls_x509_privkey_import2(c->key, &d, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		caa_set_err(err, errlen, "%s.key: %s: %s", key, pkey, gnutls_strerror(e));
+		return false;
+	}
+	if (!key_matches(c->chain[0], c->key)) {
+		caa_set_err(err, errlen, "%s.key: %s is not the key of %s", key, pkey, cert);
+		return false;
+	}
+	return true;
+}
+
+caad_http_cred_t *caad_http_cred_load(const char *key, const char *cert, const char *pkey,
+                                      char *err, size_t errlen)
+{
+	char *cert_pem = read_pem(key, "cert", cert, err, errlen);
+	char *key_pem = cert_pem ? read_pem(key, "key", pkey, err, errlen) : NULL;
+	caad_http_cred_t *c = NULL;
+	if (key_pem != NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			caa_set_err(err, errlen, "%s: %s", key, caa_strerror(CAA_ENOMEM));
+		else if (!cred_parse(c, key, cert, pkey, cert_pem, key_pem, err, errlen)) {
+			caad_http_cred_free(c);
+			c = NULL;
+		}
+		explicit_bzero(key_pem, strlen(key_pem)); /* no copy of the key's text left */
+	}
+	free(key_pem);
+	free(cert_pem);
+	return c;
+}
+
 int caad_http_tls(caad_http_t *h, const char *key, const char *cert, const char *pkey,
                   const char *client_ca, char *err, size_t errlen)
 {
-	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-		caa_set_err(err, errlen, "%s: this libmicrohttpd has no TLS support", key);
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
+	    MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
+		caa_set_err(err, errlen, "%s: this libmicrohttpd has no TLS certificate callback",
+		            key);
 		return CAA_ECONFIG;
 	}
-	if ((h->cert = read_pem(key, "cert", cert, err, errlen)) == NULL ||
-	    (h->key = read_pem(key, "key", pkey, err, errlen)) == NULL ||
-	    (client_ca != NULL &&
-	     (h->trust = read_pem(key, "client_ca", client_ca, err, errlen)) == NULL))
+	caad_http_cred_t *c = caad_http_cred_load(key, cert, pkey, err, errlen);
+	if (c == NULL)
+		return CAA_EIO;
+	caad_http_tls_swap(h, c);
+	if (client_ca != NULL &&
+	    (h->trust = read_pem(key, "client_ca", client_ca, err, errlen)) == NULL)
 		return CAA_EIO;
 	return CAA_EOK;
+}
+
+void caad_http_tls_swap(caad_http_t *h, caad_http_cred_t *c)
+{
+	pthread_mutex_lock(&h->tls_lock);
+	caad_http_cred_t *old = h->cred;
+	h->cred = c;
+	pthread_mutex_unlock(&h->tls_lock);
+	caad_http_cred_free(old); /* each handshake took copies */
+}
+
+int caad_http_tls_same_trust(const caad_http_t *h, const char *key, const char *client_ca,
+                             char *err, size_t errlen)
+{
+	if (h->trust == NULL || client_ca == NULL)
+		return CAA_EOK; /* mTLS on or off is the caller's (same_listeners) */
+	char *now = read_pem(key, "client_ca", client_ca, err, errlen);
+	if (now == NULL)
+		return CAA_EIO;
+	bool same = strcmp(now, h->trust) == 0;
+	free(now);
+	if (!same)
+		caa_set_err(err, errlen,
+		            "%s.client_ca: %s changed: cannot change on reload (restart "
+		            "caad)",
+		            key, client_ca);
+	return same ? CAA_EOK : CAA_ECONFIG;
+}
+
+/* Copies of c's chain and key for one handshake (GnuTLS frees them). */
+static int cred_copy(const caad_http_cred_t *c, gnutls_pcert_st **certs, unsigned *n,
+                     gnutls_privkey_t *key)
+{
+	gnutls_pcert_st *p = gnutls_calloc(c->n, sizeof(*p));
+	unsigned done = 0;
+	gnutls_privkey_t k = NULL;
+	if (p == NULL)
+		return -1;
+	while (done < c->n && gnutls_pcert_import_x509(&p[done], c->chain[done], 0) == 0)
+		done++;
+	if (done == c->n && gnutls_privkey_init(&k) == 0 &&
+	    gnutls_privkey_import_x509(k, c->key, GNUTLS_PRIVKEY_IMPORT_COPY) == 0) {
+		*certs = p;
+		*n = done;
+		*key = k;
+		return 0;
+	}
+	if (k != NULL)
+		gnutls_privkey_deinit(k);
+	while (done > 0)
+		gnutls_pcert_deinit(&p[--done]);
+	gnutls_free(p);
+	return -1;
+}
+
+/* GnuTLS asks at every handshake: the credentials current now. libmicrohttpd
+ * passes no closure; it keeps the connection as the session's pointer, and
+ * on_connection put the listener in the connection's socket context
+ * (docs/platform.md#libmicrohttpd). */
+static int retrieve_cert(gnutls_session_t s, const struct gnutls_cert_retr_st *info,
+                         gnutls_pcert_st **certs, unsigned *n, gnutls_ocsp_data_st **ocsp,
+                         unsigned *n_ocsp, gnutls_privkey_t *key, unsigned *flags)
+{
+	(void)info;
+	*ocsp = NULL;
+	*n_ocsp = 0;
+	*n = 0;
+	struct MHD_Connection *conn = gnutls_session_get_ptr(s);
+	const union MHD_ConnectionInfo *ci =
+	    conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	caad_http_t *h = ci ? ci->socket_context : NULL;
+	if (h == NULL)
+		return -1; /* no certificate: the handshake fails */
+	pthread_mutex_lock(&h->tls_lock);
+	int rc = h->cred ? cred_copy(h->cred, certs, n, key) : -1;
+	pthread_mutex_unlock(&h->tls_lock);
+	*flags = GNUTLS_CERT_RETR_DEINIT_ALL;
+	return rc;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	(void)c;
+	*socket_context = code == MHD_CONNECTION_NOTIFY_STARTED ? cls : NULL;
 }
 
 const char *caad_http_header(const caad_http_req_t *req, const char *name)
@@ -556,12 +728,14 @@ int caad_http_start(caad_http_t *h, caad_metrics_t *m)
 {
 	if (m != NULL && caad_http_handle(h, "GET", "/metrics", 0, metrics_page, m) != CAA_EOK)
 		return CAA_EINVAL;
-	bool tls = h->cert != NULL;
+	bool tls = h->cred != NULL;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
-	/* the TLS options come first; an unused one is skipped as MHD_OPTION_ARRAY of nothing */
+	/* the TLS options come first; an unused one is skipped as MHD_OPTION_ARRAY of nothing.
+	 * The certificate comes from retrieve_cert at each handshake (SIGHUP swaps it);
+	 * the client CA is read once (MHD_OPTION_HTTPS_MEM_TRUST only) */
 	struct MHD_OptionItem tls_opts[] = {
-	    {MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert},
-	    {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
+	    {MHD_OPTION_HTTPS_CERT_CALLBACK2, 0, (void *)retrieve_cert},
+	    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h},
 	    {h->trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, h->trust},
 	    {MHD_OPTION_END, 0, NULL}};
 	struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};
@@ -597,8 +771,8 @@ void caad_http_free(caad_http_t *h)
 	} else {
 		close(h->fd);
 	}
-	free(h->cert);
-	free(h->key);
+	caad_http_cred_free(h->cred);
+	pthread_mutex_destroy(&h->tls_lock);
 	free(h->trust);
 	free(h);
 }

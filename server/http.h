@@ -65,13 +65,33 @@ void caad_http_answer(caad_http_reply_t *reply, unsigned status, const char *con
 caad_http_t *caad_http_listen(const char *key, const char *addr, int *port, char *err,
                               size_t errlen);
 
-/* Serve HTTPS: the PEM files of t (cert, key; client_ca = mTLS: a client
- * without a certificate client_ca verifies is refused, 403) are read now;
- * key names the section in errors ("http.tls"). Before caad_http_start.
- * CAA_EOK, CAA_EIO (unreadable file) or CAA_ECONFIG (no TLS in this
- * libmicrohttpd), with one line in err. */
+/* Serve HTTPS: the PEM files cert (chain, leaf first), pkey (its key) and
+ * client_ca (mTLS: a client without a certificate client_ca verifies is
+ * refused, 403; NULL: none) are read now; key names the section in errors
+ * ("http.tls"). Before caad_http_start. CAA_EOK, CAA_EIO (a file unreadable
+ * or not what it should be) or CAA_ECONFIG (no TLS in this libmicrohttpd),
+ * with one line in err. */
 int caad_http_tls(caad_http_t *h, const char *key, const char *cert, const char *pkey,
                   const char *client_ca, char *err, size_t errlen);
+
+/* A certificate chain and its key, read from PEM files and checked (the key
+ * is the leaf's): what caad_http_tls_swap installs on reload. NULL with one
+ * line in err. */
+typedef struct caad_http_cred caad_http_cred_t;
+caad_http_cred_t *caad_http_cred_load(const char *key, const char *cert, const char *pkey,
+                                      char *err, size_t errlen);
+void caad_http_cred_free(caad_http_cred_t *c);
+
+/* Install c (taken over) on an HTTPS listener, running or not: every TLS
+ * handshake from now on hands out c's certificate; connections already up
+ * keep theirs. The one before is freed. */
+void caad_http_tls_swap(caad_http_t *h, caad_http_cred_t *c);
+
+/* The client CA cannot change while the listener runs (libmicrohttpd reads
+ * it once): CAA_EOK when client_ca's contents are those read at start (or
+ * either side has none), else CAA_ECONFIG / CAA_EIO with one line in err. */
+int caad_http_tls_same_trust(const caad_http_t *h, const char *key, const char *client_ca,
+                             char *err, size_t errlen);
 
 /* Serve method ("GET", "POST"; a GET route answers HEAD too) on path (exact
  * match; a path ending in '/' matches every longer path under it). A body longer than max_body is

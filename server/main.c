@@ -237,8 +237,8 @@ static bool same(const char *a, const char *b)
 }
 
 /* What a reload cannot change (docs/caad.md#reload): the listeners, and
- * whether the listener asks for TLS and client certificates; the http
- * listener's TLS files are read at start only. */
+ * whether they ask for TLS and client certificates; the http listener's
+ * client CA (libmicrohttpd reads it at start only). */
 static int same_listeners(const caa_config_t *was, const caa_config_t *now, char *err,
                           size_t errlen)
 {
@@ -247,10 +247,8 @@ static int same_listeners(const caa_config_t *was, const caa_config_t *now, char
 		key = "listen";
 	else if (!same(was->http.listen, now->http.listen))
 		key = "http.listen";
-	else if (!same(was->http.tls.cert, now->http.tls.cert))
+	else if ((was->http.tls.cert == NULL) != (now->http.tls.cert == NULL))
 		key = "http.tls.cert";
-	else if (!same(was->http.tls.key, now->http.tls.key))
-		key = "http.tls.key";
 	else if (!same(was->http.tls.client_ca, now->http.tls.client_ca))
 		key = "http.tls.client_ca";
 	else if ((was->metrics_listen == NULL) != (now->metrics_listen == NULL) ||
@@ -266,8 +264,24 @@ static int same_listeners(const caa_config_t *was, const caa_config_t *now, char
 	return CAA_ECONFIG;
 }
 
+/* The http listener's next certificate and key, read and checked (NULL
+ * in *cred when it serves no TLS). */
+static int http_tls_load(const daemon_t *dm, const caa_config_t *cfg, caad_http_cred_t **cred,
+                         char *err, size_t errlen)
+{
+	const caa_tls_config_t *t = &cfg->http.tls;
+	*cred = NULL;
+	if (dm->api == NULL || t->cert == NULL)
+		return CAA_EOK;
+	int rc = caad_http_tls_same_trust(dm->api, "http.tls", t->client_ca, err, errlen);
+	if (rc == CAA_EOK &&
+	    (*cred = caad_http_cred_load("http.tls", t->cert, t->key, err, errlen)) == NULL)
+		rc = CAA_EIO;
+	return rc;
+}
+
 /* A new generation from the config file, checked whole, or nothing:
- * CAA_EOK with d installed and the listener's next certificate staged. */
+ * CAA_EOK with d installed and the listeners' next certificates staged. */
 static int load_generation(daemon_t *dm, char *err, size_t errlen)
 {
 	caad_t d = dm->d; /* the shared parts */
@@ -275,9 +289,12 @@ static int load_generation(daemon_t *dm, char *err, size_t errlen)
 	d.cache = NULL;
 	d.remotes = NULL;
 	caa_config_t *cfg = NULL;
+	caad_http_cred_t *http_cred = NULL;
 	int rc = load(dm->config_path, &cfg, &d, err, errlen);
 	if (rc == CAA_EOK)
 		rc = same_listeners(dm->cfg, cfg, err, errlen);
+	if (rc == CAA_EOK)
+		rc = http_tls_load(dm, cfg, &http_cred, err, errlen);
 	if (rc == CAA_EOK && cfg->perspective.n_remotes > 0)
 		rc = caad_remotes_new(cfg, &d.remotes, err, errlen);
 	if (rc == CAA_EOK)
@@ -285,9 +302,13 @@ static int load_generation(daemon_t *dm, char *err, size_t errlen)
 	if (rc == CAA_EOK && (rc = caad_gens_install(dm->gens, &d, true)) != CAA_EOK)
 		caa_set_err(err, errlen, "%s", caa_strerror(rc));
 	if (rc != CAA_EOK) {
+		caad_http_cred_free(http_cred);
 		unload(&d);
 		caa_config_free(cfg);
+		return rc;
 	}
+	if (http_cred != NULL)
+		caad_http_tls_swap(dm->api, http_cred);
 	return rc;
 }
 
