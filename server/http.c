@@ -1,8 +1,8 @@
 /*
  * http.c — caad's HTTP server on libmicrohttpd (http.h). caad binds the
  * socket itself (so metrics_listen errors name the key and the port is known
- * before gRPC starts) and hands it to one libmicrohttpd daemon: an internal
- * epoll thread, non-blocking sockets, its connection and memory limits. A
+ * before gRPC starts) and hands it to one libmicrohttpd daemon: a pool of
+ * epoll threads, non-blocking sockets, its connection and memory limits. A
  * request is matched against a small table of method + path → handler.
  */
 #include <errno.h>
@@ -747,7 +747,7 @@ int caad_http_start(caad_http_t *h, caad_metrics_t *m)
 	    (unsigned)CAAD_HTTP_MAX_PER_ADDRESS, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)CAAD_HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)CAAD_HTTP_MAX_HEAD, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	    MHD_OPTION_END);
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)CAAD_HTTP_THREADS, MHD_OPTION_END);
 	return h->mhd != NULL ? CAA_EOK : CAA_ETHREAD;
 }
 

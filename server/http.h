@@ -1,8 +1,9 @@
 /*
- * http.h — caad's HTTP server (libmicrohttpd): the metrics endpoint today,
- * and the place later HTTP endpoints register their handlers. One listening
- * socket, one internal epoll thread; bounded connections (in total and per
- * client address), idle timeout, request head and body sizes
+ * http.h — caad's HTTP server (libmicrohttpd): the metrics endpoint, and the
+ * http listener's JSON API and webhooks, registered as method + path
+ * handlers. One listening socket, a pool of CAAD_HTTP_THREADS epoll threads;
+ * bounded connections (in total and per client address), idle timeout,
+ * request head and body sizes
  * (docs/caad.md "The metrics endpoint"), so slow clients, many connections
  * and garbage cost caad a refused connection, never a stall.
  */
@@ -23,6 +24,10 @@ typedef struct caad_http caad_http_t;
 #define CAAD_HTTP_IDLE_TIMEOUT_S  10u    /* a connection silent this long is closed */
 #define CAAD_HTTP_MAX_HEAD        16384u /* request line + headers (and MHD's buffers) */
 #define CAAD_HTTP_MAX_ROUTES      16u
+/* Threads serving connections (each its own epoll; a connection stays on
+ * one): a handler's start (JSON, validation, reuse lookups that may wait on
+ * Redis up to cache.redis.timeout each) holds only its thread's clients. */
+#define CAAD_HTTP_THREADS 4u
 
 /* One request as a handler sees it. path has no query string; body is
  * NUL-terminated (NULL when there was none). */
