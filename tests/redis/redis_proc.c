@@ -74,7 +74,8 @@ int redis_cmd(const redis_proc_t *r, const char *cmd, char *out, size_t outlen)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if ((un ? connect(fd, (struct sockaddr *)&su, sizeof(su))
 	        : connect(fd, (struct sockaddr *)&sa, sizeof(sa))) != 0 ||
-	    write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
+	    /* no SIGPIPE: a tunnel closes at once when its TLS handshake fails */
+	    send(fd, cmd, strlen(cmd), MSG_NOSIGNAL) != (ssize_t)strlen(cmd)) {
 		close(fd);
 		return -1;
 	}
@@ -93,10 +94,17 @@ int redis_cmd(const redis_proc_t *r, const char *cmd, char *out, size_t outlen)
 	return got > 0 ? 0 : -1;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Wait up to 10 s for PING answered on r (its port or its path); SIGKILL it if not. */
 static int wait_pong(redis_proc_t *r)
 {
-	for (int i = 0; i < 200; i++) { /* 10 s */
+	for (double end = now_s() + 10; now_s() < end;) {
 		char out[64];
 		if (redis_cmd(r, "PING\r\n", out, sizeof(out)) == 0 && strcmp(out, "+PONG") == 0)
 			return 0;

@@ -411,6 +411,17 @@ void case_redis_tls(void)
 	}
 	CHECK(resumed, "reuse did not resume with the tunnel back");
 
+	/* SIGHUP (rotation, docs/operations.md: stunnel re-reads its config and
+	 * files) keeps the socket: new connections through it, reuse goes on */
+	kill(tunnel.pid, SIGHUP);
+	CHECK(redis_cmd(&tunnel, "PING\r\n", out, sizeof(out)) == 0 && strcmp(out, "+PONG") == 0,
+	      "no PING through the tunnel after SIGHUP");
+	creq(&r, "issue-permit.lab");
+	r.m.account_uri = "https://ca.example/acme/acct/77";
+	m = t_check(ch, &r);
+	CHECK(m && m->reused, "no reuse after the tunnel's SIGHUP");
+	free_resp(m);
+
 	t_stop(&p, ch);
 	redis_signal(&tunnel, SIGTERM);
 	redis_signal(&redis, SIGTERM);
