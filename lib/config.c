@@ -990,14 +990,15 @@ static int parse_cache_redis(parser_t *ps, const json_t *obj, const char *path)
 	if (KEY("password_file")) {
 		ret = get_string(ps, v, kp, &cfg->cache.redis.password_file);
 	}
-	/* hiredis 0.14 (Debian 12) has no TLS: refused rather than sent in clear
-	 * (docs/reuse-window.md, "The Redis backend") */
+	/* hiredis 0.14 (Debian 12) has no TLS: refused rather than sent in clear;
+	 * the message names the tunnel recipe (docs/operations.md, "Redis over TLS") */
 	if (KEY("tls") && !json_is_false(v)) {
-		ret =
-		    FAIL(ps, CAA_ECONFIG,
-		         "%s: TLS to Redis is not supported by this build (hiredis without "
-		         "TLS); use a unix socket or a loopback TLS tunnel, and false here, got %s",
-		         kp, describe(v, got, sizeof(got)));
+		ret = FAIL(ps, CAA_ECONFIG,
+		           "%s: TLS to Redis is not supported by this build (hiredis 0.14 has "
+		           "none): set false and point address at a local stunnel to Redis's "
+		           "tls-port (docs/operations.md \"Redis over TLS\", deploy/redis-tls/), "
+		           "got %s",
+		           kp, describe(v, got, sizeof(got)));
 	}
 	if (KEY("key_prefix")) {
 		ret = get_string(ps, v, kp, &cfg->cache.redis.key_prefix);

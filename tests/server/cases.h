@@ -145,6 +145,8 @@ void case_mpic_views(void);
 /* t_redis.c: replicas sharing a reuse cache on a real redis-server */
 void case_redis_shared(void);
 void case_redis_kill(void);
+void case_redis_tls_prepare(void);
+void case_redis_tls(void);
 /* t_clientnames.c: tls.client_names refuses strangers */
 void case_clientnames_prepare(void);
 void case_clientnames(void);

@@ -263,6 +263,7 @@ static const struct tcase {
     {"reload", case_reload_prepare, case_reload},
     {"redis_shared", NULL, case_redis_shared},
     {"redis_kill", NULL, case_redis_kill},
+    {"redis_tls", case_redis_tls_prepare, case_redis_tls},
     {"audit_full", case_audit_full_prepare, case_audit_full},
     {"audit_rotate", NULL, case_audit_rotate},
     {"audit_rfc3597", NULL, case_audit_rfc3597},

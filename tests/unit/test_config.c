@@ -443,6 +443,9 @@ static const row_t rows[] = {
 	    "cache.redis: only with cache.backend \"redis\""),
 	ERR("cache redis tls", RREDIS ", \"tls\": true}}}",
 	    "cache.redis.tls: TLS to Redis is not supported by this build"),
+	ERR("cache redis tls names the tunnel recipe", RREDIS ", \"tls\": true}}}",
+	    "point address at a local stunnel to Redis's tls-port (docs/operations.md \"Redis "
+	    "over TLS\", deploy/redis-tls/), got true"),
 	ERR("cache redis address without port",
 	    "{\"cache\": {\"backend\": \"redis\", \"redis\": {\"address\": \"localhost\", \"key_file\": \"/k\"}}}",
 	    "cache.redis.address"),
