@@ -13,6 +13,7 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1066,8 +1067,9 @@ static int parse_cache(parser_t *ps, const json_t *obj, const char *path)
 static const char *const rirs[] = {"ARIN", "RIPE", "APNIC", "LACNIC", "AFRINIC"};
 #define N_RIRS (sizeof(rirs) / sizeof(rirs[0]))
 
-static int parse_remote(parser_t *ps, const json_t *obj, const char *path, caa_remote_config_t *r)
+static int parse_remote(parser_t *ps, const json_t *obj, const char *path, void *elem)
 {
+	caa_remote_config_t *r = elem;
 	static const char *const keys[] = {"name", "rir", "address", "tls", NULL};
 	char kp[PATH_LEN], got[GOT_LEN];
 	const json_t *v;
@@ -1103,44 +1105,66 @@ static int parse_remote(parser_t *ps, const json_t *obj, const char *path, caa_r
 	return ret;
 }
 
-static int parse_remotes(parser_t *ps, const json_t *obj, const char *path)
+/* An array of at most max objects at path ("remotes", "webhooks" in errors),
+ * each parsed by elem into one of *n elements of size octets at *out (from
+ * the pool), whose names (the char * at name_at) must all differ. */
+static int parse_named_objects(parser_t *ps, const json_t *obj, const char *path, size_t max,
+                               const char *what, size_t size, size_t name_at,
+                               int (*elem)(parser_t *, const json_t *, const char *, void *),
+                               void **out, size_t *n)
 {
-	caa_config_t *cfg = ps->cfg;
 	char got[GOT_LEN], kp[PATH_LEN];
 	if (!json_is_array(obj)) {
 		return FAIL(ps, CAA_ECONFIG, "%s: expected an array of objects, got %s", path,
 		            describe(obj, got, sizeof(got)));
 	}
-	size_t n = json_array_size(obj);
-	if (n > MAX_REMOTES) {
-		return FAIL(ps, CAA_ECONFIG, "%s: at most %d remotes, got %zu", path, MAX_REMOTES,
-		            n);
+	size_t count = json_array_size(obj);
+	if (count > max) {
+		return FAIL(ps, CAA_ECONFIG, "%s: at most %zu %s, got %zu", path, max, what, count);
 	}
-	cfg->perspective.remotes = pool_alloc(ps->pool, n, sizeof(*cfg->perspective.remotes));
-	if (cfg->perspective.remotes == NULL) {
+	char *base = pool_alloc(ps->pool, count, size);
+	if (base == NULL) {
 		return fail_nomem(ps);
 	}
-	for (size_t i = 0; i < n; i++) {
-		caa_remote_config_t *r = &cfg->perspective.remotes[i];
+	*out = base;
+	for (size_t i = 0; i < count; i++) {
+		char *e = base + i * size;
 		path_index(kp, sizeof(kp), path, i);
-		int ret = parse_remote(ps, json_array_get(obj, i), kp, r);
+		int ret = elem(ps, json_array_get(obj, i), kp, e);
 		if (ret != CAA_EOK) {
 			return ret;
 		}
-		/* a remote answers as its name: the quorum could not tell two apart */
+		const char *name = *(char *const *)(void *)(e + name_at);
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(r->name, cfg->perspective.remotes[j].name) == 0) {
+			if (strcmp(name, *(char *const *)(void *)(base + j * size + name_at)) ==
+			    0) {
 				return FAIL(ps, CAA_ECONFIG, "%s.name: \"%s\" is also %s[%zu].name",
-				            kp, r->name, path, j);
+				            kp, name, path, j);
 			}
 		}
-		if (strcmp(r->name, cfg->perspective.name) == 0) {
-			return FAIL(ps, CAA_ECONFIG,
-			            "%s.name: \"%s\" is this perspective's own name", kp, r->name);
-		}
-		cfg->perspective.n_remotes++;
+		(*n)++;
 	}
 	return CAA_EOK;
+}
+
+static int parse_remotes(parser_t *ps, const json_t *obj, const char *path)
+{
+	caa_config_t *cfg = ps->cfg;
+	void *remotes = NULL;
+	/* a remote answers as its name: the quorum could not tell two apart */
+	int ret =
+	    parse_named_objects(ps, obj, path, MAX_REMOTES, "remotes", sizeof(caa_remote_config_t),
+	                        offsetof(caa_remote_config_t, name), parse_remote, &remotes,
+	                        &cfg->perspective.n_remotes);
+	cfg->perspective.remotes = remotes;
+	for (size_t i = 0; ret == CAA_EOK && i < cfg->perspective.n_remotes; i++) {
+		if (strcmp(cfg->perspective.remotes[i].name, cfg->perspective.name) == 0) {
+			return FAIL(ps, CAA_ECONFIG,
+			            "%s[%zu].name: \"%s\" is this perspective's own name", path, i,
+			            cfg->perspective.name);
+		}
+	}
+	return ret;
 }
 
 /* perspective.min_remotes: "br" (0: the BR schedule by date) or an integer override. */
@@ -1249,8 +1273,9 @@ static int parse_http(parser_t *ps, const json_t *obj, const char *path)
 	return ret;
 }
 
-static int parse_webhook(parser_t *ps, const json_t *obj, const char *path, caa_webhook_config_t *w)
+static int parse_webhook(parser_t *ps, const json_t *obj, const char *path, void *elem)
 {
+	caa_webhook_config_t *w = elem;
 	static const char *const keys[] = {
 	    "name", "secret_file", "policy", "validation_method", "account_uri", NULL};
 	char kp[PATH_LEN];
@@ -1296,39 +1321,15 @@ static int parse_webhook(parser_t *ps, const json_t *obj, const char *path, caa_
 static int parse_webhooks(parser_t *ps, const json_t *obj, const char *path)
 {
 	caa_config_t *cfg = ps->cfg;
-	char got[GOT_LEN], kp[PATH_LEN];
-	if (!json_is_array(obj)) {
-		return FAIL(ps, CAA_ECONFIG, "%s: expected an array of objects, got %s", path,
-		            describe(obj, got, sizeof(got)));
-	}
-	size_t n = json_array_size(obj);
-	if (n > MAX_WEBHOOKS) {
-		return FAIL(ps, CAA_ECONFIG, "%s: at most %d webhooks, got %zu", path, MAX_WEBHOOKS,
-		            n);
-	}
-	cfg->webhooks = pool_alloc(ps->pool, n, sizeof(*cfg->webhooks));
-	if (cfg->webhooks == NULL) {
-		return fail_nomem(ps);
-	}
-	for (size_t i = 0; i < n; i++) {
-		caa_webhook_config_t *w = &cfg->webhooks[i];
-		path_index(kp, sizeof(kp), path, i);
-		int ret = parse_webhook(ps, json_array_get(obj, i), kp, w);
-		if (ret != CAA_EOK) {
-			return ret;
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(w->name, cfg->webhooks[j].name) == 0) {
-				return FAIL(ps, CAA_ECONFIG, "%s.name: \"%s\" is also %s[%zu].name",
-				            kp, w->name, path, j);
-			}
-		}
-		cfg->n_webhooks++;
-	}
-	if (n > 0 && cfg->http.listen == NULL) {
+	void *webhooks = NULL;
+	int ret = parse_named_objects(
+	    ps, obj, path, MAX_WEBHOOKS, "webhooks", sizeof(caa_webhook_config_t),
+	    offsetof(caa_webhook_config_t, name), parse_webhook, &webhooks, &cfg->n_webhooks);
+	cfg->webhooks = webhooks;
+	if (ret == CAA_EOK && cfg->n_webhooks > 0 && cfg->http.listen == NULL) {
 		return FAIL(ps, CAA_ECONFIG, "%s: needs http.listen to be served on", path);
 	}
-	return CAA_EOK;
+	return ret;
 }
 
 static int parse_top(parser_t *ps, const json_t *obj)
