@@ -573,7 +573,12 @@ static bool client_verified(const caad_http_t *h, struct MHD_Connection *c, char
 	gnutls_session_t s = (gnutls_session_t)ci->tls_session;
 	unsigned status = 0;
 	unsigned n = 0;
-	if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS || status != 0)
+	/* the chain to client_ca, and a leaf fit for a TLS client (an
+	 * extendedKeyUsage without clientAuth is refused; none at all is any use) */
+	gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+	                                 (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+	if (gnutls_certificate_verify_peers(s, &purpose, 1, &status) != GNUTLS_E_SUCCESS ||
+	    status != 0)
 		return false;
 	const gnutls_datum_t *certs = gnutls_certificate_get_peers(s, &n);
 	if (certs == NULL || n == 0)

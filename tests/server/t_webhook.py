@@ -361,6 +361,15 @@ def mtls_cases(caad, tmp, secret):
     except (ssl.SSLError, OSError, http.client.HTTPException):
         refused = True
     check(refused, "mTLS: a client without a certificate is refused")
+    # a certificate client_ca signed, but for servers only (serverAuth): refused
+    sctx = ssl.create_default_context(cafile=os.path.join(tmp, "ca.pem"))
+    sctx.load_cert_chain(os.path.join(tmp, "server.pem"), os.path.join(tmp, "server.key"))
+    try:
+        st, r = step_post(port, sctx, "caa", secret, raw)
+        refused = st == 403
+    except (ssl.SSLError, OSError, http.client.HTTPException):
+        refused = True
+    check(refused, "mTLS: a certificate without clientAuth is refused")
     ctx.load_cert_chain(os.path.join(tmp, "client.pem"), os.path.join(tmp, "client.key"))
     st, r = step_post(port, ctx, "caa", secret, raw)
     check(st == 200 and r == {"allow": True}, "mTLS with a client certificate: %s %s" % (st, r))
