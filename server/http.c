@@ -756,6 +756,11 @@ int caad_http_start(caad_http_t *h, caad_metrics_t *m)
 	return h->mhd != NULL ? CAA_EOK : CAA_ETHREAD;
 }
 
+unsigned caad_http_due(caad_http_t *h)
+{
+	return h != NULL ? atomic_load(&h->due) : 0;
+}
+
 void caad_http_free(caad_http_t *h)
 {
 	if (h == NULL)

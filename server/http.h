@@ -118,6 +118,9 @@ int caad_http_match(const caad_http_t *h, const char *method, const char *path);
  * not start. */
 int caad_http_start(caad_http_t *h, caad_metrics_t *m);
 
+/* Asynchronous answers not given yet (0 for NULL): the http calls in flight. */
+unsigned caad_http_due(caad_http_t *h);
+
 /* Stop the server (if started), close the socket, free. */
 void caad_http_free(caad_http_t *h);
 

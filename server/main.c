@@ -595,8 +595,9 @@ static void drain_and_stop(daemon_t *dm, int sig)
 {
 	atomic_store(&dm->draining, true);
 	caad_log("draining",
-	         json_pack("{s:s, s:I, s:i}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
-	                   "calls", (json_int_t)caad_rpc_calls(dm->rpc), "drain_ms", DRAIN_MS));
+	         json_pack("{s:s, s:I, s:I, s:i}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
+	                   "calls", (json_int_t)caad_rpc_calls(dm->rpc), "http_calls",
+	                   (json_int_t)caad_http_due(dm->api), "drain_ms", DRAIN_MS));
 	size_t cancelled = caad_rpc_drain(dm->rpc, DRAIN_MS);
 	/* the http listener's answers due come first: their checks need the resolvers */
 	caad_http_free(dm->api);

@@ -175,6 +175,11 @@ def shutdown_case(a, work):
     log.seek(0)
     check(rc == 0, "shutdown: caad exit status %r with an HTTP check due:\n%s" %
           (rc, log.read()[-2000:]))
+    log.seek(0)
+    draining = [json.loads(l) for l in log if '"msg":"draining"' in l]
+    check(len(draining) == 1 and draining[0].get("http_calls") == 1,
+          "shutdown: the draining line counts the HTTP call in flight: %r" % draining)
+    schema_check(a.schema, log)
 
 
 def schema_check(schema_path, log):
