@@ -263,7 +263,10 @@ static ssize_t dns_sans(const json_t *cert, const char **names, size_t max, json
 		if (!json_is_string(value) || !san_extension(json_string_value(value), keep))
 			return -1;
 	}
-	json_array_foreach(keep, i, v) add_name(names, &n, max, json_string_value(v), &over);
+	json_array_foreach(keep, i, v)
+	{
+		add_name(names, &n, max, json_string_value(v), &over);
+	}
 	return over ? -1 : (ssize_t)n;
 }
 
