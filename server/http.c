@@ -541,12 +541,20 @@ static enum MHD_Result run_async(caad_http_t *h, struct MHD_Connection *c, pendi
 		pthread_mutex_unlock(&p->lock);
 		return ready ? queue_answer(c, p) : MHD_YES;
 	}
+	/* counted before "stopping" is read (caad_http_free stores it, then reads
+	 * due): either caad_http_free waits for this answer, or it is refused here.
+	 * The head passed the check in on_request, but its body may come in after
+	 * caad_http_free started (a suspension then would abort MHD_stop_daemon) */
+	atomic_fetch_add(&h->due, 1);
+	if (atomic_load(&h->stopping)) {
+		atomic_fetch_sub(&h->due, 1);
+		return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE);
+	}
 	p->started = true;
 	p->conn = c;
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	p->fd = ci != NULL ? ci->connect_fd : -1;
-	atomic_fetch_add(&h->due, 1);
 	r->async(r->arg, req, p);
 	pthread_mutex_lock(&p->lock);
 	bool ready = p->answered;
@@ -770,14 +778,15 @@ void caad_http_free(caad_http_t *h)
 		 * (MHD_stop_daemon panics, aborting caad, on one still suspended):
 		 * wait for every answer due, however long its check takes (each is
 		 * bounded by its deadline, dns.timeout and remote_timeout); no new
-		 * request adds to them meanwhile */
+		 * request adds to them meanwhile (a new connection's requests get
+		 * 503). No MHD_quiesce_daemon: under a thread pool with epoll it
+		 * races the workers' own removal of the listening socket from their
+		 * epoll sets and panics ("Failed to remove listen FD from epoll set",
+		 * libmicrohttpd 0.9.75-0.9.77); MHD_stop_daemon closes the socket */
 		atomic_store(&h->stopping, true);
-		MHD_socket fd = MHD_quiesce_daemon(h->mhd); /* no new connections; ours to close */
 		while (atomic_load(&h->due) > 0)
 			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 		MHD_stop_daemon(h->mhd);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
 	} else {
 		close(h->fd);
 	}
