@@ -318,6 +318,23 @@ int caad_http_tls(caad_http_t *h, const char *key, const char *cert, const char 
 	if (client_ca != NULL &&
 	    (h->trust = read_pem(key, "client_ca", client_ca, err, errlen)) == NULL)
 		return CAA_EIO;
+	/* a file without a PEM certificate (a key, DER) would trust no CA at
+	 * all: every client refused, the config accepted without a word */
+	gnutls_x509_crt_t *cas = NULL;
+	unsigned n = 0;
+	int e = 0;
+	if (h->trust != NULL) {
+		gnutls_datum_t d = {(unsigned char *)h->trust, (unsigned)strlen(h->trust)};
+		e = gnutls_x509_crt_list_import2(&cas, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+		for (unsigned i = 0; e >= 0 && i < n; i++)
+			gnutls_x509_crt_deinit(cas[i]);
+		gnutls_free(cas);
+		if (e < 0 || n == 0) {
+			caa_set_err(err, errlen, "%s.client_ca: %s: %s", key, client_ca,
+			            e < 0 ? gnutls_strerror(e) : "no PEM certificate");
+			return CAA_ECONFIG;
+		}
+	}
 	return CAA_EOK;
 }
 

@@ -264,6 +264,24 @@ def rotation(caad, tmp, cfg_path, lab):
     print("%d calls during the rotations, %d failed" % (load.ok, len(load.failed)))
 
 
+def bad_ca(caad, lab, tmp):
+    """A client_ca without a PEM certificate (here the server's key) trusts
+    no CA: caad must refuse it at start, naming it, not serve mTLS that
+    refuses every client."""
+    path = os.path.join(tmp, "bad-ca.json")
+    write_config(path, lab, tmp, "a.pem", "a.key", client_ca="a.key")
+    p = subprocess.Popen([caad, "--config", path], stderr=subprocess.PIPE)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+        check(False, "client_ca without a certificate: caad started anyway")
+        return
+    check(p.returncode != 0 and b"http.tls.client_ca" in err,
+          "client_ca without a certificate: exit %s, %r" % (p.returncode, err[-400:]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--caad", required=True)
@@ -290,6 +308,7 @@ def main():
     cfg_path = os.path.join(tmp, "caad.json")
     write_config(cfg_path, a.lab, tmp, "server.pem", "server.key")
 
+    bad_ca(a.caad, a.lab, tmp)
     caad = Caad(a.caad, cfg_path)
     try:
         rotation(caad, tmp, cfg_path, a.lab)
