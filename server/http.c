@@ -265,7 +265,10 @@ static bool cred_parse(caad_http_cred_t *c, const char *key, const char *cert, c
 	                                     GNUTLS_X509_CRT_LIST_SORT);
 	if (e < 0 || c->n == 0) {
 		c->n = 0;
-		caa_set_err(err, errlen, "%s.cert: %s: %s", key, cert,
+		/* GnuTLS sorts at most 16 certificates and says only "unimplemented" */
+		caa_set_err(err, errlen, "%s.cert: %s: %s%s", key, cert,
+		            e == GNUTLS_E_UNIMPLEMENTED_FEATURE ? "more than 16 certificates: "
+		                                                : "",
 		            e < 0 ? gnutls_strerror(e) : "no certificate");
 		return false;
 	}

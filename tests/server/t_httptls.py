@@ -225,6 +225,17 @@ def rotation(caad, tmp, cfg_path, lab):
         check(served(port, ctx) == c, "after a mismatched key: C still served")
         replace(tmp, "c.key.orig", "c.key")
 
+        with open(os.path.join(tmp, "c.long"), "w") as f:  # C and 16 more
+            f.write(open(os.path.join(tmp, "c.pem")).read() +
+                    16 * open(os.path.join(tmp, "int.pem")).read())
+        write_config(cfg_path, lab, tmp, "c.long", "c.key")
+        line = hup(caad, "reload rejected")
+        check("http.tls.cert" in line.get("error", "") and
+              "more than 16 certificates" in line.get("error", ""),
+              "a chain of 17 certificates is refused, saying why: %s" % line)
+        check(served(port, ctx) == c, "after a chain too long: C still served")
+        write_config(cfg_path, lab, tmp, "c.pem", "c.key")
+
         replace(tmp, "other-ca.pem", "ca.pem")
         line = hup(caad, "reload rejected")
         check("http.tls.client_ca" in line.get("error", ""),
@@ -234,8 +245,8 @@ def rotation(caad, tmp, cfg_path, lab):
         write_config(cfg_path, lab, tmp, "c.pem", "c.key", client_ca=None)
         line = hup(caad, "reload rejected")
         check("http.tls.client_ca" in line.get("error", ""), "mTLS off is refused: %s" % line)
-        check(reloads(mport, "error") == errors + 4,
-              "four rejected reloads counted: %s" % (reloads(mport, "error") - errors))
+        check(reloads(mport, "error") == errors + 5,
+              "five rejected reloads counted: %s" % (reloads(mport, "error") - errors))
 
         # all fixed again: a reload goes through, C still
         write_config(cfg_path, lab, tmp, "c.pem", "c.key")
