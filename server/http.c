@@ -265,7 +265,10 @@ static bool cred_parse(caad_http_cred_t *c, const char *key, const char *cert, c
 	                                     GNUTLS_X509_CRT_LIST_SORT);
 	if (e < 0 || c->n == 0) {
 		c->n = 0;
-		caa_set_err(err, errlen, "%s.cert: %s: %s", key, cert,
+		/* GnuTLS sorts at most 16 certificates and says only "unimplemented" */
+		caa_set_err(err, errlen, "%s.cert: %s: %s%s", key, cert,
+		            e == GNUTLS_E_UNIMPLEMENTED_FEATURE ? "more than 16 certificates: "
+		                                                : "",
 		            e < 0 ? gnutls_strerror(e) : "no certificate");
 		return false;
 	}
@@ -318,6 +321,23 @@ int caad_http_tls(caad_http_t *h, const char *key, const char *cert, const char 
 	if (client_ca != NULL &&
 	    (h->trust = read_pem(key, "client_ca", client_ca, err, errlen)) == NULL)
 		return CAA_EIO;
+	/* a file without a PEM certificate (a key, DER) would trust no CA at
+	 * all: every client refused, the config accepted without a word */
+	gnutls_x509_crt_t *cas = NULL;
+	unsigned n = 0;
+	int e = 0;
+	if (h->trust != NULL) {
+		gnutls_datum_t d = {(unsigned char *)h->trust, (unsigned)strlen(h->trust)};
+		e = gnutls_x509_crt_list_import2(&cas, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+		for (unsigned i = 0; e >= 0 && i < n; i++)
+			gnutls_x509_crt_deinit(cas[i]);
+		gnutls_free(cas);
+		if (e < 0 || n == 0) {
+			caa_set_err(err, errlen, "%s.client_ca: %s: %s", key, client_ca,
+			            e < 0 ? gnutls_strerror(e) : "no PEM certificate");
+			return CAA_ECONFIG;
+		}
+	}
 	return CAA_EOK;
 }
 
@@ -541,12 +561,20 @@ static enum MHD_Result run_async(caad_http_t *h, struct MHD_Connection *c, pendi
 		pthread_mutex_unlock(&p->lock);
 		return ready ? queue_answer(c, p) : MHD_YES;
 	}
+	/* counted before "stopping" is read (caad_http_free stores it, then reads
+	 * due): either caad_http_free waits for this answer, or it is refused here.
+	 * The head passed the check in on_request, but its body may come in after
+	 * caad_http_free started (a suspension then would abort MHD_stop_daemon) */
+	atomic_fetch_add(&h->due, 1);
+	if (atomic_load(&h->stopping)) {
+		atomic_fetch_sub(&h->due, 1);
+		return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE);
+	}
 	p->started = true;
 	p->conn = c;
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	p->fd = ci != NULL ? ci->connect_fd : -1;
-	atomic_fetch_add(&h->due, 1);
 	r->async(r->arg, req, p);
 	pthread_mutex_lock(&p->lock);
 	bool ready = p->answered;
@@ -770,14 +798,15 @@ void caad_http_free(caad_http_t *h)
 		 * (MHD_stop_daemon panics, aborting caad, on one still suspended):
 		 * wait for every answer due, however long its check takes (each is
 		 * bounded by its deadline, dns.timeout and remote_timeout); no new
-		 * request adds to them meanwhile */
+		 * request adds to them meanwhile (a new connection's requests get
+		 * 503). No MHD_quiesce_daemon: under a thread pool with epoll it
+		 * races the workers' own removal of the listening socket from their
+		 * epoll sets and panics ("Failed to remove listen FD from epoll set",
+		 * libmicrohttpd 0.9.75-0.9.77); MHD_stop_daemon closes the socket */
 		atomic_store(&h->stopping, true);
-		MHD_socket fd = MHD_quiesce_daemon(h->mhd); /* no new connections; ours to close */
 		while (atomic_load(&h->due) > 0)
 			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 		MHD_stop_daemon(h->mhd);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
 	} else {
 		close(h->fd);
 	}

@@ -225,6 +225,17 @@ def rotation(caad, tmp, cfg_path, lab):
         check(served(port, ctx) == c, "after a mismatched key: C still served")
         replace(tmp, "c.key.orig", "c.key")
 
+        with open(os.path.join(tmp, "c.long"), "w") as f:  # C and 16 more
+            f.write(open(os.path.join(tmp, "c.pem")).read() +
+                    16 * open(os.path.join(tmp, "int.pem")).read())
+        write_config(cfg_path, lab, tmp, "c.long", "c.key")
+        line = hup(caad, "reload rejected")
+        check("http.tls.cert" in line.get("error", "") and
+              "more than 16 certificates" in line.get("error", ""),
+              "a chain of 17 certificates is refused, saying why: %s" % line)
+        check(served(port, ctx) == c, "after a chain too long: C still served")
+        write_config(cfg_path, lab, tmp, "c.pem", "c.key")
+
         replace(tmp, "other-ca.pem", "ca.pem")
         line = hup(caad, "reload rejected")
         check("http.tls.client_ca" in line.get("error", ""),
@@ -234,8 +245,8 @@ def rotation(caad, tmp, cfg_path, lab):
         write_config(cfg_path, lab, tmp, "c.pem", "c.key", client_ca=None)
         line = hup(caad, "reload rejected")
         check("http.tls.client_ca" in line.get("error", ""), "mTLS off is refused: %s" % line)
-        check(reloads(mport, "error") == errors + 4,
-              "four rejected reloads counted: %s" % (reloads(mport, "error") - errors))
+        check(reloads(mport, "error") == errors + 5,
+              "five rejected reloads counted: %s" % (reloads(mport, "error") - errors))
 
         # all fixed again: a reload goes through, C still
         write_config(cfg_path, lab, tmp, "c.pem", "c.key")
@@ -264,6 +275,24 @@ def rotation(caad, tmp, cfg_path, lab):
     print("%d calls during the rotations, %d failed" % (load.ok, len(load.failed)))
 
 
+def bad_ca(caad, lab, tmp):
+    """A client_ca without a PEM certificate (here the server's key) trusts
+    no CA: caad must refuse it at start, naming it, not serve mTLS that
+    refuses every client."""
+    path = os.path.join(tmp, "bad-ca.json")
+    write_config(path, lab, tmp, "a.pem", "a.key", client_ca="a.key")
+    p = subprocess.Popen([caad, "--config", path], stderr=subprocess.PIPE)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+        check(False, "client_ca without a certificate: caad started anyway")
+        return
+    check(p.returncode != 0 and b"http.tls.client_ca" in err,
+          "client_ca without a certificate: exit %s, %r" % (p.returncode, err[-400:]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--caad", required=True)
@@ -290,6 +319,7 @@ def main():
     cfg_path = os.path.join(tmp, "caad.json")
     write_config(cfg_path, a.lab, tmp, "server.pem", "server.key")
 
+    bad_ca(a.caad, a.lab, tmp)
     caad = Caad(a.caad, cfg_path)
     try:
         rotation(caad, tmp, cfg_path, a.lab)
