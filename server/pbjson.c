@@ -138,8 +138,7 @@ static int b64_value(char c)
 	return -1;
 }
 
-/* Standard or URL-safe alphabet, padding optional. false when not base64. */
-static bool base64_decode(const char *s, size_t n, ProtobufCBinaryData *out)
+bool caad_pbjson_base64(const char *s, size_t n, uint8_t **out, size_t *len)
 {
 	while (n > 0 && s[n - 1] == '=')
 		n--;
@@ -164,9 +163,14 @@ static bool base64_decode(const char *s, size_t n, ProtobufCBinaryData *out)
 			d[o++] = (uint8_t)(acc >> bits);
 		}
 	}
-	out->data = d;
-	out->len = o;
+	*out = d;
+	*len = o;
 	return true;
+}
+
+static bool base64_decode(const char *s, size_t n, ProtobufCBinaryData *out)
+{
+	return caad_pbjson_base64(s, n, &out->data, &out->len);
 }
 
 /* ---- timestamps (RFC 3339, UTC) ---- */

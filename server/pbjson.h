@@ -39,6 +39,11 @@ const char *caad_pbjson_decode_value(const ProtobufCMessageDescriptor *desc, con
  * when s is not one, to the letter, or is out of Timestamp's range. */
 bool caad_pbjson_time(const char *s, int64_t *secs, int32_t *nanos);
 
+/* Base64 as proto3 JSON's bytes accept it (standard or URL-safe alphabet,
+ * padding optional) of s[0..n) into *out (malloc'ed; *len octets). false
+ * when s is not base64, or out of memory. */
+bool caad_pbjson_base64(const char *s, size_t n, uint8_t **out, size_t *len);
+
 /* The lowerCamelCase JSON name of a .proto field name ("account_uri" →
  * "accountUri") into buf; false when it does not fit. */
 int caad_pbjson_name(const char *proto_name, char *buf, size_t size);

@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/x509v3.h>
 
 #include "caad.h"
 #include "codes.h"
@@ -54,18 +56,16 @@ int caad_webhook_secret(const char *text, uint8_t *key, size_t size)
 	size_t n = strlen(text);
 	while (n > 0 && isspace((unsigned char)text[n - 1]))
 		n--;
-	if (n == 0 || n % 4 != 0 || n / 4 * 3 > size)
+	uint8_t *d;
+	size_t len;
+	if (n == 0 || !caad_pbjson_base64(text, n, &d, &len))
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)text[i]) && text[i] != '+' && text[i] != '/' &&
-		    !(text[i] == '=' && i >= n - 2))
-			return -1;
-	int len = EVP_DecodeBlock(key, (const unsigned char *)text, (int)n);
-	if (len < 0)
-		return -1;
-	/* EVP_DecodeBlock counts the padding as octets */
-	len -= (text[n - 1] == '=') + (text[n - 2] == '=');
-	return len > 0 ? len : -1;
+	bool fits = len > 0 && len <= size && len <= INT_MAX;
+	if (fits)
+		memcpy(key, d, len);
+	OPENSSL_cleanse(d, len);
+	free(d);
+	return fits ? (int)len : -1;
 }
 
 /* The secret of w, decoded: its length, or -1 with why in err. */
@@ -167,52 +167,31 @@ static bool san_is_dns(const char *t, const char *v)
 	return strchr(v, '@') == NULL;
 }
 
-/* A DER length at *p (definite, at most 3 octets), within end. */
-static bool der_len(const uint8_t **p, const uint8_t *end, size_t *len)
-{
-	if (*p >= end)
-		return false;
-	unsigned b = *(*p)++;
-	*len = b;
-	if (b >= 0x80) {
-		unsigned k = b & 0x7f;
-		if (k == 0 || k > 3)
-			return false;
-		for (*len = 0; k > 0; k--) {
-			if (*p >= end)
-				return false;
-			*len = *len << 8 | *(*p)++;
-		}
-	}
-	return *len <= (size_t)(end - *p);
-}
-
 /* The dNSNames of a subjectAltName extension's value (base64 DER
- * GeneralNames) appended to keep as JSON strings. false when malformed. */
+ * GeneralNames, parsed by OpenSSL) appended to keep as JSON strings. false
+ * when malformed. */
 static bool san_extension(const char *b64text, json_t *keep)
 {
-	size_t n = strlen(b64text);
-	if (n == 0 || n % 4 != 0)
+	uint8_t *der;
+	size_t len;
+	if (!caad_pbjson_base64(b64text, strlen(b64text), &der, &len))
 		return false;
-	uint8_t *der = malloc(n / 4 * 3);
-	int len = der ? EVP_DecodeBlock(der, (const unsigned char *)b64text, (int)n) : -1;
-	bool ok = len >= 0;
-	if (ok) /* EVP_DecodeBlock counts the padding as octets */
-		len -= (b64text[n - 1] == '=') + (b64text[n - 2] == '=');
-	const uint8_t *p = der, *end = der + (ok ? len : 0);
-	size_t l;
-	ok = ok && p < end && *p++ == 0x30 && der_len(&p, end, &l) && p + l == end;
-	while (ok && p < end) {
-		unsigned tag = *p++;
-		ok = (tag & 0x1f) != 0x1f && der_len(&p, end, &l);
-		if (ok && tag == 0x82) { /* [2] IMPLICIT IA5String */
-			for (size_t i = 0; ok && i < l; i++)
-				ok = p[i] > 0 && p[i] < 0x80;
-			ok = ok &&
-			     json_array_append_new(keep, json_stringn((const char *)p, l)) == 0;
-		}
-		p += ok ? l : 0;
+	const unsigned char *p = der;
+	GENERAL_NAMES *names =
+	    len > 0 && len <= LONG_MAX ? d2i_GENERAL_NAMES(NULL, &p, (long)len) : NULL;
+	bool ok = names != NULL && p == der + len; /* nothing after the sequence */
+	for (int i = 0; ok && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		if (g->type != GEN_DNS)
+			continue;
+		const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
+		int l = ASN1_STRING_length(g->d.dNSName);
+		for (int k = 0; ok && k < l; k++)
+			ok = s[k] > 0 && s[k] < 0x80;
+		ok = ok &&
+		     json_array_append_new(keep, json_stringn((const char *)s, (size_t)l)) == 0;
 	}
+	GENERAL_NAMES_free(names);
 	free(der);
 	return ok;
 }

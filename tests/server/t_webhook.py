@@ -243,7 +243,9 @@ def tls_cases(caad, tmp, secret):
     def der(tag, b):
         return bytes([tag, len(b)]) + b
     for names, want in (([der(0x82, b"www.issue-deny.lab")], False),
-                        ([der(0x87, bytes([192, 0, 2, 1]))], True)):
+                        ([der(0x87, bytes([192, 0, 2, 1]))], True),
+                        ([der(0x87, bytes([192, 0, 2, 1])), der(0x82, b"issue-permit.lab"),
+                          der(0x82, b"www.issue-deny.lab")], False)):
         raw = json.loads(body_for([], sans=[]))
         raw["x509Certificate"]["extensions"] = [{"id": "2.5.29.17", "critical": False,
                                                  "value": base64.b64encode(
